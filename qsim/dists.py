@@ -1,0 +1,274 @@
+"""Distributions of phase durations, as written in scenario files (SPEC §2, §8).
+
+Each distribution is a frozen pydantic model with
+
+* ``mean`` -- the analytic mean, in seconds, of what ``sample`` produces;
+* ``sample(rng, size)`` -- a float64 array of ``size`` draws, all >= 0, taken only from the
+  given ``numpy.random.Generator`` (no global randomness, so runs are reproducible).
+
+:data:`Distribution` is the type scenario fields use. It accepts
+
+* a plain duration (``3s``, ``3``) -> :class:`Fixed`;
+* a mapping with ``dist:`` naming one of :data:`DIST_NAMES`;
+* the circuit form, a mapping with ``circuits:`` and no ``dist:`` -> :class:`Circuits`.
+  It is accepted wherever a distribution is, though it only makes sense for ``quantum``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, ClassVar, Final, Literal, Union
+
+import numpy as np
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Strict, Tag,
+                      model_validator)
+
+from .errors import FieldError
+from .units import format_duration, parse_duration
+
+__all__ = [
+    "DISTRIBUTIONS", "DIST_NAMES", "Circuits", "Distribution", "DistributionBase", "Duration",
+    "Empirical", "Exponential", "Fixed", "Lognormal", "Normal", "StrictModel", "Uniform",
+    "dist_tag",
+]
+
+#: A duration in scenario files: seconds, or a string with a unit; never negative.
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class StrictModel(BaseModel):
+    """Base of every scenario model: frozen, and unknown keys are errors that list the
+    allowed ones (pydantic's own ``extra="forbid"`` message does not)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True,
+                              validate_by_alias=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            names = set(cls.model_fields) | set(cls.allowed_keys())
+            for key in data:
+                if key not in names:
+                    allowed = ", ".join(cls.allowed_keys())
+                    raise FieldError(f"unknown key {key!r}; allowed: {allowed}",
+                                     (key,), show_value=False)
+        return data
+
+    @classmethod
+    def allowed_keys(cls) -> list[str]:
+        """The keys a file may use for this model, in declaration order."""
+        return [f.alias or name for name, f in cls.model_fields.items()]
+
+
+class DistributionBase(StrictModel):
+    """Common helpers; subclasses define ``mean`` and ``sample``."""
+
+    TAG: ClassVar[str]
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Return ``size`` independent draws (float64, all >= 0)."""
+        raise NotImplementedError
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """One draw, as a Python float."""
+        return float(self.sample(rng, 1)[0])
+
+
+class Fixed(DistributionBase):
+    """Always ``value`` seconds."""
+
+    TAG: ClassVar[str] = "fixed"
+    dist: Literal["fixed"] = "fixed"
+    value: Duration
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value, dtype=np.float64)
+
+
+class Exponential(DistributionBase):
+    """Exponential with the given mean (the field is also the analytic mean)."""
+
+    TAG: ClassVar[str] = "exponential"
+    dist: Literal["exponential"] = "exponential"
+    mean: Duration
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.exponential(self.mean, size).astype(np.float64)
+
+
+class Uniform(DistributionBase):
+    """Uniform on ``[low, high]``; ``low <= high``."""
+
+    TAG: ClassVar[str] = "uniform"
+    dist: Literal["uniform"] = "uniform"
+    low: Duration
+    high: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise FieldError(f"must not be less than low ({format_duration(self.low)})", ("high",),
+                             self.high)
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, size).astype(np.float64)
+
+
+class Lognormal(DistributionBase):
+    """Lognormal given by its mean and coefficient of variation (sd / mean).
+
+    sigma^2 = ln(1 + cv^2) and mu = ln(mean) - sigma^2 / 2, so the mean is exactly ``mean``.
+    ``cv == 0`` is a fixed value; ``mean == 0`` gives zeros.
+    """
+
+    TAG: ClassVar[str] = "lognormal"
+    dist: Literal["lognormal"] = "lognormal"
+    mean: Duration
+    cv: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        if self.mean == 0 or self.cv == 0:
+            return np.full(size, self.mean, dtype=np.float64)
+        sigma2 = math.log1p(self.cv**2)
+        mu = math.log(self.mean) - sigma2 / 2
+        return rng.lognormal(mu, math.sqrt(sigma2), size).astype(np.float64)
+
+
+class Normal(DistributionBase):
+    """Normal(``mu``, ``sd``) truncated at 0: negative draws are redrawn.
+
+    In files the location is written ``mean`` (the field is ``mu`` because ``mean`` is the
+    analytic mean of the *truncated* distribution, which is larger than ``mu``).
+    """
+
+    TAG: ClassVar[str] = "normal"
+    dist: Literal["normal"] = "normal"
+    mu: Duration = Field(alias="mean")
+    sd: Duration
+
+    @property
+    def mean(self) -> float:
+        """mu + sd * phi(a) / (1 - Phi(a)) with a = -mu / sd."""
+        if self.sd == 0:
+            return self.mu
+        a = -self.mu / self.sd
+        pdf = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+        upper_tail = 0.5 * math.erfc(a / math.sqrt(2))  # 1 - Phi(a), accurate in the tail
+        return self.mu + self.sd * pdf / upper_tail
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        if self.sd == 0:
+            return np.full(size, self.mu, dtype=np.float64)
+        out = rng.normal(self.mu, self.sd, size)
+        bad = out < 0
+        # Redraw only the rejected entries; with mu >= 0 at least half are accepted each round,
+        # and the sequence of draws depends only on the generator, so it is reproducible.
+        while bad.any():
+            out[bad] = rng.normal(self.mu, self.sd, int(bad.sum()))
+            bad = out < 0
+        return out.astype(np.float64)
+
+
+class Empirical(DistributionBase):
+    """Resample the given durations uniformly, with replacement."""
+
+    TAG: ClassVar[str] = "empirical"
+    dist: Literal["empirical"] = "empirical"
+    values: Annotated[tuple[Duration, ...], Field(min_length=1)]
+
+    @property
+    def mean(self) -> float:
+        return math.fsum(self.values) / len(self.values)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, dtype=np.float64), size)
+
+
+class Circuits(DistributionBase):
+    """The quantum phase from the circuits it runs (SPEC §2), a deterministic value:
+
+        seconds = overhead + (rep_delay + circuit_duration) * circuits * multiplier * shots
+
+    ``rep_delay=None`` means "the backend's"; a Scenario resolves it, so every Circuits in a
+    loaded scenario has a float ``rep_delay``. Written in files without ``dist:``.
+    """
+
+    # Not a `dist:` name, and unlike any key, so it cannot be mistaken for one in error paths.
+    TAG: ClassVar[str] = "circuit form"
+    circuits: Annotated[int, Strict(), Field(ge=1)]
+    shots: Annotated[int, Strict(), Field(ge=1)]
+    circuit_duration: Duration = 100e-6
+    rep_delay: Duration | None = None
+    overhead: Duration = 2.0
+    multiplier: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)] = 1.0
+
+    @property
+    def seconds(self) -> float:
+        """The quantum time; raises ValueError while ``rep_delay`` is unresolved."""
+        if self.rep_delay is None:
+            raise ValueError("Circuits.rep_delay is unresolved: load it through a Scenario "
+                             "or give rep_delay")
+        per_shot = self.rep_delay + self.circuit_duration
+        return self.overhead + per_shot * self.circuits * self.multiplier * self.shots
+
+    @property
+    def mean(self) -> float:
+        return self.seconds
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.seconds, dtype=np.float64)
+
+
+#: Every distribution class, in the order of SPEC §8 (then the circuit form).
+DISTRIBUTIONS: Final[tuple[type[DistributionBase], ...]] = (
+    Fixed, Exponential, Uniform, Lognormal, Normal, Empirical, Circuits)
+#: The names accepted after ``dist:``.
+DIST_NAMES: Final[tuple[str, ...]] = tuple(c.TAG for c in DISTRIBUTIONS if c is not Circuits)
+
+
+def dist_tag(value: Any) -> str | None:
+    """Which distribution a raw value describes (None: cannot tell).
+
+    ``dist:`` must name one of :data:`DIST_NAMES`; anything else gets a tag that matches no
+    member, so that pydantic reports an unknown name. The circuit form has no ``dist:``.
+    """
+    if isinstance(value, DistributionBase):
+        return value.TAG
+    if isinstance(value, dict):
+        if "dist" in value:
+            name = value["dist"]
+            return name if name in DIST_NAMES else f"unknown dist {name!r}"
+        return Circuits.TAG if "circuits" in value else None
+    return None
+
+
+def _plain_duration_is_fixed(value: Any) -> Any:
+    """A plain duration (anything that is not a mapping or a model) means ``Fixed``."""
+    if isinstance(value, (dict, DistributionBase)):
+        return value
+    return {"dist": "fixed", "value": value}
+
+
+Distribution = Annotated[
+    Union[
+        Annotated[Fixed, Tag(Fixed.TAG)],
+        Annotated[Exponential, Tag(Exponential.TAG)],
+        Annotated[Uniform, Tag(Uniform.TAG)],
+        Annotated[Lognormal, Tag(Lognormal.TAG)],
+        Annotated[Normal, Tag(Normal.TAG)],
+        Annotated[Empirical, Tag(Empirical.TAG)],
+        Annotated[Circuits, Tag(Circuits.TAG)],
+    ],
+    Discriminator(dist_tag),
+    BeforeValidator(_plain_duration_is_fixed),
+]

@@ -1,0 +1,333 @@
+"""The errors qsim shows to its users.
+
+Every user-facing failure is a :class:`QsimError`; the CLI prints ``str(err)`` and exits 2,
+without a traceback. A bad scenario raises :class:`ScenarioError`, which reads as a breadcrumb
+from the file to the field::
+
+    scenarios/bad.yaml:7: workloads[0].quantum.mean: must not be negative (got '-3s')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as _FilePath
+from typing import Any, Final
+
+import yaml
+
+__all__ = [
+    "MISSING", "FieldError", "QsimError", "ScenarioError", "explain_validation_error",
+    "format_path", "read_yaml",
+]
+
+
+class _Missing:
+    """Sentinel type: "no value was given" (``None`` is a legitimate offending value)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        # A singleton, so `value is MISSING` holds even after copying or unpickling.
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+# Offending values are echoed back; a whole mapping pasted into one line helps nobody.
+_MAX_VALUE_CHARS: Final = 80
+
+
+class QsimError(Exception):
+    """Every user-facing failure."""
+
+
+class ScenarioError(QsimError):
+    """A scenario that cannot be loaded or is invalid.
+
+    Attributes mirror the constructor: ``message`` (what is wrong), ``file`` (as the user
+    named it), ``line`` (1-based), ``field`` (a path such as ``workloads[1].mode.kind``) and
+    ``value`` (the raw offending value, or :data:`MISSING`). Unknown parts are left out of
+    ``str(err)``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        value: object = MISSING,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        self.value = value
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        """Build ``file:line: field: message (got value)``, omitting unknown parts."""
+        location = self.file or ""
+        if self.line is not None:
+            location = f"{location}:{self.line}" if location else f"line {self.line}"
+        parts = [p for p in (location, self.field) if p]
+        text = self.message
+        if self.value is not MISSING:
+            text += f" (got {_short_repr(self.value)})"
+        return ": ".join([*parts, text])
+
+    def __str__(self) -> str:
+        return self._render()
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments defeat Exception's default pickling (needed across processes).
+        return (_rebuild, (self.message, self.file, self.line, self.field, self.value))
+
+
+def _rebuild(message: str, file: str | None, line: int | None, field: str | None,
+             value: object) -> ScenarioError:
+    """Unpickling helper for :class:`ScenarioError`."""
+    return ScenarioError(message, file=file, line=line, field=field, value=value)
+
+
+def _short_repr(value: object) -> str:
+    """``repr(value)``, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+def format_path(path: tuple[str | int, ...]) -> str:
+    """Render a field path the way it reads in YAML: ``("workloads", 1, "mode")`` ->
+    ``workloads[1].mode``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+class FieldError(ValueError):
+    """A validation problem that belongs to a sub-field of the model raising it.
+
+    Raised inside pydantic validators (it is a ValueError, which pydantic wraps and keeps) so
+    that the reported path points at the field to fix: ``path`` is relative to the model.
+    ``value`` is echoed back when the file has no value there (e.g. a resolved default);
+    ``show_value=False`` suppresses the echo where it would be noise (unknown keys).
+    """
+
+    def __init__(self, message: str, path: tuple[str | int, ...] = (), value: object = MISSING,
+                 *, show_value: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.value = value
+        self.show_value = show_value
+
+
+# ---------------------------------------------------------------------------------------------
+# Turning pydantic's validation errors into one ScenarioError
+
+Path = tuple[str | int, ...]  # a field path, as in the file
+
+# Messages for pydantic's error types, phrased for people editing a YAML file.
+_MESSAGES: Final[dict[str, str]] = {
+    "missing": "required key missing",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "string_type": "must be a string",
+    "string_too_short": "must not be empty",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "dict_type": "must be a mapping",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+    "too_short": "must not be empty",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "literal_error": "must be {expected}",
+}
+
+
+def explain_validation_error(
+    exc: Any, raw: object, *, file: str | None, lines: dict[Path, int],
+    tags: frozenset[str], hints: dict[str, tuple[str, str]],
+) -> ScenarioError:
+    """The first problem in a pydantic ``ValidationError``, as a ScenarioError.
+
+    ``raw`` is the data as read from the file (to echo values and map paths to ``lines``);
+    ``tags`` are union tags pydantic puts in error locations, to be dropped from paths;
+    ``hints`` maps a discriminator, as pydantic names it, to its key and what it selects,
+    e.g. ``{"'kind'": ("kind", "workload kind; expected one of ...")}``.
+    """
+    err = exc.errors()[0]
+    loc: Path = tuple(err["loc"])
+    cause = (err.get("ctx") or {}).get("error")
+    message = _message(err, cause)
+    if isinstance(cause, FieldError):
+        loc += cause.path
+    hint = hints.get(str((err.get("ctx") or {}).get("discriminator")))
+    if hint is not None and err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        key, what = hint
+        loc += (key,)
+        message = f"unknown {what}" if err["type"] == "union_tag_invalid" else f"missing {what}"
+    path, found = _locate(raw, loc, tags)
+    value = _echo(err, cause, found)
+    return ScenarioError(message, file=file, line=_line(lines, path),
+                         field=format_path(path) or None, value=value)
+
+
+def _message(err: dict[str, Any], cause: object) -> str:
+    if isinstance(cause, FieldError):
+        return cause.message
+    if isinstance(cause, Exception):
+        return str(cause)
+    template = _MESSAGES.get(err["type"])
+    if template is None:
+        return str(err["msg"])
+    ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
+    return template.format(**ctx)
+
+
+def _echo(err: dict[str, Any], cause: object, found: object) -> object:
+    """The value to show: the file's own where there is one, else what the check saw."""
+    if err["type"] in ("missing", "union_tag_not_found"):
+        return MISSING
+    if isinstance(cause, FieldError):
+        if not cause.show_value:
+            return MISSING
+        return cause.value if found is MISSING else found
+    return err.get("input", MISSING) if found is MISSING else found
+
+
+def _locate(raw: object, loc: Path, tags: frozenset[str]) -> tuple[Path, object]:
+    """Follow ``loc`` through the raw data: the path as the file reads and the value there.
+
+    Union tags are skipped. A key absent from the file (a missing key, or a resolved default)
+    ends the path with that key and no value. Where the file has a plain value but ``loc``
+    goes deeper (e.g. ``mode: sesion`` checked as ``mode.kind``), the path stops at it.
+    """
+    path: list[str | int] = []
+    here: object = raw
+    for part in loc:
+        if isinstance(here, dict):
+            if part in here:
+                path.append(part)
+                here = here[part]
+            elif part not in tags:
+                return (*path, part), MISSING
+        elif isinstance(here, (list, tuple)) and isinstance(part, int) and part < len(here):
+            path.append(part)
+            here = here[part]
+        elif part not in tags:
+            break
+    return tuple(path), here
+
+
+def _line(lines: dict[Path, int], path: Path) -> int | None:
+    """The line of ``path``, or of its nearest ancestor below the top level."""
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading YAML with the line of every key
+
+
+def _read_text(file: str) -> str:
+    try:
+        return _FilePath(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("no such file", file=file) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a directory, not a scenario file", file=file) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("not a text file (expected UTF-8 YAML)", file=file) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror or exc}", file=file) from None
+
+
+def read_yaml(file: str) -> tuple[object, dict[Path, int]]:
+    """Read one YAML document safely from ``file``, with the 1-based line of every key and list
+    item by path (``("workloads", 0, "quantum")``), for error messages.
+
+    Every failure (missing file, directory, encoding, syntax, duplicate key) is a ScenarioError.
+    """
+    loader = _LineLoader(_read_text(file))
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines: dict[Path, int] = {}
+        _record_lines(node, (), lines, file)
+        return loader.construct_document(node), lines
+    except yaml.constructor.ConstructorError as exc:  # e.g. !!python/object: refused
+        mark = exc.problem_mark
+        raise ScenarioError(f"unsupported YAML: {exc.problem}", file=file,
+                            line=mark.line + 1 if mark else None) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ScenarioError(f"YAML syntax error: {_yaml_problem(exc)}", file=file,
+                            line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"YAML error: {exc}", file=file) from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    # The composer's problem ("but found another document") only reads with its context.
+    if isinstance(exc, yaml.composer.ComposerError) and exc.context and exc.problem:
+        return f"{exc.context}, {exc.problem}"
+    return str(exc.problem or exc.context)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader (no arbitrary objects) whose node tree :func:`_record_lines` reads."""
+
+
+def _record_lines(node: yaml.Node, path: Path,
+                  lines: dict[Path, int], file: str,
+                  active: frozenset[int] = frozenset()) -> None:
+    """Map each key path to the 1-based line where its key (or list item) starts.
+
+    Duplicate keys, which YAML loaders silently collapse, are reported here. ``active`` guards
+    against recursive aliases.
+    """
+    lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in active:
+        return
+    active = active | {id(node)}
+    if isinstance(node, yaml.MappingNode):
+        seen: set[object] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen and key != "<<":  # "<<" is YAML's merge key
+                raise ScenarioError(f"duplicate key {key!r}", file=file,
+                                    line=key_node.start_mark.line + 1,
+                                    field=format_path((*path, key)))
+            seen.add(key)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _record_lines(value_node, (*path, key), lines, file, active)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _record_lines(item, (*path, i), lines, file, active)

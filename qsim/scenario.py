@@ -1,0 +1,356 @@
+"""Scenario files (SPEC §10): frozen models with every default resolved.
+
+``load_scenario(path)`` reads YAML and returns a :class:`Scenario` whose durations are float
+seconds and whose defaults are filled in (mode TTLs, ``instance``, the circuit form's
+``rep_delay``). Every problem raises :class:`~qsim.errors.ScenarioError` naming the file, the
+line, the field path and the offending value. Loading has no side effects.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any, Final, Literal, Union
+
+from pydantic import AfterValidator, Field, Strict, ValidationError, ValidationInfo
+from pydantic import field_validator, model_validator
+
+from . import dists
+from .dists import DIST_NAMES, Circuits, Distribution, Duration, Fixed, StrictModel
+from .errors import FieldError, QsimError, ScenarioError, explain_validation_error, read_yaml
+from .units import format_duration
+
+__all__ = [
+    "DEFAULT_INTERACTIVE_TTL", "MAX_EXECUTION_TIME", "Accounting", "Backend",
+    "BackgroundWorkload", "Calibration", "Failure", "IndependentWorkload", "IterativeWorkload",
+    "WORKLOAD_KINDS", "Mode", "Pricing", "Scenario", "Workload", "WorkloadBase", "dump_resolved",
+    "load_scenario",
+    "parse_scenario",
+]
+
+#: Interactive TTL when a file gives none (SPEC §3.2, §3.3); job mode has no context.
+DEFAULT_INTERACTIVE_TTL: Final[dict[str, float]] = {"batch": 1.0, "session": 60.0}
+#: The service maximum of the per-job quantum-time cap (3 h), also its default.
+MAX_EXECUTION_TIME: Final = 10800.0
+_DEFAULT_MAX_TIME: Final = 28800.0
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+def _probability(p: float) -> float:
+    if not 0 <= p <= 1:  # also rejects nan
+        raise ValueError("must be between 0 and 1")
+    return p
+
+
+def _within_service_max(seconds: float) -> float:
+    if not 0 < seconds <= MAX_EXECUTION_TIME:
+        raise ValueError("must be greater than 0 and at most 3h (10800 s, the service maximum)")
+    return seconds
+
+
+Name = Annotated[str, Strict(), AfterValidator(_not_blank)]
+Count = Annotated[int, Strict(), Field(ge=1)]
+PositiveDuration = Annotated[Duration, Field(gt=0)]
+Weight = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+CappedDuration = Annotated[Duration, AfterValidator(_within_service_max)]
+
+
+class Mode(StrictModel):
+    """How a workload's jobs reach the backend (SPEC §3). A file may give just the kind."""
+
+    kind: Literal["job", "batch", "session"] = "job"
+    interactive_ttl: Duration | None = None  # resolved: batch 1 s, session 60 s, job None
+    max_time: PositiveDuration = _DEFAULT_MAX_TIME
+    close: Annotated[bool, Strict()] = True
+    cancel_at: Duration | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve(cls, data: Any) -> Any:
+        """Accept ``"session"`` for ``{kind: session}``; fill in the kind's default TTL."""
+        if isinstance(data, str):
+            data = {"kind": data}
+        if isinstance(data, Mode):
+            return data
+        if not isinstance(data, dict):
+            raise ValueError("must be job, batch or session, or a mapping with kind:")
+        kind = data.get("kind", "job")
+        if kind == "job":
+            _reject_context_keys(data)
+        elif data.get("interactive_ttl") is None and isinstance(kind, str):
+            # An unknown kind gets no default here; the kind's own check reports it.
+            data = {**data, "interactive_ttl": DEFAULT_INTERACTIVE_TTL.get(kind)}
+        return data
+
+    @model_validator(mode="after")
+    def _ttl_within_max_time(self) -> Mode:
+        if self.interactive_ttl is not None and self.interactive_ttl > self.max_time:
+            limit = format_duration(self.max_time)
+            raise FieldError(f"must not be longer than max_time ({limit})", ("interactive_ttl",),
+                             self.interactive_ttl)
+        return self
+
+
+def _reject_context_keys(data: dict[str, Any]) -> None:
+    """Job mode has no context, so TTLs and cancel make no sense there (``close`` is harmless).
+
+    ``max_time`` at its default is allowed so that a dumped job-mode Mode loads again.
+    """
+    for key in ("interactive_ttl", "cancel_at", "max_time"):
+        given = data.get(key)
+        if given is not None and not (key == "max_time" and given == _DEFAULT_MAX_TIME):
+            raise FieldError(f"{key} applies only to batch and session modes", (key,))
+
+
+class Failure(StrictModel):
+    """Random job failures (SPEC §6)."""
+
+    probability: Annotated[float, Strict(), AfterValidator(_probability)]
+    kind: Literal["system", "user"] = "system"
+    stage: Literal["compile", "quantum"] = "quantum"
+
+
+class Calibration(StrictModel):
+    """A calibration of ``duration`` due every ``every`` seconds (SPEC §1)."""
+
+    every: PositiveDuration
+    duration: Duration
+
+
+class Backend(StrictModel):
+    """One QPU and its classical lanes (SPEC §1, §4)."""
+
+    lanes: Count = 5
+    queue: Literal["fifo", "fair_share"] = "fifo"
+    job_lock: Literal["quantum", "all"] = "quantum"
+    rep_delay: Duration = 250e-6
+    calibration: Calibration | None = None
+    fair_share_window: PositiveDuration = 28 * 86400.0
+
+
+class Pricing(StrictModel):
+    """What a second of usage costs (a what-if, not a quote)."""
+
+    usd_per_second: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)] = 1.60
+
+
+class Accounting(StrictModel):
+    """How session usage is counted (SPEC §3.3)."""
+
+    session: Literal["active_windows", "first_start_to_end"] = "active_windows"
+
+
+class WorkloadBase(StrictModel):
+    """What every workload kind has (SPEC §5, §10)."""
+
+    name: Name
+    kind: str
+    mode: Mode = Mode()
+    start: Duration = 0.0
+    compile: Distribution = Fixed(value=0.0)
+    quantum: Distribution
+    post: Distribution = Fixed(value=0.0)
+    instance: Name | None = None  # resolved to `name`
+    share: Weight = 1.0
+    max_execution_time: CappedDuration = MAX_EXECUTION_TIME
+    failure: Failure | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_instance(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("instance") is None and "name" in data:
+            data = {**data, "instance": data["name"]}
+        return data
+
+
+class IterativeWorkload(WorkloadBase):
+    """Rounds of jobs separated by classical optimisation (VQE, QAOA)."""
+
+    kind: Literal["iterative"]
+    iterations: Count
+    jobs_per_iteration: Count = 1
+    parallel: Count = 1
+    classical: Distribution = Fixed(value=0.0)
+    on_failure: Literal["retry", "abort"] = "retry"
+    max_retries: Annotated[int, Strict(), Field(ge=0)] = 3
+
+
+class IndependentWorkload(WorkloadBase):
+    """``jobs`` jobs at once, or one every ``submit_interval``."""
+
+    kind: Literal["independent"]
+    jobs: Count
+    submit_interval: Duration = 0.0
+
+
+class BackgroundWorkload(WorkloadBase):
+    """Other users: an open stream of job-mode jobs."""
+
+    kind: Literal["background"]
+    arrivals: Distribution
+
+    @model_validator(mode="after")
+    def _job_mode_only(self) -> BackgroundWorkload:
+        if self.mode.kind != "job":
+            raise FieldError("background streams always run in job mode", ("mode",),
+                             self.mode.kind)
+        return self
+
+
+Workload = Annotated[
+    Union[IterativeWorkload, IndependentWorkload, BackgroundWorkload], Field(discriminator="kind")
+]
+WORKLOAD_KINDS: Final = ("iterative", "independent", "background")
+
+
+class Scenario(StrictModel):
+    """A whole scenario file, validated and resolved."""
+
+    name: Name
+    seed: Annotated[int, Strict(), Field(ge=0)] = 0
+    horizon: PositiveDuration | None = None
+    backend: Backend = Backend()
+    pricing: Pricing = Pricing()
+    accounting: Accounting = Accounting()
+    workloads: tuple[Workload, ...]
+
+    @field_validator("workloads")
+    @classmethod
+    def _check_workloads(cls, workloads: tuple[Workload, ...],
+                         info: ValidationInfo) -> tuple[Workload, ...]:
+        if not workloads:
+            raise FieldError("must list at least one workload", show_value=False)
+        _reject_duplicate_names(workloads)
+        backend = info.data.get("backend")
+        if backend is None:  # the backend is invalid and reported on its own
+            return workloads
+        return tuple(_resolve_rep_delay(w, backend.rep_delay) for w in workloads)
+
+    @model_validator(mode="after")
+    def _needs_an_end(self) -> Scenario:
+        if self.horizon is None and all(w.kind == "background" for w in self.workloads):
+            raise FieldError("required when every workload is background (else the run would "
+                             "end at t=0)", ("horizon",), show_value=False)
+        return self
+
+    def workload(self, name: str) -> Workload:
+        """The workload called ``name``; QsimError (listing the names) if there is none."""
+        for w in self.workloads:
+            if w.name == name:
+                return w
+        names = ", ".join(w.name for w in self.workloads)
+        raise QsimError(f"no workload named {name!r} in scenario {self.name!r} "
+                        f"(workloads: {names})")
+
+    def with_mode(self, workload: str, mode: Mode | str) -> Scenario:
+        """A copy with one workload's mode replaced (for `qsim compare`).
+
+        A ``Mode`` is used as given. A kind name switches the kind and takes that kind's
+        default interactive TTL, keeping the old mode's ``close`` and, unless the new kind is
+        ``job``, its ``max_time`` and ``cancel_at``.
+        """
+        target = self.workload(workload)
+        raw_mode = mode.model_dump() if isinstance(mode, Mode) else _switch_kind(target.mode, mode)
+        data = self.model_dump(by_alias=True)
+        data["workloads"] = [
+            {**w, "mode": raw_mode} if w["name"] == workload else w for w in data["workloads"]
+        ]
+        return _validate(data, file=None)
+
+    def with_seed(self, seed: int) -> Scenario:
+        """A copy with another seed."""
+        return _validate({**self.model_dump(by_alias=True), "seed": seed}, file=None)
+
+
+def _reject_duplicate_names(workloads: tuple[Workload, ...]) -> None:
+    seen: set[str] = set()
+    for i, w in enumerate(workloads):
+        if w.name in seen:
+            raise FieldError(f"duplicate workload name {w.name!r}", (i, "name"), show_value=False)
+        seen.add(w.name)
+
+
+def _resolve_rep_delay(workload: Workload, rep_delay: float) -> Workload:
+    """Give every circuit-form distribution without a ``rep_delay`` the backend's."""
+    updates = {
+        field: value.model_copy(update={"rep_delay": rep_delay})
+        for field in type(workload).model_fields
+        if isinstance(value := getattr(workload, field), Circuits) and value.rep_delay is None
+    }
+    return workload.model_copy(update=updates) if updates else workload
+
+
+def _switch_kind(old: Mode, kind: str) -> str | dict[str, Any]:
+    """Raw YAML-like mode for ``kind`` carrying over ``old``'s non-default settings."""
+    raw: dict[str, Any] = {"kind": kind}
+    if not old.close:
+        raw["close"] = False
+    if kind != "job":
+        if old.max_time != _DEFAULT_MAX_TIME:
+            raw["max_time"] = old.max_time
+        if old.cancel_at is not None:
+            raw["cancel_at"] = old.cancel_at
+    # A bare kind reads best in error messages ("got 'sesion'").
+    return kind if len(raw) == 1 else raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
+    """Validate already-parsed YAML (or a dict); ``source`` names it in errors."""
+    return _validate(data, file=source)
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a YAML scenario file; every problem raises ScenarioError."""
+    file = os.fspath(path)
+    data, lines = read_yaml(file)
+    return _validate(data, file=file, lines=lines)
+
+
+def dump_resolved(scenario: Scenario) -> dict[str, Any]:
+    """The resolved scenario as plain JSON/YAML-able data, every default filled in.
+
+    Loading the result again gives an equal Scenario.
+    """
+    return scenario.model_dump(mode="json", by_alias=True)
+
+
+def _validate(data: object, *, file: str | None,
+              lines: dict[tuple[str | int, ...], int] | None = None) -> Scenario:
+    lines = lines or {}
+    if data is None:
+        raise ScenarioError("the scenario is empty: it needs at least name: and workloads:",
+                            file=file)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"the top level must be a mapping (name:, workloads:, ...), "
+                            f"not {_a(data)}", file=file, line=lines.get(()))
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise explain_validation_error(exc, data, file=file, lines=lines, tags=_TAGS,
+                                       hints=_TAG_HINTS) from None
+
+
+# Union tags pydantic inserts in error locations; they are not keys of the file.
+_TAGS: Final = frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS}
+# Discriminators as pydantic names them in errors -> (the key they read, what it selects).
+_TAG_HINTS: Final[dict[str, tuple[str, str]]] = {
+    "'kind'": ("kind", "workload kind; expected one of " + ", ".join(WORKLOAD_KINDS)),
+    f"{dists.dist_tag.__name__}()": (
+        "dist", "distribution; expected one of " + ", ".join(DIST_NAMES)
+        + ", or the circuit form (circuits:, shots:)"),
+}
+
+
+def _a(value: object) -> str:
+    """'a list', 'a string', ... for messages about the wrong kind of value."""
+    names = {list: "a list", str: "a string", int: "a number", float: "a number",
+             bool: "a boolean"}
+    return names.get(type(value), f"a {type(value).__name__}")

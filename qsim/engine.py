@@ -1,0 +1,121 @@
+"""``simulate(scenario) -> RunResult``: build the model, run it to its end, keep the record log.
+
+The run ends (SPEC §11) at the first instant when every non-background workload has ended and
+every context is closed or inactive, or at the horizon, whichever comes first. Whatever is
+still queued or running then is recorded ``job.incomplete``; open windows are cut there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import simpy
+from simpy.events import Event
+
+from qsim import __version__
+from qsim.backend import Backend
+from qsim.clock import STOP, At
+from qsim.jobs import ENDED
+from qsim.modes import CLOSED, INACTIVE, Context
+from qsim.rng import Streams
+from qsim.scenario import Scenario
+from qsim.trace import Kind, Trace
+from qsim.workloads import WorkloadRun
+
+END_OF_RUN = "end_of_run"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What produced a record log: the resolved scenario, the seed, the version, the end."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    qsim_version: str
+    end_s: float
+
+
+class _Simulation:
+    def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
+        self.env = simpy.Environment()
+        self.trace = Trace()
+        self.scenario = scenario
+        workloads = scenario.workloads
+        self.backend = Backend(
+            self.env, self.trace, scenario.backend, [(w.instance, w.share) for w in workloads]
+        )
+        self.contexts: list[Context] = []
+        self.runs: list[WorkloadRun] = []
+        streams = Streams(seed, replication)
+        for index, spec in enumerate(workloads):
+            context = self._context_for(index, spec)
+            self.runs.append(WorkloadRun(
+                index, spec, self.backend, context, streams, self.check_end, self.foreground_over
+            ))
+        self.foreground = [run for run in self.runs if run.foreground]
+        self.stop = Event(self.env)
+        self._stopping = False
+
+    def _context_for(self, index: int, spec: object) -> Context | None:
+        mode = spec.mode  # type: ignore[attr-defined]
+        if mode.kind == "job":
+            return None
+        context = Context(len(self.contexts), index, mode, self.backend, self.check_end)
+        self.contexts.append(context)
+        self.backend.contexts[index] = context
+        return context
+
+    def foreground_over(self) -> bool:
+        return bool(self.foreground) and all(run.ended for run in self.foreground)
+
+    def check_end(self) -> None:
+        if self.foreground_over() and all(c.state in (CLOSED, INACTIVE) for c in self.contexts):
+            self._request_stop()
+
+    def _request_stop(self, _event: object = None) -> None:
+        if not self._stopping:
+            self._stopping = True
+            self.stop._ok = True
+            self.stop._value = None
+            self.env.schedule(self.stop, STOP)
+
+    def run(self) -> float:
+        horizon = self.scenario.horizon
+        if horizon is not None:
+            At(self.env, horizon, STOP, self._request_stop)
+        for run in self.runs:
+            run.start()
+        self.check_end()  # a scenario can have nothing to do at all
+        try:
+            self.env.run(until=self.stop)
+        except RuntimeError as err:
+            # Nothing left to happen before the end condition: end here and report the rest
+            # as incomplete rather than lose it. Any other RuntimeError is a bug: re-raise.
+            if "No scheduled events left" not in str(err):
+                raise
+        self._finalize()
+        return self.env.now
+
+    def _finalize(self) -> None:
+        now, trace = self.env.now, self.trace
+        for job in list(self.backend.live.values()):
+            job.state, job.status = ENDED, "incomplete"
+            cid = -1 if job.context is None else job.context.id
+            trace.add(now, Kind.JOB_INCOMPLETE, job.id, cid, job.workload)
+        for context in self.contexts:
+            if context.window_open:
+                trace.add(now, Kind.CONTEXT_RELEASE, -1, context.id, context.workload, END_OF_RUN)
+        trace.add(now, Kind.RUN_END)
+
+
+def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> "RunResult":
+    """Run ``scenario`` once. ``seed`` defaults to the scenario's; ``replication`` picks
+    an independent set of random streams from the same seed."""
+    from qsim.result import RunResult
+
+    seed = scenario.seed if seed is None else seed
+    sim = _Simulation(scenario, seed, replication)
+    end = sim.run()
+    info = RunInfo(scenario, seed, replication, __version__, end)
+    return RunResult(sim.trace, info)

@@ -1,0 +1,166 @@
+"""Batch and session contexts (SPEC §3): state, ITTL, max TTL, close, cancel, auto-close.
+
+A context is ``open`` until its first job is dispatched, then ``active`` (an active window is
+open) and ``inactive`` when its interactive TTL expires, until it is ``closed``. The backend
+asks two things of it: whether it is ``exclusive`` (a session holds every lane and the QPU)
+and whether it is ``accepting`` jobs; it reports submissions, dispatches and job ends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from qsim.clock import TIMER, At
+from qsim.jobs import CANCELLED, MAX_TIME
+from qsim.trace import Kind
+
+if TYPE_CHECKING:
+    from qsim.backend import Backend
+    from qsim.scenario import Mode
+
+AUTO_CLOSE_S = 1800.0  # a session that receives no job this long after it opens closes
+
+OPEN, ACTIVE, INACTIVE, CLOSED = "open", "active", "inactive", "closed"
+
+
+class Context:
+    """One batch or session, owned by one workload (whose parallel loops all share it)."""
+
+    def __init__(
+        self, context_id: int, workload: int, mode: Mode, backend: Backend,
+        on_state_change: Callable[[], None],
+    ) -> None:
+        self.id = context_id
+        self.workload = workload
+        self.mode = mode
+        self.exclusive = mode.kind == "session"
+        self.backend = backend
+        self.env = backend.env
+        self.trace = backend.trace
+        self._on_state_change = on_state_change
+        self.state = OPEN
+        self.accepting = True
+        self.closing = False  # close requested: finish what is queued and running, then close
+        self.queued = 0
+        self.running = 0
+        self.window_open = False
+        self.window_start = 0.0
+        self.received_job = False
+        self._ittl_token = 0  # bumping it disarms a pending ITTL timer
+        self._record(Kind.CONTEXT_OPEN)
+        if mode.cancel_at is not None:
+            At(self.env, max(0.0, mode.cancel_at - self.env.now), TIMER,
+               lambda _e: self.cancel(CANCELLED))
+        if self.exclusive:
+            At(self.env, AUTO_CLOSE_S, TIMER, lambda _e: self._auto_close())
+
+    # ---- what the backend reports ------------------------------------------------------------
+
+    def on_submit(self) -> None:
+        self.received_job = True
+        self.queued += 1
+        self._ittl_token += 1  # a job submitted before the ITTL fires keeps the context active
+
+    def on_dispatch(self) -> None:
+        self.queued -= 1
+        self.running += 1
+        if self.state != ACTIVE:
+            self._activate()
+
+    def on_job_end(self, was_running: bool) -> None:
+        if was_running:
+            self.running -= 1
+        else:
+            self.queued -= 1  # cancelled while queued
+        if self.running or self.queued:
+            return
+        if self.state == CLOSED:
+            self._release()  # cancelled or expired: the window lasted until its jobs ended
+        elif self.closing:
+            self._close_now()
+        elif self.state == ACTIVE:
+            self._start_ittl()
+
+    # ---- what the workload asks --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop accepting jobs; close once nothing is queued or running (no ITTL tail)."""
+        if self.state == CLOSED or self.closing:
+            return
+        self.closing = True
+        self.accepting = False
+        self._ittl_token += 1
+        self._record(Kind.CONTEXT_DRAIN)
+        if not self.running and not self.queued:
+            self._close_now()
+
+    def cancel(self, reason: str = CANCELLED) -> None:
+        """Close at once: queued jobs are cancelled, dispatched ones finish inside the window."""
+        if self.state == CLOSED:
+            return
+        self.accepting = False
+        self._ittl_token += 1
+        self._set_closed()
+        self.backend.cancel_queued(self, reason)
+        if not self.running:
+            self._release()
+        self.backend.request_dispatch()
+        self.backend.request_qpu()
+
+    # ---- transitions -------------------------------------------------------------------------
+
+    def _activate(self) -> None:
+        first = self.state == OPEN
+        self.state = ACTIVE
+        self.window_open = True
+        self.window_start = self.env.now
+        self.backend.active = self
+        self._record(Kind.CONTEXT_ACTIVATE)
+        if first:
+            At(self.env, self.mode.max_time, TIMER, lambda _e: self.cancel(MAX_TIME))
+
+    def _start_ittl(self) -> None:
+        self._ittl_token += 1
+        token = self._ittl_token
+        At(self.env, self.mode.interactive_ttl, TIMER, lambda _e: self._ittl_expired(token))
+
+    def _ittl_expired(self, token: int) -> None:
+        if token != self._ittl_token or self.state != ACTIVE:
+            return
+        self.state = INACTIVE
+        self._record(Kind.CONTEXT_DEACTIVATE)
+        self._release()
+        self._on_state_change()
+
+    def _auto_close(self) -> None:
+        if not self.received_job and self.state != CLOSED:
+            self.closing = True
+            self.accepting = False
+            self._record(Kind.CONTEXT_DRAIN)
+            self._close_now()
+
+    def _close_now(self) -> None:
+        self._set_closed()
+        if self.window_open:
+            self._release()
+
+    def _set_closed(self) -> None:
+        self.state = CLOSED
+        self.accepting = False
+        self._record(Kind.CONTEXT_CLOSE)
+        self._on_state_change()
+
+    def _release(self) -> None:
+        """End the active window: the context loses its priority, and sessions are charged."""
+        if self.backend.active is self:
+            self.backend.active = None
+        if self.window_open:
+            self.window_open = False
+            self._record(Kind.CONTEXT_RELEASE)
+            if self.exclusive:
+                self.backend.charge_instance(self.workload, self.env.now - self.window_start)
+        self.backend.request_dispatch()
+        self.backend.request_qpu()
+
+    def _record(self, kind: Kind) -> None:
+        self.trace.add(self.env.now, kind, -1, self.id, self.workload)

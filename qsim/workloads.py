@@ -1,0 +1,209 @@
+"""Workload processes (SPEC §5): iterative loops, independent sweeps, background streams.
+
+A workload draws each job's durations at submission from its own named streams, submits at
+its submission priority (so same-instant submissions follow the file's order), and tells the
+engine when it has ended (at its last job's end). A stopped or finished workload closes its
+context when the mode says so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Generator
+
+import numpy as np
+import simpy
+from simpy.events import Event
+
+from qsim.clock import END, At, fire, submit_priority
+from qsim.jobs import SYSTEM_ERROR, USER_ERROR, Job
+from qsim.rng import Streams
+
+if TYPE_CHECKING:
+    from qsim.backend import Backend
+    from qsim.modes import Context
+    from qsim.scenario import Workload
+
+
+class _UnitUniform:
+    @staticmethod
+    def sample(rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.random(size)
+
+
+class WorkloadRun:
+    """The running state of one workload of the scenario."""
+
+    def __init__(
+        self, index: int, spec: Workload, backend: Backend, context: Context | None,
+        streams: Streams, on_end: Callable[[], None], foreground_over: Callable[[], bool],
+    ) -> None:
+        self.index = index
+        self.spec = spec
+        self.backend = backend
+        self.env: simpy.Environment = backend.env
+        self.context = context
+        self.priority = submit_priority(index)
+        self._on_end = on_end
+        self._foreground_over = foreground_over  # background streams stop arriving then
+        self._compile = streams.draws(spec.compile, spec.name, "compile")
+        self._quantum = streams.draws(spec.quantum, spec.name, "quantum")
+        self._post = streams.draws(spec.post, spec.name, "post")
+        self._failure = streams.draws(_UnitUniform, spec.name, "failure")
+        self._arrivals = (streams.draws(spec.arrivals, spec.name, "arrivals")
+                          if spec.kind == "background" else None)
+        self.streams = streams
+        self.live = 0  # submitted jobs not yet ended
+        self.submitting = True  # False once it will submit nothing more
+        self.ended = False
+        self.end_time: float | None = None
+
+    @property
+    def foreground(self) -> bool:
+        return self.spec.kind != "background"
+
+    def start(self) -> None:
+        kind = self.spec.kind
+        if kind == "iterative":
+            _Iterative(self).start()
+        elif kind == "independent":
+            self.env.process(self._independent())
+        else:
+            self._background()
+
+    # ---- jobs --------------------------------------------------------------------------------
+
+    def submit(self, on_end: Callable[[Job], None], attempt: int = 0) -> Job:
+        job = self._new_job(on_end, attempt)
+        self.live += 1
+        self.backend.submit(job)
+        return job
+
+    def _new_job(self, on_end: Callable[[Job], None], attempt: int) -> Job:
+        spec, failure = self.spec, self.spec.failure
+        stage, reason, where = None, None, 0.0
+        if failure is not None:
+            fails, where = next(self._failure) < failure.probability, next(self._failure)
+            if fails:
+                stage = failure.stage
+                reason = USER_ERROR if failure.kind == "user" else SYSTEM_ERROR
+        return Job(
+            self.index, self.context, next(self._compile), next(self._quantum),
+            next(self._post), spec.max_execution_time, stage, reason, where,
+            self._wrap(on_end), attempt,
+        )
+
+    def _wrap(self, on_end: Callable[[Job], None]) -> Callable[[Job], None]:
+        def ended(job: Job) -> None:
+            self.live -= 1
+            on_end(job)
+            self.check_end()
+
+        return ended
+
+    # ---- ending ------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Submit nothing more and close the context (abort, retries exhausted, cancellation)."""
+        self.submitting = False
+        if self.context is not None:
+            self.context.close()
+
+    def check_end(self) -> None:
+        if self.ended or self.submitting or self.live:
+            return
+        self.ended = True
+        self.end_time = self.env.now
+        if self.context is not None and self.spec.mode.close:
+            self.context.close()
+        self._on_end()
+
+    # ---- independent and background ----------------------------------------------------------
+
+    def _independent(self) -> Generator[Event, object, None]:
+        spec = self.spec
+        yield At(self.env, spec.start, self.priority)
+        for i in range(spec.jobs):
+            self.submit(_ignore)
+            if spec.submit_interval > 0 and i + 1 < spec.jobs:
+                yield At(self.env, spec.submit_interval, self.priority)
+        self.submitting = False
+        self.check_end()
+
+    def _background(self) -> None:
+        # A callback chain rather than a generator process: this runs once per background job.
+        first = self.spec.start + next(self._arrivals)  # one inter-arrival after `start`
+        At(self.env, first, self.priority, self._arrive)
+
+    def _arrive(self, _event: object) -> None:
+        if self._foreground_over():
+            return
+        self.backend.submit(self._new_job(_ignore_background, 0))
+        At(self.env, next(self._arrivals), self.priority, self._arrive)
+
+
+def _ignore(_job: Job) -> None:
+    pass
+
+
+def _ignore_background(_job: Job) -> None:
+    pass  # background streams never end, so their jobs need no bookkeeping at all
+
+
+class _Iterative:
+    """`parallel` optimiser loops sharing one workload (and so one context)."""
+
+    def __init__(self, run: WorkloadRun) -> None:
+        self.run = run
+        self.loops_left = run.spec.parallel
+
+    def start(self) -> None:
+        for _ in range(self.run.spec.parallel):
+            self.run.env.process(self._loop())
+
+    def _loop(self) -> Generator[Event, object, None]:
+        run, spec, env = self.run, self.run.spec, self.run.env
+        classical = run.streams.draws(spec.classical, spec.name, "classical")
+        yield At(env, spec.start, run.priority)
+        for iteration in range(spec.iterations):
+            if not run.submitting:
+                break
+            yield _Round(run, spec.jobs_per_iteration).done
+            if iteration + 1 < spec.iterations and run.submitting:
+                yield At(env, next(classical), run.priority)
+        self.loops_left -= 1
+        if self.loops_left == 0:
+            run.submitting = False
+            run.check_end()
+
+
+class _Round:
+    """One iteration's jobs: done when every slot has a final result (after any retries)."""
+
+    def __init__(self, run: WorkloadRun, jobs: int) -> None:
+        self.run = run
+        self.outstanding = jobs
+        self.done = Event(run.env)
+        for _ in range(jobs):
+            run.submit(self._job_ended)
+
+    def _job_ended(self, job: Job) -> None:
+        run, spec = self.run, self.run.spec
+        if job.status == "failed" and run.submitting and spec.on_failure == "retry" \
+                and job.attempt < spec.max_retries:
+            # A retry is submitted at the failure instant, in the submission phase.
+            At(run.env, 0, run.priority, lambda _e: self._retry(job.attempt + 1))
+            return
+        if job.status in ("failed", "cancelled"):
+            run.stop()
+        self._resolve()
+
+    def _retry(self, attempt: int) -> None:
+        if self.run.submitting:
+            self.run.submit(self._job_ended, attempt)
+        else:
+            self._resolve()
+
+    def _resolve(self) -> None:
+        self.outstanding -= 1
+        if self.outstanding == 0:
+            fire(self.done, END)

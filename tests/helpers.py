@@ -1,0 +1,35 @@
+"""Building small scenarios in tests without YAML files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import qsim
+
+
+def scenario(*workloads: dict[str, Any], **top: Any) -> qsim.Scenario:
+    data: dict[str, Any] = {"name": "test", "workloads": list(workloads), **top}
+    return qsim.parse_scenario(data, "test.yaml")
+
+
+def run(*workloads: dict[str, Any], seed: int | None = None, **top: Any) -> qsim.RunResult:
+    return qsim.simulate(scenario(*workloads, **top), seed=seed)
+
+
+def rows(result: qsim.RunResult, *, jobs_only: bool = False) -> list[tuple[float, str, int]]:
+    out = result.trace.rows()
+    return [r for r in out if not jobs_only or r[1].startswith(("job.", "qpu."))]
+
+
+def job_rows(start: float, job: int, compile_s: float, quantum_s: float, post_s: float
+             ) -> list[tuple[float, str, int]]:
+    """The records of one job that is dispatched at ``start`` and never waits for the QPU."""
+    q0 = start + compile_s
+    q1 = q0 + quantum_s
+    return [(start, "job.dispatch", job), (q0, "job.ready", job), (q0, "qpu.start", job),
+            (q1, "qpu.end", job), (q1 + post_s, "job.done", job)]
+
+
+def workload(result: qsim.RunResult, name: str | None = None) -> dict[str, Any]:
+    entries = result.summary()["workloads"]
+    return entries[0] if name is None else next(w for w in entries if w["name"] == name)

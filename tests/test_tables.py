@@ -1,0 +1,108 @@
+"""Tables and accounting from hand-written record logs (no SimPy involved)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qsim import accounting
+from qsim.tables import (TraceMeta, calibrations_frame, contexts_frame, intervals_frame,
+                         jobs_frame, windows_frame)
+from qsim.trace import Kind as K
+from qsim.trace import Trace
+
+META = TraceMeta(workloads=("s", "bg"), modes=("session", "job"), legacy_lock=False, end_s=40.0)
+
+
+def session_trace() -> Trace:
+    """Session job 0 runs 0-13 (quantum 2-12); background job 1 queued at 5, runs 20-30, and a
+    user-failed job 2 of the session; a calibration due at 12 runs 13-15."""
+    tr = Trace()
+    for t, kind, job, ctx, wl, info in [
+        (0, K.CONTEXT_OPEN, -1, 0, 0, None), (0, K.JOB_SUBMIT, 0, 0, 0, None),
+        (0, K.JOB_DISPATCH, 0, 0, 0, None), (0, K.CONTEXT_ACTIVATE, -1, 0, 0, None),
+        (2, K.JOB_READY, 0, 0, 0, None), (2, K.QPU_START, 0, 0, 0, None),
+        (5, K.JOB_SUBMIT, 1, -1, 1, None), (5, K.JOB_SUBMIT, 2, 0, 0, None),
+        (5, K.JOB_DISPATCH, 2, 0, 0, None), (6, K.JOB_READY, 2, 0, 0, None),
+        (12, K.QPU_END, 0, 0, 0, None), (12, K.QPU_START, 2, 0, 0, None),
+        (13, K.JOB_DONE, 0, 0, 0, None), (14, K.QPU_END, 2, 0, 0, None),
+        (14, K.JOB_FAILED, 2, 0, 0, "user_error"), (14, K.CONTEXT_DRAIN, -1, 0, 0, None),
+        (14, K.CONTEXT_CLOSE, -1, 0, 0, None), (14, K.CONTEXT_RELEASE, -1, 0, 0, None),
+        (14, K.CALIBRATION_START, -1, -1, -1, 12.0), (16, K.CALIBRATION_END, -1, -1, -1, None),
+        (16, K.JOB_DISPATCH, 1, -1, 1, None), (20, K.JOB_READY, 1, -1, 1, None),
+        (20, K.QPU_START, 1, -1, 1, None), (40, K.JOB_INCOMPLETE, 1, -1, 1, None),
+        (40, K.RUN_END, -1, -1, -1, None),
+    ]:
+        tr.add(float(t), kind, job, ctx, wl, info)
+    return tr
+
+
+def test_jobs_table_phases_status_and_charges() -> None:
+    jobs = jobs_frame(session_trace(), META)
+    assert jobs["status"].tolist() == ["done", "incomplete", "failed"]
+    assert jobs["reason"].fillna("").tolist() == ["", "", "user_error"]
+    assert jobs["queue_wait_s"].tolist() == [0.0, 11.0, 0.0]
+    assert jobs["quantum_s"].tolist() == [10.0, 20.0, 2.0]  # incomplete: up to the end
+    assert jobs["charged_s"].tolist() == [10.0, 20.0, 2.0]
+    assert jobs["post_start_at"].tolist()[0] == 12.0
+    assert np.isnan(jobs["post_start_at"][2])  # a failed job has no post-processing
+
+
+def test_system_failures_are_not_charged_and_legacy_charges_the_locked_span() -> None:
+    tr = Trace()
+    for t, kind, job, info in [(0, K.JOB_SUBMIT, 0, None), (0, K.JOB_DISPATCH, 0, None),
+                               (1, K.JOB_READY, 0, None), (1, K.QPU_START, 0, None),
+                               (4, K.QPU_END, 0, None), (4, K.JOB_FAILED, 0, "system_error"),
+                               (4, K.JOB_SUBMIT, 1, None), (4, K.JOB_DISPATCH, 1, None),
+                               (5, K.JOB_READY, 1, None), (5, K.QPU_START, 1, None),
+                               (7, K.QPU_END, 1, None), (9, K.JOB_DONE, 1, None)]:
+        tr.add(float(t), kind, job, -1, 0, info)
+    meta = TraceMeta(("x",), ("job",), legacy_lock=True, end_s=9.0)
+    jobs = jobs_frame(tr, meta)
+    assert jobs["charged_s"].tolist() == [0.0, 5.0]
+    assert intervals_frame(tr, meta)[["start_at", "end_at"]].values.tolist() == [
+        [0.0, 4.0], [4.0, 9.0]]
+
+
+def test_windows_contexts_intervals_and_calibrations() -> None:
+    tr = session_trace()
+    assert windows_frame(tr, META)[["start_at", "end_at", "length_s"]].values.tolist() == [
+        [0.0, 14.0, 14.0]]
+    ctx = contexts_frame(tr, META)
+    assert ctx[["at", "change", "state", "accepting_jobs"]].values.tolist() == [
+        [0.0, "open", "open", True], [0.0, "activate", "active", True],
+        [14.0, "drain", "active", False], [14.0, "close", "closed", False]]
+    iv = intervals_frame(tr, META)
+    assert iv[["start_at", "end_at", "what"]].values.tolist() == [
+        [2.0, 12.0, "job"], [12.0, 14.0, "job"], [14.0, 16.0, "calibration"],
+        [20.0, 40.0, "job"]]
+    cal = calibrations_frame(tr, META)
+    assert cal[["due_at", "start_at", "deferred_s"]].values.tolist() == [[12.0, 14.0, 2.0]]
+
+
+def test_idle_gaps_inside_windows() -> None:
+    idle = accounting.idle(np.array([0.0, 36.0]), np.array([31.0, 49.0]),
+                           np.array([2.0, 20.0, 38.0]), np.array([12.0, 30.0, 48.0]))
+    assert (idle.idle_s, idle.gaps, idle.longest_gap_s) == (2 + 8 + 1 + 2 + 1, 5, 8.0)
+
+
+def test_idle_with_no_work_is_the_whole_window() -> None:
+    idle = accounting.idle(np.array([0.0]), np.array([60.0]), np.empty(0), np.empty(0))
+    assert (idle.idle_s, idle.gaps, idle.longest_gap_s) == (60.0, 1, 60.0)
+
+
+@pytest.mark.parametrize("windows,expected", [
+    (([0.0], [100.0]), 23.0), (([5.0], [25.0]), 16.0), (([0.0, 21.0], [8.0, 22.0]), 4.0),
+    (([31.0], [40.0]), 0.0)])
+def test_busy_within_windows(windows, expected) -> None:
+    busy = (np.array([4.0, 10.0, 22.0]), np.array([8.0, 20.0, 31.0]))
+    starts, ends = map(np.array, windows)
+    assert accounting.busy_within(starts, ends, *busy) == expected
+
+
+def test_first_start_to_end_is_one_window() -> None:
+    starts, ends = accounting.billed_windows(np.array([0.0, 18.0]), np.array([15.0, 49.0]),
+                                             "session", "first_start_to_end")
+    assert (starts.tolist(), ends.tolist()) == ([0.0], [49.0])
+    assert accounting.usage("session", np.array([30.0]), ends - starts) == 49.0
+    assert accounting.usage("batch", np.array([10.0, 20.0]), np.array([99.0])) == 30.0

@@ -62,8 +62,10 @@ class Backend:
         self.qpu_busy = False
         self.calibration_due: float | None = None
         self._next_id = 0
-        self._dispatch_pending = False
-        self._qpu_pending = False
+        self._settle_pending = False  # a settle event is scheduled for this instant
+        self._want_dispatch = False
+        self._want_qpu = False
+        self._instant_work = False  # a job dispatched now has no compile phase
         self._usage: dict[str, InstanceUsage] = {}
         self._instance_of: list[InstanceUsage] = []
         for name, share in workload_instances:
@@ -119,12 +121,39 @@ class Backend:
     # ---- dispatch (SPEC §4) ----------------------------------------------------------------
 
     def request_dispatch(self) -> None:
-        if not self._dispatch_pending:
-            self._dispatch_pending = True
-            At(self.env, 0, DISPATCH, self._dispatch)
+        self._want_dispatch = True
+        self._settle_soon(DISPATCH)
 
-    def _dispatch(self, _event: object) -> None:
-        self._dispatch_pending = False
+    def request_qpu(self) -> None:
+        self._want_qpu = True
+        self._settle_soon(DISPATCH)
+
+    def _settle_soon(self, priority: int) -> None:
+        if not self._settle_pending:
+            self._settle_pending = True
+            At(self.env, 0, priority, self._settle)
+
+    def _settle(self, _event: object) -> None:
+        """Dispatch, then let the QPU choose: once per instant, after everything else.
+
+        One event does both (they are the last two steps of SPEC §11's order) unless a job
+        dispatched here has no compile: it becomes ready at this instant, after this event,
+        so the QPU must choose in a later event of the same instant.
+        """
+        self._settle_pending = False
+        self._instant_work = False
+        if self._want_dispatch:
+            self._want_dispatch = False
+            self._dispatch()
+        if not self._want_qpu:
+            return
+        if self._instant_work:
+            self._settle_soon(QPU)
+            return
+        self._want_qpu = False
+        self._choose_for_qpu()
+
+    def _dispatch(self) -> None:
         while self.lanes_free > 0 and self._qpu_allows_dispatch():
             job = self._pick()
             if job is None:
@@ -173,6 +202,8 @@ class Backend:
             context.on_dispatch()  # may activate the context
         if self.legacy_lock:
             self.qpu_busy = True
+        if job.compile_s == 0:
+            self._instant_work = True
         At(self.env, job.compile_s, END, lambda _e: self._compiled(job))
 
     def _compiled(self, job: Job) -> None:
@@ -190,13 +221,7 @@ class Backend:
 
     # ---- the QPU ----------------------------------------------------------------------------
 
-    def request_qpu(self) -> None:
-        if not self._qpu_pending:
-            self._qpu_pending = True
-            At(self.env, 0, QPU, self._choose_for_qpu)
-
-    def _choose_for_qpu(self, _event: object) -> None:
-        self._qpu_pending = False
+    def _choose_for_qpu(self) -> None:
         if self.qpu_busy:
             return
         if self._calibration_may_run():

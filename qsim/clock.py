@@ -8,6 +8,7 @@ submissions (by the workload's place in the file), then dispatch, and the QPU ch
 
 from __future__ import annotations
 
+from heapq import heappush
 from typing import Any, Callable
 
 import simpy
@@ -36,12 +37,14 @@ class At(Event):
         priority: int,
         callback: Callable[[Event], Any] | None = None,
     ) -> None:
-        # Inlined like simpy.Timeout.__init__: this is on the hot path of every job phase.
+        # Inlined like simpy.Timeout.__init__, and env.schedule with it: this runs for every
+        # job phase. It relies on SimPy 4's heap entry (time, priority, eid, event), pinned in
+        # pyproject.toml and checked by the timeline tests.
         self.env = env
         self.callbacks = [callback] if callback is not None else []
         self._value = None
         self._ok = True
-        env.schedule(self, priority, delay)
+        heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
 
 
 def fire(event: Event, priority: int, value: Any = None) -> None:

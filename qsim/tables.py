@@ -32,13 +32,7 @@ class TraceMeta:
 
 
 def _columns(trace: Trace) -> dict[str, np.ndarray]:
-    return {
-        "t": np.frombuffer(trace.t, dtype=np.float64) if len(trace) else np.empty(0),
-        "kind": np.asarray(trace.kind, dtype=np.int8),
-        "job": np.asarray(trace.job, dtype=np.int64),
-        "context": np.asarray(trace.context, dtype=np.int64),
-        "workload": np.asarray(trace.workload, dtype=np.int64),
-    }
+    return trace.columns()
 
 
 def records_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:

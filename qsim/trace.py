@@ -1,9 +1,9 @@
 """The record log: the single source of truth of a run.
 
 One row per event, ``(t, seq, kind, job, context, workload)`` plus an optional ``info`` (a
-reason or a due time). Rows are kept in typed arrays (about 21 bytes a row) rather than
-tuples, so a million-job run stays small; ``seq`` is the row's position, and ``(t, seq)`` is
-a total order.
+reason or a due time). Rows are kept in typed arrays (16 bytes a row) rather than tuples, so
+a million-job run stays small; ``seq`` is the row's position, and ``(t, seq)`` is a total
+order.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from array import array
 from enum import IntEnum
 from typing import Iterator, NamedTuple
+
+import numpy as np
 
 
 class Kind(IntEnum):
@@ -54,15 +56,24 @@ class Record(NamedTuple):
     info: object
 
 
+# A record's integer fields packed into one 64-bit code, so a record costs two appends:
+# kind (6 bits) | workload+1 (12 bits) | context+1 (12 bits) | job+1 (the rest).
+_WORKLOAD_SHIFT, _CONTEXT_SHIFT, _JOB_SHIFT = 6, 18, 30
+_FIELD_MASK = (1 << 12) - 1
+
+
 class Trace:
-    """Append-only log. ``-1`` stands for "none" in the job, context and workload columns."""
+    """Append-only log. ``-1`` stands for "none" in the job, context and workload columns.
+
+    Rows are stored as a time array and a packed-code array (16 bytes a row); the columns
+    ``kind``, ``job``, ``context`` and ``workload`` are unpacked on demand as numpy arrays.
+    """
+
+    MAX_WORKLOADS = _FIELD_MASK  # workloads and contexts each fit in 12 bits
 
     def __init__(self) -> None:
         self.t = array("d")
-        self.kind = array("b")
-        self.job = array("l")
-        self.context = array("i")
-        self.workload = array("i")
+        self.code = array("q")
         self.info: dict[int, object] = {}  # sparse: seq -> reason or due time
 
     def __len__(self) -> int:
@@ -75,16 +86,26 @@ class Trace:
         if info is not None:
             self.info[len(self.t)] = info
         self.t.append(t)
-        self.kind.append(kind)
-        self.job.append(job)
-        self.context.append(context)
-        self.workload.append(workload)
+        self.code.append(kind | (workload + 1) << _WORKLOAD_SHIFT
+                         | (context + 1) << _CONTEXT_SHIFT | (job + 1) << _JOB_SHIFT)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The log as numpy columns: ``t, kind, job, context, workload``."""
+        code = np.frombuffer(self.code, dtype=np.int64) if len(self) else np.empty(0, np.int64)
+        return {
+            "t": np.frombuffer(self.t, dtype=np.float64) if len(self) else np.empty(0),
+            "kind": (code & 63).astype(np.int8),
+            "job": (code >> _JOB_SHIFT) - 1,
+            "context": ((code >> _CONTEXT_SHIFT) & _FIELD_MASK) - 1,
+            "workload": ((code >> _WORKLOAD_SHIFT) & _FIELD_MASK) - 1,
+        }
 
     def __iter__(self) -> Iterator[Record]:
+        cols = self.columns()
         info = self.info
-        for seq, (t, k, j, c, w) in enumerate(
-            zip(self.t, self.kind, self.job, self.context, self.workload)
-        ):
+        for seq, (t, k, j, c, w) in enumerate(zip(
+                self.t, cols["kind"].tolist(), cols["job"].tolist(),
+                cols["context"].tolist(), cols["workload"].tolist())):
             yield Record(t, seq, Kind(k).label, j, c, w, info.get(seq))
 
     def rows(self) -> list[tuple[float, str, int]]:

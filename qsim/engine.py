@@ -34,6 +34,7 @@ class RunInfo:
     replication: int
     qsim_version: str
     end_s: float
+    events: int = 0  # SimPy events scheduled during the run (a measure of its work)
 
 
 class _Simulation:
@@ -97,6 +98,9 @@ class _Simulation:
         self._finalize()
         return self.env.now
 
+    def events_scheduled(self) -> int:
+        return next(self.env._eid)  # SimPy numbers every event it schedules
+
     def _finalize(self) -> None:
         now, trace = self.env.now, self.trace
         for job in list(self.backend.live.values()):
@@ -117,5 +121,5 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     seed = scenario.seed if seed is None else seed
     sim = _Simulation(scenario, seed, replication)
     end = sim.run()
-    info = RunInfo(scenario, seed, replication, __version__, end)
+    info = RunInfo(scenario, seed, replication, __version__, end, sim.events_scheduled())
     return RunResult(sim.trace, info)

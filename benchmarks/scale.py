@@ -1,0 +1,169 @@
+"""How fast is qsim, and how does it grow? Run by hand: ``python benchmarks/scale.py``.
+
+For 10 000, 100 000 and 1 000 000 jobs (a background stream at about 0.8 QPU utilisation on
+5 lanes with classical phases, plus a session VQE and a batch sweep in the foreground) it
+prints jobs and events per second, the seconds of ``simulate``, of the tables and summary and
+of the whole ``qsim run``, and the peak memory per job. It also runs, in the same process and
+on the same drawn inputs, a minimal hand-written heapq event loop of the background-only model
+(the practical floor for Python) and prints qsim's time on that model as a ratio to it.
+
+Each size runs in a fresh subprocess so that peak memory (ru_maxrss) belongs to it alone.
+Options: ``--sizes 10000,100000`` to choose sizes, ``--no-cli`` to skip the ``qsim run`` timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+MEAN_INTERARRIVAL_S = 5.0  # with a mean quantum phase of 4 s: utilisation ~0.8
+
+
+def background(name: str = "others") -> dict:
+    return {"name": name, "kind": "background",
+            "arrivals": {"dist": "exponential", "mean": MEAN_INTERARRIVAL_S},
+            "compile": {"dist": "exponential", "mean": "3s"},
+            "quantum": {"dist": "lognormal", "mean": "4s", "cv": 1.0},
+            "post": {"dist": "exponential", "mean": "1s"}}
+
+
+def scenario_dict(jobs: int, foreground: bool = True) -> dict:
+    horizon = jobs * MEAN_INTERARRIVAL_S
+    workloads = [background()]
+    if foreground:
+        # Background stops arriving once the foreground has ended (SPEC §5), so the foreground
+        # spans the run: a session VQE half-way, a batch sweep near the end.
+        workloads += [
+            {"name": "vqe", "kind": "iterative", "mode": "session", "iterations": 50,
+             "start": horizon * 0.5, "compile": "3s",
+             "quantum": {"circuits": 4, "shots": 4000}, "post": "1s",
+             "classical": {"dist": "exponential", "mean": "10s"}},
+            {"name": "sweep", "kind": "independent", "mode": "batch", "jobs": 50,
+             "start": horizon * 0.97, "compile": "20s", "quantum": "5s", "post": "2s"},
+        ]
+    return {"name": f"scale-{jobs}", "horizon": horizon, "workloads": workloads}
+
+
+def floor_seconds(jobs: int) -> tuple[float, int]:
+    """A hand-written heapq loop of the background-only model (FIFO, 5 lanes, one QPU) on the
+    same durations qsim draws: the practical floor for an event loop in Python."""
+    from qsim.rng import Streams
+    from qsim.scenario import parse_scenario
+
+    spec = parse_scenario(scenario_dict(jobs, foreground=False), "floor").workloads[0]
+    streams = Streams(0)
+    draws = {k: streams.draws(getattr(spec, k), spec.name, k)
+             for k in ("arrivals", "compile", "quantum", "post")}
+    horizon = jobs * MEAN_INTERARRIVAL_S
+    start = time.process_time()
+    done = _heapq_model(draws, horizon, lanes=5)
+    return time.process_time() - start, done
+
+
+def _heapq_model(draws: dict, horizon: float, lanes: int) -> int:
+    arrive, compiled, quantum_end, post_end = 0, 1, 2, 3
+    heap: list = [(next(draws["arrivals"]), 0, arrive, None)]
+    seq, queue, waiting, qpu_free, done = 1, [], [], True, 0
+    queue_head = 0
+    while heap:
+        t, _, what, job = heapq.heappop(heap)
+        if t > horizon:
+            break
+        if what == arrive:
+            queue.append((next(draws["compile"]), next(draws["quantum"]), next(draws["post"])))
+            heapq.heappush(heap, (t + next(draws["arrivals"]), seq, arrive, None))
+            seq += 1
+        elif what == compiled:
+            waiting.append(job)
+        elif what == quantum_end:
+            qpu_free = True
+            heapq.heappush(heap, (t + job[2], seq, post_end, job))
+            seq += 1
+        else:
+            lanes += 1
+            done += 1
+        while lanes and queue_head < len(queue):
+            job = queue[queue_head]
+            queue_head += 1
+            lanes -= 1
+            heapq.heappush(heap, (t + job[0], seq, compiled, job))
+            seq += 1
+        if qpu_free and waiting:
+            job = waiting.pop(0)
+            qpu_free = False
+            heapq.heappush(heap, (t + job[1], seq, quantum_end, job))
+            seq += 1
+    return done
+
+
+def measure(jobs: int, with_cli: bool) -> dict:
+    """One size, in this process: run from a fresh subprocess (see main)."""
+    import qsim
+
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    scenario = qsim.parse_scenario(scenario_dict(jobs), "scale")
+    t0 = time.process_time()
+    result = qsim.simulate(scenario)
+    t1 = time.process_time()
+    summary = result.summary()
+    t2 = time.process_time()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss
+    submitted = sum(w["jobs"]["submitted"] for w in summary["workloads"])
+    floor_s, _ = floor_seconds(jobs)
+    bg = qsim.parse_scenario(scenario_dict(jobs, foreground=False), "bg")
+    t3 = time.process_time()
+    qsim.simulate(bg).summary()
+    bg_s = time.process_time() - t3
+    row = {"jobs": submitted, "events": result.info.events, "simulate_s": t1 - t0,
+           "tables_summary_s": t2 - t1, "peak_bytes_per_job": peak_kib * 1024 / submitted,
+           "floor_s": floor_s, "background_only_s": bg_s}
+    if with_cli:
+        row["qsim_run_s"] = _time_cli(scenario_dict(jobs))
+    return row
+
+
+def _time_cli(data: dict) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "scale.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(data, f)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "qsim.cli", "run", path, "--json"], check=True,
+                       stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, not args.no_cli)))
+        return
+    print("| jobs | jobs/s | events/s | simulate s | tables+summary s | qsim run s "
+          "| peak B/job | floor s | bg-only / floor |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size in (int(s) for s in args.sizes.split(",")):
+        cmd = [sys.executable, __file__, "--one", str(size)] + (["--no-cli"] if args.no_cli else [])
+        row = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        total = row["simulate_s"] + row["tables_summary_s"]
+        print(f"| {row['jobs']:,} | {row['jobs'] / total:,.0f} | "
+              f"{row['events'] / row['simulate_s']:,.0f} | {row['simulate_s']:.2f} | "
+              f"{row['tables_summary_s']:.2f} | {row.get('qsim_run_s', float('nan')):.2f} | "
+              f"{row['peak_bytes_per_job']:.0f} | {row['floor_s']:.2f} | "
+              f"{row['background_only_s'] / row['floor_s']:.1f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,10 @@
 """``simulate(scenario) -> RunResult``: build the model, run it to its end, keep the record log.
 
-The run ends (SPEC §11) at the first instant when every non-background workload has ended and
-every context is closed or inactive, or at the horizon, whichever comes first. Whatever is
-still queued or running then is recorded ``job.incomplete``; open windows are cut there.
+The run ends (SPEC §11) at the horizon when the scenario sets one (background streams arrive
+until then); without one, at the first instant when every non-background workload has ended
+and every context is closed or inactive (background streams stop arriving when the last
+foreground workload ends). Whatever is still queued or running at the end is recorded
+``job.incomplete``; open windows are cut there.
 """
 
 from __future__ import annotations
@@ -62,12 +64,16 @@ class _Simulation:
         mode = spec.mode  # type: ignore[attr-defined]
         if mode.kind == "job":
             return None
-        context = Context(len(self.contexts), index, mode, self.backend, self.check_end)
+        context = Context(len(self.contexts), index, mode, self.backend, self.check_end,
+                          spec.opens_at)  # type: ignore[attr-defined]
         self.contexts.append(context)
         self.backend.contexts[index] = context
         return context
 
     def foreground_over(self) -> bool:
+        """True once background streams should stop arriving (never before a horizon)."""
+        if self.scenario.horizon is not None:
+            return False
         return bool(self.foreground) and all(run.ended for run in self.foreground)
 
     def check_end(self) -> None:

@@ -28,7 +28,7 @@ class Context:
 
     def __init__(
         self, context_id: int, workload: int, mode: Mode, backend: Backend,
-        on_state_change: Callable[[], None],
+        on_state_change: Callable[[], None], opens_at: float = 0.0,
     ) -> None:
         self.id = context_id
         self.workload = workload
@@ -47,10 +47,15 @@ class Context:
         self.window_start = 0.0
         self.received_job = False
         self._ittl_token = 0  # bumping it disarms a pending ITTL timer
-        self._record(Kind.CONTEXT_OPEN)
+        # Opening is a timer event, so at the workload's start it precedes the submissions.
+        At(self.env, opens_at, TIMER, lambda _e: self._open())
         if mode.cancel_at is not None:
-            At(self.env, max(0.0, mode.cancel_at - self.env.now), TIMER,
-               lambda _e: self.cancel(CANCELLED))
+            At(self.env, mode.cancel_at, TIMER, lambda _e: self.cancel(CANCELLED))
+
+    def _open(self) -> None:
+        if self.state != OPEN:
+            return  # cancelled before it was even created
+        self._record(Kind.CONTEXT_OPEN)
         if self.exclusive:
             At(self.env, AUTO_CLOSE_S, TIMER, lambda _e: self._auto_close())
 

@@ -67,6 +67,9 @@ class Mode(StrictModel):
     max_time: PositiveDuration = _DEFAULT_MAX_TIME
     close: Annotated[bool, Strict()] = True
     cancel_at: Duration | None = None
+    # Added key: when the batch or session is created (absolute time; default: the
+    # workload's start). A session opened long before its first job auto-closes (SPEC §3.3).
+    open_at: Duration | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -100,7 +103,7 @@ def _reject_context_keys(data: dict[str, Any]) -> None:
 
     ``max_time`` at its default is allowed so that a dumped job-mode Mode loads again.
     """
-    for key in ("interactive_ttl", "cancel_at", "max_time"):
+    for key in ("interactive_ttl", "cancel_at", "max_time", "open_at"):
         given = data.get(key)
         if given is not None and not (key == "max_time" and given == _DEFAULT_MAX_TIME):
             raise FieldError(f"{key} applies only to batch and session modes", (key,))
@@ -165,6 +168,19 @@ class WorkloadBase(StrictModel):
         if isinstance(data, dict) and data.get("instance") is None and "name" in data:
             data = {**data, "instance": data["name"]}
         return data
+
+    @model_validator(mode="after")
+    def _opened_before_start(self) -> WorkloadBase:
+        if self.mode.open_at is not None and self.mode.open_at > self.start:
+            raise FieldError("must not be after the workload's start "
+                             f"({format_duration(self.start)})", ("mode", "open_at"),
+                             self.mode.open_at)
+        return self
+
+    @property
+    def opens_at(self) -> float:
+        """When the workload's batch or session is created."""
+        return self.start if self.mode.open_at is None else self.mode.open_at
 
 
 class IterativeWorkload(WorkloadBase):

@@ -406,3 +406,25 @@ def test_scenario_model_is_usable_from_python() -> None:
                                         "quantum": "5s", "mode": "batch"}])
     assert s.workloads[0].mode.interactive_ttl == 1.0
     assert s.workloads[0].quantum == Fixed(value=5.0)
+
+
+def test_a_context_cannot_open_after_its_workload_starts(tmp_path: Path) -> None:
+    path = write(tmp_path, """name: x
+workloads:
+  - name: v
+    kind: iterative
+    iterations: 1
+    quantum: 1s
+    start: 10m
+    mode: {kind: session, open_at: 1h}
+""")
+    assert str(error_of(path)) == (
+        f"{path}:8: workloads[0].mode.open_at: must not be after the workload's start "
+        "(10m) (got '1h')")
+
+
+def test_open_at_defaults_to_the_workload_start() -> None:
+    sc = parse_scenario({"name": "x", "workloads": [
+        {"name": "v", "kind": "iterative", "iterations": 1, "quantum": "1s", "start": "5m",
+         "mode": "session"}]})
+    assert (sc.workloads[0].mode.open_at, sc.workloads[0].opens_at) == (None, 300.0)

@@ -74,7 +74,7 @@ def test_close_false_keeps_the_batch_ittl_tail() -> None:
 
 
 def test_session_auto_closes_when_it_receives_no_job_for_1800_s() -> None:
-    result = run(loop("s", 3, start="2000s", mode="session"))
+    result = run(loop("s", 3, start="2000s", mode={"kind": "session", "open_at": 0}))
     assert result.trace.rows() == [
         (0.0, "context.open", -1), (1800.0, "context.drain", -1), (1800.0, "context.close", -1),
         (2000.0, "job.submit", 0), (2000.0, "job.cancelled", 0), (2000.0, "run.end", -1)]
@@ -203,3 +203,22 @@ def test_horizon_reports_unfinished_jobs_incomplete() -> None:
     assert x["jobs"] == {"submitted": 3, "done": 1, "failed": 0, "cancelled": 0, "incomplete": 2}
     assert windows(result) == [(0.0, 15.0)]  # cut at the horizon
     assert x["usage_s"] == 15.0
+
+
+def test_with_a_horizon_the_run_and_background_go_on_until_it() -> None:
+    others = {"name": "others", "kind": "background", "arrivals": "10s", "quantum": "1s"}
+    result = run(job("x"), others, horizon="60s")
+    assert result.info.end_s == 60.0
+    assert result.jobs[result.jobs["workload"] == "others"]["submit_at"].tolist() == [
+        10.0, 20.0, 30.0, 40.0, 50.0]  # the arrival at 60 is at the end instant: not made
+    without = run(job("x"), others)
+    assert without.info.end_s == 10.0  # x ends at 10; the stream stops with it
+    assert without.jobs["workload"].tolist() == ["x"]
+
+
+def test_a_context_opens_at_its_workload_start_by_default() -> None:
+    result = run(loop("s", 1, start="2000s", mode="session"))
+    assert result.trace.rows()[:4] == [
+        (2000.0, "context.open", -1), (2000.0, "job.submit", 0), (2000.0, "job.dispatch", 0),
+        (2000.0, "context.activate", -1)]
+    assert workload(result)["jobs"]["done"] == 1

@@ -46,17 +46,18 @@ def idle(win_start: np.ndarray, win_end: np.ndarray,
     window finds its first interval by bisection and each interval is visited once or twice.
     """
     gaps: list[float] = []
+    starts, ends = busy_start.tolist(), busy_end.tolist()  # plain floats out, and faster
     for a, b in zip(win_start.tolist(), win_end.tolist()):
         cursor = a
         i = int(np.searchsorted(busy_end, a, side="right"))  # first interval ending after a
-        while i < len(busy_start) and busy_start[i] < b:
-            if busy_start[i] - cursor > GAP_EPS_S:
-                gaps.append(busy_start[i] - cursor)
-            cursor = max(cursor, min(busy_end[i], b))
+        while i < len(starts) and starts[i] < b:
+            if starts[i] - cursor > GAP_EPS_S:
+                gaps.append(starts[i] - cursor)
+            cursor = max(cursor, min(ends[i], b))
             i += 1
         if b - cursor > GAP_EPS_S:
             gaps.append(b - cursor)
-    total = float(np.sum(gaps)) if gaps else 0.0
+    total = float(sum(gaps))
     return Idle(total, len(gaps), max(gaps) if gaps else 0.0)
 
 

@@ -39,3 +39,18 @@ def test_another_seed_or_replication_gives_another_log() -> None:
 def test_seed_defaults_to_the_scenario_seed() -> None:
     assert log(qsim.simulate(BUSY)) == log(qsim.simulate(BUSY, seed=BUSY.seed))
     assert qsim.simulate(BUSY).info.seed == 0
+
+
+def test_summary_holds_plain_python_values_only() -> None:
+    """The summary is a plain dict (SPEC §7): no numpy scalars leaking into users' code."""
+    def check(value: object) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                check(item)
+        elif isinstance(value, list):
+            for item in value:
+                check(item)
+        else:
+            assert type(value) in (str, int, float, bool), (type(value), value)
+
+    check(qsim.simulate(BUSY).summary())

@@ -1,0 +1,367 @@
+"""The timeline's geometry and row painters (used by ``qsim.plots.timeline_from_tables``).
+
+Geometry: pure functions of the run's tables (lanes, phases, ITTL tails, idle gaps,
+occupancy). Painters: each draws one kind of thing onto a :class:`Canvas` as one collection
+per workload and phase, never one patch per job, so 100 000 jobs stay quick.
+
+Rows (y grows downwards): one per batch or session, then the QPU, then one per lane. Every
+artist carries a ``gid`` so tests can find what was drawn: ``jobs/<workload>/<phase>``,
+``jobs/wait``, ``qpu/<workload>``, ``window/<workload>`` (the band behind all rows),
+``context/<workload>``, ``ittl``, ``inactive``, ``mark/<change>``, ``idle``, ``calibration``,
+``calibration/deferred``, ``end/<status>``, ``occupancy/...``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from qsim.accounting import GAP_EPS_S
+
+MAX_BARS = 2000  # beyond this many visible jobs, bars turn to mush: draw occupancy instead
+MAX_MARKED_WINDOWS = 150  # beyond this many windows in a row, markers and edges smear
+BINS = 500  # occupancy bins across the view: fine enough to see change, coarse enough
+# that counting noise does not turn each band into grass
+PHASES = ("compile", "wait", "quantum", "post")
+IDLE_COLOUR, CAL_COLOUR, WAIT_COLOUR = "#e06666", "#4d4d4d", "#9e9e9e"
+IDLE_STYLE = {"facecolor": "white", "edgecolor": IDLE_COLOUR, "hatch": "xx"}
+IDLE_LABEL, WAIT_LABEL = "reserved, QPU idle", "lane held, waiting for the QPU"
+_UNITS = (("s", 1.0, 300.0), ("min", 60.0, 3 * 3600.0), ("h", 3600.0, 3 * 86400.0),
+          ("d", 86400.0, np.inf))
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry
+
+
+def time_unit(span_s: float) -> tuple[str, float]:
+    """The unit a span of ``span_s`` seconds reads best in, and its length in seconds."""
+    return next((name, scale) for name, scale, limit in _UNITS if span_s <= limit)
+
+
+def assign_lanes(jobs: pd.DataFrame) -> np.ndarray:
+    """Lane (0-based) each job held, from dispatch to its end; -1 if never dispatched.
+
+    Greedy interval colouring in (dispatch_at, job) order, taking the lowest-numbered free
+    lane; a lane freed at t is free for a job dispatched at t (ends come first, SPEC §10).
+    """
+    start = jobs["dispatch_at"].to_numpy(float)
+    end = np.nan_to_num(jobs["end_at"].to_numpy(float), nan=np.inf)  # still running: holds it
+    lane = np.full(len(jobs), -1, dtype=np.int64)
+    order = np.lexsort((jobs["job"].to_numpy(), start))
+    order = order[~np.isnan(start[order])].tolist()
+    free: list[int] = []
+    busy: list[tuple[float, int]] = []
+    starts, ends = start.tolist(), end.tolist()
+    for i in order:
+        while busy and busy[0][0] <= starts[i]:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        k = heapq.heappop(free) if free else len(busy)
+        lane[i] = k
+        heapq.heappush(busy, (max(ends[i], starts[i]), k))
+    return lane
+
+
+def phase_spans(jobs: pd.DataFrame, open_end: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(start, end) of each phase per job; NaN start where a job never reached the phase.
+
+    A phase whose end was not recorded lasts until the job's end (a failure ends a job at
+    once), and a job with no end yet lasts until ``open_end``.
+    """
+    def col(name: str) -> np.ndarray:
+        return jobs[name].to_numpy(float)
+
+    end = np.where(np.isnan(col("end_at")), open_end, col("end_at"))
+    ready, q0, q1 = col("compile_end_at"), col("quantum_start_at"), col("quantum_end_at")
+
+    def until(t: np.ndarray) -> np.ndarray:
+        return np.where(np.isnan(t), end, t)
+
+    return {"compile": (col("dispatch_at"), until(ready)), "wait": (ready, until(q0)),
+            "quantum": (q0, until(q1)), "post": (q1, end)}
+
+
+def intersect(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Overlaps (longer than float noise) of two sorted lists of disjoint intervals."""
+    lo = np.searchsorted(b1, a0, side="right")  # first b ending after a starts
+    hi = np.searchsorted(b0, a1, side="left")  # first b starting at or after a ends
+    n = np.maximum(hi - lo, 0)
+    ia = np.repeat(np.arange(len(a0)), n)
+    ib = np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    s, e = np.maximum(a0[ia], b0[ib]), np.minimum(a1[ia], b1[ib])
+    keep = e - s > GAP_EPS_S
+    return s[keep], e[keep]
+
+
+def idle_gaps(windows: pd.DataFrame, intervals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Inside each workload's active windows, the spans when the QPU ran none of its jobs
+    (the gaps SPEC §7 counts in ``idle_s``)."""
+    busy = intervals[intervals["what"] == "job"]
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    for name, wins in windows.groupby("workload", sort=False):
+        own = busy[busy["workload"] == name].sort_values("start_at")
+        b0, b1 = own["start_at"].to_numpy(float), own["end_at"].to_numpy(float)
+        free0, free1 = np.r_[-np.inf, b1], np.r_[b0, np.inf]  # the complement of busy
+        wins = wins.sort_values("start_at")
+        out.append(intersect(wins["start_at"].to_numpy(float), wins["end_at"].to_numpy(float),
+                             free0, free1))
+    return _concat(out)
+
+
+def ittl_tails(windows: pd.DataFrame, jobs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The part of each window after the last end of its context's jobs inside it: the
+    interactive TTL that ran out (or the whole window if no job ended in it)."""
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    for ctx, wins in windows.groupby("context", sort=False):
+        ends = np.sort(jobs.loc[jobs["context"] == ctx, "end_at"].dropna().to_numpy(float))
+        w0, w1 = wins["start_at"].to_numpy(float), wins["end_at"].to_numpy(float)
+        idx = np.searchsorted(ends, w1, side="right") - 1
+        last = ends[np.maximum(idx, 0)] if len(ends) else np.full(len(w1), -np.inf)
+        last = np.maximum(np.where(idx >= 0, last, -np.inf), w0)
+        keep = w1 - last > GAP_EPS_S
+        out.append((last[keep], w1[keep]))
+    return _concat(out)
+
+
+def occupancy(a: np.ndarray, b: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Share of each bin ``[edges[k], edges[k+1])`` covered by intervals ``[a, b)``, summed
+    over intervals: O((n + bins) log n) through the running integral of the overlap count."""
+    a, b = np.sort(a), np.sort(b)
+    ca, cb = np.r_[0.0, np.cumsum(a)], np.r_[0.0, np.cumsum(b)]
+
+    def integral(t: np.ndarray) -> np.ndarray:  # sum_i |[a_i, b_i] ∩ (-inf, t]|
+        ka, kb = np.searchsorted(a, t), np.searchsorted(b, t)
+        return (ka * t - ca[ka]) - (kb * t - cb[kb])
+
+    return np.diff(integral(edges)) / np.diff(edges)
+
+
+def _concat(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return np.empty(0), np.empty(0)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+# ---------------------------------------------------------------------------------------------
+# Painters
+
+
+def shade(colour: str, phase: str) -> tuple[float, float, float]:
+    """A workload's colour per phase: compile light, quantum full, post dark."""
+    rgb = np.array(to_rgb(colour))
+    mixed = {"compile": rgb + (1 - rgb) * 0.55, "post": rgb * 0.6}.get(phase, rgb)
+    return tuple(float(v) for v in mixed)  # type: ignore[return-value]
+
+
+@dataclass
+class Canvas:
+    """The axes plus the view (seconds) and the axis unit; collects legend entries."""
+
+    ax: Axes
+    start: float
+    end: float
+    scale: float
+    legend: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # said on the figure, top right
+    edge: float = 0.4  # white line between adjacent bars; 0 when bars are a few pixels wide
+
+    @property
+    def edges(self) -> np.ndarray:
+        """Bin edges (seconds) for occupancy bands."""
+        return np.linspace(self.start, self.end, BINS + 1)
+
+    def bars(self, x0: np.ndarray, x1: np.ndarray, y: float | np.ndarray, height: float,
+             gid: str, **style: object) -> PolyCollection | None:
+        """One collection of rectangles: [x0, x1] clipped to the view, centred on row(s) y.
+        Built straight from arrays: ``broken_barh`` loops in Python, one row at a time."""
+        x0, x1 = np.asarray(x0, float), np.asarray(x1, float)
+        keep = (x1 > x0) & (x1 > self.start) & (x0 < self.end)  # NaN compares false
+        if not keep.any():
+            return None
+        left = np.clip(x0[keep], self.start, self.end) / self.scale
+        right = np.clip(x1[keep], self.start, self.end) / self.scale
+        mid = np.broadcast_to(np.asarray(y, float), x0.shape)[keep]
+        low, high = mid - height / 2, mid + height / 2
+        verts = np.empty((len(left), 4, 2))
+        verts[:, :, 0] = np.stack([left, left, right, right], axis=1)
+        verts[:, :, 1] = np.stack([low, high, high, low], axis=1)
+        col = PolyCollection(verts, gid=gid, **style)  # type: ignore[arg-type]
+        self.ax.add_collection(col, autolim=False)
+        return col
+
+    def note(self, label: str, handle: object) -> None:
+        self.legend.setdefault(label, handle)
+
+
+def draw_windows(cv: Canvas, jobs: pd.DataFrame, windows: pd.DataFrame,
+                 contexts: pd.DataFrame | None, ctx_rows: list[tuple[int, str]],
+                 colours: dict[str, str], n_rows: int) -> None:
+    """Active windows: a faint band behind every row, and each context's own row."""
+    for y, (ctx, name) in enumerate(ctx_rows):
+        own = windows[windows["context"] == ctx].sort_values("start_at")
+        w0, w1 = own["start_at"].to_numpy(float), own["end_at"].to_numpy(float)
+        colour = colours.get(name, "C7")
+        cv.note("active window (QPU reserved)", Patch(facecolor="#dddddd", edgecolor="#777777"))
+        shown = int(((w1 > cv.start) & (w0 < cv.end)).sum())
+        if shown > MAX_MARKED_WINDOWS:  # sub-pixel windows flicker and markers smear: show
+            _stack(cv, y, [(f"context/{name}", {"facecolor": shade(colour, "compile")}, w0, w1)])
+            cv.notes.append(f"{name}: {shown:,} windows, drawn as share of time active")
+        else:
+            cv.bars(w0, w1, (n_rows - 1) / 2, n_rows, f"window/{name}", facecolor=colour,
+                    alpha=0.10, linewidth=0, zorder=0)
+            _draw_context(cv, y, ctx, name, own, jobs, contexts, colour)
+
+
+def _draw_context(cv: Canvas, y: float, ctx: int, name: str, own: pd.DataFrame,
+                  jobs: pd.DataFrame, contexts: pd.DataFrame | None, colour: str) -> None:
+    """One context's row: windows, ITTL tails hatched, inactive spells dashed, changes marked."""
+    w0, w1 = own["start_at"].to_numpy(float), own["end_at"].to_numpy(float)
+    cv.bars(w0, w1, y, 0.6, f"context/{name}", facecolor=shade(colour, "compile"),
+            edgecolor=colour, linewidth=0.8, zorder=2)
+    tails0, tails1 = ittl_tails(own, jobs)
+    if cv.bars(tails0, tails1, y, 0.6, "ittl", facecolor="none",
+               edgecolor=colour, hatch="////", linewidth=0, zorder=3) is not None:
+        cv.note("ITTL tail (no job left)", Patch(facecolor="white", edgecolor="#777777",
+                                                 hatch="////"))
+    if cv.bars(w1[:-1], w0[1:], y, 0.0, "inactive", edgecolor="#777777", linewidth=1.0,
+               linestyle=(0, (3, 2)), zorder=2) is not None:
+        cv.note("inactive (paused)", Line2D([], [], color="#777777", linestyle=(0, (3, 2))))
+    _draw_state_marks(cv, y, ctx, w0, w1, contexts)
+
+
+def _draw_state_marks(cv: Canvas, y: float, ctx: int, w0: np.ndarray, w1: np.ndarray,
+                      contexts: pd.DataFrame | None) -> None:
+    if contexts is not None:
+        own = contexts[contexts["context"] == ctx]
+        deact = own.loc[own["change"] == "deactivate", "at"].to_numpy(float)
+        closed = own.loc[own["change"] == "close", "at"].to_numpy(float)
+    else:
+        deact, closed = w1[:-1], np.empty(0)
+    marks = (("deactivated (ITTL expired)", deact, y - 0.3, "v"),
+             ("re-activated", w0[1:], y + 0.3, "^"), ("closed", closed, y, "s"))
+    for label, at, ypos, marker in marks:
+        at = at[(at >= cv.start) & (at <= cv.end)]
+        if len(at):
+            cv.ax.plot(at / cv.scale, np.full(len(at), ypos), linestyle="none", marker=marker,
+                       markersize=5, color="black", gid=f"mark/{label.split()[0]}", zorder=4,
+                       clip_on=False)  # a change at the view's edge is still a change
+            cv.note(label, Line2D([], [], linestyle="none", marker=marker, color="black"))
+
+
+def draw_idle(cv: Canvas, gaps: tuple[np.ndarray, np.ndarray], qpu_y: float) -> None:
+    g0, g1 = gaps
+    # Same height as the QPU bars and beneath them: others' jobs that run in a batch's window
+    # cover it, so what shows is the QPU reserved and doing nothing.
+    if cv.bars(g0, g1, qpu_y, 0.7, "idle", linewidth=0, zorder=1, **IDLE_STYLE) is not None:
+        cv.note(IDLE_LABEL, Patch(**IDLE_STYLE))
+
+
+def draw_job_bars(cv: Canvas, jobs: pd.DataFrame, lane: np.ndarray, visible: np.ndarray,
+                  spans: dict[str, tuple[np.ndarray, np.ndarray]], colours: dict[str, str],
+                  qpu_y: float) -> None:
+    """One collection per workload and phase; the wait for the QPU as a thin grey bar."""
+    y = qpu_y + 1 + lane
+    names = jobs["workload"].to_numpy(object)
+    for name, colour in colours.items():
+        own = visible & (names == name)
+        for phase in ("compile", "quantum", "post"):
+            a, b = spans[phase]
+            cv.bars(a[own], b[own], y[own], 0.7, f"jobs/{name}/{phase}",
+                    facecolor=shade(colour, phase), edgecolor="white", linewidth=cv.edge,
+                    zorder=3)
+    a, b = spans["wait"]
+    if cv.bars(a[visible], b[visible], y[visible], 0.12, "jobs/wait", facecolor=WAIT_COLOUR,
+               zorder=2) is not None:
+        cv.note(WAIT_LABEL, Patch(facecolor=WAIT_COLOUR))
+    _draw_ends(cv, jobs, y, visible)
+
+
+def _draw_ends(cv: Canvas, jobs: pd.DataFrame, y: np.ndarray, visible: np.ndarray) -> None:
+    end = jobs["end_at"].to_numpy(float)
+    status = jobs["status"].to_numpy(object)
+    for label, marker, colour in (("failed", "x", "#b00000"), ("cancelled", "x", "#555555"),
+                                  ("incomplete", ">", "black")):
+        mark = visible & (status == label) & (end >= cv.start) & (end <= cv.end)
+        if mark.any():
+            cv.ax.plot(end[mark] / cv.scale, y[mark], linestyle="none", marker=marker,
+                       color=colour, markersize=6, gid=f"end/{label}", zorder=5)
+            cv.note(f"job {label}", Line2D([], [], linestyle="none", marker=marker, color=colour))
+
+
+def draw_qpu_bars(cv: Canvas, intervals: pd.DataFrame, colours: dict[str, str],
+                  qpu_y: float) -> None:
+    held = intervals[intervals["what"] == "job"]
+    for name, colour in colours.items():
+        own = held[held["workload"] == name]
+        cv.bars(own["start_at"].to_numpy(float), own["end_at"].to_numpy(float), qpu_y, 0.7,
+                f"qpu/{name}", facecolor=colour, edgecolor="white", linewidth=cv.edge, zorder=3)
+
+
+def draw_occupancy(cv: Canvas, jobs: pd.DataFrame, intervals: pd.DataFrame,
+                   gaps: tuple[np.ndarray, np.ndarray], lane: np.ndarray,
+                   spans: dict[str, tuple[np.ndarray, np.ndarray]], colours: dict[str, str],
+                   qpu_y: float, n_rows: int) -> None:
+    """Each lane row and the QPU row become stacked bands: the share of each bin that a
+    workload's phase held the lane, or a workload (or reserved idleness) the QPU."""
+    cv.note(WAIT_LABEL, Patch(facecolor=WAIT_COLOUR))
+    names = jobs["workload"].to_numpy(object)
+    for k in range(n_rows - qpu_y - 1):
+        bands = [(f"occupancy/{n}/{p}", {"facecolor": shade(c, p) if p != "wait" else WAIT_COLOUR},
+                  *(s[(lane == k) & (names == n)] for s in spans[p]))
+                 for n, c in colours.items() for p in PHASES]
+        _stack(cv, qpu_y + 1 + k, bands)
+    held = intervals[intervals["what"] == "job"]
+    bands = [(f"occupancy/qpu/{n}", {"facecolor": c},
+              held.loc[held["workload"] == n, "start_at"].to_numpy(float),
+              held.loc[held["workload"] == n, "end_at"].to_numpy(float)) for n, c in colours.items()]
+    # Others' jobs in a batch's window count as that batch's idle time: cap the stack at full.
+    if _stack(cv, qpu_y, [*bands, ("occupancy/idle", IDLE_STYLE, *gaps)], cap=True):
+        cv.note(IDLE_LABEL, Patch(**IDLE_STYLE))
+
+
+def _stack(cv: Canvas, y: float, bands: list, cap: bool = False) -> bool:
+    """Stack the occupancy of each band's intervals upwards from the bottom of row ``y`` (one
+    polygon per band); return whether the last band showed."""
+    base = np.full(len(cv.edges) - 1, y + 0.35)  # rows grow downwards: y + 0.35 is the bottom
+    shown = False
+    for gid, style, a, b in bands:
+        keep = ~np.isnan(a) & ~np.isnan(b)
+        share = occupancy(a[keep], np.maximum(a[keep], b[keep]), cv.edges) * 0.7
+        if cap:
+            share = np.minimum(share, base - (y - 0.35))
+        shown = bool(share.max(initial=0) > 0)
+        if shown:
+            band = PolyCollection([_steps(cv.edges / cv.scale, base, base - share)], gid=gid,
+                                  linewidth=0, zorder=3, **style)
+            cv.ax.add_collection(band, autolim=False)  # stairs() costs seconds in autoscale
+            base = base - share
+    return shown
+
+
+def _steps(edges: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The outline of a band between two step functions over ``edges`` (one polygon)."""
+    x = np.repeat(edges, 2)[1:-1]
+    top = np.column_stack([x, np.repeat(high, 2)])
+    bottom = np.column_stack([x[::-1], np.repeat(low, 2)[::-1]])
+    return np.vstack([top, bottom])
+
+
+def draw_calibrations(cv: Canvas, calibrations: pd.DataFrame, qpu_y: float) -> None:
+    a, b = calibrations["start_at"].to_numpy(float), calibrations["end_at"].to_numpy(float)
+    if cv.bars(a, b, qpu_y, 0.7, "calibration", facecolor=CAL_COLOUR, edgecolor="white",
+               hatch="..", linewidth=0.4, zorder=4) is not None:
+        cv.note("calibration", Patch(facecolor=CAL_COLOUR, edgecolor="white", hatch=".."))
+    if "due_at" in calibrations:
+        due = calibrations["due_at"].to_numpy(float)
+        if cv.bars(due, a, qpu_y + 0.42, 0.0, "calibration/deferred", edgecolor=CAL_COLOUR,
+                   linewidth=1.2, zorder=4) is not None:
+            cv.note("calibration deferred (due → start)", Line2D([], [], color=CAL_COLOUR))

@@ -1,0 +1,280 @@
+"""Terminal rendering (rich): the run summary, replications, mode comparisons, progress.
+
+Everything here reads the plain summary dicts (SPEC §7, or their replicated form where each
+figure is ``{"mean": m, "ci95": [low, high]}``), so what is shown is exactly what ``--json``
+prints. No simulation logic lives here.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any, Callable, Final
+
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from qsim.experiments import Comparison
+from qsim.units import format_duration
+
+__all__ = ["DelayedProgress", "console", "print_comparison", "print_summary", "verdict_line"]
+
+Summary = dict[str, Any]
+Figure = Any  # a float, or {"mean": float, "ci95": [low, high] | None}
+
+# Wider than rich's 80-column default for pipes, so that a report saved to a file does not
+# wrap cells that a terminal window would show whole.
+MIN_WIDTH: Final = 100
+
+
+def console(stderr: bool = False) -> Console:
+    """A console on stdout (or stderr) that never interprets names as markup by accident."""
+    out = Console(stderr=stderr, highlight=False)
+    if not out.is_terminal and out.width < MIN_WIDTH:
+        out = Console(stderr=stderr, highlight=False, width=MIN_WIDTH)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells
+
+
+def _mean(x: Figure) -> float:
+    return float(x["mean"]) if isinstance(x, dict) else float(x)
+
+
+def _half_width(x: Figure) -> float | None:
+    """The interval's half-width; None when there is none or it is only float noise (a
+    figure every replication agrees on, summed in a different order)."""
+    if not (isinstance(x, dict) and x.get("ci95")):
+        return None
+    low, high = x["ci95"]
+    half = (high - low) / 2
+    return half if half > 1e-9 * max(1.0, abs(x["mean"])) else None
+
+
+def _with_interval(x: Figure, fmt: Callable[[float], str]) -> str:
+    """``fmt(mean)``, and ``± fmt(half-width)`` when ``x`` is an estimate that varies."""
+    half = _half_width(x)
+    text = fmt(_mean(x))
+    return text if half is None else f"{text} ± {fmt(half)}"
+
+
+def _seconds(value: float) -> str:
+    # Differences of sums leave float dust (1e-13 s) where the answer is zero.
+    return format_duration(0.0 if abs(value) < 1e-9 else value)
+
+
+def duration(x: Figure) -> str:
+    return _with_interval(x, _seconds)
+
+
+def money(x: Figure) -> str:
+    return _with_interval(x, lambda v: f"${v:,.2f}")
+
+
+def percent(x: Figure) -> str:
+    return _with_interval(x, lambda v: f"{100 * v:.1f}%")
+
+
+def count(x: Figure) -> str:
+    """A count; replicated counts are means, shown with up to two decimals."""
+    value = _mean(x)
+    if value == round(value):
+        return f"{value:.0f}"
+    return f"{value:.2f}".rstrip("0")  # 90.95, 1.2: a mean count keeps its fraction
+
+
+def jobs_cell(jobs: dict[str, Figure]) -> str:
+    """``done/submitted done``, then any other outcome that happened: ``, 3 failed``."""
+    text = f"{count(jobs['done'])}/{count(jobs['submitted'])} done"
+    for status in ("failed", "cancelled", "incomplete"):
+        if _mean(jobs[status]) > 0:
+            text += f", {count(jobs[status])} {status}"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# The run summary
+
+
+def _heading(s: Summary) -> Text:
+    text = Text()
+    text.append(f"{s['scenario']}", style="bold")
+    text.append(f"  seed {s['seed']} · qsim {s['qsim_version']} · simulated {duration(s['end_s'])}")
+    if "replications" in s:
+        text.append(f" · {s['replications']} replications (mean ± 95% CI)")
+    return text
+
+
+def workload_table(s: Summary) -> Table:
+    """Figures as rows, one column per workload: it stays narrow enough for 80 columns."""
+    table = Table(title="Workloads", title_justify="left", title_style="bold")
+    table.add_column("")
+    for w in s["workloads"]:
+        table.add_column(Text(w["name"]), justify="right")
+    for label, cell in _WORKLOAD_ROWS:
+        table.add_row(label, *(cell(w) for w in s["workloads"]))
+    return table
+
+
+def _in_windows(cell: Callable[[Summary], str]) -> Callable[[Summary], str]:
+    """Idle figures only mean something inside active windows; job mode has none."""
+    return lambda w: cell(w) if _mean(w["windows"]) > 0 else "-"
+
+
+# (label, cell) for each row of the workload table, in reading order: what ran, what it cost,
+# how long it took, and where the time went.
+_WORKLOAD_ROWS: Final[tuple[tuple[str, Callable[[Summary], str]], ...]] = (
+    ("kind", lambda w: w["kind"]),
+    ("mode", lambda w: w["mode"]),
+    ("jobs", lambda w: jobs_cell(w["jobs"])),
+    ("usage (billed)", lambda w: duration(w["usage_s"])),
+    ("cost", lambda w: money(w["cost_usd"])),
+    ("quantum time", lambda w: duration(w["quantum_s"])),
+    ("wall time", lambda w: duration(w["wall_time_s"])),
+    ("queue wait, total", lambda w: duration(w["queue_wait_s"])),
+    ("queue wait, 1st job", lambda w: duration(w["first_queue_wait_s"])),
+    ("active windows", lambda w: count(w["windows"])),
+    ("idle in windows", _in_windows(lambda w: duration(w["idle_s"]))),
+    ("idle gaps", _in_windows(lambda w: count(w["idle_gaps"]))),
+    ("longest idle gap", _in_windows(lambda w: duration(w["longest_idle_gap_s"]))),
+)
+
+
+def backend_table(s: Summary) -> Table:
+    b = s["backend"]
+    table = Table(title="Backend (QPU)", title_justify="left", title_style="bold")
+    for name in ("busy", "reserved idle", "free", "utilisation", "calibrations"):
+        table.add_column(name, justify="right")
+    table.add_row(duration(b["qpu_busy_s"]), duration(b["qpu_reserved_idle_s"]),
+                  duration(b["qpu_free_s"]), percent(b["utilization"]),
+                  f"{count(b.get('calibrations', 0))} ({duration(b.get('qpu_calibration_s', 0))})")
+    return table
+
+
+def print_summary(out: Console, s: Summary) -> None:
+    """The report of ``qsim run``: a heading, the workloads, the backend, and a note on
+    incomplete jobs when there are any (they surprise people otherwise)."""
+    out.print(Group(_heading(s), Text(), workload_table(s), Text(), backend_table(s)))
+    if any(_mean(w["jobs"]["incomplete"]) > 0 for w in s["workloads"]):
+        out.print(Text(INCOMPLETE_NOTE, style="dim"))
+
+
+INCOMPLETE_NOTE: Final = ("incomplete = queued or running when the run ended "
+                           "(at the horizon, or when the foreground ended)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons
+
+
+def _ratio(r: float) -> str:
+    return "∞" if r == float("inf") else f"{r:.2f}×"
+
+
+def comparison_table(c: Comparison) -> Table:
+    """The modes side by side, one column each; figures as rows."""
+    table = Table()
+    table.add_column("")
+    for mode in c.modes:
+        table.add_column(mode, justify="right")
+    v = c.verdict
+    rows = [(label, cell) for label, cell in _WORKLOAD_ROWS if label not in ("kind", "mode")]
+    for label, cell in rows:
+        table.add_row(label, *(cell(e) for e in c.modes.values()))
+    table.add_row("cost vs cheapest", *(_ratio(v.cost_ratio[m]) for m in c.modes))
+    table.add_row("time vs fastest", *(_ratio(v.time_ratio[m]) for m in c.modes))
+    return table
+
+
+def verdict_line(c: Comparison) -> str:
+    """One line: the cheapest and fastest modes, then each mode's cost and time vs the best."""
+    v = c.verdict
+    cheap = " = ".join(v.cheapest)
+    fast = " = ".join(v.fastest)
+    best_cost = money(c.figure(v.cheapest[0], "cost_usd"))
+    best_time = duration(c.figure(v.fastest[0], "wall_time_s"))
+    ratios = ", ".join(f"{m} {_ratio(v.cost_ratio[m])}/{_ratio(v.time_ratio[m])}"
+                       for m in c.modes)
+    return (f"Verdict: cheapest {cheap} ({best_cost}), fastest {fast} ({best_time}); "
+            f"cost/time vs best: {ratios}")
+
+
+def print_comparison(out: Console, c: Comparison) -> None:
+    """The report of ``qsim compare``: the side-by-side table and the verdict.
+
+    The verdict stays one line even when longer than the terminal (``soft_wrap``), so that
+    it greps and pastes as one.
+    """
+    heading = Text()
+    heading.append(c.scenario, style="bold")
+    heading.append(f"  seed {c.seed} · workload {c.workload!r} in each mode")
+    if c.replications > 1:
+        heading.append(f" · {c.replications} replications (mean ± 95% CI)")
+    out.print(heading, soft_wrap=True)
+    out.print(comparison_table(c))
+    out.print()
+    out.print(Text(verdict_line(c), style="bold"), soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress
+
+
+class DelayedProgress:
+    """A progress bar on ``out`` (stderr) that appears only once work has taken ``delay`` s.
+
+    Use as a context manager; pass :meth:`update` as an experiments ``progress`` callback.
+    On a console that is not a terminal it shows nothing: a pipe or a CI log gets no
+    carriage-return noise.
+    """
+
+    def __init__(self, description: str, out: Console, delay: float = 1.0) -> None:
+        self._description = description
+        self._out = out
+        self._delay = delay
+        self._lock = threading.Lock()
+        self._done: int = 0
+        self._total: int | None = None
+        self._bar: Progress | None = None
+        self._task: Any = None
+        self._finished = False
+        self._timer = threading.Timer(delay, self._show)
+        self._timer.daemon = True
+
+    @property
+    def shown(self) -> bool:
+        return self._bar is not None
+
+    def __enter__(self) -> DelayedProgress:
+        if self._out.is_interactive:
+            self._timer.start()
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        with self._lock:
+            self._done, self._total = done, total
+            if self._bar is not None:
+                self._bar.update(self._task, completed=done, total=total)
+
+    def _show(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeRemainingColumn(),
+                                 console=self._out, transient=True)
+            self._task = self._bar.add_task(self._description, total=self._total,
+                                            completed=self._done)
+            self._bar.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._finished = True
+            if self._bar is not None:
+                self._bar.stop()

@@ -11,8 +11,9 @@ from qsim.errors import QsimError, ScenarioError  # noqa: E402
 from qsim.scenario import Scenario, load_scenario, parse_scenario  # noqa: E402
 from qsim.engine import RunInfo, simulate  # noqa: E402
 from qsim.result import RunResult  # noqa: E402
+from qsim.experiments import compare, replicate  # noqa: E402
 
 __all__ = [
     "QsimError", "ScenarioError", "Scenario", "load_scenario", "parse_scenario",
-    "simulate", "RunInfo", "RunResult", "__version__",
+    "simulate", "RunInfo", "RunResult", "__version__", "replicate", "compare",
 ]

@@ -1,0 +1,415 @@
+"""The ``qsim`` command line: parse arguments, call the API, render. No simulation logic.
+
+Each command is a small function returning an exit code; :func:`main` only dispatches and
+turns every user error (a bad scenario, a bad option, an unwritable ``--out``) into one line
+``qsim: error: <message>`` on stderr with exit code 2, and no traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Final, NoReturn, Sequence
+
+import typer
+import yaml
+
+try:  # typer 0.2x vendors click as typer._click; earlier versions use click itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import ClickException  # type: ignore[no-redef]
+
+from qsim import __version__
+from qsim.engine import simulate
+from qsim.errors import QsimError
+from qsim.experiments import MODES, compare, replicate, resolve_workload
+from qsim.result import RunResult
+from qsim.scenario import Scenario, dump_resolved, load_scenario
+
+USER_ERROR: Final = 2
+# The files `--out` writes; a folder holding only these (or nothing) may be replaced.
+OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "replications.csv")
+OUT_SUFFIXES: Final = (".png",)  # pictures (--plot) may live there too
+
+
+class _App(typer.Typer):
+    """The typer app, entered through :func:`main` so that usage errors read like all others.
+
+    The console script calls ``app()``; typer's own entry would print usage errors in a
+    panel and exit with ``sys.exit`` from deep inside click.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        sys.exit(main())
+
+
+app = _App(
+    name="qsim",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="qsim", standalone_mode=False)
+    except ClickException as exc:  # usage errors: unknown option, bad --seed, ...
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `qsim`: show the help
+            print(exc.format_message(), end="")
+            return USER_ERROR
+        hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
+        return error(exc.format_message() + hint)
+    except typer.Abort:
+        return 130
+    return code if isinstance(code, int) else 0
+
+
+def error(message: str) -> int:
+    """Report a user error, the same way for every command; returns the exit code."""
+    print(f"qsim: error: {message}", file=sys.stderr)
+    return USER_ERROR
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"qsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Simulate IBM Qiskit Runtime execution modes (job, batch, session) and what they cost, before spending QPU time.
+
+    Start with: [bold]qsim run scenarios/vqe.yaml[/bold]; every command has --help.
+    """  # noqa: E501 (rich help keeps line breaks, so each paragraph is one line)
+
+
+# ---------------------------------------------------------------------------------------------
+# Options shared by commands
+
+FileArg = Annotated[str, typer.Argument(
+    metavar="FILE", help="Scenario file (YAML). See scenarios/ for commented examples.", show_default=False)]
+SeedOpt = Annotated[int | None, typer.Option(
+    "--seed", min=0, help="Seed for the random streams \\[default: the file's seed:].",
+    show_default=False)]
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="Print only the summary as JSON on stdout (the contract in the README).")]
+PlotOpt = Annotated[Path | None, typer.Option(
+    "--plot", help="Also draw the picture into this PNG file.", show_default=False)]
+ReplicationsOpt = Annotated[int, typer.Option(
+    "--replications", "-r", min=1,
+    help="Independent replications (streams spawned from the seed), run on all cores; each "
+         "figure becomes a mean with a 95% confidence interval.")]
+
+
+# ---------------------------------------------------------------------------------------------
+# qsim run
+
+@app.command("run", epilog=(
+    "[bold]Examples[/bold]\n\n"
+    "  qsim run scenarios/vqe.yaml\n\n"
+    "  qsim run scenarios/vqe.yaml --seed 3 --json > summary.json\n\n"
+    "  qsim run scenarios/vqe.yaml --replications 50 --out results/vqe\n\n"
+    "  qsim run scenarios/vqe.yaml --plot timeline.png --window 12m:22m"))
+def _run_command(
+    file: FileArg,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also write summary.json, jobs.csv, contexts.csv and timeline.png into "
+                      "this folder (replaced as a whole, never half written).",
+        show_default=False)] = None,
+    replications: ReplicationsOpt = 1,
+    plot: PlotOpt = None,
+    window: Annotated[str | None, typer.Option(
+        "--window", metavar="START:END", help="Draw only this part of the run in the "
+        "timeline, e.g. 12m:22m (either side may be left empty).", show_default=False)] = None,
+) -> int:
+    """Simulate a scenario: usage, cost, wall time, queue wait and idle time per workload, and the QPU's utilisation."""  # noqa: E501
+    return run(file, seed=seed, as_json=as_json, out=out, replications=replications,
+               plot=plot, window=window)
+
+
+def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
+        replications: int, plot: Path | None = None, window: str | None = None) -> int:
+    from qsim import plots
+
+    try:
+        scenario = load_scenario(file)
+        bounds = plots.parse_window(window)
+        if window is not None and plot is None and out is None:
+            raise QsimError("--window: it applies to the timeline; add --plot FILE or --out DIR")
+        # Check every destination before the run: a bad path should not cost a simulation.
+        if out is not None:
+            check_out_dir(out)
+        if plot is not None:
+            check_plot_path(plot)
+        summary, result, files = _run_and_tables(scenario, seed, replications, bool(out))
+        if plot is not None or out is not None:
+            # Replications draw replication 0: the run `qsim run` shows without them.
+            picture = _png(lambda f: plots.save_timeline(result, f, *bounds))
+            files["timeline.png"] = picture
+        if out is not None:
+            write_out_dir(out, {"summary.json": _json_text(summary), **files})
+        if plot is not None:
+            write_file(plot, picture)
+    except QsimError as exc:
+        return error(str(exc))
+    _show(summary, as_json)
+    return 0
+
+
+def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, want_files: bool
+                    ) -> tuple[dict[str, Any], RunResult, dict[str, str | bytes]]:
+    """The summary to show, the run to draw and the files for --out."""
+    if replications == 1:
+        result = simulate(scenario, seed)
+        return result.summary(), result, _result_files(result) if want_files else {}
+    from qsim import report
+
+    with report.DelayedProgress("replications", report.console(stderr=True)) as bar:
+        reps = replicate(scenario, replications, seed=seed, progress=bar.update)
+    # The per-job tables are those of replication 0, the run `qsim run` shows without
+    # --replications; every replication's figures go to replications.csv.
+    result = simulate(scenario, reps.seed, replication=0)
+    files: dict[str, str | bytes] = {}
+    if want_files:
+        files = {**_result_files(result), "replications.csv": _replications_csv(reps.summaries)}
+    return reps.to_dict(), result, files
+
+
+def _show(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(_json_text(summary), end="")
+        return
+    from qsim import report
+
+    report.print_summary(report.console(), summary)
+
+
+# ---------------------------------------------------------------------------------------------
+# qsim validate
+
+@app.command("validate", epilog=(
+    "[bold]Examples[/bold]\n\n"
+    "  qsim validate scenarios/vqe.yaml\n\n"
+    "  qsim validate scenarios/vqe.yaml --show"))
+def _validate_command(
+    file: FileArg,
+    show: Annotated[bool, typer.Option(
+        "--show", help="Print the resolved scenario: every default filled in, durations in "
+                       "seconds.")] = False,
+) -> int:
+    """Check a scenario file without running it."""
+    return validate(file, show=show)
+
+
+def validate(file: str, *, show: bool) -> int:
+    try:
+        scenario = load_scenario(file)
+    except QsimError as exc:
+        return error(str(exc))
+    if show:
+        print(f"# {file} resolved by qsim {__version__}: every default filled in, "
+              "durations in seconds")
+        print(yaml.safe_dump(dump_resolved(scenario), sort_keys=False,
+                             default_flow_style=None, width=100), end="")
+    else:
+        parts = ", ".join(f"{w.name} ({w.kind}, {w.mode.kind})" for w in scenario.workloads)
+        print(f"{file}: ok: scenario {scenario.name!r} with {len(scenario.workloads)} "
+              f"workload{'s' if len(scenario.workloads) != 1 else ''}: {parts}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# qsim compare
+
+@app.command("compare", epilog=(
+    "[bold]Examples[/bold]\n\n"
+    "  qsim compare scenarios/vqe.yaml\n\n"
+    "  qsim compare scenarios/sampling-sweep.yaml --modes job,batch\n\n"
+    "  qsim compare scenarios/vqe.yaml --replications 20 --json\n\n"
+    "  qsim compare scenarios/vqe.yaml --plot compare.png"))
+def _compare_command(
+    file: FileArg,
+    workload: Annotated[str | None, typer.Option(
+        "--workload", "-w", help="Workload to replay [default: the first non-background one].",
+        show_default=False)] = None,
+    modes: Annotated[str, typer.Option(
+        "--modes", help="Comma-separated modes to compare.")] = ",".join(MODES),
+    as_json: JsonOpt = False,
+    replications: ReplicationsOpt = 1,
+    seed: SeedOpt = None,
+    plot: PlotOpt = None,
+) -> int:
+    """Replay one workload in job, batch and session mode (same random streams for everything else) and say which is cheapest and fastest."""  # noqa: E501
+    return compare_modes(file, workload=workload, modes=modes, as_json=as_json,
+                         replications=replications, seed=seed, plot=plot)
+
+
+def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
+                  replications: int, seed: int | None, plot: Path | None = None) -> int:
+    from qsim import plots, report
+
+    try:
+        scenario = load_scenario(file)
+        name = resolve_workload(scenario, workload)
+        wanted = [m.strip() for m in modes.split(",")]
+        if plot is not None:
+            check_plot_path(plot)
+        with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
+            result = compare(scenario, name, wanted, replications=replications, seed=seed,
+                             progress=bar.update)
+        if plot is not None:
+            write_file(plot, _png(lambda f: plots.save_compare(result, f)))
+    except QsimError as exc:
+        return error(str(exc))
+    if as_json:
+        print(_json_text(result.to_dict()), end="")
+    else:
+        report.print_comparison(report.console(), result)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Result files
+
+def _json_text(data: object) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _csv(frame: Any) -> str:
+    # pandas writes floats with repr precision (they read back exactly); NaN as an empty cell.
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _result_files(result: RunResult) -> dict[str, str | bytes]:
+    return {"jobs.csv": _csv(result.jobs), "contexts.csv": _csv(result.contexts)}
+
+
+def _replications_csv(summaries: Sequence[dict[str, Any]]) -> str:
+    """One row per replication and workload, with every figure of its summary entry."""
+    import pandas as pd
+
+    rows = [
+        {"replication": r, "workload": w["name"], "mode": w["mode"],
+         **{f"jobs_{k}": v for k, v in w["jobs"].items()},
+         **{k: v for k, v in w.items() if k not in ("name", "kind", "mode", "jobs")}}
+        for r, s in enumerate(summaries) for w in s["workloads"]
+    ]
+    return _csv(pd.DataFrame(rows))
+
+
+def check_out_dir(out: Path) -> None:
+    """QsimError unless ``out`` can be (re)placed: a new path, or a folder of qsim's files."""
+    if out.exists() and not out.is_dir():
+        raise QsimError(f"--out {out}: exists and is not a folder")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if not _ours(p))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise QsimError(f"--out {out}: the folder holds files qsim did not write "
+                            f"({shown}); choose a new folder")
+    ancestor = out.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise QsimError(f"--out {out}: cannot create it in {ancestor} (not a writable folder)")
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` looks like something `--out` wrote (so replacing it loses nothing)."""
+    return path.is_file() and (path.name in OUT_FILES or path.suffix in OUT_SUFFIXES)
+
+
+def _png(draw: Any) -> bytes:
+    """Render a picture into PNG bytes, so it is written like every other file."""
+    buffer = io.BytesIO()
+    draw(buffer)
+    return buffer.getvalue()
+
+
+def check_plot_path(plot: Path) -> None:
+    """QsimError unless ``plot`` names a PNG file that can be written."""
+    if plot.suffix.lower() != ".png":
+        raise QsimError(f"--plot {plot}: pictures are PNG files; name it *.png")
+    if plot.is_dir():
+        raise QsimError(f"--plot {plot}: is a folder")
+    folder = plot.absolute().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise QsimError(f"--plot {plot}: cannot write into {folder} (not a writable folder)")
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` and rename it into place: never a half-written file."""
+    path = path.absolute()
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise QsimError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def write_out_dir(out: Path, files: dict[str, str | bytes]) -> None:
+    """Write ``files`` into a fresh folder beside ``out`` and move it into place.
+
+    Readers see either the old folder or the complete new one, never a half-written one.
+    """
+    out = out.absolute()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise QsimError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                (tmp / name).write_bytes(content)
+                continue
+            with io.open(tmp / name, "w", encoding="utf-8", newline="") as fh:
+                fh.write(content)
+        _move_into_place(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise QsimError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    # A folder cannot be atomically replaced by another, so the old one steps aside first
+    # and comes back if the new one cannot take its place.
+    old = out.with_name(f".{out.name}.{uuid.uuid4().hex}.old")
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except OSError:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

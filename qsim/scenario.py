@@ -267,7 +267,7 @@ class Scenario(StrictModel):
 
         A ``Mode`` is used as given. A kind name switches the kind and takes that kind's
         default interactive TTL, keeping the old mode's ``close`` and, unless the new kind is
-        ``job``, its ``max_time`` and ``cancel_at``.
+        ``job``, its ``max_time``, ``cancel_at`` and ``open_at``.
         """
         target = self.workload(workload)
         raw_mode = mode.model_dump() if isinstance(mode, Mode) else _switch_kind(target.mode, mode)
@@ -308,8 +308,9 @@ def _switch_kind(old: Mode, kind: str) -> str | dict[str, Any]:
     if kind != "job":
         if old.max_time != _DEFAULT_MAX_TIME:
             raw["max_time"] = old.max_time
-        if old.cancel_at is not None:
-            raw["cancel_at"] = old.cancel_at
+        for key in ("cancel_at", "open_at"):
+            if getattr(old, key) is not None:
+                raw[key] = getattr(old, key)
     # A bare kind reads best in error messages ("got 'sesion'").
     return kind if len(raw) == 1 else raw
 

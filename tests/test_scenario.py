@@ -428,3 +428,11 @@ def test_open_at_defaults_to_the_workload_start() -> None:
         {"name": "v", "kind": "iterative", "iterations": 1, "quantum": "1s", "start": "5m",
          "mode": "session"}]})
     assert (sc.workloads[0].mode.open_at, sc.workloads[0].opens_at) == (None, 300.0)
+
+
+def test_with_mode_keeps_open_at_for_contexts() -> None:
+    sc = parse_scenario({"name": "t", "workloads": [
+        {"name": "v", "kind": "iterative", "iterations": 2, "quantum": "10s", "start": "10m",
+         "mode": {"kind": "session", "open_at": "0s"}}]})
+    assert sc.with_mode("v", "batch").workload("v").mode.open_at == 0.0
+    assert sc.with_mode("v", "job").workload("v").mode.open_at is None

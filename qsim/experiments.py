@@ -35,7 +35,8 @@ Summary = dict[str, Any]
 _Task = tuple[Scenario, int, int]  # scenario, seed, replication
 
 # Summary keys that name a run rather than measure it: carried over, never averaged.
-_LABEL_KEYS: Final = frozenset({"scenario", "seed", "qsim_version", "name", "kind", "mode"})
+_LABEL_KEYS: Final = frozenset({"scenario", "seed", "qsim_version", "name", "kind", "mode",
+                                "instance", "share"})  # share is a setting, not a measurement
 # Chunks per worker: enough for a smooth progress bar and load balance, few enough that
 # pickling and scheduling stay negligible next to the runs themselves.
 _CHUNKS_PER_WORKER: Final = 4

@@ -29,7 +29,8 @@ def summarize(result: RunResult) -> dict[str, Any]:
                       job_iv[job_iv["workload"] == w.name], scenario, info.end_s)
             for w in scenario.workloads
         ],
-        "backend": _backend(intervals, windows, info.end_s),
+        "backend": {**_backend(intervals, windows, info.end_s),
+                    **_calibrations(result.calibrations["deferred_s"].to_numpy())},
     }
 
 
@@ -47,6 +48,8 @@ def _workload(spec: Any, jobs: pd.DataFrame, windows: pd.DataFrame, busy: pd.Dat
         "name": spec.name,
         "kind": spec.kind,
         "mode": mode,
+        "instance": spec.instance,  # added: the fair-share allocation it draws on
+        "share": float(spec.share),
         "jobs": {"submitted": len(jobs), **{s: int(counts.get(s, 0)) for s in STATUSES}},
         "usage_s": usage,
         "quantum_s": float(jobs["quantum_s"].sum()),
@@ -76,4 +79,12 @@ def _backend(intervals: pd.DataFrame, windows: pd.DataFrame, end_s: float) -> di
         "utilization": busy / end_s if end_s > 0 else 0.0,
         "qpu_calibration_s": float(np.sum((busy_end - busy_start)[is_cal])),
         "calibrations": int(is_cal.sum()),
+    }
+
+
+def _calibrations(deferred: np.ndarray) -> dict[str, float]:
+    """How long calibrations waited past their due time (busy QPU or an active session)."""
+    return {
+        "calibration_deferred_s": float(deferred.sum()),
+        "calibration_max_deferred_s": float(deferred.max()) if len(deferred) else 0.0,
     }

@@ -130,6 +130,7 @@ def _in_windows(cell: Callable[[Summary], str]) -> Callable[[Summary], str]:
 _WORKLOAD_ROWS: Final[tuple[tuple[str, Callable[[Summary], str]], ...]] = (
     ("kind", lambda w: w["kind"]),
     ("mode", lambda w: w["mode"]),
+    ("instance (share)", lambda w: f"{w['instance']} ({_mean(w['share']):g})"),
     ("jobs", lambda w: jobs_cell(w["jobs"])),
     ("usage (billed)", lambda w: duration(w["usage_s"])),
     ("cost", lambda w: money(w["cost_usd"])),
@@ -147,11 +148,14 @@ _WORKLOAD_ROWS: Final[tuple[tuple[str, Callable[[Summary], str]], ...]] = (
 def backend_table(s: Summary) -> Table:
     b = s["backend"]
     table = Table(title="Backend (QPU)", title_justify="left", title_style="bold")
-    for name in ("busy", "reserved idle", "free", "utilisation", "calibrations"):
+    for name in ("busy", "reserved idle", "free", "utilisation", "calibrations",
+                 "calibrations deferred"):
         table.add_column(name, justify="right")
     table.add_row(duration(b["qpu_busy_s"]), duration(b["qpu_reserved_idle_s"]),
                   duration(b["qpu_free_s"]), percent(b["utilization"]),
-                  f"{count(b.get('calibrations', 0))} ({duration(b.get('qpu_calibration_s', 0))})")
+                  f"{count(b.get('calibrations', 0))} ({duration(b.get('qpu_calibration_s', 0))})",
+                  f"{duration(b.get('calibration_deferred_s', 0))} "
+                  f"(max {duration(b.get('calibration_max_deferred_s', 0))})")
     return table
 
 

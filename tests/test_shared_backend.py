@@ -41,6 +41,9 @@ def test_an_active_session_defers_calibrations_until_it_ends() -> None:
     assert result.jobs["quantum_start_at"].tolist() == [0.0, 10.0, 20.0, 35.0]
     rows = result.trace.rows()
     assert (30.0, "calibration.start", -1) in rows and (35.0, "calibration.end", -1) in rows
+    backend = result.summary()["backend"]
+    assert (backend["calibration_deferred_s"], backend["calibration_max_deferred_s"]) == (
+        15.0, 15.0)
 
 
 def test_due_times_passing_while_deferred_coalesce_into_one_calibration() -> None:
@@ -69,6 +72,8 @@ def test_fair_share_weights_usage_by_share() -> None:
     result = run(jobs("a", 3, share=2), jobs("b", 3),
                  backend={"lanes": 1, "queue": "fair_share"})
     assert order(result) == ["a", "b", "a", "a", "b", "b"]
+    entries = {w["name"]: (w["instance"], w["share"]) for w in result.summary()["workloads"]}
+    assert entries == {"a": ("a", 2.0), "b": ("b", 1.0)}
 
 
 def test_workloads_of_one_instance_share_its_usage() -> None:

@@ -1,0 +1,27 @@
+"""Every notebook's code runs top to bottom against the current API (in its own folder)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_code_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    matplotlib.use("Agg")  # headless: figures are built, never shown
+    monkeypatch.chdir(path.parent)
+    cells = json.loads(path.read_text())["cells"]
+    code = [("".join(c["source"])) for c in cells if c["cell_type"] == "code"]
+    assert code, "a notebook with no code"
+    namespace: dict[str, object] = {}
+    for source in code:
+        exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - our own notebook
+    table = namespace["table"]
+    assert set(table["mode"]) == {"job", "session"}  # type: ignore[index]
+    assert os.getcwd() == str(path.parent)

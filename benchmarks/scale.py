@@ -8,7 +8,8 @@ on the same drawn inputs, a minimal hand-written heapq event loop of the backgro
 (the practical floor for Python) and prints qsim's time on that model as a ratio to it.
 
 Each size runs in a fresh subprocess so that peak memory (ru_maxrss) belongs to it alone.
-Options: ``--sizes 10000,100000`` to choose sizes, ``--no-cli`` to skip the ``qsim run`` timing.
+Options: ``--sizes 10000,100000`` to choose sizes, ``--no-cli`` to skip the ``qsim run`` timing,
+``--worst-case`` for a queue of ~50 000 jobs behind a long session against a baseline.
 """
 
 from __future__ import annotations
@@ -142,12 +143,50 @@ def _time_cli(data: dict) -> float:
         return time.perf_counter() - start
 
 
+def worst_case_dict(session: bool) -> dict:
+    """Fast background traffic (10 jobs/s) behind a ~1.4 h session: ~50 000 jobs queue up,
+    then drain. Without the session, the same loop runs in job mode (no queue builds)."""
+    loop = {"name": "vqe", "kind": "iterative", "iterations": 250, "start": "100s",
+            "quantum": "10s", "classical": "10s",
+            "mode": {"kind": "session", "max_time": "8h"} if session else "job"}
+    others = {"name": "others", "kind": "background", "arrivals": {"dist": "exponential",
+              "mean": 0.1}, "quantum": {"dist": "exponential", "mean": 0.05}}
+    return {"name": "worst-case", "horizon": "4h", "workloads": [others, loop]}
+
+
+def worst_case() -> None:
+    import numpy as np
+
+    import qsim
+
+    print("| case | jobs | peak queue | simulate s | µs per job |")
+    print("|---|---:|---:|---:|---:|")
+    for session in (False, True):
+        scenario = qsim.parse_scenario(worst_case_dict(session), "worst-case")
+        start = time.process_time()
+        result = qsim.simulate(scenario)
+        seconds = time.process_time() - start
+        jobs = result.jobs
+        events = np.concatenate([np.ones(len(jobs)), -np.ones(int(jobs["dispatch_at"].notna().sum()))])
+        times = np.concatenate([jobs["submit_at"], jobs["dispatch_at"].dropna()])
+        order = np.lexsort((-events, times))  # at one instant, count the submission first
+        peak = int(np.cumsum(events[order]).max())
+        label = "session blocks the backend" if session else "no session (baseline)"
+        print(f"| {label} | {len(jobs):,} | {peak:,} | {seconds:.2f} | "
+              f"{seconds / len(jobs) * 1e6:.1f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--no-cli", action="store_true")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
+    parser.add_argument("--worst-case", action="store_true",
+                        help="a queue of ~50 000 jobs behind a long session, against a baseline")
     args = parser.parse_args()
+    if args.worst_case:
+        worst_case()
+        return
     if args.one:
         print(json.dumps(measure(args.one, not args.no_cli)))
         return

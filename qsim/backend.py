@@ -295,7 +295,7 @@ class Backend:
         # Job and batch jobs add their charged time when they end; sessions add windows.
         if not self.fair_share or (job.context is not None and job.context.exclusive):
             return
-        self.charge_instance(job.workload, charged_seconds(job, reason, self._job_spans(job)))
+        self.charge_instance(job.workload, charged_seconds(reason, self._job_spans(job)))
 
     def charge_instance(self, workload: int, seconds: float) -> None:
         if self.fair_share:
@@ -310,7 +310,7 @@ class Backend:
         return run
 
 
-def charged_seconds(job: Job, reason: str | None, used: float) -> float:
+def charged_seconds(reason: str | None, used: float) -> float:
     """Charged quantum time of an ended job (SPEC §6): nothing for a system failure."""
     return 0.0 if reason == SYSTEM_ERROR else used
 

@@ -147,6 +147,14 @@ def windows_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
     return frame.sort_values(["start_at", "context"], kind="stable").reset_index(drop=True)
 
 
+def _calibration_times(cols: dict[str, np.ndarray], end_s: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of every calibration; one still running at the end ends there."""
+    start = cols["t"][cols["kind"] == Kind.CALIBRATION_START]
+    end = cols["t"][cols["kind"] == Kind.CALIBRATION_END]
+    return start, np.concatenate([end, np.full(len(start) - len(end), end_s)])
+
+
 def intervals_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
     """What held the QPU, when: ``start_at, end_at, length_s, what, job, workload, context``
     (``what`` is job or calibration), sorted by start. Under the legacy lock a job holds the
@@ -160,10 +168,7 @@ def intervals_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
         "start_at": held[first], "end_at": end, "what": "job", "job": held["job"],
         "workload": held["workload"], "context": held["context"],
     })
-    cols = _columns(trace)
-    cal_start = cols["t"][cols["kind"] == Kind.CALIBRATION_START]
-    cal_end = cols["t"][cols["kind"] == Kind.CALIBRATION_END]
-    cal_end = np.concatenate([cal_end, np.full(len(cal_start) - len(cal_end), meta.end_s)])
+    cal_start, cal_end = _calibration_times(_columns(trace), meta.end_s)
     cal_rows = pd.DataFrame({
         "start_at": cal_start, "end_at": cal_end, "what": "calibration", "job": -1,
         "workload": None, "context": -1,
@@ -179,9 +184,6 @@ def calibrations_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
     cols = _columns(trace)
     starts = np.flatnonzero(cols["kind"] == Kind.CALIBRATION_START)
     due = np.array([trace.info[int(s)] for s in starts], dtype=np.float64)
-    intervals = intervals_frame(trace, meta)
-    cal = intervals[intervals["what"] == "calibration"]
-    return pd.DataFrame({
-        "due_at": due, "start_at": cal["start_at"].to_numpy(), "end_at": cal["end_at"].to_numpy(),
-        "deferred_s": cal["start_at"].to_numpy() - due,
-    })
+    start, end = _calibration_times(cols, meta.end_s)
+    return pd.DataFrame({"due_at": due, "start_at": start, "end_at": end,
+                         "deferred_s": start - due})

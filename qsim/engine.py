@@ -17,6 +17,7 @@ from simpy.events import Event
 from qsim import __version__
 from qsim.backend import Backend
 from qsim.clock import STOP, At
+from qsim.errors import QsimError
 from qsim.jobs import ENDED
 from qsim.modes import CLOSED, INACTIVE, Context
 from qsim.rng import Streams
@@ -45,6 +46,9 @@ class _Simulation:
         self.trace = Trace()
         self.scenario = scenario
         workloads = scenario.workloads
+        if len(workloads) > Trace.MAX_WORKLOADS:  # the record code has 12 bits for them
+            raise QsimError(f"{scenario.name}: {len(workloads)} workloads; qsim simulates at "
+                            f"most {Trace.MAX_WORKLOADS} in one scenario")
         self.backend = Backend(
             self.env, self.trace, scenario.backend, [(w.instance, w.share) for w in workloads]
         )

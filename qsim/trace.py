@@ -43,9 +43,6 @@ class Kind(IntEnum):
         return f"{noun}.{verb}"
 
 
-JOB_END_KINDS = (Kind.JOB_DONE, Kind.JOB_FAILED, Kind.JOB_CANCELLED, Kind.JOB_INCOMPLETE)
-
-
 class Record(NamedTuple):
     t: float
     seq: int

@@ -54,3 +54,13 @@ def test_summary_holds_plain_python_values_only() -> None:
             assert type(value) in (str, int, float, bool), (type(value), value)
 
     check(qsim.simulate(BUSY).summary())
+
+
+def test_too_many_workloads_for_the_record_log_is_a_clear_error() -> None:
+    import pytest
+
+    many = [{"name": f"w{i}", "kind": "independent", "jobs": 1, "quantum": "1s"}
+            for i in range(4096)]
+    sc = qsim.parse_scenario({"name": "huge", "workloads": many})
+    with pytest.raises(qsim.QsimError, match="4096 workloads; qsim simulates at most 4095"):
+        qsim.simulate(sc)

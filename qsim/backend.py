@@ -8,12 +8,10 @@ that instant (see ``clock``). Queued jobs live in one deque per workload: every 
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-import simpy
-
-from qsim.clock import DISPATCH, END, QPU, TIMER, At
-from qsim.jobs import CONTEXT_CLOSED, ENDED, RUNNING, SYSTEM_ERROR, Job
+from qsim.clock import END, TIMER, Clock
+from qsim.jobs import CONTEXT_CLOSED, ENDED, QUEUED, RUNNING, SYSTEM_ERROR, Job
 from qsim.trace import Kind, Trace
 
 if TYPE_CHECKING:
@@ -41,28 +39,37 @@ class InstanceUsage:
         return self.total / self.share
 
 
+# Record kinds as plain ints: the hot path packs them into record codes.
+_SUBMIT, _DISPATCH, _READY = int(Kind.JOB_SUBMIT), int(Kind.JOB_DISPATCH), int(Kind.JOB_READY)
+_QPU_START, _QPU_END = int(Kind.QPU_START), int(Kind.QPU_END)
+
+
 class Backend:
-    """Lanes, QPU and queue. Contexts register themselves; workloads call ``submit``."""
+    """Lanes, QPU and queue. Contexts register themselves; workloads call ``submit``.
+
+    A job's phases are ``Clock.call`` entries, its records two appends of its packed code:
+    this is the path every job takes several times, so it avoids objects it does not need.
+    """
 
     def __init__(
-        self, env: simpy.Environment, trace: Trace, spec: BackendSpec,
+        self, env: Clock, trace: Trace, spec: BackendSpec,
         workload_instances: list[tuple[str, float]],
     ) -> None:
         self.env = env
         self.trace = trace
+        self._log_t = trace.t.append
+        self._log_code = trace.code.append
         self.legacy_lock = spec.job_lock == "all"
         self.fair_share = spec.queue == "fair_share"
         self.lanes_free = spec.lanes
         self.queues: list[deque[Job]] = [deque() for _ in workload_instances]
         self.contexts: list[Context | None] = [None] * len(workload_instances)
         self.active: Context | None = None  # the one active batch or session, if any
-        self.live: dict[int, Job] = {}  # submitted and not ended, in queue order
         self.waiting_for_qpu: list[Job] = []  # compiled jobs; at most `lanes` of them
         self.queued = 0  # jobs in all queues: when 0, a freed lane has nothing to dispatch
         self.qpu_busy = False
         self.calibration_due: float | None = None
         self._next_id = 0
-        self._settle_pending = False  # a settle event is scheduled for this instant
         self._want_dispatch = False
         self._want_qpu = False
         self._instant_work = False  # a job dispatched now has no compile phase
@@ -77,39 +84,51 @@ class Backend:
     # ---- submission and the end of a job -------------------------------------------------
 
     def submit(self, job: Job) -> None:
-        job.id = self._next_id
-        self._next_id += 1
+        job.id = job_id = self._next_id
+        self._next_id = job_id + 1
         context = job.context
-        self.trace.add(self.env.now, Kind.JOB_SUBMIT, job.id, _cid(context), job.workload)
-        if context is not None and not context.accepting:
-            self.finish(job, Kind.JOB_CANCELLED, CONTEXT_CLOSED)
-            return
-        self.live[job.id] = job
+        job.code = code = Trace.job_code(job_id, _cid(context), job.workload)
+        self._log_t(self.env._now)
+        self._log_code(code | _SUBMIT)
+        if context is not None:
+            if not context.accepting:
+                self.finish(job, Kind.JOB_CANCELLED, CONTEXT_CLOSED)
+                return
+            context.on_submit()
+        job.state = QUEUED
         self.queues[job.workload].append(job)
         self.queued += 1
-        if context is not None:
-            context.on_submit()
         if self.lanes_free:  # else the next freed lane asks for a dispatch itself
             self.request_dispatch()
 
-    def finish(self, job: Job, kind: Kind, reason: str | None = None) -> None:
-        """End ``job`` now with a final status; frees its lane (and the QPU under legacy lock)."""
+    def finish(self, job: Job, kind: int = Kind.JOB_DONE, reason: str | None = None) -> None:
+        """End ``job`` now with a final status; frees its lane (and the QPU under legacy lock).
+
+        It is also the callback that ends a job's post-processing (hence the defaults)."""
+        was_queued = job.state == QUEUED  # not when rejected at submission
         was_running = job.state == RUNNING
         job.state = ENDED
         job.status = _STATUS[kind]
-        job.reason = reason
-        counted = self.live.pop(job.id, None) is not None  # False: rejected at submission
-        self.trace.add(self.env.now, kind, job.id, _cid(job.context), job.workload, reason)
+        if reason is None:
+            self._log_t(self.env._now)
+            self._log_code(job.code | kind)
+        else:
+            job.reason = reason
+            self.trace.add(self.env._now, Kind(kind), job.id, _cid(job.context), job.workload,
+                           reason)
         if was_running:
             self.lanes_free += 1
             if self.legacy_lock:
                 self._release_qpu()
-            self._charge_job(job, reason)
+            if self.fair_share:
+                self._charge_job(job)
             if self.queued:
                 self.request_dispatch()
-        if counted and job.context is not None:
-            job.context.on_job_end(was_running)
-        job.on_end(job)
+        context = job.context
+        if context is not None and (was_running or was_queued):
+            context.on_job_end(was_running)
+        if job.on_end is not None:
+            job.on_end(job)
 
     def cancel_queued(self, context: Context, reason: str) -> None:
         """Cancel every queued (not yet dispatched) job of ``context``."""
@@ -122,25 +141,19 @@ class Backend:
 
     def request_dispatch(self) -> None:
         self._want_dispatch = True
-        self._settle_soon(DISPATCH)
+        self.env.settle = self._settle
 
     def request_qpu(self) -> None:
         self._want_qpu = True
-        self._settle_soon(DISPATCH)
+        self.env.settle = self._settle
 
-    def _settle_soon(self, priority: int) -> None:
-        if not self._settle_pending:
-            self._settle_pending = True
-            At(self.env, 0, priority, self._settle)
-
-    def _settle(self, _event: object) -> None:
+    def _settle(self) -> None:
         """Dispatch, then let the QPU choose: once per instant, after everything else.
 
-        One event does both (they are the last two steps of SPEC §11's order) unless a job
-        dispatched here has no compile: it becomes ready at this instant, after this event,
-        so the QPU must choose in a later event of the same instant.
+        Both happen at one point of the instant (they are the last two steps of SPEC §11's
+        order) unless a job dispatched here has no compile: it becomes ready at this instant,
+        after this call, so the QPU chooses in a second settle once that is done.
         """
-        self._settle_pending = False
         self._instant_work = False
         if self._want_dispatch:
             self._want_dispatch = False
@@ -148,13 +161,13 @@ class Backend:
         if not self._want_qpu:
             return
         if self._instant_work:
-            self._settle_soon(QPU)
+            self.env.settle = self._settle
             return
         self._want_qpu = False
         self._choose_for_qpu()
 
     def _dispatch(self) -> None:
-        while self.lanes_free > 0 and self._qpu_allows_dispatch():
+        while self.lanes_free > 0 and self.queued and self._qpu_allows_dispatch():
             job = self._pick()
             if job is None:
                 return
@@ -175,43 +188,53 @@ class Backend:
                 return queue.popleft()
             if active.exclusive:
                 return None  # a session holds the backend even while it has nothing queued
+        best = self._fair_share_pick(active) if self.fair_share else self._fifo_pick(active)
+        if best is None:
+            return None
+        self.queued -= 1
+        return best.popleft()
+
+    def _fifo_pick(self, active: Context | None) -> deque[Job] | None:
+        best_queue, best_head = None, -1
+        for queue, context in zip(self.queues, self.contexts):
+            if queue and (best_head < 0 or queue[0].id < best_head) and (
+                    active is None or context is None):  # one batch or session at a time
+                best_queue, best_head = queue, queue[0].id
+        return best_queue
+
+    def _fair_share_pick(self, active: Context | None) -> deque[Job] | None:
         best_queue: deque[Job] | None = None
         best_key: tuple[float, int] | None = None
         now = self.env.now
         for index, queue in enumerate(self.queues):
-            if not queue:
+            if not queue or (active is not None and self.contexts[index] is not None):
                 continue
-            if active is not None and self.contexts[index] is not None:
-                continue  # one batch at a time: no other batch or session (re)starts
-            head = queue[0].id
-            key = (self._instance_of[index].ratio(now) if self.fair_share else 0.0, head)
+            key = (self._instance_of[index].ratio(now), queue[0].id)
             if best_key is None or key < best_key:
                 best_queue, best_key = queue, key
-        if best_queue is None:
-            return None
-        self.queued -= 1
-        return best_queue.popleft()
+        return best_queue
 
     def _start(self, job: Job) -> None:
-        now = self.env.now
+        now = self.env._now
         self.lanes_free -= 1
         job.state = RUNNING
-        context = job.context
-        self.trace.add(now, Kind.JOB_DISPATCH, job.id, _cid(context), job.workload)
-        if context is not None:
-            context.on_dispatch()  # may activate the context
+        self._log_t(now)
+        self._log_code(job.code | _DISPATCH)
+        if job.context is not None:
+            job.context.on_dispatch()  # may activate the context
         if self.legacy_lock:
             self.qpu_busy = True
         if job.compile_s == 0:
             self._instant_work = True
-        At(self.env, job.compile_s, END, lambda _e: self._compiled(job))
+        self.env.call(job.compile_s, END, self._compiled, job)
 
     def _compiled(self, job: Job) -> None:
         if job.fail_stage == "compile":
-            self.finish(job, Kind.JOB_FAILED, job.fail_reason)
+            self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
-        job.ready_at = self.env.now
-        self.trace.add(job.ready_at, Kind.JOB_READY, job.id, _cid(job.context), job.workload)
+        job.ready_at = now = self.env._now
+        self._log_t(now)
+        self._log_code(job.code | _READY)
         if self.legacy_lock:
             self._run_quantum(job)  # it holds the QPU since dispatch
             return
@@ -227,10 +250,12 @@ class Backend:
         if self._calibration_may_run():
             self._run_calibration()
             return
-        if not self.waiting_for_qpu:
+        waiting = self.waiting_for_qpu
+        if not waiting:
             return
-        job = min(self.waiting_for_qpu, key=self._qpu_order)
-        self.waiting_for_qpu.remove(job)
+        job = waiting.pop() if len(waiting) == 1 else min(waiting, key=self._qpu_order)
+        if waiting:
+            waiting.remove(job)
         self.qpu_busy = True
         self._run_quantum(job)
 
@@ -240,18 +265,19 @@ class Backend:
         return first, job.ready_at, job.id
 
     def _run_quantum(self, job: Job) -> None:
-        self.trace.add(self.env.now, Kind.QPU_START, job.id, _cid(job.context), job.workload)
-        run, reason = job.quantum_run()
-        At(self.env, run, END, lambda _e: self._quantum_ended(job, reason))
+        self._log_t(self.env._now)
+        self._log_code(job.code | _QPU_START)
+        self.env.call(job.run_s, END, self._quantum_ended, job)
 
-    def _quantum_ended(self, job: Job, reason: str | None) -> None:
-        self.trace.add(self.env.now, Kind.QPU_END, job.id, _cid(job.context), job.workload)
+    def _quantum_ended(self, job: Job) -> None:
+        self._log_t(self.env._now)
+        self._log_code(job.code | _QPU_END)
         if not self.legacy_lock:
             self._release_qpu()
-        if reason is not None:
-            self.finish(job, Kind.JOB_FAILED, reason)
+        if job.stop_reason is not None:
+            self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
-        At(self.env, job.post_s, END, lambda _e: self.finish(job, Kind.JOB_DONE))
+        self.env.call(job.post_s, END, self.finish, job)
 
     def _release_qpu(self) -> None:
         self.qpu_busy = False
@@ -263,14 +289,14 @@ class Backend:
     # ---- calibrations (SPEC §1) -------------------------------------------------------------
 
     def _schedule_calibration(self, every: float, duration: float, k: int) -> None:
-        def due(_event: object) -> None:
+        def due(_arg: object) -> None:
             if self.calibration_due is None:  # due times passing while deferred coalesce
                 self.calibration_due = self.env.now
             self.request_qpu()
             self._schedule_calibration(every, duration, k + 1)
 
         self._calibration_duration = duration
-        At(self.env, k * every - self.env.now, TIMER, due)
+        self.env.call(k * every - self.env.now, TIMER, due)
 
     def _calibration_may_run(self) -> bool:
         session_active = self.active is not None and self.active.exclusive
@@ -280,34 +306,31 @@ class Backend:
         due, self.calibration_due = self.calibration_due, None
         self.qpu_busy = True
         self.trace.add(self.env.now, Kind.CALIBRATION_START, info=due)
+        self.env.call(self._calibration_duration, END, self._calibration_ended)
 
-        def ended(_event: object) -> None:
-            self.trace.add(self.env.now, Kind.CALIBRATION_END)
-            self.qpu_busy = False
-            self.request_qpu()
-            self.request_dispatch()
-
-        At(self.env, self._calibration_duration, END, ended)
+    def _calibration_ended(self, _arg: object) -> None:
+        self.trace.add(self.env.now, Kind.CALIBRATION_END)
+        self.qpu_busy = False
+        self.request_qpu()
+        self.request_dispatch()
 
     # ---- fair share (SPEC §4, §11) ----------------------------------------------------------
 
-    def _charge_job(self, job: Job, reason: str | None) -> None:
+    def _charge_job(self, job: Job) -> None:
         # Job and batch jobs add their charged time when they end; sessions add windows.
-        if not self.fair_share or (job.context is not None and job.context.exclusive):
+        if job.context is not None and job.context.exclusive:
             return
-        self.charge_instance(job.workload, charged_seconds(reason, self._job_spans(job)))
+        self.charge_instance(job.workload, charged_seconds(job.reason, self._job_spans(job)))
 
     def charge_instance(self, workload: int, seconds: float) -> None:
         if self.fair_share:
             self._instance_of[workload].add(self.env.now, seconds)
 
     def _job_spans(self, job: Job) -> float:
-        run, _ = job.quantum_run()
-        if job.fail_stage == "compile":
-            run = 0.0
         if self.legacy_lock:
-            return job.compile_s + run + (job.post_s if job.status == "done" else 0.0)
-        return run
+            done = job.status == "done"
+            return job.compile_s + job.run_s + (job.post_s if done else 0.0)
+        return job.run_s
 
 
 def charged_seconds(reason: str | None, used: float) -> float:

@@ -1,25 +1,38 @@
-"""Same-instant ordering for the simulation, expressed as SimPy event priorities.
+"""Same-instant ordering, and the SimPy environment the model runs on.
 
 SimPy orders its event heap by ``(time, priority, insertion order)`` and accepts any integer
 priority, so SPEC §10's rule for events at one instant — job ends, then timers, then
-submissions (by the workload's place in the file), then dispatch, and the QPU choosing last
-(§11) — is one integer per kind of event. Nothing else in the model needs to know about it.
+submissions (by the workload's place in the file), then dispatch and the QPU's choice (§11) —
+is one integer per kind of event.
+
+``Clock`` is a ``simpy.Environment`` with two additions for the hot path, where a run of a
+million jobs spends most of its time:
+
+- ``call(delay, priority, fn, arg)`` schedules a plain function call on SimPy's own heap,
+  without an ``Event`` object. Job phases use it: nobody waits on them, so an event object
+  (and a closure for its callback) per phase would be pure cost.
+- ``settle``: a function to run once this instant has nothing left ranked before
+  ``DISPATCH``. The backend sets it instead of scheduling a dispatch event: dispatch and the
+  QPU's choice happen at most once per instant, at the same point of the order as an event at
+  priority ``DISPATCH`` would, but without one.
+
+Everything else (processes, ``Event``, ``run(until=...)``) is SimPy's.
 """
 
 from __future__ import annotations
 
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any, Callable
 
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import Event
 
 END = 1  # job phase ends, and the lanes and QPU they free
 TIMER = 2  # ITTL, max TTL, cancel_at, auto-close, calibration due
 STOP = 3  # end of the run: after that instant's ends and timers, before any submission
 SUBMIT_BASE = 10  # + the workload's place in the file
-DISPATCH = 1_000_000_000  # after every submission of the instant
-QPU = DISPATCH + 1  # the QPU chooses last
+DISPATCH = 1_000_000_000  # settle: after every submission of the instant
 
 
 def submit_priority(workload_index: int) -> int:
@@ -27,24 +40,63 @@ def submit_priority(workload_index: int) -> int:
     return SUBMIT_BASE + workload_index
 
 
-class At(Event):
-    """An event that fires ``delay`` seconds from now at ``priority`` (a Timeout with a rank)."""
+class Clock(simpy.Environment):
+    """SimPy's environment, plus plain scheduled calls and an end-of-instant ``settle`` hook.
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        delay: float,
-        priority: int,
-        callback: Callable[[Event], Any] | None = None,
-    ) -> None:
-        # Inlined like simpy.Timeout.__init__, and env.schedule with it: this runs for every
-        # job phase. It relies on SimPy 4's heap entry (time, priority, eid, event), pinned in
-        # pyproject.toml and checked by the timeline tests.
-        self.env = env
-        self.callbacks = [callback] if callback is not None else []
-        self._value = None
-        self._ok = True
-        heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
+    The heap holds SimPy's ``(time, priority, id, event)`` entries and ``call``'s
+    ``(time, priority, id, fn, arg)`` ones; both orders are SimPy's (ids are unique, so
+    entries never compare past them).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.settle: Callable[[], None] | None = None
+
+    def call(self, delay: float, priority: int, fn: Callable[[Any], Any], arg: Any = None) -> None:
+        """Call ``fn(arg)`` ``delay`` seconds from now, at ``priority``."""
+        heappush(self._queue, (self._now + delay, priority, next(self._eid), fn, arg))
+
+    def step(self) -> None:
+        """Process the next heap entry, then ``settle`` if this instant is done with."""
+        queue = self._queue
+        try:
+            entry = heappop(queue)
+        except IndexError:
+            raise EmptySchedule from None
+        self._now = now = entry[0]
+        if len(entry) == 5:
+            entry[3](entry[4])
+        else:
+            self._process(entry[3])
+        while self.settle is not None and (
+                not queue or queue[0][0] > now or queue[0][1] >= DISPATCH):
+            settle, self.settle = self.settle, None
+            settle()
+
+    def _process(self, event: Event) -> None:
+        # SimPy 4's Environment.step after the pop (simpy is pinned in pyproject.toml).
+        callbacks, event.callbacks = event.callbacks, None
+        for index, callback in enumerate(callbacks):
+            try:
+                callback(event)
+            except StopSimulation:
+                event.callbacks = callbacks[index + 1:]
+                self.schedule(event, -1)
+                raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+
+def at(env: simpy.Environment, delay: float, priority: int) -> Event:
+    """An event that fires ``delay`` seconds from now at ``priority``, for a process to yield
+    (a ``simpy.Timeout`` with a rank)."""
+    event = Event(env)
+    event._ok = True
+    event._value = None
+    env.schedule(event, priority, delay)
+    return event
 
 
 def fire(event: Event, priority: int, value: Any = None) -> None:

@@ -10,20 +10,22 @@ foreground workload ends). Whatever is still queued or running at the end is rec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import simpy
 from simpy.events import Event
 
 from qsim import __version__
 from qsim.backend import Backend
-from qsim.clock import STOP, At
+from qsim.clock import STOP, Clock
 from qsim.errors import QsimError
-from qsim.jobs import ENDED
 from qsim.modes import CLOSED, INACTIVE, Context
 from qsim.rng import Streams
 from qsim.scenario import Scenario
 from qsim.trace import Kind, Trace
 from qsim.workloads import WorkloadRun
+
+if TYPE_CHECKING:
+    from qsim.result import RunResult
 
 END_OF_RUN = "end_of_run"
 
@@ -42,7 +44,7 @@ class RunInfo:
 
 class _Simulation:
     def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.trace = Trace()
         self.scenario = scenario
         workloads = scenario.workloads
@@ -58,9 +60,10 @@ class _Simulation:
         for index, spec in enumerate(workloads):
             context = self._context_for(index, spec)
             self.runs.append(WorkloadRun(
-                index, spec, self.backend, context, streams, self.check_end, self.foreground_over
+                index, spec, self.backend, context, streams, self.check_end
             ))
         self.foreground = [run for run in self.runs if run.foreground]
+        self.background = [run for run in self.runs if not run.foreground]
         self.stop = Event(self.env)
         self._stopping = False
 
@@ -81,7 +84,11 @@ class _Simulation:
         return bool(self.foreground) and all(run.ended for run in self.foreground)
 
     def check_end(self) -> None:
-        if self.foreground_over() and all(c.state in (CLOSED, INACTIVE) for c in self.contexts):
+        if not self.foreground_over():
+            return
+        for run in self.background:
+            run.submitting = False  # background streams stop arriving once the foreground ends
+        if all(c.state in (CLOSED, INACTIVE) for c in self.contexts):
             self._request_stop()
 
     def _request_stop(self, _event: object = None) -> None:
@@ -94,7 +101,7 @@ class _Simulation:
     def run(self) -> float:
         horizon = self.scenario.horizon
         if horizon is not None:
-            At(self.env, horizon, STOP, self._request_stop)
+            self.env.call(horizon, STOP, self._request_stop)
         for run in self.runs:
             run.start()
         self.check_end()  # a scenario can have nothing to do at all
@@ -113,17 +120,14 @@ class _Simulation:
 
     def _finalize(self) -> None:
         now, trace = self.env.now, self.trace
-        for job in list(self.backend.live.values()):
-            job.state, job.status = ENDED, "incomplete"
-            cid = -1 if job.context is None else job.context.id
-            trace.add(now, Kind.JOB_INCOMPLETE, job.id, cid, job.workload)
+        trace.add_incomplete(now)
         for context in self.contexts:
             if context.window_open:
                 trace.add(now, Kind.CONTEXT_RELEASE, -1, context.id, context.workload, END_OF_RUN)
         trace.add(now, Kind.RUN_END)
 
 
-def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> "RunResult":
+def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:
     """Run ``scenario`` once. ``seed`` defaults to the scenario's; ``replication`` picks
     an independent set of random streams from the same seed."""
     from qsim.result import RunResult

@@ -16,7 +16,7 @@ CONTEXT_CLOSED = "context_closed"  # submitted to a closed batch or session
 MAX_TIME = "max_time"  # queued when the context's max TTL expired
 CANCELLED = "cancelled"  # queued when the context was cancelled (cancel_at)
 
-QUEUED, RUNNING, ENDED = 0, 1, 2
+NEW, QUEUED, RUNNING, ENDED = 0, 1, 2, 3  # NEW: not (yet) accepted by the backend
 
 
 @dataclass(slots=True, eq=False)
@@ -26,25 +26,30 @@ class Job:
     workload: int  # index of the workload in the scenario
     context: Context | None
     compile_s: float
-    quantum_s: float
+    run_s: float  # how long the quantum phase runs (see quantum_run)
     post_s: float
-    cap_s: float  # max_execution_time
     fail_stage: str | None  # None, "compile" or "quantum"
-    fail_reason: str | None  # SYSTEM_ERROR or USER_ERROR when fail_stage is set
-    fail_fraction: float  # where in the quantum phase a quantum-stage failure strikes
-    on_end: Callable[[Job], None]
+    stop_reason: str | None  # why compile or the quantum phase ends the job (None: it goes on)
+    on_end: Callable[[Job], None] | None  # called when the job has a final status
     attempt: int = 0  # 0 for the first submission, k for the k-th retry
     id: int = -1  # queue order, assigned by the backend at submission
-    state: int = QUEUED
+    code: int = 0  # the job's packed record fields (Trace.job_code), set at submission
+    state: int = NEW
     ready_at: float = 0.0  # when compile ended (QPU order is first-ready first)
     status: str = ""  # final: done, failed, cancelled, incomplete
     reason: str | None = None
 
-    def quantum_run(self) -> tuple[float, str | None]:
-        """Seconds the quantum phase runs and why it stops early (None: it completes)."""
-        run, reason = self.quantum_s, None
-        if self.fail_stage == "quantum":
-            run, reason = self.quantum_s * self.fail_fraction, self.fail_reason
-        if run >= self.cap_s and self.quantum_s > self.cap_s:
-            run, reason = self.cap_s, RAN_TOO_LONG
-        return run, reason
+
+def quantum_run(quantum_s: float, cap_s: float, fail_stage: str | None,
+                fail_reason: str | None, fail_fraction: float) -> tuple[float, str | None]:
+    """Seconds the quantum phase runs and why it stops early (None: it completes).
+
+    A quantum-stage failure strikes ``fail_fraction`` of the way through; the job's
+    ``max_execution_time`` (``cap_s``) stops it first if it would run longer.
+    """
+    run, reason = quantum_s, None
+    if fail_stage == "quantum":
+        run, reason = quantum_s * fail_fraction, fail_reason
+    if run >= cap_s and quantum_s > cap_s:
+        run, reason = cap_s, RAN_TOO_LONG
+    return run, reason

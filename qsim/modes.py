@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from qsim.clock import TIMER, At
+from qsim.clock import TIMER
 from qsim.jobs import CANCELLED, MAX_TIME
 from qsim.trace import Kind
 
@@ -48,16 +48,16 @@ class Context:
         self.received_job = False
         self._ittl_token = 0  # bumping it disarms a pending ITTL timer
         # Opening is a timer event, so at the workload's start it precedes the submissions.
-        At(self.env, opens_at, TIMER, lambda _e: self._open())
+        self.env.call(opens_at, TIMER, self._open)
         if mode.cancel_at is not None:
-            At(self.env, mode.cancel_at, TIMER, lambda _e: self.cancel(CANCELLED))
+            self.env.call(mode.cancel_at, TIMER, self.cancel, CANCELLED)
 
-    def _open(self) -> None:
+    def _open(self, _arg: object = None) -> None:
         if self.state != OPEN:
             return  # cancelled before it was even created
         self._record(Kind.CONTEXT_OPEN)
         if self.exclusive:
-            At(self.env, AUTO_CLOSE_S, TIMER, lambda _e: self._auto_close())
+            self.env.call(AUTO_CLOSE_S, TIMER, self._auto_close)
 
     # ---- what the backend reports ------------------------------------------------------------
 
@@ -122,12 +122,11 @@ class Context:
         self.backend.active = self
         self._record(Kind.CONTEXT_ACTIVATE)
         if first:
-            At(self.env, self.mode.max_time, TIMER, lambda _e: self.cancel(MAX_TIME))
+            self.env.call(self.mode.max_time, TIMER, self.cancel, MAX_TIME)
 
     def _start_ittl(self) -> None:
         self._ittl_token += 1
-        token = self._ittl_token
-        At(self.env, self.mode.interactive_ttl, TIMER, lambda _e: self._ittl_expired(token))
+        self.env.call(self.mode.interactive_ttl, TIMER, self._ittl_expired, self._ittl_token)
 
     def _ittl_expired(self, token: int) -> None:
         if token != self._ittl_token or self.state != ACTIVE:
@@ -137,7 +136,7 @@ class Context:
         self._release()
         self._on_state_change()
 
-    def _auto_close(self) -> None:
+    def _auto_close(self, _arg: object = None) -> None:
         if not self.received_job and self.state != CLOSED:
             self.closing = True
             self.accepting = False

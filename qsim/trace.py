@@ -76,6 +76,12 @@ class Trace:
     def __len__(self) -> int:
         return len(self.t)
 
+    @staticmethod
+    def job_code(job: int, context: int, workload: int) -> int:
+        """A record's fields but its kind, packed: ``add_code(t, job_code | kind)`` logs it."""
+        return (workload + 1) << _WORKLOAD_SHIFT | (context + 1) << _CONTEXT_SHIFT \
+            | (job + 1) << _JOB_SHIFT
+
     def add(
         self, t: float, kind: Kind, job: int = -1, context: int = -1, workload: int = -1,
         info: object = None,
@@ -83,8 +89,24 @@ class Trace:
         if info is not None:
             self.info[len(self.t)] = info
         self.t.append(t)
-        self.code.append(kind | (workload + 1) << _WORKLOAD_SHIFT
-                         | (context + 1) << _CONTEXT_SHIFT | (job + 1) << _JOB_SHIFT)
+        self.code.append(kind | self.job_code(job, context, workload))
+
+    def add_incomplete(self, t: float) -> None:
+        """Record ``job.incomplete`` at ``t`` for every job submitted and not ended, in job
+        order: what was still queued or running when the run ended."""
+        still_open = self._unended_submissions()
+        self.t.extend([t] * len(still_open))
+        self.code.extend((still_open - Kind.JOB_SUBMIT + Kind.JOB_INCOMPLETE).tolist())
+
+    def _unended_submissions(self) -> np.ndarray:
+        # A copy, not a view: an array exporting its buffer cannot grow.
+        code = np.array(self.code, dtype=np.int64)
+        kind = code & 63
+        submitted = code[kind == Kind.JOB_SUBMIT]  # in job order: ids are submission order
+        ended = np.zeros(len(submitted) + 1, dtype=bool)  # indexed by job + 1
+        end_kinds = (Kind.JOB_DONE, Kind.JOB_FAILED, Kind.JOB_CANCELLED)
+        ended[code[np.isin(kind, end_kinds)] >> _JOB_SHIFT] = True
+        return submitted[~ended[1:]]
 
     def columns(self) -> dict[str, np.ndarray]:
         """The log as numpy columns: ``t, kind, job, context, workload``."""

@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
-import simpy
 from simpy.events import Event
 
-from qsim.clock import END, At, fire, submit_priority
-from qsim.jobs import SYSTEM_ERROR, USER_ERROR, Job
+from qsim.clock import END, at, fire, submit_priority
+from qsim.jobs import SYSTEM_ERROR, USER_ERROR, Job, quantum_run
 from qsim.rng import Streams
 
 if TYPE_CHECKING:
@@ -35,16 +34,15 @@ class WorkloadRun:
 
     def __init__(
         self, index: int, spec: Workload, backend: Backend, context: Context | None,
-        streams: Streams, on_end: Callable[[], None], foreground_over: Callable[[], bool],
+        streams: Streams, on_end: Callable[[], None],
     ) -> None:
         self.index = index
         self.spec = spec
         self.backend = backend
-        self.env: simpy.Environment = backend.env
+        self.env = backend.env
         self.context = context
         self.priority = submit_priority(index)
         self._on_end = on_end
-        self._foreground_over = foreground_over  # background streams stop arriving then
         self._compile = streams.draws(spec.compile, spec.name, "compile")
         self._quantum = streams.draws(spec.quantum, spec.name, "quantum")
         self._post = streams.draws(spec.post, spec.name, "post")
@@ -53,7 +51,7 @@ class WorkloadRun:
                           if spec.kind == "background" else None)
         self.streams = streams
         self.live = 0  # submitted jobs not yet ended
-        self.submitting = True  # False once it will submit nothing more
+        self.submitting = True  # False once it will submit nothing more (background: stop)
         self.ended = False
         self.end_time: float | None = None
 
@@ -73,12 +71,12 @@ class WorkloadRun:
     # ---- jobs --------------------------------------------------------------------------------
 
     def submit(self, on_end: Callable[[Job], None], attempt: int = 0) -> Job:
-        job = self._new_job(on_end, attempt)
+        job = self._new_job(self._wrap(on_end), attempt)
         self.live += 1
         self.backend.submit(job)
         return job
 
-    def _new_job(self, on_end: Callable[[Job], None], attempt: int) -> Job:
+    def _new_job(self, on_end: Callable[[Job], None] | None, attempt: int) -> Job:
         spec, failure = self.spec, self.spec.failure
         stage, reason, where = None, None, 0.0
         if failure is not None:
@@ -86,11 +84,15 @@ class WorkloadRun:
             if fails:
                 stage = failure.stage
                 reason = USER_ERROR if failure.kind == "user" else SYSTEM_ERROR
-        return Job(
-            self.index, self.context, next(self._compile), next(self._quantum),
-            next(self._post), spec.max_execution_time, stage, reason, where,
-            self._wrap(on_end), attempt,
-        )
+        compile_s, quantum_s, post_s = next(self._compile), next(self._quantum), next(self._post)
+        if stage is None and quantum_s <= spec.max_execution_time:
+            run, stop = quantum_s, None  # the common case, without a call
+        elif stage == "compile":
+            run, stop = 0.0, reason
+        else:
+            run, stop = quantum_run(quantum_s, spec.max_execution_time, stage, reason, where)
+        return Job(self.index, self.context, compile_s, run, post_s, stage, stop, on_end,
+                   attempt)
 
     def _wrap(self, on_end: Callable[[Job], None]) -> Callable[[Job], None]:
         def ended(job: Job) -> None:
@@ -121,32 +123,29 @@ class WorkloadRun:
 
     def _independent(self) -> Generator[Event, object, None]:
         spec = self.spec
-        yield At(self.env, spec.start, self.priority)
+        yield at(self.env, spec.start, self.priority)
         for i in range(spec.jobs):
             self.submit(_ignore)
             if spec.submit_interval > 0 and i + 1 < spec.jobs:
-                yield At(self.env, spec.submit_interval, self.priority)
+                yield at(self.env, spec.submit_interval, self.priority)
         self.submitting = False
         self.check_end()
 
     def _background(self) -> None:
         # A callback chain rather than a generator process: this runs once per background job.
         first = self.spec.start + next(self._arrivals)  # one inter-arrival after `start`
-        At(self.env, first, self.priority, self._arrive)
+        self.env.call(first, self.priority, self._arrive)
 
-    def _arrive(self, _event: object) -> None:
-        if self._foreground_over():
-            return
-        self.backend.submit(self._new_job(_ignore_background, 0))
-        At(self.env, next(self._arrivals), self.priority, self._arrive)
+    def _arrive(self, _arg: object) -> None:
+        if not self.submitting:
+            return  # the engine stopped the stream (the foreground has ended)
+        # Background streams never end, so their jobs need no end bookkeeping (on_end None).
+        self.backend.submit(self._new_job(None, 0))
+        self.env.call(next(self._arrivals), self.priority, self._arrive)
 
 
 def _ignore(_job: Job) -> None:
     pass
-
-
-def _ignore_background(_job: Job) -> None:
-    pass  # background streams never end, so their jobs need no bookkeeping at all
 
 
 class _Iterative:
@@ -163,13 +162,13 @@ class _Iterative:
     def _loop(self) -> Generator[Event, object, None]:
         run, spec, env = self.run, self.run.spec, self.run.env
         classical = run.streams.draws(spec.classical, spec.name, "classical")
-        yield At(env, spec.start, run.priority)
+        yield at(env, spec.start, run.priority)
         for iteration in range(spec.iterations):
             if not run.submitting:
                 break
             yield _Round(run, spec.jobs_per_iteration).done
             if iteration + 1 < spec.iterations and run.submitting:
-                yield At(env, next(classical), run.priority)
+                yield at(env, next(classical), run.priority)
         self.loops_left -= 1
         if self.loops_left == 0:
             run.submitting = False
@@ -191,7 +190,7 @@ class _Round:
         if job.status == "failed" and run.submitting and spec.on_failure == "retry" \
                 and job.attempt < spec.max_retries:
             # A retry is submitted at the failure instant, in the submission phase.
-            At(run.env, 0, run.priority, lambda _e: self._retry(job.attempt + 1))
+            run.env.call(0, run.priority, self._retry, job.attempt + 1)
             return
         if job.status in ("failed", "cancelled"):
             run.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from qsim import tables
@@ -36,8 +37,13 @@ class RunResult:
         return tables.records_frame(self.trace, self.meta)
 
     @cached_property
+    def job_arrays(self) -> dict[str, np.ndarray]:
+        """The jobs table as numpy columns (see ``tables.job_arrays``)."""
+        return tables.job_arrays(self.trace, self.meta)
+
+    @cached_property
     def jobs(self) -> pd.DataFrame:
-        return tables.jobs_frame(self.trace, self.meta)
+        return tables.jobs_frame(self.trace, self.meta, self.job_arrays)
 
     @cached_property
     def contexts(self) -> pd.DataFrame:
@@ -49,7 +55,7 @@ class RunResult:
 
     @cached_property
     def intervals(self) -> pd.DataFrame:
-        return tables.intervals_frame(self.trace, self.meta)
+        return tables.intervals_frame(self.trace, self.meta, self.job_arrays)
 
     @cached_property
     def calibrations(self) -> pd.DataFrame:

@@ -54,58 +54,69 @@ def _names(index: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return lookup[index]
 
 
-def _time_of(cols: dict[str, np.ndarray], kind: Kind, n: int) -> np.ndarray:
-    out = np.full(n, np.nan)
-    mask = cols["kind"] == kind
-    out[cols["job"][mask]] = cols["t"][mask]
-    return out
-
-
-def jobs_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
-    """One row per submitted job, in queue order (the job id)."""
+def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
+    """The jobs table as numpy columns, in job order: ``workload`` as its index and
+    ``status`` as its place in ``STATUSES`` (the summary works on these, not on strings)."""
     cols = _columns(trace)
-    submit_mask = cols["kind"] == Kind.JOB_SUBMIT
-    n = int(submit_mask.sum())
-    workload = np.empty(n, dtype=np.int64)
-    workload[cols["job"][submit_mask]] = cols["workload"][submit_mask]
-    context = np.empty(n, dtype=np.int64)
-    context[cols["job"][submit_mask]] = cols["context"][submit_mask]
-    at = {k: _time_of(cols, k, n) for k in (
-        Kind.JOB_SUBMIT, Kind.JOB_DISPATCH, Kind.JOB_READY, Kind.QPU_START, Kind.QPU_END)}
+    kind, job, t = cols["kind"], cols["job"], cols["t"]
+    submitted = kind == Kind.JOB_SUBMIT
+    n = int(submitted.sum())
+    # A job has at most one record of each kind: one scatter fills a (kind, job) table of
+    # the kinds before its end.
+    of_job = job >= 0
+    timed = of_job & (kind <= Kind.QPU_END)
+    at = np.full((Kind.QPU_END + 1, n), np.nan)
+    at[kind[timed], job[timed]] = t[timed]
+    ended = of_job & (kind >= Kind.JOB_DONE)
     status = np.full(n, -1, dtype=np.int64)
+    status[job[ended]] = kind[ended] - Kind.JOB_DONE  # _END_KINDS is in STATUSES' order
     end_at = np.full(n, np.nan)
-    for code, kind in enumerate(_END_KINDS):
-        mask = cols["kind"] == kind
-        status[cols["job"][mask]] = code
-        end_at[cols["job"][mask]] = cols["t"][mask]
+    end_at[job[ended]] = t[ended]
     reason = np.full(n, None, dtype=object)
     for seq, value in trace.info.items():
-        if cols["kind"][seq] in (Kind.JOB_FAILED, Kind.JOB_CANCELLED):
-            reason[cols["job"][seq]] = value
-    done = status == 0
-    quantum_end = np.where(np.isnan(at[Kind.QPU_END]), end_at, at[Kind.QPU_END])
-    quantum_s = np.nan_to_num(quantum_end - at[Kind.QPU_START])
-    locked = np.nan_to_num(end_at - at[Kind.JOB_DISPATCH])
+        if kind[seq] in (Kind.JOB_FAILED, Kind.JOB_CANCELLED):
+            reason[job[seq]] = value
+    submit, dispatch = at[Kind.JOB_SUBMIT], at[Kind.JOB_DISPATCH]
+    qpu_start, qpu_end = at[Kind.QPU_START], at[Kind.QPU_END]
+    quantum_end = np.where(np.isnan(qpu_end), end_at, qpu_end)
+    quantum_s = np.nan_to_num(quantum_end - qpu_start)
+    locked = np.nan_to_num(end_at - dispatch)
     charged = np.where(reason == "system_error", 0.0, locked if meta.legacy_lock else quantum_s)
-    left_queue = np.where(np.isnan(at[Kind.JOB_DISPATCH]), end_at, at[Kind.JOB_DISPATCH])
+    left_queue = np.where(np.isnan(dispatch), end_at, dispatch)
+    return {
+        "workload": cols["workload"][submitted],  # submissions are logged in job order
+        "context": cols["context"][submitted],
+        "submit_at": submit, "dispatch_at": dispatch, "ready_at": at[Kind.JOB_READY],
+        "quantum_start_at": qpu_start, "quantum_end_at": qpu_end, "end_at": end_at,
+        "status": status, "reason": reason, "queue_wait_s": left_queue - submit,
+        "quantum_s": quantum_s, "charged_s": charged,
+    }
+
+
+def jobs_frame(trace: Trace, meta: TraceMeta,
+               arrays: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """One row per submitted job, in queue order (the job id). ``arrays``: ``job_arrays``
+    of the same trace, if already computed."""
+    a = job_arrays(trace, meta) if arrays is None else arrays
+    done = a["status"] == 0
     return pd.DataFrame({
-        "job": np.arange(n),
-        "workload": _names(workload, meta.workloads),
-        "context": context,
-        "submit_at": at[Kind.JOB_SUBMIT],
-        "dispatch_at": at[Kind.JOB_DISPATCH],
-        "compile_start_at": at[Kind.JOB_DISPATCH],
-        "compile_end_at": at[Kind.JOB_READY],
-        "quantum_start_at": at[Kind.QPU_START],
-        "quantum_end_at": at[Kind.QPU_END],
-        "post_start_at": np.where(done, at[Kind.QPU_END], np.nan),
-        "post_end_at": np.where(done, end_at, np.nan),
-        "end_at": end_at,
-        "status": np.array(STATUSES, dtype=object)[status],
-        "reason": reason,
-        "queue_wait_s": left_queue - at[Kind.JOB_SUBMIT],
-        "quantum_s": quantum_s,
-        "charged_s": charged,
+        "job": np.arange(len(a["status"])),
+        "workload": _names(a["workload"], meta.workloads),
+        "context": a["context"],
+        "submit_at": a["submit_at"],
+        "dispatch_at": a["dispatch_at"],
+        "compile_start_at": a["dispatch_at"],
+        "compile_end_at": a["ready_at"],
+        "quantum_start_at": a["quantum_start_at"],
+        "quantum_end_at": a["quantum_end_at"],
+        "post_start_at": np.where(done, a["quantum_end_at"], np.nan),
+        "post_end_at": np.where(done, a["end_at"], np.nan),
+        "end_at": a["end_at"],
+        "status": np.array(STATUSES, dtype=object)[a["status"]],
+        "reason": a["reason"],
+        "queue_wait_s": a["queue_wait_s"],
+        "quantum_s": a["quantum_s"],
+        "charged_s": a["charged_s"],
     })
 
 
@@ -155,27 +166,42 @@ def _calibration_times(cols: dict[str, np.ndarray], end_s: float
     return start, np.concatenate([end, np.full(len(start) - len(end), end_s)])
 
 
-def intervals_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
+def qpu_intervals(arrays: dict[str, np.ndarray], cal_start: np.ndarray, cal_end: np.ndarray,
+                  meta: TraceMeta) -> dict[str, np.ndarray]:
+    """What held the QPU, when, sorted by start: ``start_at, end_at, job, workload, context``
+    (job -1 for a calibration). Under the legacy lock a job holds it from dispatch to its end;
+    anything still holding it at the end of the run holds it until then."""
+    first, last = (arrays["dispatch_at"], arrays["end_at"]) if meta.legacy_lock else (
+        arrays["quantum_start_at"], arrays["quantum_end_at"])
+    held = np.flatnonzero(~np.isnan(first))
+    end = np.where(np.isnan(last[held]), arrays["end_at"][held], last[held])
+    end = np.where(np.isnan(end), meta.end_s, end)
+    no = np.full(len(cal_start), -1)
+    start = np.concatenate([first[held], cal_start])
+    order = np.argsort(start, kind="stable")
+    return {
+        "start_at": start[order],
+        "end_at": np.concatenate([end, cal_end])[order],
+        "job": np.concatenate([held, no])[order],
+        "workload": np.concatenate([arrays["workload"][held], no])[order],
+        "context": np.concatenate([arrays["context"][held], no])[order],
+    }
+
+
+def intervals_frame(trace: Trace, meta: TraceMeta,
+                    arrays: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """What held the QPU, when: ``start_at, end_at, length_s, what, job, workload, context``
-    (``what`` is job or calibration), sorted by start. Under the legacy lock a job holds the
-    QPU from dispatch to its end."""
-    jobs = jobs_frame(trace, meta)
-    first, last = ("dispatch_at", "end_at") if meta.legacy_lock else (
-        "quantum_start_at", "quantum_end_at")
-    held = jobs[jobs[first].notna()]
-    end = held[last].fillna(held["end_at"]).fillna(meta.end_s)
-    job_rows = pd.DataFrame({
-        "start_at": held[first], "end_at": end, "what": "job", "job": held["job"],
-        "workload": held["workload"], "context": held["context"],
+    (``what`` is job or calibration), sorted by start. ``arrays``: ``job_arrays`` of the same
+    trace, if already computed."""
+    a = job_arrays(trace, meta) if arrays is None else arrays
+    iv = qpu_intervals(a, *_calibration_times(_columns(trace), meta.end_s), meta)
+    return pd.DataFrame({
+        "start_at": iv["start_at"], "end_at": iv["end_at"],
+        "length_s": iv["end_at"] - iv["start_at"],
+        "what": np.where(iv["job"] >= 0, "job", "calibration").astype(object),
+        "job": iv["job"], "workload": _names(iv["workload"], meta.workloads),
+        "context": iv["context"],
     })
-    cal_start, cal_end = _calibration_times(_columns(trace), meta.end_s)
-    cal_rows = pd.DataFrame({
-        "start_at": cal_start, "end_at": cal_end, "what": "calibration", "job": -1,
-        "workload": None, "context": -1,
-    })
-    frame = pd.concat([job_rows, cal_rows], ignore_index=True) if len(cal_rows) else job_rows
-    frame.insert(2, "length_s", frame["end_at"] - frame["start_at"])
-    return frame.sort_values("start_at", kind="stable").reset_index(drop=True)
 
 
 def calibrations_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:

@@ -72,6 +72,8 @@ class Trace:
         self.t = array("d")
         self.code = array("q")
         self.info: dict[int, object] = {}  # sparse: seq -> reason or due time
+        self._columns: dict[str, np.ndarray] = {}
+        self._columns_len = -1
 
     def __len__(self) -> int:
         return len(self.t)
@@ -109,15 +111,23 @@ class Trace:
         return submitted[~ended[1:]]
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The log as numpy columns: ``t, kind, job, context, workload``."""
-        code = np.frombuffer(self.code, dtype=np.int64) if len(self) else np.empty(0, np.int64)
-        return {
-            "t": np.frombuffer(self.t, dtype=np.float64) if len(self) else np.empty(0),
-            "kind": (code & 63).astype(np.int8),
-            "job": (code >> _JOB_SHIFT) - 1,
-            "context": ((code >> _CONTEXT_SHIFT) & _FIELD_MASK) - 1,
-            "workload": ((code >> _WORKLOAD_SHIFT) & _FIELD_MASK) - 1,
-        }
+        """The log as read-only numpy columns: ``t, kind, job, context, workload``.
+
+        Built once per length of the log (every table asks for them), as copies, so the log
+        can still grow."""
+        if self._columns_len != len(self):
+            code = np.array(self.code, dtype=np.int64)
+            self._columns = {
+                "t": np.array(self.t, dtype=np.float64),
+                "kind": (code & 63).astype(np.int8),
+                "job": (code >> _JOB_SHIFT) - 1,
+                "context": ((code >> _CONTEXT_SHIFT) & _FIELD_MASK) - 1,
+                "workload": ((code >> _WORKLOAD_SHIFT) & _FIELD_MASK) - 1,
+            }
+            for column in self._columns.values():
+                column.flags.writeable = False
+            self._columns_len = len(self)
+        return self._columns
 
     def __iter__(self) -> Iterator[Record]:
         cols = self.columns()

@@ -297,11 +297,13 @@ def test_the_checks_catch_broken_logs() -> None:
     # Claim the session's jobs belong to no context: its own dispatches become intrusions.
     foreign = result.jobs.assign(context=-1)
     _expect_failure(check_session_exclusive, _with_records(result, records, jobs=foreign))
-    overcharged = result.jobs.assign(charged_s=result.jobs["charged_s"] + 1.0)
-    _expect_failure(check_usage, _with_records(result, records, jobs=overcharged))
+    # The summary reads the jobs table's numpy columns: overcharge those.
+    arrays = result.job_arrays
+    overcharged = {**arrays, "charged_s": arrays["charged_s"] + 1.0}
+    _expect_failure(check_usage, _with_records(result, records, job_arrays=overcharged))
 
 
-def _with_records(result: qsim.RunResult, records: pd.DataFrame, **tables: pd.DataFrame
+def _with_records(result: qsim.RunResult, records: pd.DataFrame, **tables: Any
                   ) -> qsim.RunResult:
     """A copy of ``result`` whose cached tables are replaced (the record log stays)."""
     copy = qsim.RunResult(result.trace, result.info)

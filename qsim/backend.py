@@ -64,6 +64,8 @@ class Backend:
         self.lanes_free = spec.lanes
         self.queues: list[deque[Job]] = [deque() for _ in workload_instances]
         self.contexts: list[Context | None] = [None] * len(workload_instances)
+        # Each job's records share its packed fields: the base for its workload, plus its id.
+        self._code_base = [Trace.job_code(-1, -1, w) for w in range(len(workload_instances))]
         self.active: Context | None = None  # the one active batch or session, if any
         self.waiting_for_qpu: list[Job] = []  # compiled jobs; at most `lanes` of them
         self.queued = 0  # jobs in all queues: when 0, a freed lane has nothing to dispatch
@@ -81,13 +83,18 @@ class Backend:
         if spec.calibration is not None:
             self._schedule_calibration(spec.calibration.every, spec.calibration.duration, 1)
 
+    def add_context(self, workload: int, context: Context) -> None:
+        """The batch or session every job of ``workload`` belongs to."""
+        self.contexts[workload] = context
+        self._code_base[workload] = Trace.job_code(-1, context.id, workload)
+
     # ---- submission and the end of a job -------------------------------------------------
 
     def submit(self, job: Job) -> None:
         job.id = job_id = self._next_id
         self._next_id = job_id + 1
         context = job.context
-        job.code = code = Trace.job_code(job_id, _cid(context), job.workload)
+        job.code = code = self._code_base[job.workload] + (job_id + 1) * Trace.JOB_UNIT
         self._log_t(self.env._now)
         self._log_code(code | _SUBMIT)
         if context is not None:
@@ -167,32 +174,27 @@ class Backend:
         self._choose_for_qpu()
 
     def _dispatch(self) -> None:
-        while self.lanes_free > 0 and self.queued and self._qpu_allows_dispatch():
-            job = self._pick()
-            if job is None:
+        while self.lanes_free > 0 and self.queued:
+            if self.legacy_lock and (self.qpu_busy or self._calibration_may_run()):
+                return  # legacy lock: a job takes the QPU at dispatch; a calibration first
+            queue = self._pick()
+            if queue is None:
                 return
-            self._start(job)
+            self.queued -= 1
+            self._start(queue.popleft())
 
-    def _qpu_allows_dispatch(self) -> bool:
-        if not self.legacy_lock:
-            return True
-        # Legacy lock: a job takes the QPU at dispatch; a due calibration goes first.
-        return not self.qpu_busy and not self._calibration_may_run()
-
-    def _pick(self) -> Job | None:
+    def _pick(self) -> deque[Job] | None:
+        """The queue whose head is dispatched next (SPEC §4)."""
         active = self.active
         if active is not None:
             queue = self.queues[active.workload]
             if queue:
-                self.queued -= 1
-                return queue.popleft()
+                return queue
             if active.exclusive:
                 return None  # a session holds the backend even while it has nothing queued
-        best = self._fair_share_pick(active) if self.fair_share else self._fifo_pick(active)
-        if best is None:
-            return None
-        self.queued -= 1
-        return best.popleft()
+        if self.fair_share:
+            return self._fair_share_pick(active)
+        return self._fifo_pick(active)
 
     def _fifo_pick(self, active: Context | None) -> deque[Job] | None:
         best_queue, best_head = None, -1
@@ -247,14 +249,18 @@ class Backend:
     def _choose_for_qpu(self) -> None:
         if self.qpu_busy:
             return
-        if self._calibration_may_run():
+        if self.calibration_due is not None and self._calibration_may_run():
             self._run_calibration()
             return
         waiting = self.waiting_for_qpu
         if not waiting:
             return
-        job = waiting.pop() if len(waiting) == 1 else min(waiting, key=self._qpu_order)
-        if waiting:
+        if len(waiting) == 1:
+            job = waiting.pop()
+        elif self.active is None and waiting[1].ready_at != waiting[0].ready_at:
+            job = waiting.pop(0)  # first ready: the list is in the order jobs became ready
+        else:
+            job = min(waiting, key=self._qpu_order)
             waiting.remove(job)
         self.qpu_busy = True
         self._run_quantum(job)
@@ -272,8 +278,10 @@ class Backend:
     def _quantum_ended(self, job: Job) -> None:
         self._log_t(self.env._now)
         self._log_code(job.code | _QPU_END)
-        if not self.legacy_lock:
-            self._release_qpu()
+        if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)
+            self.qpu_busy = False
+            if self.waiting_for_qpu or self.calibration_due is not None:
+                self.request_qpu()
         if job.stop_reason is not None:
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return

@@ -74,7 +74,7 @@ class _Simulation:
         context = Context(len(self.contexts), index, mode, self.backend, self.check_end,
                           spec.opens_at)  # type: ignore[attr-defined]
         self.contexts.append(context)
-        self.backend.contexts[index] = context
+        self.backend.add_context(index, context)
         return context
 
     def foreground_over(self) -> bool:

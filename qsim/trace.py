@@ -67,6 +67,7 @@ class Trace:
     """
 
     MAX_WORKLOADS = _FIELD_MASK  # workloads and contexts each fit in 12 bits
+    JOB_UNIT = 1 << _JOB_SHIFT  # job_code(j + 1, ...) - job_code(j, ...)
 
     def __init__(self) -> None:
         self.t = array("d")

@@ -125,6 +125,7 @@ class _Simulation:
             if context.window_open:
                 trace.add(now, Kind.CONTEXT_RELEASE, -1, context.id, context.workload, END_OF_RUN)
         trace.add(now, Kind.RUN_END)
+        trace.freeze()
 
 
 def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:

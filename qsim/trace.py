@@ -8,8 +8,10 @@ order.
 
 from __future__ import annotations
 
+import sys
 from array import array
 from enum import IntEnum
+from functools import cached_property
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -73,8 +75,8 @@ class Trace:
         self.t = array("d")
         self.code = array("q")
         self.info: dict[int, object] = {}  # sparse: seq -> reason or due time
-        self._columns: dict[str, np.ndarray] = {}
-        self._columns_len = -1
+        self.frozen = False  # a finished run's log: read-only, its columns are views
+        self._columns: Columns | None = None
 
     def __len__(self) -> int:
         return len(self.t)
@@ -89,6 +91,8 @@ class Trace:
         self, t: float, kind: Kind, job: int = -1, context: int = -1, workload: int = -1,
         info: object = None,
     ) -> None:
+        if self.frozen:
+            raise RuntimeError("the run is over: its record log is read-only")
         if info is not None:
             self.info[len(self.t)] = info
         self.t.append(t)
@@ -102,33 +106,32 @@ class Trace:
         self.code.extend((still_open - Kind.JOB_SUBMIT + Kind.JOB_INCOMPLETE).tolist())
 
     def _unended_submissions(self) -> np.ndarray:
-        # A copy, not a view: an array exporting its buffer cannot grow.
-        code = np.array(self.code, dtype=np.int64)
-        kind = code & 63
+        code = _view(self.code, np.int64)  # released on return: the log can still grow
+        kind = _kinds(code)
         submitted = code[kind == Kind.JOB_SUBMIT]  # in job order: ids are submission order
         ended = np.zeros(len(submitted) + 1, dtype=bool)  # indexed by job + 1
-        end_kinds = (Kind.JOB_DONE, Kind.JOB_FAILED, Kind.JOB_CANCELLED)
-        ended[code[np.isin(kind, end_kinds)] >> _JOB_SHIFT] = True
+        ended[code[(kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_CANCELLED)] >> _JOB_SHIFT] = True
         return submitted[~ended[1:]]
 
-    def columns(self) -> dict[str, np.ndarray]:
+    def freeze(self) -> None:
+        """The run is over: no more records. Columns then view the log without copying it."""
+        self.frozen = True
+        self._columns = None
+
+    def columns(self) -> Columns:
         """The log as read-only numpy columns: ``t, kind, job, context, workload``.
 
-        Built once per length of the log (every table asks for them), as copies, so the log
-        can still grow."""
-        if self._columns_len != len(self):
-            code = np.array(self.code, dtype=np.int64)
-            self._columns = {
-                "t": np.array(self.t, dtype=np.float64),
-                "kind": (code & 63).astype(np.int8),
-                "job": (code >> _JOB_SHIFT) - 1,
-                "context": ((code >> _CONTEXT_SHIFT) & _FIELD_MASK) - 1,
-                "workload": ((code >> _WORKLOAD_SHIFT) & _FIELD_MASK) - 1,
-            }
-            for column in self._columns.values():
-                column.flags.writeable = False
-            self._columns_len = len(self)
-        return self._columns
+        Built once (every table asks for them). Until the log is frozen they are copies,
+        rebuilt when it has grown, because an array viewed by numpy cannot grow."""
+        cached = self._columns
+        if cached is None or (not self.frozen and len(cached.t) != len(self)):
+            if self.frozen:
+                t, code = _view(self.t, np.float64), _view(self.code, np.int64)
+            else:
+                t, code = np.array(self.t, np.float64), np.array(self.code, np.int64)
+            t.flags.writeable = code.flags.writeable = False
+            self._columns = cached = Columns(t, code)
+        return cached
 
     def __iter__(self) -> Iterator[Record]:
         cols = self.columns()
@@ -141,3 +144,70 @@ class Trace:
     def rows(self) -> list[tuple[float, str, int]]:
         """``(t, kind, job)`` for every record: the shape timeline tests compare."""
         return [(r.t, r.kind, r.job) for r in self]
+
+
+def _view(values: array, dtype: type) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype)
+
+
+class Columns:
+    """A log's columns, each decoded from the packed codes on first use: a million-job log
+    has six million records, and a column a table does not need is memory it need not fill.
+    ``columns["kind"]`` and ``columns.kind`` are the same array."""
+
+    def __init__(self, t: np.ndarray, code: np.ndarray) -> None:
+        self.t = t
+        self.code = code
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+    @cached_property
+    def kind(self) -> np.ndarray:
+        return _read_only(_kinds(self.code))
+
+    @cached_property
+    def job(self) -> np.ndarray:
+        return _read_only(self.field("job", slice(None)))
+
+    @cached_property
+    def context(self) -> np.ndarray:
+        return _read_only(self.field("context", slice(None)))
+
+    @cached_property
+    def workload(self) -> np.ndarray:
+        return _read_only(self.field("workload", slice(None)))
+
+    @cached_property
+    def not_job_rows(self) -> np.ndarray:
+        """Indices of the records of no job (contexts, calibrations, the run's end): few, so
+        tables of them need not scan millions of records more than once."""
+        return _read_only(np.flatnonzero(self.kind >= Kind.CONTEXT_OPEN))
+
+    def rows_of(self, *kinds: Kind) -> np.ndarray:
+        """Indices of the records of the given kinds (all of them after CONTEXT_OPEN)."""
+        assert min(kinds) >= Kind.CONTEXT_OPEN, "job kinds: scan self.kind instead"
+        rows = self.not_job_rows
+        return rows[np.isin(self.kind[rows], kinds)]
+
+    def field(self, name: str, rows: np.ndarray | slice) -> np.ndarray:
+        """``job``, ``context`` or ``workload`` of some rows only (a mask, indices or slice)."""
+        code = self.code[rows]
+        if name == "job":
+            out = code >> _JOB_SHIFT
+        else:
+            out = code >> (_CONTEXT_SHIFT if name == "context" else _WORKLOAD_SHIFT)
+            out &= _FIELD_MASK
+        out -= 1
+        return out
+
+
+def _kinds(code: np.ndarray) -> np.ndarray:
+    # The kind is the low 6 bits: read the low byte of each code rather than mask 8 bytes.
+    low_byte = code.view(np.uint8)[::8] if sys.byteorder == "little" else code.view(np.uint8)[7::8]
+    return (low_byte & 63).view(np.int8)
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False
+    return values

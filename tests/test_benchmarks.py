@@ -1,0 +1,38 @@
+"""Smoke runs of the benchmark scripts: they run, print their tables, and their yardstick
+holds. Never a timed assertion: speed is measured by hand (see the README's Performance)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _table(*args: str) -> list[dict[str, str]]:
+    out = subprocess.run([sys.executable, "benchmarks/scale.py", *args], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    header, _rule, *rows = out.strip().splitlines()
+    names = [c.strip() for c in header.strip("|").split("|")]
+    return [dict(zip(names, (c.strip() for c in row.strip("|").split("|")))) for row in rows]
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "").rstrip("x"))
+
+
+def test_scale_benchmark_prints_one_row_per_size_including_qsim_run() -> None:
+    # The script itself exits non-zero if its heapq floor and qsim disagree on jobs done.
+    rows = _table("--sizes", "1000,3000")
+    assert [round(_number(r["jobs"]), -3) for r in rows] == [1000, 3000]
+    for row in rows:
+        for column in ("jobs/s", "events/s", "qsim run s", "peak B/job", "bg-only / floor"):
+            assert _number(row[column]) > 0, (column, row)
+
+
+def test_worst_case_benchmark_builds_a_queue_behind_the_session() -> None:
+    baseline, blocked = _table("--worst-case", "--repeats", "1")
+    assert baseline["jobs"] == blocked["jobs"]  # same arrivals, common random numbers
+    assert _number(baseline["peak queue"]) < 1_000
+    assert _number(blocked["peak queue"]) > 40_000

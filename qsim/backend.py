@@ -107,12 +107,9 @@ class Backend:
         self.queued += 1
         # Else there is nothing to dispatch it to: a freed lane, or the end of a session's
         # window, asks for a dispatch itself (so a queue behind a session costs nothing).
-        if self.lanes_free and not self._held_by_other_session(context):
-            self.request_dispatch()
-
-    def _held_by_other_session(self, context: Context | None) -> bool:
         active = self.active
-        return active is not None and active.exclusive and context is not active
+        if self.lanes_free and (active is None or not active.exclusive or context is active):
+            self.request_dispatch()
 
     def finish(self, job: Job, kind: int = Kind.JOB_DONE, reason: str | None = None) -> None:
         """End ``job`` now with a final status; frees its lane (and the QPU under legacy lock).

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL
 from simpy.events import Event
 
 END = 1  # job phase ends, and the lanes and QPU they free
@@ -43,9 +44,9 @@ def submit_priority(workload_index: int) -> int:
 class Clock(simpy.Environment):
     """SimPy's environment, plus plain scheduled calls and an end-of-instant ``settle`` hook.
 
-    The heap holds SimPy's ``(time, priority, id, event)`` entries and ``call``'s
-    ``(time, priority, id, fn, arg)`` ones; both orders are SimPy's (ids are unique, so
-    entries never compare past them).
+    Every heap entry is ``(time, priority, id, fn, arg)``: ``call``'s, and SimPy's own events
+    as a call of their processing (``schedule``). The order is SimPy's (ids are unique, so
+    entries never compare past them), and so is everything an ``Event`` does.
     """
 
     def __init__(self) -> None:
@@ -56,18 +57,21 @@ class Clock(simpy.Environment):
         """Call ``fn(arg)`` ``delay`` seconds from now, at ``priority``."""
         heappush(self._queue, (self._now + delay, priority, next(self._eid), fn, arg))
 
+    def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
+        """SimPy's ``schedule``, as a ``call`` of SimPy's event processing: every heap entry
+        then has one shape, and ``step`` one path."""
+        heappush(self._queue, (self._now + delay, priority, next(self._eid), self._process,
+                               event))
+
     def step(self) -> None:
         """Process the next heap entry, then ``settle`` if this instant is done with."""
         queue = self._queue
         try:
-            entry = heappop(queue)
+            now, _, _, fn, arg = heappop(queue)
         except IndexError:
             raise EmptySchedule from None
-        self._now = now = entry[0]
-        if len(entry) == 5:
-            entry[3](entry[4])
-        else:
-            self._process(entry[3])
+        self._now = now
+        fn(arg)
         while self.settle is not None and (
                 not queue or queue[0][0] > now or queue[0][1] >= DISPATCH):
             settle, self.settle = self.settle, None

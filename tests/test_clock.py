@@ -1,0 +1,77 @@
+"""``Clock``: SimPy's environment with plain calls on its heap and an end-of-instant hook.
+What the model relies on: SimPy's own semantics unchanged, and the hook's place in the order."""
+
+from __future__ import annotations
+
+import pytest
+import simpy
+from simpy.core import EmptySchedule
+
+from qsim.clock import DISPATCH, END, TIMER, Clock, at
+
+
+def test_simpy_processes_timeouts_and_run_until_an_event_behave_as_in_simpy() -> None:
+    seen: list[tuple[float, str]] = []
+
+    def worker(env: simpy.Environment, done: simpy.Event) -> object:
+        yield env.timeout(2)
+        seen.append((env.now, "timeout"))
+        value = yield env.process(child(env))
+        seen.append((env.now, f"child gave {value}"))
+        done.succeed("finished")
+
+    def child(env: simpy.Environment) -> object:
+        yield at(env, 3, TIMER)
+        return 42
+
+    env = Clock()
+    done = env.event()
+    env.process(worker(env, done))
+    assert env.run(until=done) == "finished"
+    assert seen == [(2, "timeout"), (5, "child gave 42")]
+
+
+def test_a_failed_event_nobody_handles_crashes_the_run_as_in_simpy() -> None:
+    env = Clock()
+    env.event().fail(ValueError("boom"))
+    with pytest.raises(ValueError, match="boom"):
+        env.run()
+
+
+def test_stepping_an_empty_clock_raises_simpys_empty_schedule() -> None:
+    with pytest.raises(EmptySchedule):
+        Clock().step()
+
+
+def test_calls_at_one_instant_run_by_priority_then_insertion() -> None:
+    env, order = Clock(), []
+    for name, priority in (("submit-b", 11), ("end", END), ("submit-a", 10), ("timer", TIMER)):
+        env.call(1.0, priority, order.append, name)
+    env.call(1.0, END, order.append, "end-2")
+    env.run()
+    assert order == ["end", "end-2", "timer", "submit-a", "submit-b"]
+
+
+def test_settle_runs_once_after_everything_of_the_instant_ranked_before_dispatch() -> None:
+    env, order = Clock(), []
+
+    def settle() -> None:
+        order.append(f"settle@{env.now}")
+
+    def ask(name: str) -> None:
+        order.append(name)
+        env.settle = settle  # asked twice in the instant: still one settle
+
+    env.call(1.0, END, ask, "end")
+    env.call(1.0, 10, ask, "submit")
+    env.call(1.0, DISPATCH + 1, order.append, "after-dispatch")
+    env.call(2.0, END, order.append, "next instant")
+    env.run()
+    assert order == ["end", "submit", "settle@1.0", "after-dispatch", "next instant"]
+
+
+def test_settle_runs_when_the_heap_is_empty() -> None:
+    env, order = Clock(), []
+    env.call(1.0, END, lambda _: setattr(env, "settle", lambda: order.append("settled")))
+    env.run()
+    assert order == ["settled"]

@@ -252,7 +252,7 @@ class Backend:
     def _choose_for_qpu(self) -> None:
         if self.qpu_busy:
             return
-        if self.calibration_due is not None and self._calibration_may_run():
+        if self._calibration_may_run():
             self._run_calibration()
             return
         waiting = self.waiting_for_qpu
@@ -282,9 +282,7 @@ class Backend:
         self._log_t(self.env._now)
         self._log_code(job.code | _QPU_END)
         if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)
-            self.qpu_busy = False
-            if self.waiting_for_qpu or self.calibration_due is not None:
-                self.request_qpu()
+            self._release_qpu()
         if job.stop_reason is not None:
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return

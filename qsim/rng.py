@@ -39,6 +39,6 @@ class Streams:
     def draws(self, dist: Sampler, *names: str) -> Iterator[float]:
         """Successive samples of ``dist`` from the stream ``names``: call ``next()`` on it."""
         rng = self.generator(*names)
-        # Drawing BLOCK values at a time is ~50x cheaper than one numpy call per value, and
+        # Drawing BLOCK values at a time is far cheaper than one numpy call per value, and
         # chaining the blocks keeps next() in C: it runs several times per simulated job.
         return chain.from_iterable(dist.sample(rng, BLOCK).tolist() for _ in count())

@@ -65,7 +65,7 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     (fresh memory is much of what a large table costs)."""
     cols = _columns(trace)
     kind, t = cols.kind, cols.t
-    # Row indices rather than boolean masks: numpy takes by index about twice as fast.
+    # Row indices rather than boolean masks: numpy takes by index faster than by mask.
     submitted = np.flatnonzero(kind == Kind.JOB_SUBMIT)
     submit_at = t[submitted]  # submissions are logged in job order
     n = len(submit_at)
@@ -91,7 +91,8 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
         charged = np.nan_to_num(end_at - dispatch)
     else:
         charged = quantum_s.copy()
-    charged[_system_errors(trace, kind, cols)] = 0.0  # system failures are not charged
+    jobs, reasons = _reasons_given(trace, cols)
+    charged[jobs[reasons == SYSTEM_ERROR]] = 0.0  # system failures are not charged
     queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
     queue_wait -= submit_at
     return {
@@ -104,19 +105,19 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     }
 
 
-def _system_errors(trace: Trace, kind: np.ndarray, cols: Columns) -> list[int]:
-    rows = [seq for seq, value in trace.info.items()
-            if value == SYSTEM_ERROR and kind[seq] == Kind.JOB_FAILED]
-    return cols.field("job", np.array(rows, dtype=np.int64)).tolist()
+def _reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """The failed or cancelled jobs and their reasons (only their records carry one)."""
+    rows = np.array([seq for seq in trace.info
+                     if cols.kind[seq] in (Kind.JOB_FAILED, Kind.JOB_CANCELLED)], dtype=np.int64)
+    reasons = np.array([trace.info[seq] for seq in rows.tolist()], dtype=object)
+    return cols.field("job", rows), reasons
 
 
 def _reasons(trace: Trace, n: int) -> np.ndarray:
     """The reason of every failed or cancelled job (None for the others)."""
-    cols = _columns(trace)
+    jobs, reasons = _reasons_given(trace, _columns(trace))
     reason = np.full(n, None, dtype=object)
-    for seq, value in trace.info.items():
-        if cols["kind"][seq] in (Kind.JOB_FAILED, Kind.JOB_CANCELLED):
-            reason[cols["job"][seq]] = value
+    reason[jobs] = reasons
     return reason
 
 

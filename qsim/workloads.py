@@ -85,9 +85,7 @@ class WorkloadRun:
                 stage = failure.stage
                 reason = USER_ERROR if failure.kind == "user" else SYSTEM_ERROR
         compile_s, quantum_s, post_s = next(self._compile), next(self._quantum), next(self._post)
-        if stage is None and quantum_s <= spec.max_execution_time:
-            run, stop = quantum_s, None  # the common case, without a call
-        elif stage == "compile":
+        if stage == "compile":
             run, stop = 0.0, reason
         else:
             run, stop = quantum_run(quantum_s, spec.max_execution_time, stage, reason, where)

@@ -67,6 +67,9 @@ class Backend:
         # Each job's records share its packed fields: the base for its workload, plus its id.
         self._code_base = [Trace.job_code(-1, -1, w) for w in range(len(workload_instances))]
         self.active: Context | None = None  # the one active batch or session, if any
+        # Every queued job in queue order, plus jobs that have left their queue since (skipped
+        # when they reach the front): the oldest queued job without scanning the queues.
+        self._queue_order: deque[Job] = deque()
         self.waiting_for_qpu: list[Job] = []  # compiled jobs; at most `lanes` of them
         self.queued = 0  # jobs in all queues: when 0, a freed lane has nothing to dispatch
         self.qpu_busy = False
@@ -104,6 +107,7 @@ class Backend:
             context.on_submit()
         job.state = QUEUED
         self.queues[job.workload].append(job)
+        self._queue_order.append(job)
         self.queued += 1
         # Else there is nothing to dispatch it to: a freed lane, or the end of a session's
         # window, asks for a dispatch itself (so a queue behind a session costs nothing).
@@ -200,6 +204,11 @@ class Backend:
         return self._fifo_pick(active)
 
     def _fifo_pick(self, active: Context | None) -> deque[Job] | None:
+        if active is None:  # any queue may go: the oldest queued job is at the front
+            order = self._queue_order
+            while order[0].state != QUEUED:
+                order.popleft()
+            return self.queues[order[0].workload]
         best_queue, best_head = None, -1
         for queue, context in zip(self.queues, self.contexts):
             if queue and (best_head < 0 or queue[0].id < best_head) and (

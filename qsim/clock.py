@@ -16,7 +16,8 @@ million jobs spends most of its time:
   QPU's choice happen at most once per instant, at the same point of the order as an event at
   priority ``DISPATCH`` would, but without one.
 
-Everything else (processes, ``Event``, ``run(until=...)``) is SimPy's.
+``run`` is SimPy's with its step loop written out; everything else (processes, ``Event``)
+is SimPy's.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Callable
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL
+from simpy.events import NORMAL, URGENT
 from simpy.events import Event
 
 END = 1  # job phase ends, and the lanes and QPU they free
@@ -63,6 +64,29 @@ class Clock(simpy.Environment):
         heappush(self._queue, (self._now + delay, priority, next(self._eid), self._process,
                                event))
 
+    def run(self, until: float | Event | None = None) -> Any:
+        """SimPy's ``run``, with its loop of ``step()`` calls written out as one loop
+        (``_step_until_stopped``): a Python call less for every heap entry of a run."""
+        if until is not None:
+            if not isinstance(until, Event):
+                time = until if isinstance(until, int) else float(until)
+                if time <= self._now:
+                    raise ValueError(
+                        f"until ({time}) must be greater than the current simulation time")
+                until = at(self, time - self._now, URGENT)  # before all else at that time
+            elif until.callbacks is None:
+                return until.value  # already processed
+            until.callbacks.append(StopSimulation.callback)
+        try:
+            self._step_until_stopped()
+        except StopSimulation as stop:
+            return stop.args[0]  # the until event's value
+        except EmptySchedule:
+            if until is not None:
+                raise RuntimeError(f'No scheduled events left but "until" event was not '
+                                   f"triggered: {until}") from None
+        return None
+
     def step(self) -> None:
         """Process the next heap entry, then ``settle`` if this instant is done with."""
         queue = self._queue
@@ -76,6 +100,23 @@ class Clock(simpy.Environment):
                 not queue or queue[0][0] > now or queue[0][1] >= DISPATCH):
             settle, self.settle = self.settle, None
             settle()
+
+    def _step_until_stopped(self) -> None:
+        """``step`` over and over, until it raises (``StopSimulation``, ``EmptySchedule`` or
+        an event's error). The same body as ``step``: a call of it per entry is what this
+        saves."""
+        queue = self._queue
+        while True:
+            try:
+                now, _, _, fn, arg = heappop(queue)
+            except IndexError:
+                raise EmptySchedule from None
+            self._now = now
+            fn(arg)
+            while self.settle is not None and (
+                    not queue or queue[0][0] > now or queue[0][1] >= DISPATCH):
+                settle, self.settle = self.settle, None
+                settle()
 
     def _process(self, event: Event) -> None:
         # SimPy 4's Environment.step after the pop (simpy is pinned in pyproject.toml).

@@ -75,3 +75,36 @@ def test_settle_runs_when_the_heap_is_empty() -> None:
     env.call(1.0, END, lambda _: setattr(env, "settle", lambda: order.append("settled")))
     env.run()
     assert order == ["settled"]
+
+
+@pytest.mark.parametrize("environment", [simpy.Environment, Clock])
+def test_run_until_a_time_stops_before_events_at_that_time_as_in_simpy(environment) -> None:
+    env, seen = environment(), []
+
+    def ticker(env: simpy.Environment) -> object:
+        while True:
+            yield env.timeout(1)
+            seen.append(env.now)
+
+    env.process(ticker(env))
+    assert env.run(until=3) is None
+    assert (env.now, seen) == (3, [1, 2])  # the tick at 3 is after the stop
+    env.run(until=4.5)
+    assert (env.now, seen) == (4.5, [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("environment", [simpy.Environment, Clock])
+def test_run_until_errors_and_returns_as_in_simpy(environment) -> None:
+    env = environment()
+    env.timeout(5)
+    env.run(until=2)
+    with pytest.raises(ValueError, match="must be greater than the current simulation time"):
+        env.run(until=2)
+    never = env.event()
+    with pytest.raises(RuntimeError, match='"until" event was not triggered'):
+        env.run(until=never)
+    done = env.event()
+    done.succeed("value")
+    assert env.run(until=done) == "value"
+    assert env.run(until=done) == "value"  # already processed: returns at once
+    assert env.run() is None  # nothing left

@@ -42,6 +42,7 @@ class InstanceUsage:
 # Record kinds as plain ints: the hot path packs them into record codes.
 _SUBMIT, _DISPATCH, _READY = int(Kind.JOB_SUBMIT), int(Kind.JOB_DISPATCH), int(Kind.JOB_READY)
 _QPU_START, _QPU_END = int(Kind.QPU_START), int(Kind.QPU_END)
+_JOB_UNIT = Trace.JOB_UNIT
 
 
 class Backend:
@@ -97,7 +98,7 @@ class Backend:
         job.id = job_id = self._next_id
         self._next_id = job_id + 1
         context = job.context
-        job.code = code = self._code_base[job.workload] + (job_id + 1) * Trace.JOB_UNIT
+        job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
         self._log_t(self.env._now)
         self._log_code(code | _SUBMIT)
         if context is not None:
@@ -184,15 +185,28 @@ class Backend:
         while self.lanes_free > 0 and self.queued:
             if self.legacy_lock and (self.qpu_busy or self._calibration_may_run()):
                 return  # legacy lock: a job takes the QPU at dispatch; a calibration first
-            queue = self._pick()
-            if queue is None:
+            job = self._take_next()
+            if job is None:
                 return
             self.queued -= 1
-            self._start(queue.popleft())
+            self._start(job)
 
-    def _pick(self) -> deque[Job] | None:
-        """The queue whose head is dispatched next (SPEC §4)."""
+    def _take_next(self) -> Job | None:
+        """Take the job dispatched next (SPEC §4) off its queue; None if none may go."""
         active = self.active
+        if active is None and not self.fair_share:
+            # Any queue may go: the oldest queued job, which heads its own workload's queue.
+            order = self._queue_order
+            job = order.popleft()
+            while job.state != QUEUED:
+                job = order.popleft()
+            self.queues[job.workload].popleft()
+            return job
+        queue = self._pick(active)
+        return None if queue is None else queue.popleft()
+
+    def _pick(self, active: Context | None) -> deque[Job] | None:
+        """The queue whose head is dispatched next, with a context active or fair share."""
         if active is not None:
             queue = self.queues[active.workload]
             if queue:
@@ -201,18 +215,9 @@ class Backend:
                 return None  # a session holds the backend even while it has nothing queued
         if self.fair_share:
             return self._fair_share_pick(active)
-        return self._fifo_pick(active)
-
-    def _fifo_pick(self, active: Context | None) -> deque[Job] | None:
-        if active is None:  # any queue may go: the oldest queued job is at the front
-            order = self._queue_order
-            while order[0].state != QUEUED:
-                order.popleft()
-            return self.queues[order[0].workload]
-        best_queue, best_head = None, -1
+        best_queue, best_head = None, -1  # the oldest head among queues outside any context
         for queue, context in zip(self.queues, self.contexts):
-            if queue and (best_head < 0 or queue[0].id < best_head) and (
-                    active is None or context is None):  # one batch or session at a time
+            if queue and context is None and (best_head < 0 or queue[0].id < best_head):
                 best_queue, best_head = queue, queue[0].id
         return best_queue
 

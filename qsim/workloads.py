@@ -50,6 +50,9 @@ class WorkloadRun:
         self._arrivals = (streams.draws(spec.arrivals, spec.name, "arrivals")
                           if spec.kind == "background" else None)
         self.streams = streams
+        # Read once: every job needs them, and a pydantic model's attributes are slow to read.
+        self._failure_spec = spec.failure
+        self._cap_s = spec.max_execution_time
         self.live = 0  # submitted jobs not yet ended
         self.submitting = True  # False once it will submit nothing more (background: stop)
         self.ended = False
@@ -77,7 +80,7 @@ class WorkloadRun:
         return job
 
     def _new_job(self, on_end: Callable[[Job], None] | None, attempt: int) -> Job:
-        spec, failure = self.spec, self.spec.failure
+        failure = self._failure_spec
         stage, reason, where = None, None, 0.0
         if failure is not None:
             fails, where = next(self._failure) < failure.probability, next(self._failure)
@@ -87,8 +90,10 @@ class WorkloadRun:
         compile_s, quantum_s, post_s = next(self._compile), next(self._quantum), next(self._post)
         if stage == "compile":
             run, stop = 0.0, reason
+        elif stage is None and quantum_s <= self._cap_s:
+            run, stop = quantum_s, None  # quantum_run's answer for most jobs, without a call
         else:
-            run, stop = quantum_run(quantum_s, spec.max_execution_time, stage, reason, where)
+            run, stop = quantum_run(quantum_s, self._cap_s, stage, reason, where)
         return Job(self.index, self.context, compile_s, run, post_s, stage, stop, on_end,
                    attempt)
 

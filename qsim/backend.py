@@ -79,6 +79,11 @@ class Backend:
         self._want_dispatch = False
         self._want_qpu = False
         self._instant_work = False  # a job dispatched now has no compile phase
+        # Bound once rather than once per use: these are handed to the clock for every job.
+        self._settle_hook = self._settle
+        self._after_compile = self._compiled
+        self._after_quantum = self._quantum_ended
+        self._after_post = self.finish
         self._usage: dict[str, InstanceUsage] = {}
         self._instance_of: list[InstanceUsage] = []
         for name, share in workload_instances:
@@ -156,11 +161,11 @@ class Backend:
 
     def request_dispatch(self) -> None:
         self._want_dispatch = True
-        self.env.settle = self._settle
+        self.env.settle = self._settle_hook
 
     def request_qpu(self) -> None:
         self._want_qpu = True
-        self.env.settle = self._settle
+        self.env.settle = self._settle_hook
 
     def _settle(self) -> None:
         """Dispatch, then let the QPU choose: once per instant, after everything else.
@@ -169,17 +174,16 @@ class Backend:
         order) unless a job dispatched here has no compile: it becomes ready at this instant,
         after this call, so the QPU chooses in a second settle once that is done.
         """
-        self._instant_work = False
         if self._want_dispatch:
             self._want_dispatch = False
+            self._instant_work = False
             self._dispatch()
-        if not self._want_qpu:
-            return
-        if self._instant_work:
-            self.env.settle = self._settle
-            return
-        self._want_qpu = False
-        self._choose_for_qpu()
+            if self._instant_work and self._want_qpu:
+                self.env.settle = self._settle_hook
+                return
+        if self._want_qpu:
+            self._want_qpu = False
+            self._choose_for_qpu()
 
     def _dispatch(self) -> None:
         while self.lanes_free > 0 and self.queued:
@@ -245,7 +249,7 @@ class Backend:
             self.qpu_busy = True
         if job.compile_s == 0:
             self._instant_work = True
-        self.env.call(job.compile_s, END, self._compiled, job)
+        self.env.call(job.compile_s, END, self._after_compile, job)
 
     def _compiled(self, job: Job) -> None:
         if job.fail_stage == "compile":
@@ -266,7 +270,7 @@ class Backend:
     def _choose_for_qpu(self) -> None:
         if self.qpu_busy:
             return
-        if self._calibration_may_run():
+        if self.calibration_due is not None and self._calibration_may_run():
             self._run_calibration()
             return
         waiting = self.waiting_for_qpu
@@ -290,7 +294,7 @@ class Backend:
     def _run_quantum(self, job: Job) -> None:
         self._log_t(self.env._now)
         self._log_code(job.code | _QPU_START)
-        self.env.call(job.run_s, END, self._quantum_ended, job)
+        self.env.call(job.run_s, END, self._after_quantum, job)
 
     def _quantum_ended(self, job: Job) -> None:
         self._log_t(self.env._now)
@@ -300,7 +304,7 @@ class Backend:
         if job.stop_reason is not None:
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
-        self.env.call(job.post_s, END, self.finish, job)
+        self.env.call(job.post_s, END, self._after_post, job)
 
     def _release_qpu(self) -> None:
         self.qpu_busy = False

@@ -137,14 +137,15 @@ class WorkloadRun:
     def _background(self) -> None:
         # A callback chain rather than a generator process: this runs once per background job.
         first = self.spec.start + next(self._arrivals)  # one inter-arrival after `start`
-        self.env.call(first, self.priority, self._arrive)
+        self._next_arrival = self._arrive  # bound once: it is called once per job
+        self.env.call(first, self.priority, self._next_arrival)
 
     def _arrive(self, _arg: object) -> None:
         if not self.submitting:
             return  # the engine stopped the stream (the foreground has ended)
         # Background streams never end, so their jobs need no end bookkeeping (on_end None).
         self.backend.submit(self._new_job(None, 0))
-        self.env.call(next(self._arrivals), self.priority, self._arrive)
+        self.env.call(next(self._arrivals), self.priority, self._next_arrival)
 
 
 def _ignore(_job: Job) -> None:

@@ -58,8 +58,9 @@ class Backend:
     ) -> None:
         self.env = env
         self.trace = trace
-        self._log_t = trace.t.append
-        self._log_code = trace.code.append
+        # The record log's two arrays: a record is one append to each.
+        self._log_t = trace.t
+        self._log_code = trace.code
         self.legacy_lock = spec.job_lock == "all"
         self.fair_share = spec.queue == "fair_share"
         self.lanes_free = spec.lanes
@@ -104,8 +105,8 @@ class Backend:
         self._next_id = job_id + 1
         context = job.context
         job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
-        self._log_t(self.env._now)
-        self._log_code(code | _SUBMIT)
+        self._log_t.append(self.env._now)
+        self._log_code.append(code | _SUBMIT)
         if context is not None:
             if not context.accepting:
                 self.finish(job, Kind.JOB_CANCELLED, CONTEXT_CLOSED)
@@ -130,8 +131,8 @@ class Backend:
         job.state = ENDED
         job.status = _STATUS[kind]
         if reason is None:
-            self._log_t(self.env._now)
-            self._log_code(job.code | kind)
+            self._log_t.append(self.env._now)
+            self._log_code.append(job.code | kind)
         else:
             job.reason = reason
             self.trace.add(self.env._now, Kind(kind), job.id, _cid(job.context), job.workload,
@@ -241,8 +242,8 @@ class Backend:
         now = self.env._now
         self.lanes_free -= 1
         job.state = RUNNING
-        self._log_t(now)
-        self._log_code(job.code | _DISPATCH)
+        self._log_t.append(now)
+        self._log_code.append(job.code | _DISPATCH)
         if job.context is not None:
             job.context.on_dispatch()  # may activate the context
         if self.legacy_lock:
@@ -256,8 +257,8 @@ class Backend:
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
         job.ready_at = now = self.env._now
-        self._log_t(now)
-        self._log_code(job.code | _READY)
+        self._log_t.append(now)
+        self._log_code.append(job.code | _READY)
         if self.legacy_lock:
             self._run_quantum(job)  # it holds the QPU since dispatch
             return
@@ -292,13 +293,13 @@ class Backend:
         return first, job.ready_at, job.id
 
     def _run_quantum(self, job: Job) -> None:
-        self._log_t(self.env._now)
-        self._log_code(job.code | _QPU_START)
+        self._log_t.append(self.env._now)
+        self._log_code.append(job.code | _QPU_START)
         self.env.call(job.run_s, END, self._after_quantum, job)
 
     def _quantum_ended(self, job: Job) -> None:
-        self._log_t(self.env._now)
-        self._log_code(job.code | _QPU_END)
+        self._log_t.append(self.env._now)
+        self._log_code.append(job.code | _QPU_END)
         if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)
             self._release_qpu()
         if job.stop_reason is not None:

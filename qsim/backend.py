@@ -72,7 +72,7 @@ class Backend:
         # Every queued job in queue order, plus jobs that have left their queue since (skipped
         # when they reach the front): the oldest queued job without scanning the queues.
         self._queue_order: deque[Job] = deque()
-        self.waiting_for_qpu: list[Job] = []  # compiled jobs; at most `lanes` of them
+        self.waiting_for_qpu: deque[Job] = deque()  # compiled jobs, in ready order
         self.queued = 0  # jobs in all queues: when 0, a freed lane has nothing to dispatch
         self.qpu_busy = False
         self.calibration_due: float | None = None
@@ -280,7 +280,7 @@ class Backend:
         if len(waiting) == 1:
             job = waiting.pop()
         elif self.active is None and waiting[1].ready_at != waiting[0].ready_at:
-            job = waiting.pop(0)  # first ready: the list is in the order jobs became ready
+            job = waiting.popleft()  # first ready
         else:
             job = min(waiting, key=self._qpu_order)
             waiting.remove(job)

@@ -8,6 +8,7 @@ that instant (see ``clock``). Queued jobs live in one deque per workload: every 
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappush
 from typing import TYPE_CHECKING
 
 from qsim.clock import END, TIMER, Clock
@@ -80,6 +81,7 @@ class Backend:
         self._want_dispatch = False
         self._want_qpu = False
         self._instant_work = False  # a job dispatched now has no compile phase
+        self._heap, self._entry_ids = env.heap, env.entry_ids
         # Bound once rather than once per use: these are handed to the clock for every job.
         self._settle_hook = self._settle
         self._after_compile = self._compiled
@@ -250,7 +252,8 @@ class Backend:
             self.qpu_busy = True
         if job.compile_s == 0:
             self._instant_work = True
-        self.env.call(job.compile_s, END, self._after_compile, job)
+        heappush(self._heap, (now + job.compile_s, END, next(self._entry_ids), self._after_compile,
+                              job))  # env.call, written out (see Clock)
 
     def _compiled(self, job: Job) -> None:
         if job.fail_stage == "compile":
@@ -293,19 +296,23 @@ class Backend:
         return first, job.ready_at, job.id
 
     def _run_quantum(self, job: Job) -> None:
-        self._log_t.append(self.env._now)
+        now = self.env._now
+        self._log_t.append(now)
         self._log_code.append(job.code | _QPU_START)
-        self.env.call(job.run_s, END, self._after_quantum, job)
+        heappush(self._heap, (now + job.run_s, END, next(self._entry_ids), self._after_quantum,
+                              job))  # env.call, written out (see Clock)
 
     def _quantum_ended(self, job: Job) -> None:
-        self._log_t.append(self.env._now)
+        now = self.env._now
+        self._log_t.append(now)
         self._log_code.append(job.code | _QPU_END)
         if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)
             self._release_qpu()
         if job.stop_reason is not None:
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
-        self.env.call(job.post_s, END, self._after_post, job)
+        heappush(self._heap, (now + job.post_s, END, next(self._entry_ids), self._after_post,
+                              job))  # env.call, written out (see Clock)
 
     def _release_qpu(self) -> None:
         self.qpu_busy = False

@@ -11,7 +11,8 @@ and prints qsim's time on that model as a ratio to it.
 Each size runs in a fresh subprocess so that peak memory (ru_maxrss) belongs to it alone.
 Options: ``--sizes 10000,100000`` to choose sizes, ``--no-cli`` to skip the ``qsim run`` timing,
 ``--repeats N`` runs per timing (the best counts; default 3),
-``--worst-case`` for a queue of ~50 000 jobs behind a long session against a baseline.
+``--worst-case`` for a queue of ~50 000 jobs behind a long session against a baseline,
+``--instructions`` for CPU instructions per job under valgrind (see ``instructions``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import argparse
 import heapq
 import json
 import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,9 +59,10 @@ def scenario_dict(jobs: int, foreground: bool = True) -> dict:
     return {"name": f"scale-{jobs}", "horizon": horizon, "workloads": workloads}
 
 
-def floor_seconds(jobs: int) -> tuple[float, int]:
+def floor_seconds(jobs: int) -> tuple[float, int, int]:
     """A hand-written heapq loop of the background-only model (FIFO, 5 lanes, one QPU) on the
-    same durations qsim draws: the practical floor for an event loop in Python."""
+    same durations qsim draws: the practical floor for an event loop in Python. Returns its
+    seconds, the jobs it completed and the jobs that arrived."""
     from qsim.rng import Streams
     from qsim.scenario import parse_scenario
 
@@ -68,11 +72,11 @@ def floor_seconds(jobs: int) -> tuple[float, int]:
              for k in ("arrivals", "compile", "quantum", "post")}
     horizon = jobs * MEAN_INTERARRIVAL_S
     start = time.perf_counter()
-    done = _heapq_model(draws, horizon, lanes=5)
-    return time.perf_counter() - start, done
+    done, arrived = _heapq_model(draws, horizon, lanes=5)
+    return time.perf_counter() - start, done, arrived
 
 
-def _heapq_model(draws: dict, horizon: float, lanes: int) -> int:
+def _heapq_model(draws: dict, horizon: float, lanes: int) -> tuple[int, int]:
     arrive, compiled, quantum_end, post_end = 0, 1, 2, 3
     heap: list = [(next(draws["arrivals"]), 0, arrive, None)]
     seq, queue, waiting, qpu_free, done = 1, [], [], True, 0
@@ -105,7 +109,7 @@ def _heapq_model(draws: dict, horizon: float, lanes: int) -> int:
             qpu_free = False
             heapq.heappush(heap, (t + job[1], seq, quantum_end, job))
             seq += 1
-    return done
+    return done, len(queue)
 
 
 def measure(jobs: int, with_cli: bool, repeats: int) -> dict:
@@ -133,7 +137,7 @@ def measure(jobs: int, with_cli: bool, repeats: int) -> dict:
         events = result.info.events
         del result
     submitted = sum(w["jobs"]["submitted"] for w in summary["workloads"])
-    floor_s, floor_done = min(floor_seconds(jobs) for _ in range(repeats))
+    floor_s, floor_done, _ = min(floor_seconds(jobs) for _ in range(repeats))
     bg = qsim.parse_scenario(scenario_dict(jobs, foreground=False), "bg")
     bg_s = float("inf")
     for _ in range(repeats):
@@ -224,6 +228,57 @@ def _with_dispatch_timed(run):  # type: ignore[no-untyped-def]
     return spent[0], result
 
 
+INSTRUCTION_SIZES = (10_000, 40_000)
+
+
+def instructions() -> None:
+    """CPU instructions per job, counted by valgrind's callgrind: unlike seconds, the same on
+    every run of the same code and inputs, however loaded the machine is, so a change of a few
+    percent shows. Each model runs at two sizes in a fresh process (hash seed, address layout
+    and BLAS threads fixed); the difference over the difference in jobs leaves out start-up.
+    Instructions are not time (cache misses and branches differ), but they move together."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt install valgrind)")
+    print("| model | instructions per job |")
+    print("|---|---:|")
+    for model, label in (("full", "qsim, the benchmark scenario (simulate)"),
+                         ("background", "qsim, background only (simulate)"),
+                         ("floor", "heapq floor, background only")):
+        counts = [_count_instructions(model, jobs) for jobs in INSTRUCTION_SIZES]
+        (small_jobs, small), (large_jobs, large) = counts
+        print(f"| {label} | {(large - small) / (large_jobs - small_jobs):,.0f} |", flush=True)
+
+
+def _count_instructions(model: str, jobs: int) -> tuple[int, int]:
+    """(jobs run, instructions) of one model in a fresh process under callgrind."""
+    env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+           sys.executable, __file__, "--count-one", model, str(jobs)]
+    if shutil.which("setarch"):
+        cmd = ["setarch", "-R", *cmd]  # the same address layout every run
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1]), parse_collected(done.stderr)
+
+
+def parse_collected(valgrind_stderr: str) -> int:
+    """The instruction total callgrind prints at exit (``Collected : N``)."""
+    found = re.search(r"Collected : (\d+)", valgrind_stderr)
+    if found is None:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{valgrind_stderr}")
+    return int(found.group(1))
+
+
+def _run_one_model(model: str, jobs: int) -> int:
+    """Run one model (what ``_count_instructions`` counts); return the jobs it submitted."""
+    if model == "floor":
+        return floor_seconds(jobs)[2]
+    import qsim
+
+    scenario = qsim.parse_scenario(scenario_dict(jobs, foreground=model == "full"), "count")
+    result = qsim.simulate(scenario)
+    return int(result.job_arrays["status"].size)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -233,7 +288,16 @@ def main() -> None:
                         help="a queue of ~50 000 jobs behind a long session, against a baseline")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs per measurement, the best counts (default 3)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="CPU instructions per job under valgrind: steady where seconds drift")
+    parser.add_argument("--count-one", nargs=2, help=argparse.SUPPRESS)  # internal: one model
     args = parser.parse_args()
+    if args.count_one:
+        print(_run_one_model(args.count_one[0], int(args.count_one[1])))
+        return
+    if args.instructions:
+        instructions()
+        return
     if args.worst_case:
         worst_case(args.repeats)
         return

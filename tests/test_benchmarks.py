@@ -3,6 +3,7 @@ holds. Never a timed assertion: speed is measured by hand (see the README's Perf
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,21 @@ def test_worst_case_benchmark_builds_a_queue_behind_the_session() -> None:
     assert baseline["jobs"] == blocked["jobs"]  # same arrivals, common random numbers
     assert _number(baseline["peak queue"]) < 1_000
     assert _number(blocked["peak queue"]) > 40_000
+
+
+def _scale_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("scale", ROOT / "benchmarks" / "scale.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_instruction_counts_divide_by_the_jobs_each_model_ran() -> None:
+    # --instructions divides instructions by jobs: the floor must count the same arrivals as
+    # qsim's background-only run of the same size (both draw from the same streams).
+    scale = _scale_module()
+    background = scale._run_one_model("background", 2000)
+    assert scale._run_one_model("floor", 2000) == background
+    assert scale._run_one_model("full", 2000) > background  # plus the foreground's jobs
+    assert scale.parse_collected("==1== Events    : Ir\n==1== Collected : 123456789\n") \
+        == 123456789

@@ -12,7 +12,8 @@ Each size runs in a fresh subprocess so that peak memory (ru_maxrss) belongs to 
 Options: ``--sizes 10000,100000`` to choose sizes, ``--no-cli`` to skip the ``qsim run`` timing,
 ``--repeats N`` runs per timing (the best counts; default 3),
 ``--worst-case`` for a queue of ~50 000 jobs behind a long session against a baseline,
-``--instructions`` for CPU instructions per job under valgrind (see ``instructions``).
+``--instructions`` for CPU instructions per job under valgrind (see ``instructions``; with
+``--worst-case``, of the worst case's two scenarios).
 """
 
 from __future__ import annotations
@@ -268,13 +269,33 @@ def parse_collected(valgrind_stderr: str) -> int:
     return int(found.group(1))
 
 
+def worst_case_instructions() -> None:
+    """Instructions per job of the two worst-case scenarios: each run less a run that only
+    starts up and parses it, over its jobs (both cases run the same jobs)."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt install valgrind)")
+    print("| case | instructions per job |")
+    print("|---|---:|")
+    for model, label in (("worst-job", "no session (baseline)"),
+                         ("worst-session", "session blocks the backend")):
+        jobs, total = _count_instructions(model, 1)
+        _, start_up = _count_instructions(model, 0)
+        print(f"| {label} | {(total - start_up) / jobs:,.0f} |", flush=True)
+
+
 def _run_one_model(model: str, jobs: int) -> int:
-    """Run one model (what ``_count_instructions`` counts); return the jobs it submitted."""
+    """Run one model (what ``_count_instructions`` counts); return the jobs it submitted.
+    For the worst cases, ``jobs`` is 1 to simulate and 0 to only parse the scenario."""
     if model == "floor":
         return floor_seconds(jobs)[2]
     import qsim
 
-    scenario = qsim.parse_scenario(scenario_dict(jobs, foreground=model == "full"), "count")
+    if model.startswith("worst-"):
+        scenario = qsim.parse_scenario(worst_case_dict(model == "worst-session"), "count")
+        if not jobs:
+            return 0
+    else:
+        scenario = qsim.parse_scenario(scenario_dict(jobs, foreground=model == "full"), "count")
     result = qsim.simulate(scenario)
     return int(result.job_arrays["status"].size)
 
@@ -296,7 +317,7 @@ def main() -> None:
         print(_run_one_model(args.count_one[0], int(args.count_one[1])))
         return
     if args.instructions:
-        instructions()
+        worst_case_instructions() if args.worst_case else instructions()
         return
     if args.worst_case:
         worst_case(args.repeats)

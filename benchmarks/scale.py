@@ -8,9 +8,11 @@ memory per job. It also runs, in the same process and on the same drawn inputs, 
 hand-written heapq event loop of the background-only model (the practical floor for Python)
 and prints qsim's time on that model as a ratio to it.
 
-Each size runs in a fresh subprocess so that peak memory (ru_maxrss) belongs to it alone.
+Each size runs in a fresh subprocess so that peak memory (ru_maxrss) belongs to it alone, in
+rounds over all the sizes; each time printed is the best round's. After the table it prints
+how the time grows from one size to the next.
 Options: ``--sizes 10000,100000`` to choose sizes, ``--no-cli`` to skip the ``qsim run`` timing,
-``--repeats N`` runs per timing (the best counts; default 3),
+``--repeats N`` rounds (the best counts; default 3),
 ``--worst-case`` for a queue of ~50 000 jobs behind a long session against a baseline,
 ``--instructions`` for CPU instructions per job under valgrind (see ``instructions``; with
 ``--worst-case``, of the worst case's two scenarios).
@@ -308,7 +310,8 @@ def main() -> None:
     parser.add_argument("--worst-case", action="store_true",
                         help="a queue of ~50 000 jobs behind a long session, against a baseline")
     parser.add_argument("--repeats", type=int, default=3,
-                        help="runs per measurement, the best counts (default 3)")
+                        help="rounds over the sizes (or runs of each worst case): the best "
+                             "counts (default 3)")
     parser.add_argument("--instructions", action="store_true",
                         help="CPU instructions per job under valgrind: steady where seconds drift")
     parser.add_argument("--count-one", nargs=2, help=argparse.SUPPRESS)  # internal: one model
@@ -325,13 +328,22 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one, not args.no_cli, args.repeats)))
         return
+    sizes = [int(size) for size in args.sizes.split(",")]
+    rounds: dict[int, list[dict]] = {size: [] for size in sizes}
+    # Rounds over all sizes, rather than all of one size's runs in a row: the machine's speed
+    # drifts for minutes at a time, and this way a slow spell costs every size alike.
+    for round_no in range(1, args.repeats + 1):
+        for size in sizes:
+            print(f"round {round_no}/{args.repeats}: {size:,} jobs", file=sys.stderr, flush=True)
+            cmd = [sys.executable, __file__, "--one", str(size), "--repeats", "1"] + (
+                ["--no-cli"] if args.no_cli else [])
+            done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            rounds[size].append(json.loads(done.stdout))
     print("| jobs | jobs/s | events/s | simulate s | summary s | jobs table s | qsim run s "
           "| peak B/job | floor s | bg-only / floor |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size in (int(s) for s in args.sizes.split(",")):
-        cmd = [sys.executable, __file__, "--one", str(size), "--repeats", str(args.repeats)] + (
-            ["--no-cli"] if args.no_cli else [])
-        row = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    rows = [_best_of(rounds[size]) for size in sizes]
+    for row in rows:
         total = row["simulate_summary_s"]
         print(f"| {row['jobs']:,} | {row['jobs'] / total:,.0f} | "
               f"{row['events'] / row['simulate_s']:,.0f} | {row['simulate_s']:.2f} | "
@@ -339,6 +351,24 @@ def main() -> None:
               f"{row.get('qsim_run_s', float('nan')):.2f} | "
               f"{row['peak_bytes_per_job']:.0f} | {row['floor_s']:.2f} | "
               f"{row['background_only_s'] / row['floor_s']:.1f}x |", flush=True)
+    for smaller, larger in zip(rows, rows[1:]):
+        print(f"\nsimulate plus summary, {larger['jobs']:,} jobs against {smaller['jobs']:,}: "
+              f"{larger['simulate_summary_s'] / smaller['simulate_summary_s']:.1f}x the time "
+              f"for {larger['jobs'] / smaller['jobs']:.1f}x the jobs")
+
+
+_SECONDS = ("simulate_s", "summary_s", "simulate_summary_s", "jobs_table_s", "floor_s",
+            "background_only_s", "qsim_run_s")
+
+
+def _best_of(rounds: list[dict]) -> dict:
+    """One size's rounds as one row: each time the best round's (the least disturbed), counts
+    and peak memory the first round's (the same in every round)."""
+    best = dict(rounds[0])
+    for key in _SECONDS:
+        if key in best:
+            best[key] = min(row[key] for row in rounds)
+    return best
 
 
 if __name__ == "__main__":

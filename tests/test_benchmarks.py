@@ -4,6 +4,7 @@ holds. Never a timed assertion: speed is measured by hand (see the README's Perf
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +12,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _table(*args: str) -> list[dict[str, str]]:
-    out = subprocess.run([sys.executable, "benchmarks/scale.py", *args], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
-    header, _rule, *rows = out.strip().splitlines()
+def _run(*args: str) -> str:
+    return subprocess.run([sys.executable, "benchmarks/scale.py", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def _table(out: str) -> list[dict[str, str]]:
+    header, _rule, *rows = [line for line in out.splitlines() if line.startswith("|")]
     names = [c.strip() for c in header.strip("|").split("|")]
     return [dict(zip(names, (c.strip() for c in row.strip("|").split("|")))) for row in rows]
 
@@ -25,15 +29,19 @@ def _number(text: str) -> float:
 
 def test_scale_benchmark_prints_one_row_per_size_including_qsim_run() -> None:
     # The script itself exits non-zero if its heapq floor and qsim disagree on jobs done.
-    rows = _table("--sizes", "1000,3000")
+    out = _run("--sizes", "1000,3000", "--repeats", "2")
+    rows = _table(out)
     assert [round(_number(r["jobs"]), -3) for r in rows] == [1000, 3000]
     for row in rows:
         for column in ("jobs/s", "events/s", "qsim run s", "peak B/job", "bg-only / floor"):
             assert _number(row[column]) > 0, (column, row)
+    growth = re.search(r"([\d,]+) jobs against ([\d,]+): ([\d.]+)x the time", out)
+    assert growth is not None and growth.group(1) == rows[1]["jobs"]
+    assert _number(growth.group(3)) > 0
 
 
 def test_worst_case_benchmark_builds_a_queue_behind_the_session() -> None:
-    baseline, blocked = _table("--worst-case", "--repeats", "1")
+    baseline, blocked = _table(_run("--worst-case", "--repeats", "1"))
     assert baseline["jobs"] == blocked["jobs"]  # same arrivals, common random numbers
     assert _number(baseline["peak queue"]) < 1_000
     assert _number(blocked["peak queue"]) > 40_000

@@ -351,8 +351,9 @@ def main() -> None:
               f"{row.get('qsim_run_s', float('nan')):.2f} | "
               f"{row['peak_bytes_per_job']:.0f} | {row['floor_s']:.2f} | "
               f"{row['background_only_s'] / row['floor_s']:.1f}x |", flush=True)
+    print()
     for smaller, larger in zip(rows, rows[1:]):
-        print(f"\nsimulate plus summary, {larger['jobs']:,} jobs against {smaller['jobs']:,}: "
+        print(f"simulate plus summary, {larger['jobs']:,} jobs against {smaller['jobs']:,}: "
               f"{larger['simulate_summary_s'] / smaller['simulate_summary_s']:.1f}x the time "
               f"for {larger['jobs'] / smaller['jobs']:.1f}x the jobs")
 

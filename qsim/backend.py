@@ -49,7 +49,7 @@ _JOB_UNIT = Trace.JOB_UNIT
 class Backend:
     """Lanes, QPU and queue. Contexts register themselves; workloads call ``submit``.
 
-    A job's phases are ``Clock.call`` entries, its records two appends of its packed code:
+    A job's phases are plain calls on the clock's heap, its records two appends of its code:
     this is the path every job takes several times, so it avoids objects it does not need.
     """
 

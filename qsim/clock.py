@@ -9,8 +9,9 @@ is one integer per kind of event.
 million jobs spends most of its time:
 
 - ``call(delay, priority, fn, arg)`` schedules a plain function call on SimPy's own heap,
-  without an ``Event`` object. Job phases use it: nobody waits on them, so an event object
-  (and a closure for its callback) per phase would be pure cost.
+  without an ``Event`` object. Job phases are such calls (pushed on ``heap`` directly, see
+  ``Clock``): nobody waits on them, so an event object (and a closure for its callback) per
+  phase would be pure cost.
 - ``settle``: a function to run once this instant has nothing left ranked before
   ``DISPATCH``. The backend sets it instead of scheduling a dispatch event: dispatch and the
   QPU's choice happen at most once per instant, at the same point of the order as an event at

@@ -31,6 +31,7 @@ from qsim.errors import QsimError
 from qsim.experiments import MODES, compare, replicate, resolve_workload
 from qsim.result import RunResult
 from qsim.scenario import Scenario, dump_resolved, load_scenario
+from qsim.units import parse_window
 
 USER_ERROR: Final = 2
 # The files `--out` writes; a folder holding only these (or nothing) may be replaced.
@@ -147,11 +148,9 @@ def _run_command(
 
 def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
         replications: int, plot: Path | None = None, window: str | None = None) -> int:
-    from qsim import plots
-
     try:
         scenario = load_scenario(file)
-        bounds = plots.parse_window(window)
+        bounds = parse_window(window)
         if window is not None and plot is None and out is None:
             raise QsimError("--window: it applies to the timeline; add --plot FILE or --out DIR")
         # Check every destination before the run: a bad path should not cost a simulation.
@@ -161,6 +160,8 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
             check_plot_path(plot)
         summary, result, files = _run_and_tables(scenario, seed, replications, bool(out))
         if plot is not None or out is not None:
+            from qsim import plots  # matplotlib: half a second to import, only when drawing
+
             # Replications draw replication 0: the run `qsim run` shows without them.
             picture = _png(lambda f: plots.save_timeline(result, f, *bounds))
             files["timeline.png"] = picture

@@ -27,10 +27,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from qsim import plot_timeline as pt
-from qsim.errors import QsimError
 from qsim.plot_timeline import (BINS, MAX_BARS, assign_lanes, idle_gaps, ittl_tails,
                                 occupancy, phase_spans, time_unit)
-from qsim.units import parse_duration
+from qsim.units import parse_window  # re-exported: part of the plotting API
 
 if TYPE_CHECKING:
     from qsim.result import RunResult
@@ -206,23 +205,6 @@ def save_timeline(result: RunResult, path: str | os.PathLike[str], start: float 
 def save_compare(comparison: Any, path: str | os.PathLike[str]) -> None:
     """Write the mode comparison as a PNG (Agg, no display needed)."""
     _save(compare(comparison).figure, path)
-
-
-def parse_window(text: str | None) -> tuple[float | None, float | None]:
-    """``"START:END"`` (durations, either side may be empty: ``"15m:"``) -> seconds, for
-    ``--window``; ``None`` -> the whole run."""
-    if text is None:
-        return None, None
-    start, sep, end = text.partition(":")
-    try:
-        if not sep:
-            raise ValueError("expected START:END, e.g. 10m:25m or 600:1500")
-        bounds = tuple(parse_duration(v) if v.strip() else None for v in (start, end))
-    except ValueError as err:
-        raise QsimError(f"--window: {err} (got {text!r})") from None
-    if None not in bounds and bounds[1] <= bounds[0]:  # type: ignore[operator]
-        raise QsimError(f"--window: END must be after START (got {text!r})")
-    return bounds  # type: ignore[return-value]
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> None:

@@ -464,3 +464,15 @@ def test_bad_plot_options_write_nothing(args: tuple[str, ...], message: str, sma
     assert proc.stderr.startswith(message)
     assert "Traceback" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]
+
+
+def test_a_run_without_pictures_does_not_load_matplotlib() -> None:
+    # matplotlib takes about half a second to import: `qsim run` without --plot or --out
+    # should not pay for pictures it does not draw.
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "qsim", "run",
+                           "scenarios/vqe.yaml", "--json"], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert json.loads(done.stdout)["workloads"]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
+    assert "qsim.engine" in imported  # the import log is there, and names modules
+    assert "matplotlib" not in imported

@@ -265,7 +265,7 @@ def _compare_command(
 
 def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
                   replications: int, seed: int | None, plot: Path | None = None) -> int:
-    from qsim import plots, report
+    from qsim import report
 
     try:
         scenario = load_scenario(file)
@@ -277,6 +277,8 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
             result = compare(scenario, name, wanted, replications=replications, seed=seed,
                              progress=bar.update)
         if plot is not None:
+            from qsim import plots  # matplotlib: only when drawing (see run)
+
             write_file(plot, _png(lambda f: plots.save_compare(result, f)))
     except QsimError as exc:
         return error(str(exc))

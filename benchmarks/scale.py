@@ -304,8 +304,10 @@ def _run_one_model(model: str, jobs: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--sizes", default="10000,100000,1000000",
+                        help="comma-separated job counts (default 10000,100000,1000000)")
+    parser.add_argument("--no-cli", action="store_true",
+                        help="skip timing the whole `qsim run` command")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
     parser.add_argument("--worst-case", action="store_true",
                         help="a queue of ~50 000 jobs behind a long session, against a baseline")

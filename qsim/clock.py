@@ -73,7 +73,7 @@ class Clock(simpy.Environment):
 
     def run(self, until: float | Event | None = None) -> Any:
         """SimPy's ``run``, with its loop of ``step()`` calls written out as one loop
-        (``_step_until_stopped``): a Python call less for every heap entry of a run."""
+        (``_steps``): a Python call less for every heap entry of a run."""
         if until is not None:
             if not isinstance(until, Event):
                 time = until if isinstance(until, int) else float(until)
@@ -85,7 +85,7 @@ class Clock(simpy.Environment):
                 return until.value  # already processed
             until.callbacks.append(StopSimulation.callback)
         try:
-            self._step_until_stopped()
+            self._steps()
         except StopSimulation as stop:
             return stop.args[0]  # the until event's value
         except EmptySchedule:
@@ -96,22 +96,11 @@ class Clock(simpy.Environment):
 
     def step(self) -> None:
         """Process the next heap entry, then ``settle`` if this instant is done with."""
-        queue = self._queue
-        try:
-            now, _, _, fn, arg = heappop(queue)
-        except IndexError:
-            raise EmptySchedule from None
-        self._now = now
-        fn(arg)
-        while self.settle is not None and (
-                not queue or queue[0][0] > now or queue[0][1] >= DISPATCH):
-            settle, self.settle = self.settle, None
-            settle()
+        self._steps(until_stopped=False)
 
-    def _step_until_stopped(self) -> None:
-        """``step`` over and over, until it raises (``StopSimulation``, ``EmptySchedule`` or
-        an event's error). The same body as ``step``: a call of it per entry is what this
-        saves."""
+    def _steps(self, until_stopped: bool = True) -> None:
+        """``step``; with ``until_stopped``, over and over until it raises (``StopSimulation``,
+        ``EmptySchedule`` or an event's error), without a Python call per heap entry."""
         queue = self._queue
         while True:
             try:
@@ -124,6 +113,8 @@ class Clock(simpy.Environment):
                     not queue or queue[0][0] > now or queue[0][1] >= DISPATCH):
                 settle, self.settle = self.settle, None
                 settle()
+            if not until_stopped:
+                return
 
     def _process(self, event: Event) -> None:
         # SimPy 4's Environment.step after the pop (simpy is pinned in pyproject.toml).

@@ -115,47 +115,39 @@ def _heapq_model(draws: dict, horizon: float, lanes: int) -> tuple[int, int]:
     return done, len(queue)
 
 
-def measure(jobs: int, with_cli: bool, repeats: int) -> dict:
-    """One size, in this process: run from a fresh subprocess (see main). Each timing is the
-    best of ``repeats`` runs (the machine is shared; the best run is the least disturbed);
-    peak memory is that of the first."""
+def measure(jobs: int, with_cli: bool) -> dict:
+    """One round of one size, in this process: run from a fresh subprocess (see main), so
+    that peak memory is this run's alone."""
     import qsim
 
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     scenario = qsim.parse_scenario(scenario_dict(jobs), "scale")
-    best: dict[str, float] = {}
-    for attempt in range(repeats):
-        t0 = time.perf_counter()
-        result = qsim.simulate(scenario)
-        t1 = time.perf_counter()
-        summary = result.summary()
-        t2 = time.perf_counter()
-        if attempt == 0:
-            peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss
-        len(result.jobs)  # the jobs DataFrame, as `qsim run --out` writes it
-        t3 = time.perf_counter()
-        for name, seconds in (("simulate_s", t1 - t0), ("summary_s", t2 - t1),
-                              ("simulate_summary_s", t2 - t0), ("jobs_table_s", t3 - t2)):
-            best[name] = min(best.get(name, seconds), seconds)
-        events = result.info.events
-        del result
+    t0 = time.perf_counter()
+    result = qsim.simulate(scenario)
+    t1 = time.perf_counter()
+    summary = result.summary()
+    t2 = time.perf_counter()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss
+    len(result.jobs)  # the jobs DataFrame, as `qsim run --out` writes it
+    t3 = time.perf_counter()
+    events = result.info.events
+    del result
     submitted = sum(w["jobs"]["submitted"] for w in summary["workloads"])
-    floor_s, floor_done, _ = min(floor_seconds(jobs) for _ in range(repeats))
+    floor_s, floor_done, _ = floor_seconds(jobs)
     bg = qsim.parse_scenario(scenario_dict(jobs, foreground=False), "bg")
-    bg_s = float("inf")
-    for _ in range(repeats):
-        t4 = time.perf_counter()
-        bg_summary = qsim.simulate(bg).summary()
-        bg_s = min(bg_s, time.perf_counter() - t4)
+    t4 = time.perf_counter()
+    bg_summary = qsim.simulate(bg).summary()
+    bg_s = time.perf_counter() - t4
     # The floor is only a fair yardstick if it computes the same thing: same jobs done.
     bg_done = bg_summary["workloads"][0]["jobs"]["done"]
     if bg_done != floor_done:
         raise SystemExit(f"floor model disagrees with qsim: {floor_done} != {bg_done} done")
-    row = {"jobs": submitted, "events": events, **best,
+    row = {"jobs": submitted, "events": events, "simulate_s": t1 - t0, "summary_s": t2 - t1,
+           "simulate_summary_s": t2 - t0, "jobs_table_s": t3 - t2,
            "peak_bytes_per_job": peak_kib * 1024 / submitted,
            "floor_s": floor_s, "background_only_s": bg_s, "floor_done": floor_done}
     if with_cli:
-        row["qsim_run_s"] = min(_time_cli(scenario_dict(jobs)) for _ in range(repeats))
+        row["qsim_run_s"] = _time_cli(scenario_dict(jobs))
     return row
 
 
@@ -240,8 +232,6 @@ def instructions() -> None:
     percent shows. Each model runs at two sizes in a fresh process (hash seed, address layout
     and BLAS threads fixed); the difference over the difference in jobs leaves out start-up.
     Instructions are not time (cache misses and branches differ), but they move together."""
-    if shutil.which("valgrind") is None:
-        raise SystemExit("--instructions needs valgrind (Debian: apt install valgrind)")
     print("| model | instructions per job |")
     print("|---|---:|")
     for model, label in (("full", "qsim, the benchmark scenario (simulate)"),
@@ -274,8 +264,6 @@ def parse_collected(valgrind_stderr: str) -> int:
 def worst_case_instructions() -> None:
     """Instructions per job of the two worst-case scenarios: each run less a run that only
     starts up and parses it, over its jobs (both cases run the same jobs)."""
-    if shutil.which("valgrind") is None:
-        raise SystemExit("--instructions needs valgrind (Debian: apt install valgrind)")
     print("| case | instructions per job |")
     print("|---|---:|")
     for model, label in (("worst-job", "no session (baseline)"),
@@ -322,13 +310,15 @@ def main() -> None:
         print(_run_one_model(args.count_one[0], int(args.count_one[1])))
         return
     if args.instructions:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions needs valgrind (Debian: apt install valgrind)")
         worst_case_instructions() if args.worst_case else instructions()
         return
     if args.worst_case:
         worst_case(args.repeats)
         return
     if args.one:
-        print(json.dumps(measure(args.one, not args.no_cli, args.repeats)))
+        print(json.dumps(measure(args.one, not args.no_cli)))
         return
     sizes = [int(size) for size in args.sizes.split(",")]
     rounds: dict[int, list[dict]] = {size: [] for size in sizes}
@@ -337,7 +327,7 @@ def main() -> None:
     for round_no in range(1, args.repeats + 1):
         for size in sizes:
             print(f"round {round_no}/{args.repeats}: {size:,} jobs", file=sys.stderr, flush=True)
-            cmd = [sys.executable, __file__, "--one", str(size), "--repeats", "1"] + (
+            cmd = [sys.executable, __file__, "--one", str(size)] + (
                 ["--no-cli"] if args.no_cli else [])
             done = subprocess.run(cmd, check=True, capture_output=True, text=True)
             rounds[size].append(json.loads(done.stdout))

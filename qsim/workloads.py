@@ -51,6 +51,7 @@ class WorkloadRun:
         self._arrivals = (streams.draws(spec.arrivals, spec.name, "arrivals")
                           if spec.kind == "background" else None)
         self.streams = streams
+        self._next_arrival = self._arrive  # bound once: a background stream calls it per job
         # Read once: every job needs them, and a pydantic model's attributes are slow to read.
         self._failure_spec = spec.failure
         self._cap_s = spec.max_execution_time
@@ -138,7 +139,6 @@ class WorkloadRun:
     def _background(self) -> None:
         # A callback chain rather than a generator process: this runs once per background job.
         first = self.spec.start + next(self._arrivals)  # one inter-arrival after `start`
-        self._next_arrival = self._arrive  # bound once: it is called once per job
         self.env.call(first, self.priority, self._next_arrival)
 
     def _arrive(self, _arg: object) -> None:

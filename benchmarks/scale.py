@@ -205,7 +205,7 @@ def _timed(fn, *args):  # type: ignore[no-untyped-def]
 
 
 def _with_dispatch_timed(run):  # type: ignore[no-untyped-def]
-    from qsim.backend import Backend
+    from qsim.model.backend import Backend
 
     spent = [0.0]
     original = Backend._dispatch

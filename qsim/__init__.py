@@ -3,17 +3,49 @@
     >>> import qsim
     >>> result = qsim.simulate(qsim.load_scenario("scenarios/vqe.yaml"))
     >>> result.summary()["workloads"][0]["usage_s"]
+
+The public names resolve on first use, so ``import qsim`` (and ``qsim --help``) loads none of
+pandas, matplotlib, SimPy or scipy until a name that needs one is touched.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from qsim.errors import QsimError, ScenarioError  # noqa: E402
-from qsim.scenario import Scenario, load_scenario, parse_scenario  # noqa: E402
-from qsim.engine import RunInfo, simulate  # noqa: E402
-from qsim.result import RunResult  # noqa: E402
-from qsim.experiments import compare, replicate  # noqa: E402
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "QsimError", "ScenarioError", "Scenario", "load_scenario", "parse_scenario",
-    "simulate", "RunInfo", "RunResult", "__version__", "replicate", "compare",
-]
+from qsim.version import __version__
+
+if TYPE_CHECKING:
+    from qsim.analysis.result import RunResult
+    from qsim.errors import QsimError, ScenarioError
+    from qsim.experiments import compare, replicate, simulate
+    from qsim.present import plots
+    from qsim.scenario import Scenario, load_scenario, parse_scenario
+    from qsim.trace import RunInfo
+
+# name -> the module that defines it ("" after the module: the module itself)
+_LAZY: dict[str, str] = {
+    "QsimError": "qsim.errors", "ScenarioError": "qsim.errors",
+    "Scenario": "qsim.scenario", "load_scenario": "qsim.scenario",
+    "parse_scenario": "qsim.scenario",
+    "simulate": "qsim.experiments", "replicate": "qsim.experiments",
+    "compare": "qsim.experiments",
+    "RunInfo": "qsim.trace", "RunResult": "qsim.analysis.result",
+    "plots": "qsim.present.plots:",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'qsim' has no attribute {name!r}")
+    module = import_module(where.rstrip(":"))
+    value = module if where.endswith(":") else getattr(module, name)
+    globals()[name] = value  # resolved once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

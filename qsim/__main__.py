@@ -1,5 +1,5 @@
 """``python -m qsim`` runs the command line, like the ``qsim`` console script."""
 
-from qsim.cli import app
+from qsim.present.cli import app
 
 app()

@@ -16,7 +16,8 @@ from pydantic import field_validator, model_validator
 
 from . import dists
 from .dists import DIST_NAMES, Circuits, Distribution, Duration, Fixed, StrictModel
-from .errors import FieldError, QsimError, ScenarioError, explain_validation_error, read_yaml
+from .errors import FieldError, QsimError, ScenarioError, explain_validation_error
+from .loader import read_yaml
 from .units import format_duration
 
 __all__ = [

@@ -12,9 +12,21 @@ import sys
 from array import array
 from enum import IntEnum
 from functools import cached_property
-from typing import Iterator, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qsim.scenario import Scenario
+
+# Reasons recorded with job.failed / job.cancelled (the `reason` column of the jobs table).
+SYSTEM_ERROR = "system_error"
+USER_ERROR = "user_error"
+RAN_TOO_LONG = "ran_too_long"
+CONTEXT_CLOSED = "context_closed"  # submitted to a closed batch or session
+MAX_TIME = "max_time"  # queued when the context's max TTL expired
+CANCELLED = "cancelled"  # queued when the context was cancelled (cancel_at)
 
 
 class Kind(IntEnum):
@@ -215,3 +227,15 @@ def _kinds(code: np.ndarray) -> np.ndarray:
 def _read_only(values: np.ndarray) -> np.ndarray:
     values.flags.writeable = False
     return values
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What produced a record log: the resolved scenario, the seed, the version, the end."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    qsim_version: str
+    end_s: float
+    events: int = 0  # events the clock scheduled during the run (a measure of its work)

@@ -16,8 +16,8 @@ import yaml
 from rich.console import Console
 
 import qsim
-from qsim.cli import main
-from qsim.report import DelayedProgress
+from qsim.present.cli import main
+from qsim.present.report import DelayedProgress
 
 ROOT = Path(__file__).resolve().parents[1]
 VQE = ROOT / "scenarios" / "vqe.yaml"
@@ -42,7 +42,7 @@ workloads:
 def qsim_cli(*args: str | Path, cwd: Path | None = None,
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``qsim ARGS`` as the console script does (``app()``), in a fresh interpreter."""
-    command = [sys.executable, "-c", "from qsim.cli import app; app()", *map(str, args)]
+    command = [sys.executable, "-c", "from qsim.present.cli import app; app()", *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd or ROOT,
                           env={**os.environ, **(env or {})}, timeout=120)
 
@@ -474,5 +474,5 @@ def test_a_run_without_pictures_does_not_load_matplotlib() -> None:
                           text=True, check=True)
     assert json.loads(done.stdout)["workloads"]
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
-    assert "qsim.engine" in imported  # the import log is there, and names modules
+    assert "qsim.model.engine" in imported  # the import log is there, and names modules
     assert "matplotlib" not in imported

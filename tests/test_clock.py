@@ -7,7 +7,7 @@ import pytest
 import simpy
 from simpy.core import EmptySchedule
 
-from qsim.clock import DISPATCH, END, TIMER, Clock, at
+from qsim.model.clock import DISPATCH, END, TIMER, Clock, at
 
 
 def test_simpy_processes_timeouts_and_run_until_an_event_behave_as_in_simpy() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import qsim
-from qsim.cli import main
+from qsim.present.cli import main
 from qsim.scenario import dump_resolved
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

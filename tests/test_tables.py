@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qsim import accounting
-from qsim.tables import (TraceMeta, calibrations_frame, contexts_frame, intervals_frame,
+from qsim.analysis import accounting
+from qsim.analysis.tables import (TraceMeta, calibrations_frame, contexts_frame, intervals_frame,
                          jobs_frame, windows_frame)
 from qsim.trace import Kind as K
 from qsim.trace import Trace
@@ -81,13 +81,17 @@ def test_windows_contexts_intervals_and_calibrations() -> None:
 
 
 def test_idle_gaps_inside_windows() -> None:
-    idle = accounting.idle(np.array([0.0, 36.0]), np.array([31.0, 49.0]),
-                           np.array([2.0, 20.0, 38.0]), np.array([12.0, 30.0, 48.0]))
+    g0, g1 = accounting.idle_gaps(np.array([0.0, 36.0]), np.array([31.0, 49.0]),
+                                  np.array([2.0, 20.0, 38.0]), np.array([12.0, 30.0, 48.0]))
+    assert list(zip(g0.tolist(), g1.tolist())) == [
+        (0.0, 2.0), (12.0, 20.0), (30.0, 31.0), (36.0, 38.0), (48.0, 49.0)]
+    idle = accounting.Idle.of(g0.tolist(), g1.tolist())
     assert (idle.idle_s, idle.gaps, idle.longest_gap_s) == (2 + 8 + 1 + 2 + 1, 5, 8.0)
 
 
 def test_idle_with_no_work_is_the_whole_window() -> None:
-    idle = accounting.idle(np.array([0.0]), np.array([60.0]), np.empty(0), np.empty(0))
+    g0, g1 = accounting.idle_gaps(np.array([0.0]), np.array([60.0]), np.empty(0), np.empty(0))
+    idle = accounting.Idle.of(g0.tolist(), g1.tolist())
     assert (idle.idle_s, idle.gaps, idle.longest_gap_s) == (60.0, 1, 60.0)
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Any, Callable, Final
+from typing import TYPE_CHECKING, Any, Callable, Final
 
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from qsim.experiments import Comparison
+
 from qsim.units import format_duration
+
+if TYPE_CHECKING:
+    from qsim.experiments.compare import Comparison
 
 __all__ = ["DelayedProgress", "console", "print_comparison", "print_summary", "verdict_line"]
 

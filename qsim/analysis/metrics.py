@@ -2,28 +2,79 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Sequence, TypedDict
 
 import numpy as np
 import pandas as pd
 
-from qsim import accounting, tables
-from qsim.tables import STATUSES
+from qsim.analysis import accounting
+from qsim.analysis.tables import STATUSES
 
 if TYPE_CHECKING:
-    from qsim.result import RunResult
+    from qsim.analysis.result import RunResult
+    from qsim.scenario import Scenario, Workload
 
 
-def summarize(result: RunResult) -> dict[str, Any]:
+class JobCounts(TypedDict):
+    submitted: int
+    done: int
+    failed: int
+    cancelled: int
+    incomplete: int
+
+
+class WorkloadSummary(TypedDict):
+    """One workload's figures (SPEC §7)."""
+
+    name: str
+    kind: str
+    mode: str
+    instance: str  # added: the fair-share allocation it draws on
+    share: float
+    jobs: JobCounts
+    usage_s: float
+    quantum_s: float
+    wall_time_s: float
+    queue_wait_s: float
+    first_queue_wait_s: float
+    idle_s: float
+    idle_gaps: int
+    longest_idle_gap_s: float
+    windows: int
+    cost_usd: float
+
+
+class BackendSummary(TypedDict):
+    qpu_busy_s: float
+    qpu_reserved_idle_s: float
+    qpu_free_s: float
+    utilization: float
+    qpu_calibration_s: float
+    calibrations: int
+    calibration_deferred_s: float
+    calibration_max_deferred_s: float
+
+
+class Summary(TypedDict):
+    """The summary of one run (SPEC §7): the contract of ``qsim run --json``."""
+
+    scenario: str
+    seed: int
+    qsim_version: str
+    end_s: float
+    workloads: list[WorkloadSummary]
+    backend: BackendSummary
+
+
+def summarize(result: RunResult) -> Summary:
     """The run's summary: exactly the keys of SPEC §7 (later additions are extra keys).
 
     It works on numpy columns (``RunResult.job_arrays``) rather than the jobs DataFrame, and
     sums per workload in one pass: a summary of a million jobs should cost little next to
     simulating them."""
     info, scenario, meta = result.info, result.info.scenario, result.meta
-    jobs, windows = result.job_arrays, result.windows
+    jobs, windows, busy, gaps = result.job_arrays, result.windows, result.busy, result.idle_gaps
     cal = result.calibrations
-    busy = tables.qpu_intervals(jobs, cal["start_at"].to_numpy(), cal["end_at"].to_numpy(), meta)
     sums = _sums_by_workload(jobs, len(scenario.workloads))
     return {
         "scenario": scenario.name,
@@ -31,12 +82,11 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "qsim_version": info.qsim_version,
         "end_s": info.end_s,
         "workloads": [
-            _workload(w, index, jobs, sums, windows[windows["workload"] == w.name], busy,
-                      scenario, info.end_s)
+            _workload(w, index, jobs, sums, windows[windows["workload"] == w.name],
+                      gaps[gaps["workload"] == w.name], scenario, info.end_s)
             for index, w in enumerate(scenario.workloads)
         ],
-        "backend": {**_backend(busy, windows, info.end_s),
-                    **_calibrations(cal["deferred_s"].to_numpy())},
+        "backend": _backend(busy, windows, info.end_s, cal["deferred_s"].to_numpy()),
     }
 
 
@@ -50,20 +100,16 @@ def _sums_by_workload(jobs: dict[str, np.ndarray], workloads: int) -> dict[str, 
     return sums
 
 
-def _workload(spec: Any, index: int, all_jobs: dict[str, np.ndarray],
-              sums: dict[str, np.ndarray], windows: pd.DataFrame,
-              all_busy: dict[str, np.ndarray], scenario: Any, end_s: float) -> dict[str, Any]:
+def _workload(spec: Workload, index: int, all_jobs: dict[str, np.ndarray],
+              sums: dict[str, np.ndarray], windows: pd.DataFrame, gaps: pd.DataFrame,
+              scenario: Scenario, end_s: float) -> WorkloadSummary:
     mode = spec.mode.kind
     mine = all_jobs["workload"] == index
     submitted = int(np.count_nonzero(mine))
     starts, ends = accounting.billed_windows(
         windows["start_at"].to_numpy(), windows["end_at"].to_numpy(), mode,
         scenario.accounting.session)
-    if len(starts):
-        busy = all_busy["workload"] == index
-        idle = accounting.idle(starts, ends, all_busy["start_at"][busy], all_busy["end_at"][busy])
-    else:
-        idle = accounting.Idle(0.0, 0, 0.0)  # no window, nothing reserved to idle in
+    idle = accounting.Idle.of(gaps["start_at"].tolist(), gaps["end_at"].tolist())
     usage = accounting.usage(mode, sums["charged_s"][index], ends - starts)
     if submitted:
         first = int(np.argmax(mine))  # the workload's first job: the earliest submission
@@ -74,14 +120,16 @@ def _workload(spec: Any, index: int, all_jobs: dict[str, np.ndarray],
     else:
         wall = first_wait = 0.0
     counts = sums["status"][index]
+    job_counts: JobCounts = {"submitted": submitted, "done": int(counts[0]),
+                             "failed": int(counts[1]), "cancelled": int(counts[2]),
+                             "incomplete": int(counts[3])}
     return {
         "name": spec.name,
         "kind": spec.kind,
         "mode": mode,
         "instance": spec.instance,  # added: the fair-share allocation it draws on
         "share": float(spec.share),
-        "jobs": {"submitted": submitted,
-                 **{s: int(counts[code]) for code, s in enumerate(STATUSES)}},
+        "jobs": job_counts,
         "usage_s": usage,
         "quantum_s": float(sums["quantum_s"][index]),
         "wall_time_s": wall,
@@ -95,8 +143,8 @@ def _workload(spec: Any, index: int, all_jobs: dict[str, np.ndarray],
     }
 
 
-def _backend(busy: dict[str, np.ndarray], windows: pd.DataFrame, end_s: float
-             ) -> dict[str, float]:
+def _backend(busy: dict[str, np.ndarray], windows: pd.DataFrame, end_s: float,
+             deferred: np.ndarray) -> BackendSummary:
     busy_start, busy_end = busy["start_at"], busy["end_at"]
     length = busy_end - busy_start
     total = float(np.sum(length))
@@ -111,12 +159,19 @@ def _backend(busy: dict[str, np.ndarray], windows: pd.DataFrame, end_s: float
         "utilization": total / end_s if end_s > 0 else 0.0,
         "qpu_calibration_s": float(np.sum(length[is_cal])),
         "calibrations": int(is_cal.sum()),
-    }
-
-
-def _calibrations(deferred: np.ndarray) -> dict[str, float]:
-    """How long calibrations waited past their due time (busy QPU or an active session)."""
-    return {
+        # how long calibrations waited past their due time (busy QPU or an active session)
         "calibration_deferred_s": float(deferred.sum()),
         "calibration_max_deferred_s": float(deferred.max()) if len(deferred) else 0.0,
     }
+
+
+def summaries_frame(summaries: Sequence[Summary]) -> pd.DataFrame:
+    """One row per run and workload, with every figure of its summary entry (counts of jobs
+    as ``jobs_<status>``): the tidy form of many summaries."""
+    rows = [
+        {"replication": r, "workload": w["name"], "mode": w["mode"],
+         **{f"jobs_{k}": v for k, v in w["jobs"].items()},
+         **{k: v for k, v in w.items() if k not in ("name", "kind", "mode", "jobs")}}
+        for r, s in enumerate(summaries) for w in s["workloads"]
+    ]
+    return pd.DataFrame(rows)

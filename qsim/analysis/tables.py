@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from qsim.jobs import SYSTEM_ERROR
-from qsim.trace import Columns, Kind, Trace
+from qsim.trace import SYSTEM_ERROR, Columns, Kind, Trace
 
 STATUSES = ("done", "failed", "cancelled", "incomplete")
 _END_KINDS = (Kind.JOB_DONE, Kind.JOB_FAILED, Kind.JOB_CANCELLED, Kind.JOB_INCOMPLETE)

@@ -5,16 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-if TYPE_CHECKING:
-    from qsim.modes import Context
+from qsim.trace import RAN_TOO_LONG
 
-# Reasons recorded with job.failed / job.cancelled (the `reason` column of the jobs table).
-SYSTEM_ERROR = "system_error"
-USER_ERROR = "user_error"
-RAN_TOO_LONG = "ran_too_long"
-CONTEXT_CLOSED = "context_closed"  # submitted to a closed batch or session
-MAX_TIME = "max_time"  # queued when the context's max TTL expired
-CANCELLED = "cancelled"  # queued when the context was cancelled (cancel_at)
+if TYPE_CHECKING:
+    from qsim.model.modes import Context
+
 
 NEW, QUEUED, RUNNING, ENDED = 0, 1, 2, 3  # NEW: not (yet) accepted by the backend
 

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import sys
-import tempfile
-import uuid
 from pathlib import Path
-from typing import Annotated, Any, Final, NoReturn, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, Sequence
 
 import typer
 import yaml
@@ -25,18 +21,18 @@ try:  # typer 0.2x vendors click as typer._click; earlier versions use click its
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click.exceptions import ClickException  # type: ignore[no-redef]
 
-from qsim import __version__
-from qsim.engine import simulate
 from qsim.errors import QsimError
-from qsim.experiments import MODES, compare, replicate, resolve_workload
-from qsim.result import RunResult
+from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
+from qsim.present.window import parse_window
 from qsim.scenario import Scenario, dump_resolved, load_scenario
-from qsim.units import parse_window
+from qsim.version import __version__
+
+if TYPE_CHECKING:
+    from qsim.analysis.result import RunResult
+
+MODES: Final = ("job", "batch", "session")  # as in qsim.experiments (not imported: it is heavy)
 
 USER_ERROR: Final = 2
-# The files `--out` writes; a folder holding only these (or nothing) may be replaced.
-OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "replications.csv")
-OUT_SUFFIXES: Final = (".png",)  # pictures (--plot) may live there too
 
 
 class _App(typer.Typer):
@@ -160,7 +156,7 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
             check_plot_path(plot)
         summary, result, files = _run_and_tables(scenario, seed, replications, bool(out))
         if plot is not None or out is not None:
-            from qsim import plots  # matplotlib: half a second to import, only when drawing
+            from qsim.present import plots  # matplotlib: half a second to import, only when drawing
 
             # Replications draw replication 0: the run `qsim run` shows without them.
             picture = _png(lambda f: plots.save_timeline(result, f, *bounds))
@@ -178,19 +174,21 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
 def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, want_files: bool
                     ) -> tuple[dict[str, Any], RunResult, dict[str, str | bytes]]:
     """The summary to show, the run to draw and the files for --out."""
+    from qsim import experiments  # SimPy and pandas: only once there is something to run
+
     if replications == 1:
-        result = simulate(scenario, seed)
+        result = experiments.simulate(scenario, seed)
         return result.summary(), result, _result_files(result) if want_files else {}
-    from qsim import report
+    from qsim.present import report
 
     with report.DelayedProgress("replications", report.console(stderr=True)) as bar:
-        reps = replicate(scenario, replications, seed=seed, progress=bar.update)
+        reps = experiments.replicate(scenario, replications, seed=seed, progress=bar.update)
     # The per-job tables are those of replication 0, the run `qsim run` shows without
     # --replications; every replication's figures go to replications.csv.
-    result = simulate(scenario, reps.seed, replication=0)
+    result = experiments.simulate(scenario, reps.seed, replication=0)
     files: dict[str, str | bytes] = {}
     if want_files:
-        files = {**_result_files(result), "replications.csv": _replications_csv(reps.summaries)}
+        files = {**_result_files(result), "replications.csv": _csv(reps.table())}
     return reps.to_dict(), result, files
 
 
@@ -198,7 +196,7 @@ def _show(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(_json_text(summary), end="")
         return
-    from qsim import report
+    from qsim.present import report
 
     report.print_summary(report.console(), summary)
 
@@ -265,19 +263,20 @@ def _compare_command(
 
 def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
                   replications: int, seed: int | None, plot: Path | None = None) -> int:
-    from qsim import report
+    from qsim import experiments
+    from qsim.present import report
 
     try:
         scenario = load_scenario(file)
-        name = resolve_workload(scenario, workload)
+        name = experiments.resolve_workload(scenario, workload)
         wanted = [m.strip() for m in modes.split(",")]
         if plot is not None:
             check_plot_path(plot)
         with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
-            result = compare(scenario, name, wanted, replications=replications, seed=seed,
+            result = experiments.compare(scenario, name, wanted, replications=replications, seed=seed,
                              progress=bar.update)
         if plot is not None:
-            from qsim import plots  # matplotlib: only when drawing (see run)
+            from qsim.present import plots  # matplotlib: only when drawing (see run)
 
             write_file(plot, _png(lambda f: plots.save_compare(result, f)))
     except QsimError as exc:
@@ -305,41 +304,6 @@ def _result_files(result: RunResult) -> dict[str, str | bytes]:
     return {"jobs.csv": _csv(result.jobs), "contexts.csv": _csv(result.contexts)}
 
 
-def _replications_csv(summaries: Sequence[dict[str, Any]]) -> str:
-    """One row per replication and workload, with every figure of its summary entry."""
-    import pandas as pd
-
-    rows = [
-        {"replication": r, "workload": w["name"], "mode": w["mode"],
-         **{f"jobs_{k}": v for k, v in w["jobs"].items()},
-         **{k: v for k, v in w.items() if k not in ("name", "kind", "mode", "jobs")}}
-        for r, s in enumerate(summaries) for w in s["workloads"]
-    ]
-    return _csv(pd.DataFrame(rows))
-
-
-def check_out_dir(out: Path) -> None:
-    """QsimError unless ``out`` can be (re)placed: a new path, or a folder of qsim's files."""
-    if out.exists() and not out.is_dir():
-        raise QsimError(f"--out {out}: exists and is not a folder")
-    if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if not _ours(p))
-        if foreign:
-            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
-            raise QsimError(f"--out {out}: the folder holds files qsim did not write "
-                            f"({shown}); choose a new folder")
-    ancestor = out.absolute().parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
-        raise QsimError(f"--out {out}: cannot create it in {ancestor} (not a writable folder)")
-
-
-def _ours(path: Path) -> bool:
-    """Whether ``path`` looks like something `--out` wrote (so replacing it loses nothing)."""
-    return path.is_file() and (path.name in OUT_FILES or path.suffix in OUT_SUFFIXES)
-
-
 def _png(draw: Any) -> bytes:
     """Render a picture into PNG bytes, so it is written like every other file."""
     buffer = io.BytesIO()
@@ -347,72 +311,3 @@ def _png(draw: Any) -> bytes:
     return buffer.getvalue()
 
 
-def check_plot_path(plot: Path) -> None:
-    """QsimError unless ``plot`` names a PNG file that can be written."""
-    if plot.suffix.lower() != ".png":
-        raise QsimError(f"--plot {plot}: pictures are PNG files; name it *.png")
-    if plot.is_dir():
-        raise QsimError(f"--plot {plot}: is a folder")
-    folder = plot.absolute().parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise QsimError(f"--plot {plot}: cannot write into {folder} (not a writable folder)")
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` and rename it into place: never a half-written file."""
-    path = path.absolute()
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise QsimError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def write_out_dir(out: Path, files: dict[str, str | bytes]) -> None:
-    """Write ``files`` into a fresh folder beside ``out`` and move it into place.
-
-    Readers see either the old folder or the complete new one, never a half-written one.
-    """
-    out = out.absolute()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    except OSError as exc:
-        raise QsimError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
-    try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
-        for name, content in files.items():
-            if isinstance(content, bytes):
-                (tmp / name).write_bytes(content)
-                continue
-            with io.open(tmp / name, "w", encoding="utf-8", newline="") as fh:
-                fh.write(content)
-        _move_into_place(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise QsimError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    if not out.exists():
-        os.rename(tmp, out)
-        return
-    # A folder cannot be atomically replaced by another, so the old one steps aside first
-    # and comes back if the new one cannot take its place.
-    old = out.with_name(f".{out.name}.{uuid.uuid4().hex}.old")
-    os.rename(out, old)
-    try:
-        os.rename(tmp, out)
-    except OSError:
-        os.rename(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -1,4 +1,5 @@
-"""``simulate(scenario) -> RunResult``: build the model, run it to its end, keep the record log.
+"""``run(scenario, seed) -> (Trace, RunInfo)``: build the model, run it to its end, keep the
+record log. The tables and figures are the analysis' (``qsim.analysis``), not the model's.
 
 The run ends (SPEC §11) at the horizon when the scenario sets one (background streams arrive
 until then); without one, at the first instant when every non-background workload has ended
@@ -9,37 +10,19 @@ foreground workload ends). Whatever is still queued or running at the end is rec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from simpy.events import Event
 
-from qsim import __version__
-from qsim.backend import Backend
-from qsim.clock import STOP, Clock
 from qsim.errors import QsimError
-from qsim.modes import CLOSED, INACTIVE, Context
+from qsim.model.backend import Backend
+from qsim.model.clock import STOP, Clock, fire
+from qsim.model.modes import CLOSED, INACTIVE, Context
+from qsim.model.workloads import WorkloadRun
 from qsim.rng import Streams
-from qsim.scenario import Scenario
-from qsim.trace import Kind, Trace
-from qsim.workloads import WorkloadRun
-
-if TYPE_CHECKING:
-    from qsim.result import RunResult
+from qsim.scenario import Scenario, Workload
+from qsim.trace import RunInfo, Kind, Trace
+from qsim.version import __version__
 
 END_OF_RUN = "end_of_run"
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What produced a record log: the resolved scenario, the seed, the version, the end."""
-
-    scenario: Scenario
-    seed: int
-    replication: int
-    qsim_version: str
-    end_s: float
-    events: int = 0  # SimPy events scheduled during the run (a measure of its work)
 
 
 class _Simulation:
@@ -67,12 +50,12 @@ class _Simulation:
         self.stop = Event(self.env)
         self._stopping = False
 
-    def _context_for(self, index: int, spec: object) -> Context | None:
-        mode = spec.mode  # type: ignore[attr-defined]
+    def _context_for(self, index: int, spec: Workload) -> Context | None:
+        mode = spec.mode
         if mode.kind == "job":
             return None
         context = Context(len(self.contexts), index, mode, self.backend, self.check_end,
-                          spec.opens_at)  # type: ignore[attr-defined]
+                          spec.opens_at)
         self.contexts.append(context)
         self.backend.add_context(index, context)
         return context
@@ -94,9 +77,7 @@ class _Simulation:
     def _request_stop(self, _event: object = None) -> None:
         if not self._stopping:
             self._stopping = True
-            self.stop._ok = True
-            self.stop._value = None
-            self.env.schedule(self.stop, STOP)
+            fire(self.stop, STOP)
 
     def run(self) -> float:
         horizon = self.scenario.horizon
@@ -115,9 +96,6 @@ class _Simulation:
         self._finalize()
         return self.env.now
 
-    def events_scheduled(self) -> int:
-        return next(self.env._eid)  # SimPy numbers every event it schedules
-
     def _finalize(self) -> None:
         now, trace = self.env.now, self.trace
         trace.add_incomplete(now)
@@ -128,13 +106,12 @@ class _Simulation:
         trace.freeze()
 
 
-def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:
-    """Run ``scenario`` once. ``seed`` defaults to the scenario's; ``replication`` picks
-    an independent set of random streams from the same seed."""
-    from qsim.result import RunResult
-
+def run(scenario: Scenario, seed: int | None = None, replication: int = 0
+        ) -> tuple[Trace, RunInfo]:
+    """Run ``scenario`` once: its frozen record log and what produced it. ``seed`` defaults
+    to the scenario's; ``replication`` picks an independent set of random streams from it."""
     seed = scenario.seed if seed is None else seed
     sim = _Simulation(scenario, seed, replication)
     end = sim.run()
-    info = RunInfo(scenario, seed, replication, __version__, end, sim.events_scheduled())
-    return RunResult(sim.trace, info)
+    return sim.trace, RunInfo(scenario, seed, replication, __version__, end,
+                              sim.env.events_scheduled())

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from qsim.clock import TIMER
-from qsim.jobs import CANCELLED, MAX_TIME
-from qsim.trace import Kind
+from qsim.model.clock import TIMER
+from qsim.trace import CANCELLED, MAX_TIME, Kind
 
 if TYPE_CHECKING:
-    from qsim.backend import Backend
+    from qsim.model.backend import Backend
     from qsim.scenario import Mode
 
 AUTO_CLOSE_S = 1800.0  # a session that receives no job this long after it opens closes

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Callable, Generator
 import numpy as np
 from simpy.events import Event
 
-from qsim.clock import END, at, fire, submit_priority
-from qsim.jobs import SYSTEM_ERROR, USER_ERROR, Job, quantum_run
+from qsim.model.clock import END, at, fire, submit_priority
+from qsim.model.jobs import Job, quantum_run
 from qsim.rng import Streams
+from qsim.trace import SYSTEM_ERROR, USER_ERROR
 
 if TYPE_CHECKING:
-    from qsim.backend import Backend
-    from qsim.modes import Context
+    from qsim.model.backend import Backend
+    from qsim.model.modes import Context
     from qsim.scenario import Workload
 
 
@@ -147,7 +148,7 @@ class WorkloadRun:
         # Background streams never end, so their jobs need no end bookkeeping (on_end None).
         self.backend.submit(self._new_job(None, 0))
         env = self.env  # env.call, written out (see Clock): this runs once per job
-        heappush(env.heap, (env._now + next(self._arrivals), self.priority, next(env.entry_ids),
+        heappush(env.heap, (env.now + next(self._arrivals), self.priority, next(env.entry_ids),
                             self._next_arrival, None))
 
 

@@ -19,6 +19,15 @@ million jobs spends most of its time:
 
 ``run`` is SimPy's with its step loop written out; everything else (processes, ``Event``)
 is SimPy's.
+
+The contract with SimPy lives in this module alone (SimPy is pinned below 5 in
+pyproject.toml, and tests/test_clock.py holds ``run`` to ``simpy.Environment``'s behaviour):
+the heap entry ``(time, priority, id, ...)`` of ``Environment._queue`` and its id counter
+``_eid``; an ``Event``'s ``_ok``, ``_value`` and ``callbacks``; and that SimPy itself reads
+the time only through ``schedule``, ``step`` and ``run``, which ``Clock`` replaces, so the
+time can be the plain attribute ``now`` (one attribute load on the hot path, not a
+property call). The rest of the model uses ``now``, ``heap``, ``entry_ids``, ``call``,
+``settle``, ``at``, ``fire`` and SimPy's public ``Event`` and ``process``.
 """
 
 from __future__ import annotations
@@ -55,20 +64,27 @@ class Clock(simpy.Environment):
     is ``call`` without the cost of a Python call.
     """
 
+    now: float = 0.0  # type: ignore[assignment]  # a plain attribute, not SimPy's property
+
     def __init__(self) -> None:
         super().__init__()
+        self.now = 0.0
         self.settle: Callable[[], None] | None = None
         self.heap = self._queue
         self.entry_ids = self._eid
 
     def call(self, delay: float, priority: int, fn: Callable[[Any], Any], arg: Any = None) -> None:
         """Call ``fn(arg)`` ``delay`` seconds from now, at ``priority``."""
-        heappush(self._queue, (self._now + delay, priority, next(self._eid), fn, arg))
+        heappush(self._queue, (self.now + delay, priority, next(self._eid), fn, arg))
+
+    def events_scheduled(self) -> int:
+        """How many heap entries the run has made so far (a measure of its work)."""
+        return next(self._eid)
 
     def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
         """SimPy's ``schedule``, as a ``call`` of SimPy's event processing: every heap entry
         then has one shape, and ``step`` one path."""
-        heappush(self._queue, (self._now + delay, priority, next(self._eid), self._process,
+        heappush(self._queue, (self.now + delay, priority, next(self._eid), self._process,
                                event))
 
     def run(self, until: float | Event | None = None) -> Any:
@@ -77,10 +93,10 @@ class Clock(simpy.Environment):
         if until is not None:
             if not isinstance(until, Event):
                 time = until if isinstance(until, int) else float(until)
-                if time <= self._now:
+                if time <= self.now:
                     raise ValueError(
                         f"until ({time}) must be greater than the current simulation time")
-                until = at(self, time - self._now, URGENT)  # before all else at that time
+                until = at(self, time - self.now, URGENT)  # before all else at that time
             elif until.callbacks is None:
                 return until.value  # already processed
             until.callbacks.append(StopSimulation.callback)
@@ -107,7 +123,7 @@ class Clock(simpy.Environment):
                 now, _, _, fn, arg = heappop(queue)
             except IndexError:
                 raise EmptySchedule from None
-            self._now = now
+            self.now = now
             fn(arg)
             while self.settle is not None and (
                     not queue or queue[0][0] > now or queue[0][1] >= DISPATCH):
@@ -132,7 +148,7 @@ class Clock(simpy.Environment):
             raise exc
 
 
-def at(env: simpy.Environment, delay: float, priority: int) -> Event:
+def at(env: Clock, delay: float, priority: int) -> Event:
     """An event that fires ``delay`` seconds from now at ``priority``, for a process to yield
     (a ``simpy.Timeout`` with a rank)."""
     event = Event(env)

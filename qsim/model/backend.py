@@ -11,12 +11,12 @@ from collections import deque
 from heapq import heappush
 from typing import TYPE_CHECKING
 
-from qsim.clock import END, TIMER, Clock
-from qsim.jobs import CONTEXT_CLOSED, ENDED, QUEUED, RUNNING, SYSTEM_ERROR, Job
-from qsim.trace import Kind, Trace
+from qsim.model.clock import END, TIMER, Clock
+from qsim.model.jobs import ENDED, QUEUED, RUNNING, Job
+from qsim.trace import CONTEXT_CLOSED, SYSTEM_ERROR, Kind, Trace
 
 if TYPE_CHECKING:
-    from qsim.modes import Context
+    from qsim.model.modes import Context
     from qsim.scenario import Backend as BackendSpec
 
 
@@ -107,7 +107,7 @@ class Backend:
         self._next_id = job_id + 1
         context = job.context
         job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
-        self._log_t.append(self.env._now)
+        self._log_t.append(self.env.now)
         self._log_code.append(code | _SUBMIT)
         if context is not None:
             if not context.accepting:
@@ -133,11 +133,11 @@ class Backend:
         job.state = ENDED
         job.status = _STATUS[kind]
         if reason is None:
-            self._log_t.append(self.env._now)
+            self._log_t.append(self.env.now)
             self._log_code.append(job.code | kind)
         else:
             job.reason = reason
-            self.trace.add(self.env._now, Kind(kind), job.id, _cid(job.context), job.workload,
+            self.trace.add(self.env.now, Kind(kind), job.id, _cid(job.context), job.workload,
                            reason)
         if was_running:
             self.lanes_free += 1
@@ -241,7 +241,7 @@ class Backend:
         return best_queue
 
     def _start(self, job: Job) -> None:
-        now = self.env._now
+        now = self.env.now
         self.lanes_free -= 1
         job.state = RUNNING
         self._log_t.append(now)
@@ -259,7 +259,7 @@ class Backend:
         if job.fail_stage == "compile":
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
-        job.ready_at = now = self.env._now
+        job.ready_at = now = self.env.now
         self._log_t.append(now)
         self._log_code.append(job.code | _READY)
         if self.legacy_lock:
@@ -296,14 +296,14 @@ class Backend:
         return first, job.ready_at, job.id
 
     def _run_quantum(self, job: Job) -> None:
-        now = self.env._now
+        now = self.env.now
         self._log_t.append(now)
         self._log_code.append(job.code | _QPU_START)
         heappush(self._heap, (now + job.run_s, END, next(self._entry_ids), self._after_quantum,
                               job))  # env.call, written out (see Clock)
 
     def _quantum_ended(self, job: Job) -> None:
-        now = self.env._now
+        now = self.env.now
         self._log_t.append(now)
         self._log_code.append(job.code | _QPU_END)
         if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)

@@ -1,7 +1,8 @@
 """The timeline's geometry and row painters (used by ``qsim.plots.timeline_from_tables``).
 
-Geometry: pure functions of the run's tables (lanes, phases, ITTL tails, idle gaps,
-occupancy). Painters: each draws one kind of thing onto a :class:`Canvas` as one collection
+Geometry: pure functions of the run's tables that only the picture needs (lanes, phases,
+ITTL tails, occupancy); the idle gaps are the analysis' (``accounting.idle_gap_table``), the
+same the summary sums. Painters: each draws one kind of thing onto a :class:`Canvas` as one collection
 per workload and phase, never one patch per job, so 100 000 jobs stay quick.
 
 Rows (y grows downwards): one per batch or session, then the QPU, then one per lane. Every
@@ -24,7 +25,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from qsim.accounting import GAP_EPS_S
+from qsim.analysis.accounting import GAP_EPS_S
 
 MAX_BARS = 2000  # beyond this many visible jobs, bars turn to mush: draw occupancy instead
 MAX_MARKED_WINDOWS = 150  # beyond this many windows in a row, markers and edges smear
@@ -87,34 +88,6 @@ def phase_spans(jobs: pd.DataFrame, open_end: float) -> dict[str, tuple[np.ndarr
 
     return {"compile": (col("dispatch_at"), until(ready)), "wait": (ready, until(q0)),
             "quantum": (q0, until(q1)), "post": (q1, end)}
-
-
-def intersect(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Overlaps (longer than float noise) of two sorted lists of disjoint intervals."""
-    lo = np.searchsorted(b1, a0, side="right")  # first b ending after a starts
-    hi = np.searchsorted(b0, a1, side="left")  # first b starting at or after a ends
-    n = np.maximum(hi - lo, 0)
-    ia = np.repeat(np.arange(len(a0)), n)
-    ib = np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    s, e = np.maximum(a0[ia], b0[ib]), np.minimum(a1[ia], b1[ib])
-    keep = e - s > GAP_EPS_S
-    return s[keep], e[keep]
-
-
-def idle_gaps(windows: pd.DataFrame, intervals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Inside each workload's active windows, the spans when the QPU ran none of its jobs
-    (the gaps SPEC §7 counts in ``idle_s``)."""
-    busy = intervals[intervals["what"] == "job"]
-    out: list[tuple[np.ndarray, np.ndarray]] = []
-    for name, wins in windows.groupby("workload", sort=False):
-        own = busy[busy["workload"] == name].sort_values("start_at")
-        b0, b1 = own["start_at"].to_numpy(float), own["end_at"].to_numpy(float)
-        free0, free1 = np.r_[-np.inf, b1], np.r_[b0, np.inf]  # the complement of busy
-        wins = wins.sort_values("start_at")
-        out.append(intersect(wins["start_at"].to_numpy(float), wins["end_at"].to_numpy(float),
-                             free0, free1))
-    return _concat(out)
 
 
 def ittl_tails(windows: pd.DataFrame, jobs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

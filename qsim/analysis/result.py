@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
 import numpy as np
 import pandas as pd
 
-from qsim import tables
-from qsim.trace import Trace
-
-if TYPE_CHECKING:
-    from qsim.engine import RunInfo
+from qsim.analysis import accounting, tables
+from qsim.analysis.metrics import Summary, summarize
+from qsim.trace import RunInfo, Trace
 
 
 class RunResult:
@@ -61,8 +57,21 @@ class RunResult:
     def calibrations(self) -> pd.DataFrame:
         return tables.calibrations_frame(self.trace, self.meta)
 
-    def summary(self) -> dict[str, Any]:
-        """The summary dict of SPEC §7."""
-        from qsim.metrics import summarize
+    @cached_property
+    def busy(self) -> dict[str, np.ndarray]:
+        """What held the QPU, when (``tables.qpu_intervals``): the numpy form of ``intervals``."""
+        cal = self.calibrations
+        return tables.qpu_intervals(self.job_arrays, cal["start_at"].to_numpy(),
+                                    cal["end_at"].to_numpy(), self.meta)
 
+    @cached_property
+    def idle_gaps(self) -> pd.DataFrame:
+        """Every idle gap inside each workload's billed windows (``accounting.idle_gap_table``):
+        what ``idle_s`` sums and what the timeline hatches."""
+        meta = self.meta
+        return accounting.idle_gap_table(self.windows, self.busy, meta.workloads, meta.modes,
+                                         self.info.scenario.accounting.session)
+
+    def summary(self) -> Summary:
+        """The summary dict of SPEC §7."""
         return summarize(self)

@@ -1,0 +1,141 @@
+"""One workload replayed in each mode. Every other workload draws from the same named streams
+in every mode (common random numbers), so the differences are the mode's, not noise."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Final, Iterable, Sequence
+
+from qsim.errors import QsimError
+from qsim.experiments.estimates import aggregate_value
+from qsim.experiments.replications import check_count, entry
+from qsim.experiments.estimates import Summary
+from qsim.experiments.runner import Progress, run_many
+from qsim.scenario import Scenario
+
+__all__ = ["MODES", "Comparison", "Verdict", "check_modes", "compare", "resolve_workload"]
+
+MODES: Final = ("job", "batch", "session")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Which mode is cheapest and fastest, and what each costs and takes relative to the best.
+
+    Ratios are of means; a mode ties for best when its ratio is 1.
+    """
+
+    cheapest: tuple[str, ...]
+    fastest: tuple[str, ...]
+    cost_ratio: dict[str, float]
+    time_ratio: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One workload's summary entry in each mode (aggregated when ``replications`` > 1)."""
+
+    workload: str
+    modes: dict[str, Summary]
+    replications: int = 1
+    scenario: str = ""
+    seed: int = 0
+    verdict: Verdict = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verdict", _verdict(self.modes))
+
+    def figure(self, mode: str, key: str) -> float:
+        """The mean of one figure (``usage_s``, ``cost_usd``, ...) in one mode."""
+        return _mean(self.modes[mode][key])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"workload": self.workload, "modes": self.modes}
+
+
+def _mean(value: Any) -> float:
+    return float(value["mean"] if isinstance(value, dict) else value)
+
+
+def _verdict(modes: dict[str, Summary]) -> Verdict:
+    cost = {m: _mean(e["cost_usd"]) for m, e in modes.items()}
+    wall = {m: _mean(e["wall_time_s"]) for m, e in modes.items()}
+    cost_ratio, time_ratio = _ratios(cost), _ratios(wall)
+    return Verdict(
+        cheapest=tuple(m for m, r in cost_ratio.items() if _is_best(r)),
+        fastest=tuple(m for m, r in time_ratio.items() if _is_best(r)),
+        cost_ratio=cost_ratio, time_ratio=time_ratio,
+    )
+
+
+def _ratios(values: dict[str, float]) -> dict[str, float]:
+    best = min(values.values())
+    if best <= 0:  # nothing charged (e.g. every job failed with a system error)
+        return {m: 1.0 if v <= 0 else math.inf for m, v in values.items()}
+    return {m: v / best for m, v in values.items()}
+
+
+def _is_best(ratio: float) -> bool:
+    # Job and batch often charge the very same quantum time; float noise must not split them.
+    return ratio <= 1 + 1e-9
+
+
+def resolve_workload(scenario: Scenario, name: str | None) -> str:
+    """The workload to compare: ``name``, or the first non-background one."""
+    if name is None:
+        foreground = [w.name for w in scenario.workloads if w.kind != "background"]
+        if not foreground:
+            raise QsimError(f"scenario {scenario.name!r} has only background workloads; "
+                            "there is nothing to compare")
+        return foreground[0]
+    spec = scenario.workload(name)
+    if spec.kind == "background":
+        raise QsimError(f"workload {name!r} is a background stream, which always runs in job "
+                        "mode; choose a foreground workload")
+    return name
+
+
+def check_modes(modes: Iterable[str]) -> tuple[str, ...]:
+    """``modes`` as a tuple, or QsimError naming the first unknown or repeated one."""
+    out: list[str] = []
+    for mode in modes:
+        if mode not in MODES:
+            raise QsimError(f"unknown mode {mode!r}; expected some of {', '.join(MODES)}")
+        if mode in out:
+            raise QsimError(f"mode {mode!r} is listed twice")
+        out.append(mode)
+    if not out:
+        raise QsimError(f"no modes to compare; expected some of {', '.join(MODES)}")
+    return tuple(out)
+
+
+def _in_mode(scenario: Scenario, workload: str, mode: str) -> Scenario:
+    # The workload's own mode, with its own TTLs, when it already runs in that kind, so the
+    # column matches what `qsim run` reports for the file as written.
+    if scenario.workload(workload).mode.kind == mode:
+        return scenario
+    return scenario.with_mode(workload, mode)
+
+
+def compare(scenario: Scenario, workload: str | None = None,
+            modes: Sequence[str] = MODES, replications: int = 1, seed: int | None = None,
+            workers: int | None = None, progress: Progress | None = None) -> Comparison:
+    """Replay ``workload`` (default: the first non-background one) in each of ``modes``.
+
+    Everything else keeps its random streams in every mode (common random numbers). With
+    ``replications`` > 1 each mode gets the same R replications and each figure is a mean
+    with a 95% interval.
+    """
+    check_count(replications)
+    name = resolve_workload(scenario, workload)
+    modes = check_modes(modes)
+    seed = scenario.seed if seed is None else seed
+    variants = {m: _in_mode(scenario, name, m) for m in modes}
+    tasks = [(variants[m], seed, r) for m in modes for r in range(replications)]
+    summaries = run_many(tasks, workers, progress)
+    entries: dict[str, Summary] = {}
+    for i, mode in enumerate(modes):
+        runs = [entry(s, name) for s in summaries[i * replications:(i + 1) * replications]]
+        entries[mode] = runs[0] if replications == 1 else aggregate_value(runs, key=None)
+    return Comparison(name, entries, replications, scenario.name, seed)

@@ -1,0 +1,74 @@
+"""Independent replications: replication r is ``simulate(scenario, seed, replication=r)`` for
+r in 0..R-1. Each replication's streams are spawned from the one seed, so they are
+independent and replication 0 is the plain run; each figure is reported as a mean with a 95%
+t-interval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from qsim.errors import QsimError
+from qsim.experiments.estimates import Estimate, aggregate
+from qsim.experiments.estimates import Summary
+from qsim.experiments.runner import Progress, run_many
+from qsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Replications", "replicate", "check_count", "entry"]
+
+
+@dataclass(frozen=True)
+class Replications:
+    """R independent replications of one scenario: every run's summary, and their aggregate."""
+
+    scenario: str
+    seed: int
+    summaries: tuple[Summary, ...]
+
+    @property
+    def replications(self) -> int:
+        return len(self.summaries)
+
+    def to_dict(self) -> Summary:
+        """The SPEC §7 summary shape, each figure ``{"mean": m, "ci95": [low, high]}``
+        (``ci95`` is null for a single replication), plus ``replications``."""
+        return aggregate(self.summaries)
+
+    def table(self) -> pd.DataFrame:
+        """One row per replication and workload, with every figure of its summary entry
+        (``replications.csv``)."""
+        from qsim.analysis.metrics import summaries_frame
+
+        return summaries_frame(self.summaries)
+
+    def estimate(self, workload: str, figure: str) -> Estimate:
+        """One workload figure over the replications, e.g. ``estimate("vqe", "usage_s")``."""
+        values = [entry(s, workload)[figure] for s in self.summaries]
+        return Estimate.of([float(v) for v in values])
+
+
+def entry(summary: Summary, workload: str) -> Summary:
+    return next(w for w in summary["workloads"] if w["name"] == workload)
+
+
+def check_count(replications: int) -> None:
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise QsimError(f"replications must be a whole number of at least 1 (got {replications!r})")
+
+
+def replicate(scenario: Scenario, replications: int, seed: int | None = None,
+              workers: int | None = None, progress: Progress | None = None) -> Replications:
+    """Run ``scenario`` ``replications`` times with independent streams from one seed.
+
+    ``seed`` defaults to the scenario's; ``workers`` to the available cores; ``progress`` is
+    called as ``progress(done, total)``.
+    """
+    check_count(replications)
+    seed = scenario.seed if seed is None else seed
+    tasks = [(scenario, seed, r) for r in range(replications)]
+    return Replications(scenario.name, seed, tuple(run_many(tasks, workers, progress)))
+
+

@@ -1,0 +1,80 @@
+"""Running many simulations: in worker processes when there is more than one run and more
+than one core. Workers send back only summary dicts (small, and plain data), and results are
+put back in task order, so the output does not depend on which worker finished first."""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from typing import Callable, Final, Sequence
+
+from qsim.experiments.estimates import Summary
+from qsim.experiments.run import simulate
+from qsim.scenario import Scenario
+
+#: ``progress(done, total)``: called in the calling process as runs finish.
+Progress = Callable[[int, int], None]
+Task = tuple[Scenario, int, int]  # scenario, seed, replication
+
+# Chunks per worker: enough for a smooth progress bar and load balance, few enough that
+# pickling and scheduling stay negligible next to the runs themselves.
+_CHUNKS_PER_WORKER: Final = 4
+
+
+def _summarize(task: Task) -> Summary:
+    scenario, seed, replication = task
+    return simulate(scenario, seed, replication=replication).summary()
+
+
+def _run_chunk(tasks: list[Task]) -> list[Summary]:
+    """What a worker process does: whole chunks, so each submission carries several runs."""
+    return [_summarize(t) for t in tasks]
+
+
+def available_cores() -> int:
+    """Cores this process may use (the affinity mask, where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def run_many(tasks: Sequence[Task], workers: int | None = None,
+             progress: Progress | None = None) -> list[Summary]:
+    """Summaries of ``tasks``, in order; across processes when that can help."""
+    total = len(tasks)
+    workers = min(workers or available_cores(), total)
+    if workers <= 1:
+        return _run_serial(tasks, progress)
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers)
+    except (OSError, NotImplementedError):  # no process support (e.g. no /dev/shm): run here
+        return _run_serial(tasks, progress)
+    with pool:
+        return _run_pool(pool, tasks, workers, progress)
+
+
+def _run_serial(tasks: Sequence[Task], progress: Progress | None) -> list[Summary]:
+    out = []
+    for task in tasks:
+        out.append(_summarize(task))
+        if progress:
+            progress(len(out), len(tasks))
+    return out
+
+
+def _run_pool(pool: Executor, tasks: Sequence[Task], workers: int,
+              progress: Progress | None) -> list[Summary]:
+    size = max(1, math.ceil(len(tasks) / (workers * _CHUNKS_PER_WORKER)))
+    chunks = [list(tasks[i:i + size]) for i in range(0, len(tasks), size)]
+    futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
+    done = 0
+    for future in as_completed(futures):
+        done += len(future.result())  # re-raises a worker's error here
+        if progress:
+            progress(done, len(tasks))
+    # Back in submission order: the result never depends on which worker was faster.
+    return [summary for future in futures for summary in future.result()]
+
+

@@ -1,0 +1,294 @@
+"""Pictures of runs, drawn from the same tables the numbers come from (matplotlib, no pyplot).
+
+- ``timeline(result)``: the execution-mode picture of the service's docs, for any run: a row
+  per batch or session (active windows, ITTL tails, deactivation, re-activation), the QPU
+  (jobs, calibrations, reserved-but-idle gaps) and one row per execution lane (each job split
+  into compile, wait, quantum, post, coloured by workload). ``timeline_from_tables`` draws it
+  from plain DataFrames, so hand-written tables can be drawn and checked.
+- ``compare(comparison)``: usage, cost, wall time and idle per mode, with whiskers when the
+  figures come with confidence intervals.
+- ``save_timeline`` / ``save_compare``: write a PNG through the Agg canvas (headless).
+
+Every function takes ``ax=None`` and then makes its own ``Figure``: nothing here touches
+pyplot's global state or calls ``show()``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from qsim.analysis.accounting import idle_gap_table
+from qsim.present import plot_timeline as pt
+from qsim.present.plot_timeline import (BINS, MAX_BARS, assign_lanes, ittl_tails, occupancy,
+                                        phase_spans, time_unit)
+from qsim.present.window import parse_window  # re-exported: part of the plotting API
+
+if TYPE_CHECKING:
+    from qsim.analysis.result import RunResult
+
+__all__ = ["timeline", "timeline_from_tables", "compare", "save_timeline", "save_compare",
+           "parse_window", "assign_lanes", "ittl_tails", "occupancy", "time_unit", "MAX_BARS"]
+
+MODE_ORDER = ("job", "batch", "session")
+MODE_COLOURS = {"job": "#4c72b0", "batch": "#dd8452", "session": "#55a868"}
+# (key in the comparison, panel title, what the figure is): seconds are shown in s/min/h
+PANELS = (("usage_s", "usage (billed)", "time"), ("cost_usd", "cost", "usd"),
+          ("wall_time_s", "wall time", "time"), ("idle_s", "idle in windows", "time"))
+DPI = 120
+
+
+def timeline(result: RunResult, ax: Axes | None = None, start: float | None = None,
+             end: float | None = None, *, max_bars: int = MAX_BARS) -> Axes:
+    """The timeline of one run between ``start`` and ``end`` (seconds; default the whole
+    run). Past ``max_bars`` visible jobs, lanes and QPU are drawn as occupancy bands."""
+    scenario = result.info.scenario
+    ax = timeline_from_tables(
+        result.jobs, result.windows, result.intervals, result.calibrations,
+        scenario.backend.lanes, {w.name: w.mode.kind for w in scenario.workloads}, ax,
+        start, result.info.end_s if end is None else end,
+        contexts=result.contexts, idle=result.idle_gaps, max_bars=max_bars)
+    ax.set_title(f"{scenario.name} · seed {result.info.seed}", loc="left", fontsize=10)
+    return ax
+
+
+def timeline_from_tables(
+    jobs: pd.DataFrame, windows: pd.DataFrame, intervals: pd.DataFrame,
+    calibrations: pd.DataFrame, lanes: int, workloads: Sequence[str] | Mapping[str, str],
+    ax: Axes | None = None, start: float | None = None, end: float | None = None, *,
+    contexts: pd.DataFrame | None = None, idle: pd.DataFrame | None = None,
+    max_bars: int = MAX_BARS,
+) -> Axes:
+    """Draw a run's timeline from its tables (columns as in ``RunResult``) and return the Axes.
+
+    ``workloads``: names in scenario order (the colour order), or a name -> mode mapping.
+    ``contexts`` (optional) places deactivations and closes exactly; without it, a window
+    followed by another of the same context is taken to have ended in a deactivation.
+    ``idle`` (optional): the idle gaps to hatch (``RunResult.idle_gaps``); without it, they
+    are derived from ``windows`` and ``intervals`` as the summary derives them under the
+    default ``active_windows`` accounting.
+    ``start``/``end`` (seconds) default to the whole run.
+    """
+    modes = dict(workloads) if isinstance(workloads, Mapping) else dict.fromkeys(workloads, "")
+    modes.update({w: m for w, m in zip(windows["workload"], windows.get("mode", ())) if w})
+    modes.update({w: "" for w in pd.unique(jobs["workload"]) if w and w not in modes})
+    colours = {name: f"C{i % 10}" for i, name in enumerate(modes)}
+    t0, t1 = _view(start, end, jobs, windows, intervals)
+    lane = assign_lanes(jobs)
+    ctx_rows = list(dict.fromkeys(zip(windows["context"], windows["workload"])))
+    qpu_y = len(ctx_rows)
+    n_rows = qpu_y + 1 + max(lanes, int(lane.max(initial=-1)) + 1)
+    ax = ax if ax is not None else Figure(figsize=(13, 1.6 + 0.38 * n_rows)).add_subplot()
+    unit, scale = time_unit(t1 - t0)
+    cv = pt.Canvas(ax, t0, t1, scale)
+    pt.draw_windows(cv, jobs, windows, contexts, ctx_rows, colours, n_rows)
+    if idle is None:
+        idle = _idle_from_tables(windows, intervals, modes)
+    gaps = (idle["start_at"].to_numpy(float), idle["end_at"].to_numpy(float))
+    _draw_work(cv, jobs, gaps, intervals, lane, colours, qpu_y, n_rows, max_bars)
+    pt.draw_calibrations(cv, calibrations, qpu_y)
+    cv.notes.extend(_laneless(jobs, t0, t1))
+    labels = [f"{w} ({modes.get(w) or 'context'})" for _, w in ctx_rows] + ["QPU"] + [
+        f"lane {k + 1}" for k in range(n_rows - qpu_y - 1)]
+    _finish(cv, labels, unit, _workload_entries(jobs, windows, modes, colours))
+    return ax
+
+
+def _idle_from_tables(windows: pd.DataFrame, intervals: pd.DataFrame,
+                      modes: dict[str, str]) -> pd.DataFrame:
+    names = tuple(modes)
+    held = intervals[intervals["what"] == "job"].sort_values("start_at", kind="stable")
+    index = {name: i for i, name in enumerate(names)}
+    busy = {"start_at": held["start_at"].to_numpy(float), "end_at": held["end_at"].to_numpy(float),
+            "workload": held["workload"].map(index).fillna(-1).to_numpy(int)}
+    return idle_gap_table(windows, busy, names, tuple(modes.values()), "active_windows")
+
+
+def _draw_work(cv: pt.Canvas, jobs: pd.DataFrame, gaps: tuple[np.ndarray, np.ndarray],
+               intervals: pd.DataFrame, lane: np.ndarray, colours: dict[str, str], qpu_y: int,
+               n_rows: int, max_bars: int) -> None:
+    """Jobs on the lanes and the QPU, and the QPU's reserved-idle gaps: as bars, or past
+    ``max_bars`` jobs in view as occupancy bands (a bar per job would be a smear)."""
+    ended = np.nan_to_num(jobs["end_at"].to_numpy(float), nan=np.inf)
+    visible = (lane >= 0) & (jobs["dispatch_at"].to_numpy(float) < cv.end) & (ended > cv.start)
+    spans = phase_spans(jobs, cv.end)
+    if visible.sum() > max_bars:
+        pt.draw_occupancy(cv, jobs, intervals, gaps, lane, spans, colours, qpu_y, n_rows)
+        width = (cv.end - cv.start) / BINS
+        cv.notes.insert(0, f"{int(visible.sum()):,} jobs: too many bars, drawn as occupancy "
+                           f"(share of each {_duration(width)} bin busy)")
+    else:
+        # White edges separate bars that are wide enough to see; on bars a few pixels wide
+        # they would wash the colour out.
+        held = (ended - jobs["dispatch_at"].to_numpy(float))[visible]
+        cv.edge = 0.4 if len(held) and np.median(held) > 0.004 * (cv.end - cv.start) else 0.0
+        pt.draw_idle(cv, gaps, qpu_y)
+        pt.draw_job_bars(cv, jobs, lane, visible, spans, colours, qpu_y)
+        pt.draw_qpu_bars(cv, intervals, colours, qpu_y)
+
+
+def _view(start: float | None, end: float | None, jobs: pd.DataFrame, windows: pd.DataFrame,
+          intervals: pd.DataFrame) -> tuple[float, float]:
+    """The time span to draw: as given, else from 0 (or earlier) to the last thing known."""
+    times = np.concatenate([f[c].to_numpy(float) for f, c in (
+        (jobs, "submit_at"), (jobs, "end_at"), (windows, "end_at"), (intervals, "end_at"))])
+    times = times[np.isfinite(times)]
+    t0 = min(0.0, times.min(initial=0.0)) if start is None else float(start)
+    t1 = times.max(initial=t0 + 1.0) if end is None else float(end)
+    return t0, (t1 if t1 > t0 else t0 + 1.0)
+
+
+def _laneless(jobs: pd.DataFrame, t0: float, t1: float) -> list[str]:
+    """Jobs that never held a lane have no bar: say how many, so a starved queue shows."""
+    never = jobs[jobs["dispatch_at"].isna() & (jobs["submit_at"] < t1)
+                 & (jobs["end_at"].fillna(np.inf) > t0)]
+    counts = never["status"].value_counts()
+    parts = [f"{counts[s]:,} {label}" for s, label in (
+        ("incomplete", "still queued when the run ended"),
+        ("cancelled", "cancelled in the queue")) if counts.get(s, 0)]
+    return [f"not drawn, never given a lane: {', '.join(parts)}"] if parts else []
+
+
+def _workload_entries(jobs: pd.DataFrame, windows: pd.DataFrame, modes: dict[str, str],
+                      colours: dict[str, str]) -> dict[str, object]:
+    present = set(jobs["workload"]) | set(windows["workload"])
+    entries: dict[str, object] = {f"{n} · {modes[n]}" if modes.get(n) else n: Patch(facecolor=c)
+                                  for n, c in colours.items() if n in present}
+    for phase in ("compile", "quantum", "post"):
+        entries[f"phase: {phase}"] = Patch(facecolor=pt.shade("#707070", phase), edgecolor="white")
+    return entries
+
+
+def _finish(cv: pt.Canvas, labels: list[str], unit: str, entries: dict[str, object]) -> None:
+    ax = cv.ax
+    ax.set_xlim(cv.start / cv.scale, cv.end / cv.scale)
+    ax.set_ylim(len(labels) - 0.5, -0.5)  # first row on top
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel(f"time ({unit})")
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    legend = {**entries, **cv.legend}
+    ax.legend(list(legend.values()), list(legend), loc="upper left", bbox_to_anchor=(1.005, 1),
+              fontsize=7.5, frameon=False)
+    ax.set_title("\n".join(cv.notes), loc="right", fontsize=8, color="#555555")
+
+
+def _duration(seconds: float) -> str:
+    unit, scale = time_unit(seconds)
+    return f"{seconds / scale:.3g} {unit}"
+
+
+def compare(comparison: Any, ax: Axes | None = None) -> Axes:
+    """Usage, cost, wall time and idle per mode, one small panel each, sharing the mode axis.
+
+    ``comparison``: ``{"workload": name, "modes": {mode: {"usage_s": x, ...}}}`` (or an object
+    whose ``to_dict()`` returns that, such as ``qsim.experiments.Comparison``), each figure a
+    number, ``{"mean", "low", "high"}`` or ``{"mean", "ci95": [low, high]}``.
+    The panels are drawn inside ``ax`` (its own frame hidden), reachable as ``ax.child_axes``.
+    """
+    data = comparison.to_dict() if hasattr(comparison, "to_dict") else comparison
+    data = {"replications": getattr(comparison, "replications", None), **data}
+    if ax is None:
+        ax = Figure(figsize=(11, 3.6), layout="constrained").add_subplot()
+    ax.set_axis_off()
+    modes = _ordered(data["modes"])
+    any_whiskers = False
+    for i, (key, title, kind) in enumerate(PANELS):
+        panel = ax.inset_axes((i * 0.26, 0.0, 0.19, 0.86))
+        entries = [data["modes"][m] for m in modes]
+        # Job mode has no window, so "0 idle" would read as a virtue: say what it means.
+        instead = ["no window" if key == "idle_s" and _stat(e.get("windows", 1))[0] == 0
+                   else None for e in entries]
+        whiskers = _panel(panel, [e.get(key) for e in entries], modes, title, kind, instead)
+        panel.set_gid(f"compare/{key}")
+        any_whiskers = any_whiskers or whiskers
+    ax.set_title(_compare_title(data, any_whiskers), loc="left", fontsize=10)
+    return ax
+
+
+def save_timeline(result: RunResult, path: str | os.PathLike[str], start: float | None = None,
+                  end: float | None = None) -> None:
+    """Write the run's timeline as a PNG (Agg, no display needed)."""
+    _save(timeline(result, start=start, end=end).figure, path)
+
+
+def save_compare(comparison: Any, path: str | os.PathLike[str]) -> None:
+    """Write the mode comparison as a PNG (Agg, no display needed)."""
+    _save(compare(comparison).figure, path)
+
+
+def _save(fig: Any, path: str | os.PathLike[str]) -> None:
+    FigureCanvasAgg(fig)  # attaches itself: the PNG is rendered by Agg whatever the backend
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+
+
+def _ordered(modes: Mapping[str, Any]) -> list[str]:
+    known = [m for m in MODE_ORDER if m in modes]
+    return known + [m for m in modes if m not in known]
+
+
+def _stat(value: Any) -> tuple[float, float, float]:
+    """(mean, low, high) of a figure: a number, ``{"mean", "low", "high"}`` or
+    ``{"mean", "ci95": [low, high]}`` (``qsim.experiments.Estimate``); NaN for what is missing
+    (a single run has no interval)."""
+    if not isinstance(value, Mapping):
+        return (np.nan if value is None else float(value)), np.nan, np.nan
+    low, high = value.get("ci95") or (value.get("low"), value.get("high"))
+    return tuple(np.nan if v is None else float(v)  # type: ignore[return-value]
+                 for v in (value.get("mean"), low, high))
+
+
+def _panel(ax: Axes, values: Sequence[Any], modes: list[str], title: str, kind: str,
+           instead: Sequence[str | None]) -> bool:
+    """One figure per mode as bars, labelled, with whiskers where it has an interval;
+    return whether any whisker was drawn."""
+    stats = np.array([_stat(v) for v in values]).reshape(-1, 3)
+    unit, scale = ("$", 1.0) if kind == "usd" else time_unit(np.nanmax(stats, initial=0.0))
+    mean, low, high = (stats / scale).T
+    x = np.arange(len(modes))
+    ax.bar(x, np.nan_to_num(mean), width=0.62, gid="bars",
+           color=[MODE_COLOURS.get(m, "#8172b3") for m in modes])
+    has_ci = ~np.isnan(low) & ~np.isnan(high)
+    if has_ci.any():  # replications: the confidence interval as a whisker
+        err = np.vstack([mean - low, high - mean])[:, has_ci].clip(min=0)
+        ax.errorbar(x[has_ci], mean[has_ci], yerr=err, fmt="none", ecolor="black",
+                    capsize=4, linewidth=1, gid="whiskers")
+    top = np.fmax(np.nan_to_num(mean), np.nan_to_num(high))  # above the whisker, if any
+    for xi, yi, value, text in zip(x, top, mean, instead):
+        ax.annotate(text or _label(value, kind, unit), (xi, yi), xytext=(0, 3),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=7.5)
+    ax.set_xticks(x, modes)
+    ax.set_title(title, fontsize=9)
+    ax.set_ylabel("USD" if kind == "usd" else unit, fontsize=8)
+    ax.margins(y=0.18)
+    ax.tick_params(labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return bool(has_ci.any())
+
+
+def _label(value: float, kind: str, unit: str) -> str:
+    """The figure written over its bar, in the panel's unit."""
+    if np.isnan(value):
+        return "n/a"
+    if kind == "usd":
+        return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
+    return f"{value:.3g} {unit}"
+
+
+def _compare_title(data: Mapping[str, Any], whiskers: bool) -> str:
+    title = f"{data.get('workload') or 'workload'}: execution modes compared"
+    n = data.get("replications")
+    runs = f"mean of {n} runs" if n and n > 1 else ""
+    level = "95% " if any(isinstance(v, Mapping) and "ci95" in v
+                          for entry in data["modes"].values() for v in entry.values()) else ""
+    ci = f"whiskers: {level}confidence interval" if whiskers else ""
+    extra = ", ".join(p for p in (runs, ci) if p)
+    return f"{title} ({extra})" if extra else title

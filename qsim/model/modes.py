@@ -106,6 +106,10 @@ class Context:
         self._ittl_token += 1
         self._set_closed()
         self.backend.cancel_queued(self, reason)
+        if self.backend.active is self:
+            # No more priority or exclusivity (SPEC §11): others may take the lanes it frees
+            # and calibrations may run, though its window lasts until its running jobs end.
+            self.backend.active = None
         if not self.running:
             self._release()
         self.backend.request_dispatch()

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 
 import yaml
 
@@ -185,7 +186,7 @@ def worst_case(repeats: int = 3) -> None:
     for session in (False, True):
         scenario = qsim.parse_scenario(worst_case_dict(session), "worst-case")
         seconds = min(_timed(qsim.simulate, scenario)[0] for _ in range(repeats))
-        timed = [_with_dispatch_timed(lambda: qsim.simulate(scenario)) for _ in range(repeats)]
+        timed = [_with_dispatch_timed(partial(qsim.simulate, scenario)) for _ in range(repeats)]
         dispatch_s, result = min(timed, key=lambda pair: pair[0])
         jobs = result.jobs
         dispatched = jobs["dispatch_at"].dropna()

@@ -18,7 +18,9 @@ from qsim.version import __version__
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
     from qsim.errors import QsimError, ScenarioError
-    from qsim.experiments import compare, replicate, simulate
+    from qsim.experiments.comparison import compare
+    from qsim.experiments.replications import replicate
+    from qsim.experiments.run import simulate
     from qsim.present import plots
     from qsim.scenario import Scenario, load_scenario, parse_scenario
     from qsim.trace import RunInfo
@@ -34,7 +36,10 @@ _LAZY: dict[str, str] = {
     "plots": "qsim.present.plots:",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "QsimError", "RunInfo", "RunResult", "Scenario", "ScenarioError", "__version__", "compare",
+    "load_scenario", "parse_scenario", "plots", "replicate", "simulate",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -79,14 +79,15 @@ def _record_lines(node: yaml.Node, path: Path,
     if isinstance(node, yaml.MappingNode):
         seen: set[object] = set()
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            key: str | None = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is not None and key in seen and key != "<<":  # "<<" is YAML's merge key
                 raise ScenarioError(f"duplicate key {key!r}", file=file,
                                     line=key_node.start_mark.line + 1,
                                     field=format_path((*path, key)))
             seen.add(key)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _record_lines(value_node, (*path, key), lines, file, active)
+            step = (*path, "?" if key is None else key)  # "?": a key that is not a scalar
+            lines[step] = key_node.start_mark.line + 1
+            _record_lines(value_node, step, lines, file, active)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _record_lines(item, (*path, i), lines, file, active)

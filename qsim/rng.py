@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import zlib
 from itertools import chain, count
-from typing import Iterator, Protocol
+from typing import Protocol
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -158,7 +158,7 @@ class WorkloadBase(StrictModel):
     compile: Distribution = Fixed(value=0.0)
     quantum: Distribution
     post: Distribution = Fixed(value=0.0)
-    instance: Name | None = None  # resolved to `name`
+    instance: Name = ""  # resolved to `name` (_default_instance)
     share: Weight = 1.0
     max_execution_time: CappedDuration = MAX_EXECUTION_TIME
     failure: Failure | None = None

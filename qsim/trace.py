@@ -13,7 +13,8 @@ from array import array
 from enum import IntEnum
 from functools import cached_property
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -176,7 +177,7 @@ class Columns:
         self.code = code
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return getattr(self, name)  # type: ignore[no-any-return]
+        return getattr(self, name)
 
     @cached_property
     def kind(self) -> np.ndarray:

@@ -13,7 +13,6 @@ import re
 from decimal import Decimal
 from typing import Final
 
-from qsim.errors import QsimError
 
 __all__ = ["UNITS", "format_duration", "parse_duration"]
 

@@ -102,7 +102,8 @@ def bars(ax: Axes, gid: str) -> list[tuple[float, float, float]]:
         if col.get_gid() == gid:
             for path in col.get_paths():
                 x, y = path.vertices[:, 0], path.vertices[:, 1]
-                out.append((round(x.min(), 6), round(x.max(), 6), round((y.min() + y.max()) / 2, 6)))
+                mid = (y.min() + y.max()) / 2
+                out.append((round(x.min(), 6), round(x.max(), 6), round(mid, 6)))
     return sorted(out)
 
 
@@ -257,9 +258,11 @@ def test_workload_names_alone_are_enough() -> None:
 
 def test_empty_run_draws_empty_rows() -> None:
     empty = jobs_table()
-    ax = timeline_from_tables(empty, WINDOWS.iloc[:0], intervals_table(empty, CALIBRATIONS.iloc[:0]),
-                              CALIBRATIONS.iloc[:0], 5, ["x"])
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["QPU"] + [f"lane {k}" for k in range(1, 6)]
+    no_calibrations = CALIBRATIONS.iloc[:0]
+    ax = timeline_from_tables(empty, WINDOWS.iloc[:0], intervals_table(empty, no_calibrations),
+                              no_calibrations, 5, ["x"])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["QPU"] + [f"lane {k}" for k in range(1, 6)]
 
 
 # --- many jobs: occupancy bands -------------------------------------------------------------
@@ -390,8 +393,8 @@ def drawn_length(ax: Axes, gid: str) -> float:
     return sum(b - a for a, b, _ in bars(ax, gid))
 
 
-@pytest.mark.parametrize("mode, tail", [("session", 0.0), ({"kind": "session", "close": False}, 60.0),
-                                        ("batch", 2.0)])
+@pytest.mark.parametrize("mode, tail", [
+    ("session", 0.0), ({"kind": "session", "close": False}, 60.0), ("batch", 2.0)])
 def test_spec_timeline_a_picture_matches_the_summary(mode: object, tail: float) -> None:
     result = run({**ITERATIVE, "mode": mode})
     summary = result.summary()["workloads"][0]

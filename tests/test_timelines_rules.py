@@ -89,7 +89,8 @@ def test_active_batch_jumps_the_queue_ahead_of_waiting_jobs() -> None:
     result = run(job("others", jobs=2), job("sweep", jobs=2, start="5s", submit_interval="10s",
                                             mode="batch"),
                  job("late", jobs=2, start="6s"), backend={"lanes": 1})
-    assert result.jobs["workload"].tolist() == ["others", "others", "sweep", "late", "late", "sweep"]
+    order = ["others", "others", "sweep", "late", "late", "sweep"]
+    assert result.jobs["workload"].tolist() == order
     assert dispatches(result) == [0.0, 10.0, 20.0, 40.0, 50.0, 30.0]
     assert windows(result) == [(20.0, 40.0)]
 

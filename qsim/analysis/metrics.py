@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ def summarize(result: RunResult) -> Summary:
     It works on numpy columns (``RunResult.job_arrays``) rather than the jobs DataFrame, and
     sums per workload in one pass: a summary of a million jobs should cost little next to
     simulating them."""
-    info, scenario, meta = result.info, result.info.scenario, result.meta
+    info, scenario = result.info, result.info.scenario
     jobs, windows, busy, gaps = result.job_arrays, result.windows, result.busy, result.idle_gaps
     cal = result.calibrations
     sums = _sums_by_workload(jobs, len(scenario.workloads))
@@ -165,7 +166,7 @@ def _backend(busy: dict[str, np.ndarray], windows: pd.DataFrame, end_s: float,
     }
 
 
-def summaries_frame(summaries: Sequence[Summary]) -> pd.DataFrame:
+def summaries_frame(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per run and workload, with every figure of its summary entry (counts of jobs
     as ``jobs_<status>``): the tidy form of many summaries."""
     rows = [

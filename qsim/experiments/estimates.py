@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any, Final, Sequence
+from typing import Any, Final
+from collections.abc import Mapping, Sequence
 
 __all__ = ["CONFIDENCE", "Estimate", "Summary", "aggregate", "aggregate_value"]
 
-Summary = dict[str, Any]  # a summary dict (SPEC §7), or an aggregate of several
+Summary = Mapping[str, Any]  # a summary dict (SPEC §7), or an aggregate of several
 
 CONFIDENCE: Final = 0.95
 # Summary keys that name a run rather than measure it: carried over, never averaged.

@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from typing import Callable, Final, Sequence
+from typing import Final
+from collections.abc import Callable, Sequence
 
 from qsim.experiments.estimates import Summary
 from qsim.experiments.run import simulate

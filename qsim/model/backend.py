@@ -373,7 +373,8 @@ def charged_seconds(reason: str | None, used: float) -> float:
     return 0.0 if reason == SYSTEM_ERROR else used
 
 
-_STATUS = {Kind.JOB_DONE: "done", Kind.JOB_FAILED: "failed", Kind.JOB_CANCELLED: "cancelled"}
+_STATUS: dict[int, str] = {
+    Kind.JOB_DONE: "done", Kind.JOB_FAILED: "failed", Kind.JOB_CANCELLED: "cancelled"}
 
 
 def _cid(context: Context | None) -> int:

@@ -33,7 +33,8 @@ property call). The rest of the model uses ``now``, ``heap``, ``entry_ids``, ``c
 from __future__ import annotations
 
 from heapq import heappop, heappush
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
@@ -45,6 +46,10 @@ TIMER = 2  # ITTL, max TTL, cancel_at, auto-close, calibration due
 STOP = 3  # end of the run: after that instant's ends and timers, before any submission
 SUBMIT_BASE = 10  # + the workload's place in the file
 DISPATCH = 1_000_000_000  # settle: after every submission of the instant
+
+
+# A heap entry: (time, priority, id, fn, arg); ``fn(arg)`` runs at that time.
+HeapEntry = tuple[float, int, int, Callable[[Any], Any], Any]
 
 
 def submit_priority(workload_index: int) -> int:
@@ -64,18 +69,18 @@ class Clock(simpy.Environment):
     is ``call`` without the cost of a Python call.
     """
 
-    now: float = 0.0  # type: ignore[assignment]  # a plain attribute, not SimPy's property
+    now: float = 0.0  # a plain attribute here, not SimPy's property
 
     def __init__(self) -> None:
         super().__init__()
         self.now = 0.0
         self.settle: Callable[[], None] | None = None
-        self.heap = self._queue
+        self.heap: list[HeapEntry] = self._queue  # type: ignore[assignment]  # see HeapEntry
         self.entry_ids = self._eid
 
     def call(self, delay: float, priority: int, fn: Callable[[Any], Any], arg: Any = None) -> None:
         """Call ``fn(arg)`` ``delay`` seconds from now, at ``priority``."""
-        heappush(self._queue, (self.now + delay, priority, next(self._eid), fn, arg))
+        heappush(self.heap, (self.now + delay, priority, next(self._eid), fn, arg))
 
     def events_scheduled(self) -> int:
         """How many heap entries the run has made so far (a measure of its work)."""
@@ -84,8 +89,7 @@ class Clock(simpy.Environment):
     def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
         """SimPy's ``schedule``, as a ``call`` of SimPy's event processing: every heap entry
         then has one shape, and ``step`` one path."""
-        heappush(self._queue, (self.now + delay, priority, next(self._eid), self._process,
-                               event))
+        heappush(self.heap, (self.now + delay, priority, next(self._eid), self._process, event))
 
     def run(self, until: float | Event | None = None) -> Any:
         """SimPy's ``run``, with its loop of ``step()`` calls written out as one loop
@@ -117,7 +121,7 @@ class Clock(simpy.Environment):
     def _steps(self, until_stopped: bool = True) -> None:
         """``step``; with ``until_stopped``, over and over until it raises (``StopSimulation``,
         ``EmptySchedule`` or an event's error), without a Python call per heap entry."""
-        queue = self._queue
+        queue = self.heap
         while True:
             try:
                 now, _, _, fn, arg = heappop(queue)
@@ -134,7 +138,7 @@ class Clock(simpy.Environment):
 
     def _process(self, event: Event) -> None:
         # SimPy 4's Environment.step after the pop (simpy is pinned in pyproject.toml).
-        callbacks, event.callbacks = event.callbacks, None
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # processed
         for index, callback in enumerate(callbacks):
             try:
                 callback(event)
@@ -162,4 +166,4 @@ def fire(event: Event, priority: int, value: Any = None) -> None:
     """Trigger ``event`` now, at ``priority`` instead of SimPy's default NORMAL."""
     event._ok = True
     event._value = value
-    event.env.schedule(event, priority)
+    event.env.schedule(event, priority)  # type: ignore[arg-type]  # a Clock takes any int

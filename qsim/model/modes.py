@@ -8,7 +8,8 @@ and whether it is ``accepting`` jobs; it reports submissions, dispatches and job
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from qsim.model.clock import TIMER
 from qsim.trace import CANCELLED, MAX_TIME, Kind
@@ -32,6 +33,9 @@ class Context:
         self.id = context_id
         self.workload = workload
         self.mode = mode
+        if mode.interactive_ttl is None:  # Mode resolves it for every batch and session
+            raise ValueError(f"a {mode.kind} context needs an interactive TTL")
+        self.interactive_ttl: float = mode.interactive_ttl
         self.exclusive = mode.kind == "session"
         self.backend = backend
         self.env = backend.env
@@ -124,12 +128,12 @@ class Context:
         self.window_start = self.env.now
         self.backend.active = self
         self._record(Kind.CONTEXT_ACTIVATE)
-        if first:
+        if first and self.mode.max_time is not None:
             self.env.call(self.mode.max_time, TIMER, self.cancel, MAX_TIME)
 
     def _start_ittl(self) -> None:
         self._ittl_token += 1
-        self.env.call(self.mode.interactive_ttl, TIMER, self._ittl_expired, self._ittl_token)
+        self.env.call(self.interactive_ttl, TIMER, self._ittl_expired, self._ittl_token)
 
     def _ittl_expired(self, token: int) -> None:
         if token != self._ittl_token or self.state != ACTIVE:

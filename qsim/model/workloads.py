@@ -9,7 +9,8 @@ context when the mode says so.
 from __future__ import annotations
 
 from heapq import heappush
-from typing import TYPE_CHECKING, Callable, Generator
+from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 from simpy.events import Event
@@ -18,6 +19,8 @@ from qsim.model.clock import END, at, fire, submit_priority
 from qsim.model.jobs import Job, quantum_run
 from qsim.rng import Streams
 from qsim.trace import SYSTEM_ERROR, USER_ERROR
+
+from qsim.scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
 
 if TYPE_CHECKING:
     from qsim.model.backend import Backend
@@ -49,8 +52,9 @@ class WorkloadRun:
         self._quantum = streams.draws(spec.quantum, spec.name, "quantum")
         self._post = streams.draws(spec.post, spec.name, "post")
         self._failure = streams.draws(_UnitUniform, spec.name, "failure")
-        self._arrivals = (streams.draws(spec.arrivals, spec.name, "arrivals")
-                          if spec.kind == "background" else None)
+        self._arrivals: Iterator[float] = (
+            streams.draws(spec.arrivals, spec.name, "arrivals")
+            if isinstance(spec, BackgroundWorkload) else iter(()))
         self.streams = streams
         self._next_arrival = self._arrive  # bound once: a background stream calls it per job
         # Read once: every job needs them, and a pydantic model's attributes are slow to read.
@@ -66,11 +70,11 @@ class WorkloadRun:
         return self.spec.kind != "background"
 
     def start(self) -> None:
-        kind = self.spec.kind
-        if kind == "iterative":
-            _Iterative(self).start()
-        elif kind == "independent":
-            self.env.process(self._independent())
+        spec = self.spec
+        if isinstance(spec, IterativeWorkload):
+            _Iterative(self, spec).start()
+        elif isinstance(spec, IndependentWorkload):
+            self.env.process(self._independent(spec))
         else:
             self._background()
 
@@ -127,8 +131,7 @@ class WorkloadRun:
 
     # ---- independent and background ----------------------------------------------------------
 
-    def _independent(self) -> Generator[Event, object, None]:
-        spec = self.spec
+    def _independent(self, spec: IndependentWorkload) -> Generator[Event, object, None]:
         yield at(self.env, spec.start, self.priority)
         for i in range(spec.jobs):
             self.submit(_ignore)
@@ -159,22 +162,23 @@ def _ignore(_job: Job) -> None:
 class _Iterative:
     """`parallel` optimiser loops sharing one workload (and so one context)."""
 
-    def __init__(self, run: WorkloadRun) -> None:
+    def __init__(self, run: WorkloadRun, spec: IterativeWorkload) -> None:
         self.run = run
-        self.loops_left = run.spec.parallel
+        self.spec = spec
+        self.loops_left = spec.parallel
 
     def start(self) -> None:
-        for _ in range(self.run.spec.parallel):
+        for _ in range(self.spec.parallel):
             self.run.env.process(self._loop())
 
     def _loop(self) -> Generator[Event, object, None]:
-        run, spec, env = self.run, self.run.spec, self.run.env
+        run, spec, env = self.run, self.spec, self.run.env
         classical = run.streams.draws(spec.classical, spec.name, "classical")
         yield at(env, spec.start, run.priority)
         for iteration in range(spec.iterations):
             if not run.submitting:
                 break
-            yield _Round(run, spec.jobs_per_iteration).done
+            yield _Round(run, spec).done
             if iteration + 1 < spec.iterations and run.submitting:
                 yield at(env, next(classical), run.priority)
         self.loops_left -= 1
@@ -186,15 +190,16 @@ class _Iterative:
 class _Round:
     """One iteration's jobs: done when every slot has a final result (after any retries)."""
 
-    def __init__(self, run: WorkloadRun, jobs: int) -> None:
+    def __init__(self, run: WorkloadRun, spec: IterativeWorkload) -> None:
         self.run = run
-        self.outstanding = jobs
+        self.spec = spec
+        self.outstanding = spec.jobs_per_iteration
         self.done = Event(run.env)
-        for _ in range(jobs):
+        for _ in range(spec.jobs_per_iteration):
             run.submit(self._job_ended)
 
     def _job_ended(self, job: Job) -> None:
-        run, spec = self.run, self.run.spec
+        run, spec = self.run, self.spec
         if job.status == "failed" and run.submitting and spec.on_failure == "retry" \
                 and job.attempt < spec.max_retries:
             # A retry is submitted at the failure instant, in the submission phase.

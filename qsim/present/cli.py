@@ -11,7 +11,8 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn
+from collections.abc import Mapping, Sequence
 
 import typer
 import yaml
@@ -65,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `qsim`: show the help
             print(exc.format_message(), end="")
             return USER_ERROR
-        hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         return error(exc.format_message() + hint)
     except typer.Abort:
         return 130
@@ -100,7 +102,8 @@ def _root(
 # Options shared by commands
 
 FileArg = Annotated[str, typer.Argument(
-    metavar="FILE", help="Scenario file (YAML). See scenarios/ for commented examples.", show_default=False)]
+    metavar="FILE", help="Scenario file (YAML). See scenarios/ for commented examples.",
+    show_default=False)]
 SeedOpt = Annotated[int | None, typer.Option(
     "--seed", min=0, help="Seed for the random streams \\[default: the file's seed:].",
     show_default=False)]
@@ -172,7 +175,7 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
 
 
 def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, want_files: bool
-                    ) -> tuple[dict[str, Any], RunResult, dict[str, str | bytes]]:
+                    ) -> tuple[Mapping[str, Any], RunResult, dict[str, str | bytes]]:
     """The summary to show, the run to draw and the files for --out."""
     from qsim import experiments  # SimPy and pandas: only once there is something to run
 
@@ -192,7 +195,7 @@ def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, wan
     return reps.to_dict(), result, files
 
 
-def _show(summary: dict[str, Any], as_json: bool) -> None:
+def _show(summary: Mapping[str, Any], as_json: bool) -> None:
     if as_json:
         print(_json_text(summary), end="")
         return
@@ -273,7 +276,8 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
         if plot is not None:
             check_plot_path(plot)
         with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
-            result = experiments.compare(scenario, name, wanted, replications=replications, seed=seed,
+            result = experiments.compare(scenario, name, wanted, replications=replications,
+                                         seed=seed,
                              progress=bar.update)
         if plot is not None:
             from qsim.present import plots  # matplotlib: only when drawing (see run)

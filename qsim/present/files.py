@@ -3,7 +3,6 @@ folder is only ever replaced when it holds nothing but what qsim itself writes t
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tempfile
@@ -83,7 +82,7 @@ def write_out_dir(out: Path, files: dict[str, str | bytes]) -> None:
             if isinstance(content, bytes):
                 (tmp / name).write_bytes(content)
                 continue
-            with io.open(tmp / name, "w", encoding="utf-8", newline="") as fh:
+            with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
                 fh.write(content)
         _move_into_place(tmp, out)
     except OSError as exc:

@@ -2,8 +2,8 @@
 
 Geometry: pure functions of the run's tables that only the picture needs (lanes, phases,
 ITTL tails, occupancy); the idle gaps are the analysis' (``accounting.idle_gap_table``), the
-same the summary sums. Painters: each draws one kind of thing onto a :class:`Canvas` as one collection
-per workload and phase, never one patch per job, so 100 000 jobs stay quick.
+same the summary sums. Painters: each draws one kind of thing onto a :class:`Canvas` as one
+collection per workload and phase, never one patch per job, so 100 000 jobs stay quick.
 
 Rows (y grows downwards): one per batch or session, then the QPU, then one per lane. Every
 artist carries a ``gid`` so tests can find what was drawn: ``jobs/<workload>/<phase>``,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ BINS = 500  # occupancy bins across the view: fine enough to see change, coarse 
 # that counting noise does not turn each band into grass
 PHASES = ("compile", "wait", "quantum", "post")
 IDLE_COLOUR, CAL_COLOUR, WAIT_COLOUR = "#e06666", "#4d4d4d", "#9e9e9e"
-IDLE_STYLE = {"facecolor": "white", "edgecolor": IDLE_COLOUR, "hatch": "xx"}
+IDLE_STYLE: dict[str, Any] = {"facecolor": "white", "edgecolor": IDLE_COLOUR, "hatch": "xx"}
 IDLE_LABEL, WAIT_LABEL = "reserved, QPU idle", "lane held, waiting for the QPU"
 _UNITS = (("s", 1.0, 300.0), ("min", 60.0, 3 * 3600.0), ("h", 3600.0, 3 * 86400.0),
           ("d", 86400.0, np.inf))
@@ -282,7 +283,7 @@ def draw_qpu_bars(cv: Canvas, intervals: pd.DataFrame, colours: dict[str, str],
 def draw_occupancy(cv: Canvas, jobs: pd.DataFrame, intervals: pd.DataFrame,
                    gaps: tuple[np.ndarray, np.ndarray], lane: np.ndarray,
                    spans: dict[str, tuple[np.ndarray, np.ndarray]], colours: dict[str, str],
-                   qpu_y: float, n_rows: int) -> None:
+                   qpu_y: int, n_rows: int) -> None:
     """Each lane row and the QPU row become stacked bands: the share of each bin that a
     workload's phase held the lane, or a workload (or reserved idleness) the QPU."""
     cv.note(WAIT_LABEL, Patch(facecolor=WAIT_COLOUR))
@@ -295,7 +296,8 @@ def draw_occupancy(cv: Canvas, jobs: pd.DataFrame, intervals: pd.DataFrame,
     held = intervals[intervals["what"] == "job"]
     bands = [(f"occupancy/qpu/{n}", {"facecolor": c},
               held.loc[held["workload"] == n, "start_at"].to_numpy(float),
-              held.loc[held["workload"] == n, "end_at"].to_numpy(float)) for n, c in colours.items()]
+              held.loc[held["workload"] == n, "end_at"].to_numpy(float))
+             for n, c in colours.items()]
     # Others' jobs in a batch's window count as that batch's idle time: cap the stack at full.
     if _stack(cv, qpu_y, [*bands, ("occupancy/idle", IDLE_STYLE, *gaps)], cap=True):
         cv.note(IDLE_LABEL, Patch(**IDLE_STYLE))

@@ -175,7 +175,7 @@ def _finish(cv: pt.Canvas, labels: list[str], unit: str, entries: dict[str, obje
     ax.set_xlabel(f"time ({unit})")
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
-    legend = {**entries, **cv.legend}
+    legend: dict[str, Any] = {**entries, **cv.legend}
     ax.legend(list(legend.values()), list(legend), loc="upper left", bbox_to_anchor=(1.005, 1),
               fontsize=7.5, frameon=False)
     ax.set_title("\n".join(cv.notes), loc="right", fontsize=8, color="#555555")

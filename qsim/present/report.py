@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Final
+from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Mapping
 
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -20,11 +21,11 @@ from rich.text import Text
 from qsim.units import format_duration
 
 if TYPE_CHECKING:
-    from qsim.experiments.compare import Comparison
+    from qsim.experiments.comparison import Comparison
 
 __all__ = ["DelayedProgress", "console", "print_comparison", "print_summary", "verdict_line"]
 
-Summary = dict[str, Any]
+Summary = Mapping[str, Any]
 Figure = Any  # a float, or {"mean": float, "ci95": [low, high] | None}
 
 # Wider than rich's 80-column default for pipes, so that a report saved to a file does not

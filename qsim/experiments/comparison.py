@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Final, Iterable, Sequence
+from typing import Any, Final
+from collections.abc import Iterable, Sequence
 
 from qsim.errors import QsimError
 from qsim.experiments.estimates import aggregate_value

@@ -1,0 +1,142 @@
+"""The floors of docs/ARCHITECTURE.md hold: imports point down only, and each floor loads only
+the heavy libraries it is allowed to.
+
+core (qsim/*.py) <- model, analysis <- experiments <- present. The model alone imports SimPy and
+never pandas; the analysis never imports the model or SimPy; the pictures and the analysis are
+the only pandas importers. Imports under ``if TYPE_CHECKING:`` are annotations, not imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "qsim"
+FLOORS = ("model", "analysis", "experiments", "present")
+# What each floor may import from qsim (besides itself)
+ALLOWED = {
+    "core": {"core"},
+    "model": {"core"},
+    "analysis": {"core"},
+    "experiments": {"core", "model", "analysis"},
+    "present": {"core", "model", "analysis", "experiments"},
+}
+# Third-party libraries a floor must never import
+BANNED = {
+    "core": {"simpy", "pandas", "matplotlib", "scipy", "typer", "rich"},
+    "model": {"pandas", "matplotlib", "scipy", "typer", "rich"},
+    "analysis": {"simpy", "matplotlib", "typer", "rich"},
+    "experiments": {"pandas", "matplotlib", "typer", "rich"},
+    "present": set(),
+}
+# qsim/plots.py is the old name of qsim.present.plots, kept for users: an alias, not code.
+ALIASES = {"plots.py"}
+
+
+def floor_of(module: str) -> str:
+    if module == "qsim.__main__":  # `python -m qsim`: the command line's entry
+        return "present"
+    parts = module.split(".")
+    return parts[1] if len(parts) >= 2 and parts[1] in FLOORS else "core"
+
+
+def modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        if path.name in ALIASES and path.parent == PACKAGE:
+            continue
+        out.append((".".join(relative.parts).removesuffix(".__init__"), path))
+    return out
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """Every module imported outside ``if TYPE_CHECKING:``, function bodies included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            if node.module == "qsim":  # from qsim import plots: the submodule
+                found.update(f"qsim.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+@pytest.mark.parametrize("module,path", modules(), ids=[m for m, _ in modules()])
+def test_imports_point_down_only(module: str, path: Path) -> None:
+    floor = floor_of(module)
+    for imported in runtime_imports(path):
+        top = imported.split(".")[0]
+        if top == "qsim":
+            if imported == "qsim" or imported == "qsim.version":
+                continue  # the package's own lazy names and version are everyone's
+            target = floor_of(imported)
+            assert target == floor or target in ALLOWED[floor], (
+                f"{module} ({floor}) imports {imported} ({target})")
+        else:
+            assert top not in BANNED[floor], f"{module} ({floor}) imports {top}"
+
+
+def test_the_core_never_imports_a_floor_above_it() -> None:
+    # the lazy package __init__ names floors only inside strings and TYPE_CHECKING
+    init = runtime_imports(PACKAGE / "__init__.py")
+    assert {m for m in init if m.startswith("qsim.")} <= {"qsim.version"}
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    return {name.split(".")[0] for name in done.stdout.split()}
+
+
+HEAVY = {"pandas", "matplotlib", "simpy", "scipy"}
+
+
+@pytest.mark.parametrize("statement,unloaded", [
+    ("import qsim; qsim.__version__", HEAVY),
+    ("import qsim.model.engine", {"pandas", "matplotlib", "scipy"}),
+    ("import qsim.analysis.result, qsim.analysis.metrics", {"simpy", "matplotlib"}),
+    ("import qsim.present.cli", HEAVY),
+])
+def test_each_floor_loads_only_what_it_needs(statement: str, unloaded: set[str]) -> None:
+    assert loaded_after(statement) & unloaded == set()
+
+
+def test_help_and_version_load_no_heavy_library() -> None:
+    for args in (["--help"], ["--version"], ["run", "--help"]):
+        code = ("import sys; from qsim.present.cli import main; code = main(%r); "
+                "print(' '.join(sorted(sys.modules)))" % args)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True)
+        loaded = {name.split(".")[0] for name in done.stdout.split()}
+        assert loaded & HEAVY == set(), args
+
+
+def test_public_names_resolve_lazily_and_stay_the_same_objects() -> None:
+    import qsim
+    from qsim.experiments import compare, replicate, simulate
+    from qsim.present import plots
+
+    assert (qsim.simulate, qsim.replicate, qsim.compare) == (simulate, replicate, compare)
+    assert qsim.plots is plots
+    import qsim.plots as old_name
+
+    assert old_name is plots
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        qsim.nothing  # noqa: B018

@@ -208,8 +208,9 @@ def test_replications_json_matches_the_api(small: Path) -> None:
     assert got == as_json(expected)
     assert got["replications"] == 4 and got["seed"] == 0
     usage = got["workloads"][0]["usage_s"]
-    assert set(usage) == {"mean", "ci95"}
+    assert set(usage) == {"mean", "ci95", "p10", "p50", "p90"}
     assert usage["ci95"][0] <= usage["mean"] <= usage["ci95"][1]
+    assert usage["p10"] <= usage["p50"] <= usage["p90"]
 
 
 def test_replications_out_files(small: Path, tmp_path: Path) -> None:
@@ -300,8 +301,9 @@ def test_compare_table_and_verdict(small: Path) -> None:
     proc = qsim_cli("compare", small, "--modes", "session,job")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    verdict = [line for line in lines if line.startswith("Verdict:")]
-    assert len(verdict) == 1 and "cheapest job" in verdict[0] and "fastest" in verdict[0]
+    verdict = [line for line in lines if line.startswith("Cheapest:")]
+    assert len(verdict) == 1 and verdict[0].startswith("Cheapest: job mode, $")
+    assert "Fastest: session mode" in verdict[0] and "x the cost." in verdict[0]
     for text in ("usage", "cost", "wall time", "idle", "queue wait"):
         assert text in proc.stdout
 
@@ -310,7 +312,9 @@ def test_compare_replications_json(small: Path) -> None:
     proc = qsim_cli("compare", small, "--json", "--modes", "job,session", "-r", "3")
     got = json.loads(proc.stdout)
     assert list(got["modes"]) == ["job", "session"]
-    assert set(got["modes"]["job"]["usage_s"]) == {"mean", "ci95"}
+    assert set(got["modes"]["job"]["usage_s"]) == {"mean", "ci95", "p10", "p50", "p90"}
+    assert got["verdict"]["cheapest"] == "job" and got["verdict"]["incomplete"] == []
+    assert got["paired_difference"]["against"] == "job"
     expected = qsim.compare(qsim.load_scenario(small), modes=("job", "session"),
                             replications=3, workers=1).to_dict()
     assert got == as_json(expected)

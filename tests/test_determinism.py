@@ -42,7 +42,9 @@ def test_seed_defaults_to_the_scenario_seed() -> None:
 
 
 def test_summary_holds_plain_python_values_only() -> None:
-    """The summary is a plain dict (SPEC §7): no numpy scalars leaking into users' code."""
+    """The summary is a plain dict (SPEC §7): no numpy scalars leaking into users' code, and
+    no NaN (not JSON): a figure that does not exist is None (``first_qpu_start_s`` of a
+    workload none of whose jobs reached the QPU)."""
     def check(value: object) -> None:
         if isinstance(value, dict):
             for item in value.values():
@@ -51,7 +53,8 @@ def test_summary_holds_plain_python_values_only() -> None:
             for item in value:
                 check(item)
         else:
-            assert type(value) in (str, int, float, bool), (type(value), value)
+            assert type(value) in (str, int, float, bool, type(None)), (type(value), value)
+            assert value == value, "NaN in the summary"
 
     check(qsim.simulate(BUSY).summary())
 

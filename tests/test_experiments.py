@@ -35,15 +35,19 @@ def test_estimate_is_a_t_interval() -> None:
     assert est.mean == 3.0 and est.n == 5
     assert est.low == pytest.approx(3 - half, rel=1e-12)
     assert est.high == pytest.approx(3 + half, rel=1e-12)
-    assert est.to_dict() == {"mean": 3.0, "ci95": [est.low, est.high]}
+    # the spread of the runs: numpy's linear percentiles of 1..5
+    assert est.to_dict() == {"mean": 3.0, "ci95": [est.low, est.high],
+                             "p10": pytest.approx(1.4), "p50": 3.0, "p90": pytest.approx(4.6)}
 
 
 def test_estimate_of_one_value_has_no_interval() -> None:
-    assert Estimate.of([7.0]).to_dict() == {"mean": 7.0, "ci95": None}
+    assert Estimate.of([7.0]).to_dict() == {"mean": 7.0, "ci95": None, "p10": 7.0, "p50": 7.0,
+                                            "p90": 7.0}
 
 
 def test_estimate_of_equal_values_is_a_point() -> None:
-    assert Estimate.of([2.5] * 4).to_dict() == {"mean": 2.5, "ci95": [2.5, 2.5]}
+    assert Estimate.of([2.5] * 4).to_dict() == {"mean": 2.5, "ci95": [2.5, 2.5], "p10": 2.5,
+                                                "p50": 2.5, "p90": 2.5}
 
 
 def test_aggregate_keeps_labels_and_averages_figures() -> None:
@@ -89,8 +93,9 @@ def test_to_dict_shape(sc: qsim.Scenario) -> None:
     loop = out["workloads"][1]
     assert set(loop) == set(plain["workloads"][1])
     assert loop["name"] == "loop" and loop["mode"] == "session"
-    assert set(loop["usage_s"]) == {"mean", "ci95"}
-    assert set(out["backend"]["utilization"]) == {"mean", "ci95"}
+    assert set(loop["usage_s"]) == {"mean", "ci95", "p10", "p50", "p90"}
+    assert set(out["backend"]["utilization"]) == {"mean", "ci95", "p10", "p50", "p90"}
+    assert loop["complete"] is True  # a flag holds when it holds in every replication
 
 
 def test_estimate_helper(sc: qsim.Scenario) -> None:
@@ -129,7 +134,10 @@ def test_compare_entries_are_the_plain_runs_of_each_variant(sc: qsim.Scenario) -
     for mode, entry in result.modes.items():
         expected = qsim.simulate(sc.with_mode("loop", mode)).summary()["workloads"][1]
         assert entry == expected
-    assert result.to_dict() == {"workload": "loop", "modes": result.modes}
+    out = result.to_dict()
+    assert (out["workload"], out["modes"], out["scenario"], out["seed"]) == (
+        "loop", result.modes, sc.name, sc.seed)
+    assert out["verdict"]["incomplete"] == []
 
 
 def test_common_random_numbers(sc: qsim.Scenario) -> None:
@@ -154,7 +162,7 @@ def test_compare_replications_aggregate_each_mode(sc: qsim.Scenario) -> None:
     result = qsim.compare(sc, modes=("job", "session"), replications=3, workers=2)
     assert result.replications == 3
     job = result.modes["job"]
-    assert job["mode"] == "job" and set(job["usage_s"]) == {"mean", "ci95"}
+    assert job["mode"] == "job" and set(job["usage_s"]) == {"mean", "ci95", "p10", "p50", "p90"}
     reps = qsim.replicate(sc.with_mode("loop", "job"), 3, workers=1)
     assert job == reps.to_dict()["workloads"][1]
 

@@ -456,3 +456,22 @@ def test_no_pyplot_state_is_touched(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.png")], check=True,
                          capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("accounting", ["active_windows", "first_start_to_end"])
+def test_the_idle_drawn_is_the_idle_counted_under_both_accounting_readings(
+        accounting: str) -> None:
+    # A session that pauses: 2 iterations, classical 100 s > the 60 s ITTL, so the window
+    # closes at 73 (job 0-13 + 60 s tail) and re-opens at 113 for the second job (113-126).
+    # Counted over its active windows, idle is 2 + 1 + 60 + 2 + 1 = 66 s; over one span from
+    # the first activation to the end (first_start_to_end), the 40 s pause counts too: 106 s.
+    result = run({**ITERATIVE, "iterations": 2, "classical": 100, "mode": "session"},
+                 accounting={"session": accounting})
+    summary = result.summary()["workloads"][0]
+    expected = {"active_windows": 66.0, "first_start_to_end": 106.0}[accounting]
+    assert summary["idle_s"] == pytest.approx(expected)
+    ax = plots.timeline(result)
+    assert drawn_length(ax, "idle") == pytest.approx(summary["idle_s"])
+    assert len(bars(ax, "idle")) == summary["idle_gaps"]
+    gaps = result.idle_gaps
+    assert gaps["length_s"].sum() == pytest.approx(summary["idle_s"])

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from qsim.analysis import accounting
+from qsim.analysis import accounting, tables
 from qsim.analysis.tables import STATUSES
+
+from qsim.scenario import IndependentWorkload, IterativeWorkload
+from qsim.trace import CANCELLED, CONTEXT_CLOSED, MAX_TIME
 
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
@@ -43,6 +46,13 @@ class WorkloadSummary(TypedDict):
     longest_idle_gap_s: float
     windows: int
     cost_usd: float
+    # added in 0.2 (SPEC §7)
+    qpu_wait_s: float
+    first_qpu_start_s: float | None  # None: none of its jobs reached the QPU
+    others_in_windows_s: float
+    complete: bool
+    planned_jobs: int | None  # what it meant to run (None: an open background stream)
+    stopped_by: str | None  # why it is not complete: max_time, cancel_at, ... (None: it is)
 
 
 class BackendSummary(TypedDict):
@@ -75,6 +85,8 @@ def summarize(result: RunResult) -> Summary:
     simulating them."""
     info, scenario = result.info, result.info.scenario
     jobs, windows, busy, gaps = result.job_arrays, result.windows, result.busy, result.idle_gaps
+    reason_jobs, reasons = tables.reasons_given(result.trace, result.trace.columns())
+    reason_workload = jobs["workload"][reason_jobs]
     cal = result.calibrations
     sums = _sums_by_workload(jobs, len(scenario.workloads))
     return {
@@ -84,7 +96,8 @@ def summarize(result: RunResult) -> Summary:
         "end_s": info.end_s,
         "workloads": [
             _workload(w, index, jobs, sums, windows[windows["workload"] == w.name],
-                      gaps[gaps["workload"] == w.name], scenario, info.end_s)
+                      gaps[gaps["workload"] == w.name], busy, scenario, info.end_s,
+                      set(reasons[reason_workload == index].tolist()))
             for index, w in enumerate(scenario.workloads)
         ],
         "backend": _backend(busy, windows, info.end_s, cal["deferred_s"].to_numpy()),
@@ -96,14 +109,15 @@ def _sums_by_workload(jobs: dict[str, np.ndarray], workloads: int) -> dict[str, 
     statuses = len(STATUSES) + 1  # status -1 (no end record) counts nowhere
     counts = np.bincount(index * statuses + jobs["status"] + 1, minlength=workloads * statuses)
     sums = {"status": counts.reshape(workloads, statuses)[:, 1:]}
-    for column in ("charged_s", "quantum_s", "queue_wait_s"):
+    for column in ("charged_s", "quantum_s", "queue_wait_s", "qpu_wait_s"):
         sums[column] = np.bincount(index, weights=jobs[column], minlength=workloads)
     return sums
 
 
 def _workload(spec: Workload, index: int, all_jobs: dict[str, np.ndarray],
               sums: dict[str, np.ndarray], windows: pd.DataFrame, gaps: pd.DataFrame,
-              scenario: Scenario, end_s: float) -> WorkloadSummary:
+              busy: dict[str, np.ndarray], scenario: Scenario, end_s: float,
+              reasons: set[str]) -> WorkloadSummary:
     mode = spec.mode.kind
     mine = all_jobs["workload"] == index
     submitted = int(np.count_nonzero(mine))
@@ -118,12 +132,16 @@ def _workload(spec: Workload, index: int, all_jobs: dict[str, np.ndarray],
         last = end_s if np.isnan(end_at).any() else float(end_at.max())  # unended: runs to end
         wall = last - float(all_jobs["submit_at"][first])
         first_wait = float(all_jobs["queue_wait_s"][first])
+        first_qpu = _first_qpu_start(all_jobs, mine, first)
     else:
         wall = first_wait = 0.0
+        first_qpu = None
     counts = sums["status"][index]
+    planned = _planned_jobs(spec)
     job_counts: JobCounts = {"submitted": submitted, "done": int(counts[0]),
                              "failed": int(counts[1]), "cancelled": int(counts[2]),
                              "incomplete": int(counts[3])}
+    complete = _complete(job_counts, planned, iterative=isinstance(spec, IterativeWorkload))
     return {
         "name": spec.name,
         "kind": spec.kind,
@@ -141,7 +159,70 @@ def _workload(spec: Workload, index: int, all_jobs: dict[str, np.ndarray],
         "longest_idle_gap_s": idle.longest_gap_s,
         "windows": len(starts),
         "cost_usd": usage * scenario.pricing.usd_per_second,
+        "qpu_wait_s": float(sums["qpu_wait_s"][index]),
+        "first_qpu_start_s": first_qpu,
+        "others_in_windows_s": _others_in_windows(windows, busy, index),
+        "complete": complete,
+        "planned_jobs": planned,
+        "stopped_by": None if complete else _stopped_by(reasons, job_counts),
     }
+
+
+def _first_qpu_start(jobs: dict[str, np.ndarray], mine: np.ndarray, first: int
+                     ) -> float | None:
+    """From the workload's first submission to its first quantum start (None: never)."""
+    starts = jobs["quantum_start_at"][mine]
+    started = starts[~np.isnan(starts)]
+    return float(started.min() - jobs["submit_at"][first]) if len(started) else None
+
+
+def _others_in_windows(windows: pd.DataFrame, busy: dict[str, np.ndarray], index: int) -> float:
+    """QPU time of other workloads' jobs and of calibrations inside the workload's active
+    windows (SPEC §7): what a session pays for under ``session_entry: overlap``."""
+    if windows.empty:
+        return 0.0
+    others = busy["workload"] != index  # calibrations have workload -1
+    ordered = windows.sort_values("start_at", kind="stable")
+    s, e = accounting.intersect(ordered["start_at"].to_numpy(float),
+                                ordered["end_at"].to_numpy(float),
+                                busy["start_at"][others], busy["end_at"][others])
+    return float(np.sum(e - s))
+
+
+def _planned_jobs(spec: Workload) -> int | None:
+    """The jobs a workload means to run, retries aside (None: an open background stream)."""
+    if isinstance(spec, IterativeWorkload):
+        return spec.iterations * spec.jobs_per_iteration * spec.parallel
+    if isinstance(spec, IndependentWorkload):
+        return spec.jobs
+    return None
+
+
+def _complete(jobs: JobCounts, planned: int | None, iterative: bool) -> bool:
+    """Whether the workload did all it meant to (SPEC §7): no job cancelled or cut off; an
+    iterative loop's every job done (a failure that ``abort`` or exhausted retries turned into
+    a stop leaves its round undone); an independent workload's every job submitted (its
+    failures are its own rules' outcome). A background stream: complete unless cut off."""
+    if jobs["cancelled"] or jobs["incomplete"]:
+        return False
+    if planned is None:
+        return True
+    return (jobs["done"] if iterative else jobs["submitted"]) == planned
+
+
+# Why work was left undone, most telling first: (reason recorded with a job, as said)
+_STOPS: Final = ((MAX_TIME, "max_time"), (CANCELLED, "cancel_at"),
+                 (CONTEXT_CLOSED, "a closed context"))
+
+
+def _stopped_by(reasons: set[str], jobs: JobCounts) -> str:
+    """What left an incomplete workload's work undone, in a few words."""
+    for reason, said in _STOPS:
+        if reason in reasons:
+            return said
+    if jobs["incomplete"]:
+        return "the end of the run"
+    return "a failure" if jobs["failed"] else "the end of the run"
 
 
 def _backend(busy: dict[str, np.ndarray], windows: pd.DataFrame, end_s: float,
@@ -169,10 +250,15 @@ def _backend(busy: dict[str, np.ndarray], windows: pd.DataFrame, end_s: float,
 def summaries_frame(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per run and workload, with every figure of its summary entry (counts of jobs
     as ``jobs_<status>``): the tidy form of many summaries."""
-    rows = [
-        {"replication": r, "workload": w["name"], "mode": w["mode"],
+    return entries_frame([({"replication": r}, w)
+                          for r, s in enumerate(summaries) for w in s["workloads"]])
+
+
+def entries_frame(rows: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> pd.DataFrame:
+    """One row per (labels, workload entry): the labels, then ``workload``, ``mode`` and every
+    figure of the entry (counts of jobs as ``jobs_<status>``)."""
+    return pd.DataFrame([
+        {**labels, "workload": w["name"], "mode": w["mode"],
          **{f"jobs_{k}": v for k, v in w["jobs"].items()},
          **{k: v for k, v in w.items() if k not in ("name", "kind", "mode", "jobs")}}
-        for r, s in enumerate(summaries) for w in s["workloads"]
-    ]
-    return pd.DataFrame(rows)
+        for labels, w in rows])

@@ -90,21 +90,28 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
         charged = np.nan_to_num(end_at - dispatch)
     else:
         charged = quantum_s.copy()
-    jobs, reasons = _reasons_given(trace, cols)
+    jobs, reasons = reasons_given(trace, cols)
     charged[jobs[reasons == SYSTEM_ERROR]] = 0.0  # system failures are not charged
     queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
     queue_wait -= submit_at
+    ready = time_of(Kind.JOB_READY)
+    # Ready for the QPU until it started there, or ended without (failed, cancelled, cut off).
+    qpu_wait = np.where(np.isnan(qpu_start), np.where(np.isnan(end_at), meta.end_s, end_at),
+                        qpu_start)
+    qpu_wait -= ready
+    np.nan_to_num(qpu_wait, copy=False)  # never ready: no wait for the QPU
     return {
         "workload": cols.field("workload", submitted),
         "context": cols.field("context", submitted),
-        "submit_at": submit_at, "dispatch_at": dispatch, "ready_at": time_of(Kind.JOB_READY),
+        "submit_at": submit_at, "dispatch_at": dispatch, "ready_at": ready,
         "quantum_start_at": qpu_start, "quantum_end_at": qpu_end, "end_at": end_at,
-        "status": status, "queue_wait_s": queue_wait, "quantum_s": quantum_s,
+        "status": status, "queue_wait_s": queue_wait, "qpu_wait_s": qpu_wait,
+        "quantum_s": quantum_s,
         "charged_s": charged,
     }
 
 
-def _reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
+def reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
     """The failed or cancelled jobs and their reasons (only their records carry one)."""
     rows = np.array([seq for seq in trace.info
                      if cols.kind[seq] in (Kind.JOB_FAILED, Kind.JOB_CANCELLED)], dtype=np.int64)
@@ -114,7 +121,7 @@ def _reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]
 
 def _reasons(trace: Trace, n: int) -> np.ndarray:
     """The reason of every failed or cancelled job (None for the others)."""
-    jobs, reasons = _reasons_given(trace, _columns(trace))
+    jobs, reasons = reasons_given(trace, _columns(trace))
     reason = np.full(n, None, dtype=object)
     reason[jobs] = reasons
     return reason
@@ -142,6 +149,7 @@ def jobs_frame(trace: Trace, meta: TraceMeta,
         "status": np.array(STATUSES, dtype=object)[a["status"]],
         "reason": _reasons(trace, len(a["status"])),
         "queue_wait_s": a["queue_wait_s"],
+        "qpu_wait_s": a["qpu_wait_s"],
         "quantum_s": a["quantum_s"],
         "charged_s": a["charged_s"],
     })

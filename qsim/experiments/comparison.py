@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from collections.abc import Iterable, Sequence
 
 from qsim.errors import QsimError
-from qsim.experiments.estimates import aggregate_value
+from qsim.experiments.estimates import Estimate, aggregate_value
 from qsim.experiments.replications import check_count, entry
 from qsim.experiments.estimates import Summary
 from qsim.experiments.runner import Progress, run_many
-from qsim.scenario import Scenario
+from qsim.scenario import Mode, Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MODES", "Comparison", "Verdict", "check_modes", "compare", "resolve_workload"]
 
@@ -22,26 +25,42 @@ MODES: Final = ("job", "batch", "session")
 
 @dataclass(frozen=True)
 class Verdict:
-    """Which mode is cheapest and fastest, and what each costs and takes relative to the best.
+    """Which mode is cheapest and fastest among those that did all the work, and what each
+    costs and takes relative to the best.
 
-    Ratios are of means; a mode ties for best when its ratio is 1.
+    A mode whose workload is not ``complete`` (in any replication) is ``incomplete``: it is
+    never called cheapest or fastest, and the ratios are against the best complete mode.
+    Ratios are of means; a mode ties for best when its ratio is 1. Without any complete mode,
+    ``cheapest`` and ``fastest`` are empty and the ratios are against the best of all.
     """
 
     cheapest: tuple[str, ...]
     fastest: tuple[str, ...]
     cost_ratio: dict[str, float]
     time_ratio: dict[str, float]
+    incomplete: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"cheapest": MODE|null, "fastest": MODE|null, "incomplete": [MODE, ...]}``
+        (the first of tied modes, in the order compared; ``*_ties`` lists them all)."""
+        return {"cheapest": self.cheapest[0] if self.cheapest else None,
+                "fastest": self.fastest[0] if self.fastest else None,
+                "incomplete": list(self.incomplete),
+                "cheapest_ties": list(self.cheapest), "fastest_ties": list(self.fastest),
+                "cost_ratio": self.cost_ratio, "time_ratio": self.time_ratio}
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One workload's summary entry in each mode (aggregated when ``replications`` > 1)."""
+    """One workload's summary entry in each mode (aggregated when ``replications`` > 1), and
+    with replications each mode's per-replication entries (``runs``)."""
 
     workload: str
     modes: dict[str, Summary]
     replications: int = 1
     scenario: str = ""
     seed: int = 0
+    runs: dict[str, tuple[Summary, ...]] = field(default_factory=dict)
     verdict: Verdict = field(init=False)
 
     def __post_init__(self) -> None:
@@ -51,8 +70,37 @@ class Comparison:
         """The mean of one figure (``usage_s``, ``cost_usd``, ...) in one mode."""
         return _mean(self.modes[mode][key])
 
+    def paired_differences(self) -> dict[str, dict[str, Estimate]]:
+        """With replications: each mode's cost and wall time minus the cheapest complete
+        mode's, replication by replication (common random numbers make the pairs alike but
+        for the mode), as an Estimate. Empty without replications or a complete mode."""
+        if self.replications < 2 or not self.verdict.cheapest:
+            return {}
+        best = self.runs[self.verdict.cheapest[0]]
+        return {mode: {key: Estimate.of([float(r[key]) - float(b[key])
+                                         for r, b in zip(runs, best)])
+                       for key in ("cost_usd", "wall_time_s")}
+                for mode, runs in self.runs.items()}
+
+    def table(self) -> pd.DataFrame:
+        """One row per mode and replication with every figure of the workload's entry
+        (``compare.csv``)."""
+        from qsim.analysis.metrics import entries_frame
+
+        return entries_frame([({"replication": r}, e)
+                              for runs in self.runs.values() for r, e in enumerate(runs)])
+
     def to_dict(self) -> dict[str, Any]:
-        return {"workload": self.workload, "modes": self.modes}
+        out: dict[str, Any] = {"scenario": self.scenario, "seed": self.seed,
+                               "workload": self.workload, "replications": self.replications,
+                               "modes": self.modes, "verdict": self.verdict.to_dict()}
+        differences = self.paired_differences()
+        if differences:
+            out["paired_difference"] = {
+                "against": self.verdict.cheapest[0],
+                "modes": {m: {k: e.to_dict() for k, e in d.items()}
+                          for m, d in differences.items()}}
+        return out
 
 
 def _mean(value: Any) -> float:
@@ -60,18 +108,21 @@ def _mean(value: Any) -> float:
 
 
 def _verdict(modes: dict[str, Summary]) -> Verdict:
+    incomplete = tuple(m for m, e in modes.items() if not e.get("complete", True))
+    ranked = [m for m in modes if m not in incomplete] or list(modes)
     cost = {m: _mean(e["cost_usd"]) for m, e in modes.items()}
     wall = {m: _mean(e["wall_time_s"]) for m, e in modes.items()}
-    cost_ratio, time_ratio = _ratios(cost), _ratios(wall)
+    cost_ratio, time_ratio = _ratios(cost, ranked), _ratios(wall, ranked)
     return Verdict(
-        cheapest=tuple(m for m, r in cost_ratio.items() if _is_best(r)),
-        fastest=tuple(m for m, r in time_ratio.items() if _is_best(r)),
-        cost_ratio=cost_ratio, time_ratio=time_ratio,
+        cheapest=tuple(m for m in ranked if m not in incomplete and _is_best(cost_ratio[m])),
+        fastest=tuple(m for m in ranked if m not in incomplete and _is_best(time_ratio[m])),
+        cost_ratio=cost_ratio, time_ratio=time_ratio, incomplete=incomplete,
     )
 
 
-def _ratios(values: dict[str, float]) -> dict[str, float]:
-    best = min(values.values())
+def _ratios(values: dict[str, float], ranked: list[str]) -> dict[str, float]:
+    """Each value over the least of the ``ranked`` ones."""
+    best = min(values[m] for m in ranked)
     if best <= 0:  # nothing charged (e.g. every job failed with a system error)
         return {m: 1.0 if v <= 0 else math.inf for m, v in values.items()}
     return {m: v / best for m, v in values.items()}
@@ -113,10 +164,11 @@ def check_modes(modes: Iterable[str]) -> tuple[str, ...]:
 
 def _in_mode(scenario: Scenario, workload: str, mode: str) -> Scenario:
     # The workload's own mode, with its own TTLs, when it already runs in that kind, so the
-    # column matches what `qsim run` reports for the file as written.
+    # column matches what `qsim run` reports for the file as written; any other mode with
+    # that mode's defaults (a batch's max_time is no session's).
     if scenario.workload(workload).mode.kind == mode:
         return scenario
-    return scenario.with_mode(workload, mode)
+    return scenario.with_mode(workload, Mode.model_validate(mode))
 
 
 def compare(scenario: Scenario, workload: str | None = None,
@@ -136,7 +188,10 @@ def compare(scenario: Scenario, workload: str | None = None,
     tasks = [(variants[m], seed, r) for m in modes for r in range(replications)]
     summaries = run_many(tasks, workers, progress)
     entries: dict[str, Summary] = {}
+    runs: dict[str, tuple[Summary, ...]] = {}
     for i, mode in enumerate(modes):
-        runs = [entry(s, name) for s in summaries[i * replications:(i + 1) * replications]]
-        entries[mode] = runs[0] if replications == 1 else aggregate_value(runs, key=None)
-    return Comparison(name, entries, replications, scenario.name, seed)
+        runs[mode] = tuple(entry(s, name)
+                           for s in summaries[i * replications:(i + 1) * replications])
+        entries[mode] = runs[mode][0] if replications == 1 else aggregate_value(
+            list(runs[mode]), key=None)
+    return Comparison(name, entries, replications, scenario.name, seed, runs)

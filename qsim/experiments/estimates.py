@@ -5,36 +5,45 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any, Final
 from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import numpy as np
 
 __all__ = ["CONFIDENCE", "Estimate", "Summary", "aggregate", "aggregate_value"]
 
 Summary = Mapping[str, Any]  # a summary dict (SPEC §7), or an aggregate of several
 
 CONFIDENCE: Final = 0.95
+PERCENTILES: Final = (10, 50, 90)  # numpy's default (linear) interpolation between runs
 # Summary keys that name a run rather than measure it: carried over, never averaged.
 _LABEL_KEYS: Final = frozenset({"scenario", "seed", "qsim_version", "name", "kind", "mode",
-                                "instance", "share"})  # share is a setting, not a measurement
+                                "instance", "share",  # share is a setting, not a measurement
+                                "planned_jobs", "stopped_by"})
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """The mean of one figure over replications, with a 95% t-interval (None below 2 runs)."""
+    """The mean of one figure over replications, with a 95% t-interval (None below 2 runs)
+    and the spread of the runs themselves: the 10th, 50th and 90th percentiles."""
 
     mean: float
     low: float | None
     high: float | None
     n: int
+    p10: float = math.nan
+    p50: float = math.nan
+    p90: float = math.nan
 
     @classmethod
     def of(cls, values: Sequence[float]) -> Estimate:
         n = len(values)
         mean = math.fsum(values) / n
+        p10, p50, p90 = (float(p) for p in np.percentile(values, PERCENTILES))
         if n < 2:
-            return cls(mean, None, None, n)
+            return cls(mean, None, None, n, p10, p50, p90)
         half = _t_quantile(n - 1) * statistics.stdev(values) / math.sqrt(n)
-        return cls(mean, mean - half, mean + half, n)
+        return cls(mean, mean - half, mean + half, n, p10, p50, p90)
 
     @property
     def half_width(self) -> float | None:
@@ -42,7 +51,8 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         ci = None if self.low is None else [self.low, self.high]
-        return {"mean": self.mean, "ci95": ci}
+        return {"mean": self.mean, "ci95": ci, "p10": self.p10, "p50": self.p50,
+                "p90": self.p90}
 
 
 def _t_quantile(dof: int) -> float:
@@ -55,7 +65,10 @@ def _t_quantile(dof: int) -> float:
 def aggregate(summaries: Sequence[Summary]) -> Summary:
     """Summaries of the same scenario -> one of the same shape, each figure an Estimate dict.
 
-    Labels (names, modes, the seed) are carried over; numbers become ``{"mean", "ci95"}``.
+    Labels (names, modes, the seed) are carried over; numbers become ``{"mean", "ci95",
+    "p10", "p50", "p90"}``; a flag (``complete``) holds only if it holds in every run. A
+    figure that some runs lack (``first_qpu_start_s`` of a run where no job reached the QPU)
+    is estimated over the runs that have it, with ``missing``: how many did not.
     A ``replications`` count is added at the top.
     """
     out = aggregate_value(list(summaries), key=None)
@@ -68,8 +81,16 @@ def aggregate_value(values: list[Any], key: str | None) -> Any:
         return {k: aggregate_value([v[k] for v in values], k) for k in first}
     if isinstance(first, list):
         return [aggregate_value(list(items), key) for items in zip(*values)]
-    if key in _LABEL_KEYS or isinstance(first, (bool, str)) or first is None:
-        return first
-    return Estimate.of([float(v) for v in values]).to_dict()
+    if isinstance(first, bool):
+        return all(values)
+    if key in _LABEL_KEYS or isinstance(first, str):
+        # the first run's label; one that only some runs have (stopped_by), from the first
+        return next((v for v in values if v is not None), None)
+    present = [float(v) for v in values if v is not None]
+    if not present:
+        return None
+    estimate = Estimate.of(present).to_dict()
+    return estimate if len(present) == len(values) else {
+        **estimate, "missing": len(values) - len(present)}
 
 

@@ -111,6 +111,9 @@ JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Print only the summary as JSON on stdout (the contract in the README).")]
 PlotOpt = Annotated[Path | None, typer.Option(
     "--plot", help="Also draw the picture into this PNG file.", show_default=False)]
+PercentilesOpt = Annotated[bool, typer.Option(
+    "--percentiles", help="With --replications, also show each figure's spread over the "
+                          "runs: the 10th to 90th percentile.")]
 ReplicationsOpt = Annotated[int, typer.Option(
     "--replications", "-r", min=1,
     help="Independent replications (streams spawned from the seed), run on all cores; each "
@@ -139,14 +142,16 @@ def _run_command(
     window: Annotated[str | None, typer.Option(
         "--window", metavar="START:END", help="Draw only this part of the run in the "
         "timeline, e.g. 12m:22m (either side may be left empty).", show_default=False)] = None,
+    percentiles: PercentilesOpt = False,
 ) -> int:
     """Simulate a scenario: usage, cost, wall time, queue wait and idle time per workload, and the QPU's utilisation."""  # noqa: E501
     return run(file, seed=seed, as_json=as_json, out=out, replications=replications,
-               plot=plot, window=window)
+               plot=plot, window=window, percentiles=percentiles)
 
 
 def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
-        replications: int, plot: Path | None = None, window: str | None = None) -> int:
+        replications: int, plot: Path | None = None, window: str | None = None,
+        percentiles: bool = False) -> int:
     try:
         scenario = load_scenario(file)
         bounds = parse_window(window)
@@ -170,7 +175,7 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
             write_file(plot, picture)
     except QsimError as exc:
         return error(str(exc))
-    _show(summary, as_json)
+    _show(summary, as_json, percentiles)
     return 0
 
 
@@ -195,13 +200,13 @@ def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, wan
     return reps.to_dict(), result, files
 
 
-def _show(summary: Mapping[str, Any], as_json: bool) -> None:
+def _show(summary: Mapping[str, Any], as_json: bool, percentiles: bool) -> None:
     if as_json:
         print(_json_text(summary), end="")
         return
     from qsim.present import report
 
-    report.print_summary(report.console(), summary)
+    report.print_summary(report.console(), summary, percentiles)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,14 +263,21 @@ def _compare_command(
     replications: ReplicationsOpt = 1,
     seed: SeedOpt = None,
     plot: PlotOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also write compare.json, compare.csv (one row per mode and "
+                      "replication) and compare.png into this folder (replaced as a whole, "
+                      "never half written).", show_default=False)] = None,
+    percentiles: PercentilesOpt = False,
 ) -> int:
-    """Replay one workload in job, batch and session mode (same random streams for everything else) and say which is cheapest and fastest."""  # noqa: E501
+    """Replay one workload in job, batch and session mode (same random streams for everything else) and say which is cheapest and fastest among the modes that finish the work."""  # noqa: E501
     return compare_modes(file, workload=workload, modes=modes, as_json=as_json,
-                         replications=replications, seed=seed, plot=plot)
+                         replications=replications, seed=seed, plot=plot, out=out,
+                         percentiles=percentiles)
 
 
 def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
-                  replications: int, seed: int | None, plot: Path | None = None) -> int:
+                  replications: int, seed: int | None, plot: Path | None = None,
+                  out: Path | None = None, percentiles: bool = False) -> int:
     from qsim import experiments
     from qsim.present import report
 
@@ -275,20 +287,27 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
         wanted = [m.strip() for m in modes.split(",")]
         if plot is not None:
             check_plot_path(plot)
+        if out is not None:
+            check_out_dir(out)
         with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
             result = experiments.compare(scenario, name, wanted, replications=replications,
                                          seed=seed,
                              progress=bar.update)
-        if plot is not None:
+        if plot is not None or out is not None:
             from qsim.present import plots  # matplotlib: only when drawing (see run)
 
-            write_file(plot, _png(lambda f: plots.save_compare(result, f)))
+            picture = _png(lambda f: plots.save_compare(result, f))
+        if out is not None:
+            write_out_dir(out, {"compare.json": _json_text(result.to_dict()),
+                                "compare.csv": _csv(result.table()), "compare.png": picture})
+        if plot is not None:
+            write_file(plot, picture)
     except QsimError as exc:
         return error(str(exc))
     if as_json:
         print(_json_text(result.to_dict()), end="")
     else:
-        report.print_comparison(report.console(), result)
+        report.print_comparison(report.console(), result, percentiles)
     return 0
 
 

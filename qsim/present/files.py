@@ -15,7 +15,8 @@ from qsim.errors import QsimError
 __all__ = ["OUT_FILES", "check_out_dir", "check_plot_path", "write_file", "write_out_dir"]
 
 # The files `--out` writes; a folder holding only these (or nothing) may be replaced.
-OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "replications.csv")
+OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "replications.csv",
+                     "compare.json", "compare.csv")
 OUT_SUFFIXES: Final = (".png",)  # pictures (--plot) may live there too
 
 

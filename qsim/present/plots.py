@@ -200,6 +200,9 @@ def compare(comparison: Any, ax: Axes | None = None) -> Axes:
         ax = Figure(figsize=(11, 3.6), layout="constrained").add_subplot()
     ax.set_axis_off()
     modes = _ordered(data["modes"])
+    # A mode that did not finish the work is drawn hatched and named so: its bars are not
+    # comparable with the others' (less work is cheaper).
+    unfinished = {m for m in modes if not data["modes"][m].get("complete", True)}
     any_whiskers = False
     for i, (key, title, kind) in enumerate(PANELS):
         panel = ax.inset_axes((i * 0.26, 0.0, 0.19, 0.86))
@@ -207,10 +210,14 @@ def compare(comparison: Any, ax: Axes | None = None) -> Axes:
         # Job mode has no window, so "0 idle" would read as a virtue: say what it means.
         instead = ["no window" if key == "idle_s" and _stat(e.get("windows", 1))[0] == 0
                    else None for e in entries]
-        whiskers = _panel(panel, [e.get(key) for e in entries], modes, title, kind, instead)
+        whiskers = _panel(panel, [e.get(key) for e in entries], modes, title, kind, instead,
+                          unfinished)
         panel.set_gid(f"compare/{key}")
         any_whiskers = any_whiskers or whiskers
-    ax.set_title(_compare_title(data, any_whiskers), loc="left", fontsize=10)
+    title = _compare_title(data, any_whiskers)
+    if unfinished:
+        title += "\nhatched: did not finish the work, not comparable (see the verdict)"
+    ax.set_title(title, loc="left", fontsize=10)
     return ax
 
 
@@ -247,15 +254,21 @@ def _stat(value: Any) -> tuple[float, float, float]:
 
 
 def _panel(ax: Axes, values: Sequence[Any], modes: list[str], title: str, kind: str,
-           instead: Sequence[str | None]) -> bool:
+           instead: Sequence[str | None], unfinished: frozenset[str] | set[str] = frozenset()
+           ) -> bool:
     """One figure per mode as bars, labelled, with whiskers where it has an interval;
     return whether any whisker was drawn."""
     stats = np.array([_stat(v) for v in values]).reshape(-1, 3)
     unit, scale = ("$", 1.0) if kind == "usd" else time_unit(np.nanmax(stats, initial=0.0))
     mean, low, high = (stats / scale).T
     x = np.arange(len(modes))
-    ax.bar(x, np.nan_to_num(mean), width=0.62, gid="bars",
-           color=[MODE_COLOURS.get(m, "#8172b3") for m in modes])
+    bars = ax.bar(x, np.nan_to_num(mean), width=0.62, gid="bars",
+                  color=[MODE_COLOURS.get(m, "#8172b3") for m in modes])
+    for bar, mode in zip(bars, modes):
+        if mode in unfinished:
+            bar.set_alpha(0.45)
+            bar.set_hatch("//")
+            bar.set_gid(f"incomplete/{mode}")
     has_ci = ~np.isnan(low) & ~np.isnan(high)
     if has_ci.any():  # replications: the confidence interval as a whisker
         err = np.vstack([mean - low, high - mean])[:, has_ci].clip(min=0)
@@ -265,7 +278,7 @@ def _panel(ax: Axes, values: Sequence[Any], modes: list[str], title: str, kind: 
     for xi, yi, value, text in zip(x, top, mean, instead):
         ax.annotate(text or _label(value, kind, unit), (xi, yi), xytext=(0, 3),
                     textcoords="offset points", ha="center", va="bottom", fontsize=7.5)
-    ax.set_xticks(x, modes)
+    ax.set_xticks(x, [f"{m}\n(incomplete)" if m in unfinished else m for m in modes])
     ax.set_title(title, fontsize=9)
     ax.set_ylabel("USD" if kind == "usd" else unit, fontsize=8)
     ax.margins(y=0.18)

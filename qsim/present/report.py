@@ -8,9 +8,10 @@ prints. No simulation logic lives here.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
-from collections.abc import Callable, Mapping
 
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -59,11 +60,24 @@ def _half_width(x: Figure) -> float | None:
     return half if half > 1e-9 * max(1.0, abs(x["mean"])) else None
 
 
+# Whether cells also show the spread of the replications, p10–p90 (``--percentiles``). A
+# context variable rather than a parameter of every cell: it is set for one report at a time.
+SHOW_SPREAD: ContextVar[bool] = ContextVar("SHOW_SPREAD", default=False)
+
+
 def _with_interval(x: Figure, fmt: Callable[[float], str]) -> str:
-    """``fmt(mean)``, and ``± fmt(half-width)`` when ``x`` is an estimate that varies."""
+    """``fmt(mean)``, and ``± fmt(half-width)`` when ``x`` is an estimate that varies; with
+    ``SHOW_SPREAD``, also the replications' 10th to 90th percentile."""
+    if x is None:
+        return "-"
     half = _half_width(x)
     text = fmt(_mean(x))
-    return text if half is None else f"{text} ± {fmt(half)}"
+    if half is not None:
+        text = f"{text} ± {fmt(half)}"
+    if SHOW_SPREAD.get() and isinstance(x, dict) and "p10" in x and \
+            x["p90"] - x["p10"] > 1e-9 * max(1.0, abs(x["mean"])):
+        text += f" [{fmt(x['p10'])}–{fmt(x['p90'])}]"
+    return text
 
 
 def _seconds(value: float) -> str:
@@ -76,7 +90,7 @@ def duration(x: Figure) -> str:
 
 
 def money(x: Figure) -> str:
-    return _with_interval(x, lambda v: f"${v:,.2f}")
+    return _with_interval(x, lambda v: f"-${-v:,.2f}" if v < 0 else f"${v:,.2f}")
 
 
 def percent(x: Figure) -> str:
@@ -142,11 +156,32 @@ _WORKLOAD_ROWS: Final[tuple[tuple[str, Callable[[Summary], str]], ...]] = (
     ("wall time", lambda w: duration(w["wall_time_s"])),
     ("queue wait, total", lambda w: duration(w["queue_wait_s"])),
     ("queue wait, 1st job", lambda w: duration(w["first_queue_wait_s"])),
+    ("wait for the QPU", lambda w: duration(w.get("qpu_wait_s"))),
+    ("until 1st quantum", lambda w: duration(w.get("first_qpu_start_s"))),
+    ("complete", lambda w: _complete_cell(w)),
     ("active windows", lambda w: count(w["windows"])),
     ("idle in windows", _in_windows(lambda w: duration(w["idle_s"]))),
     ("idle gaps", _in_windows(lambda w: count(w["idle_gaps"]))),
     ("longest idle gap", _in_windows(lambda w: duration(w["longest_idle_gap_s"]))),
+    ("others' QPU in windows", _in_windows(lambda w: duration(w.get("others_in_windows_s")))),
 )
+
+
+def _complete_cell(w: Summary) -> str:
+    if w.get("planned_jobs") is None:
+        return "-"  # an open stream has no plan to finish
+    return "yes" if w.get("complete", True) else f"no, {_progress(w)}"
+
+
+def _progress(w: Summary) -> str:
+    """How much of its work an incomplete workload did: ``48/100 done (max_time)``; a mean
+    over replications says so."""
+    done, planned = count(w["jobs"]["done"]), w.get("planned_jobs")
+    text = f"{done}/{planned} done" if planned is not None else f"{done} done"
+    if isinstance(w["jobs"]["done"], dict):
+        text += " on average"
+    stopped = w.get("stopped_by")
+    return f"{text} ({stopped})" if stopped else text
 
 
 def backend_table(s: Summary) -> Table:
@@ -163,9 +198,18 @@ def backend_table(s: Summary) -> Table:
     return table
 
 
-def print_summary(out: Console, s: Summary) -> None:
+def print_summary(out: Console, s: Summary, percentiles: bool = False) -> None:
     """The report of ``qsim run``: a heading, the workloads, the backend, and a note on
-    incomplete jobs when there are any (they surprise people otherwise)."""
+    incomplete jobs when there are any (they surprise people otherwise). ``percentiles``:
+    cells of replicated figures also show the runs' 10th to 90th percentile."""
+    token = SHOW_SPREAD.set(percentiles)
+    try:
+        _print_summary(out, s)
+    finally:
+        SHOW_SPREAD.reset(token)
+
+
+def _print_summary(out: Console, s: Summary) -> None:
     out.print(Group(_heading(s), Text(), workload_table(s), Text(), backend_table(s)))
     if any(_mean(w["jobs"]["incomplete"]) > 0 for w in s["workloads"]):
         out.print(Text(INCOMPLETE_NOTE, style="dim"))
@@ -188,7 +232,8 @@ def comparison_table(c: Comparison) -> Table:
     table = Table()
     table.add_column("")
     for mode in c.modes:
-        table.add_column(mode, justify="right")
+        incomplete = mode in c.verdict.incomplete
+        table.add_column(f"{mode} (incomplete)" if incomplete else mode, justify="right")
     v = c.verdict
     rows = [(label, cell) for label, cell in _WORKLOAD_ROWS if label not in ("kind", "mode")]
     for label, cell in rows:
@@ -199,24 +244,47 @@ def comparison_table(c: Comparison) -> Table:
 
 
 def verdict_line(c: Comparison) -> str:
-    """One line: the cheapest and fastest modes, then each mode's cost and time vs the best."""
+    """The verdict in words a person reads at a glance: the cheapest and the fastest mode
+    among those that did all the work, what the fastest costs, and what was not ranked."""
     v = c.verdict
-    cheap = " = ".join(v.cheapest)
-    fast = " = ".join(v.fastest)
-    best_cost = money(c.figure(v.cheapest[0], "cost_usd"))
-    best_time = duration(c.figure(v.fastest[0], "wall_time_s"))
-    ratios = ", ".join(f"{m} {_ratio(v.cost_ratio[m])}/{_ratio(v.time_ratio[m])}"
-                       for m in c.modes)
-    return (f"Verdict: cheapest {cheap} ({best_cost}), fastest {fast} ({best_time}); "
-            f"cost/time vs best: {ratios}")
+    said: list[str] = []
+    if v.cheapest:
+        cost = money(c.figure(v.cheapest[0], "cost_usd"))
+        said.append(f"Cheapest: {_modes(v.cheapest)}, {cost}.")
+    if v.fastest:
+        fast = v.fastest[0]
+        time = duration(c.figure(fast, "wall_time_s"))
+        if fast in v.cheapest:
+            said.append(f"Fastest: {_modes(v.fastest)} too, {time}.")
+        else:
+            said.append(f"Fastest: {_modes(v.fastest)}, {time}, "
+                        f"{v.cost_ratio[fast]:.2f}x the cost.")
+    if v.incomplete:
+        undone = "; ".join(f"{m} mode {_progress(c.modes[m])}" for m in v.incomplete)
+        lead = "Not ranked, did not finish" if v.cheapest else "No mode finished the work"
+        said.append(f"{lead}: {undone}.")
+    return " ".join(said)
 
 
-def print_comparison(out: Console, c: Comparison) -> None:
-    """The report of ``qsim compare``: the side-by-side table and the verdict.
+def _modes(modes: tuple[str, ...]) -> str:
+    return " and ".join(f"{m} mode" for m in modes)
+
+
+def print_comparison(out: Console, c: Comparison, percentiles: bool = False) -> None:
+    """The report of ``qsim compare``: the side-by-side table and the verdict; with
+    replications, each mode's paired difference against the cheapest complete one.
 
     The verdict stays one line even when longer than the terminal (``soft_wrap``), so that
     it greps and pastes as one.
     """
+    token = SHOW_SPREAD.set(percentiles)
+    try:
+        _print_comparison(out, c)
+    finally:
+        SHOW_SPREAD.reset(token)
+
+
+def _print_comparison(out: Console, c: Comparison) -> None:
     heading = Text()
     heading.append(c.scenario, style="bold")
     heading.append(f"  seed {c.seed} · workload {c.workload!r} in each mode")
@@ -226,6 +294,14 @@ def print_comparison(out: Console, c: Comparison) -> None:
     out.print(comparison_table(c))
     out.print()
     out.print(Text(verdict_line(c), style="bold"), soft_wrap=True)
+    differences = c.paired_differences()
+    if differences:
+        against = c.verdict.cheapest[0]
+        lines = [f"  {m} mode: cost {money(d['cost_usd'].to_dict())}, wall time "
+                 f"{duration(d['wall_time_s'].to_dict())}"
+                 for m, d in differences.items() if m != against]
+        out.print(Text(f"Paired difference against {against} mode (same random streams, "
+                       "mean ± 95% CI):\n" + "\n".join(lines)), soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -185,7 +185,11 @@ def test_percentiles_show_the_spread_of_the_runs() -> None:
     plain = cli("run", "scenarios/vqe.yaml", "-r", "3")
     spread = cli("run", "scenarios/vqe.yaml", "-r", "3", "--percentiles")
     assert plain.returncode == spread.returncode == 0, spread.stderr
-    wall = [next(line for line in p.stdout.splitlines() if "wall time" in line)
-            for p in (plain, spread)]
-    assert "[" not in wall[0]
-    assert "[" in wall[1] and "–" in wall[1]  # e.g. 53m ± 2m [51m 2s–56m 10s]
+    def wall_time_rows(text: str) -> str:  # the row and the line under it
+        lines = text.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("│ wall time"))
+        return "\n".join(lines[at:at + 2])
+
+    assert "[" not in wall_time_rows(plain.stdout)
+    assert "[" in wall_time_rows(spread.stdout)  # e.g. 53m ± 2m, then [51m 2s–56m 10s]
+    assert "–" in wall_time_rows(spread.stdout)

@@ -20,7 +20,7 @@ import yaml
 try:  # typer 0.2x vendors click as typer._click; earlier versions use click itself
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - depends on the installed typer
-    from click.exceptions import ClickException  # type: ignore[no-redef]
+    from click.exceptions import ClickException  # type: ignore[no-redef,assignment,unused-ignore]
 
 from qsim.errors import QsimError
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir

@@ -7,6 +7,7 @@ prints. No simulation logic lives here.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -76,7 +77,7 @@ def _with_interval(x: Figure, fmt: Callable[[float], str]) -> str:
         text = f"{text} ± {fmt(half)}"
     if SHOW_SPREAD.get() and isinstance(x, dict) and "p10" in x and \
             x["p90"] - x["p10"] > 1e-9 * max(1.0, abs(x["mean"])):
-        text += f" [{fmt(x['p10'])}–{fmt(x['p90'])}]"
+        text += f"\n[{fmt(x['p10'])}–{fmt(x['p90'])}]"  # a line of its own: no wider cells
     return text
 
 
@@ -98,20 +99,34 @@ def percent(x: Figure) -> str:
 
 
 def count(x: Figure) -> str:
-    """A count; replicated counts are means, shown with up to two decimals."""
+    """A count; a count averaged over replications says so (``90.95 avg``) unless every
+    replication had the same."""
     value = _mean(x)
-    if value == round(value):
-        return f"{value:.0f}"
-    return f"{value:.2f}".rstrip("0")  # 90.95, 1.2: a mean count keeps its fraction
+    text = f"{value:.0f}" if value == round(value) else f"{value:.2f}".rstrip("0")
+    return f"{text} avg" if _varies(x) else text
+
+
+def _varies(x: Figure) -> bool:
+    return isinstance(x, dict) and x.get("p10") is not None and x["p10"] != x["p90"]
 
 
 def jobs_cell(jobs: dict[str, Figure]) -> str:
-    """``done/submitted done``, then any other outcome that happened: ``, 3 failed``."""
-    text = f"{count(jobs['done'])}/{count(jobs['submitted'])} done"
+    """``done/submitted done``, then any other outcome that happened: ``, 3 failed``; over
+    replications that differ, ``done 29.5 of 29.6 on average``."""
+    plain = {k: _plain_count(v) for k, v in jobs.items()}
+    if any(_varies(v) for v in jobs.values()):
+        text = f"done {plain['done']} of {plain['submitted']} on average"
+    else:
+        text = f"{plain['done']}/{plain['submitted']} done"
     for status in ("failed", "cancelled", "incomplete"):
         if _mean(jobs[status]) > 0:
-            text += f", {count(jobs[status])} {status}"
+            text += f", {plain[status]} {status}"
     return text
+
+
+def _plain_count(x: Figure) -> str:
+    value = _mean(x)
+    return f"{value:.0f}" if value == round(value) else f"{value:.2f}".rstrip("0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,14 +143,41 @@ def _heading(s: Summary) -> Text:
 
 
 def workload_table(s: Summary) -> Table:
-    """Figures as rows, one column per workload: it stays narrow enough for 80 columns."""
+    """Figures as rows, one column per workload: it reads best for a few workloads."""
     table = Table(title="Workloads", title_justify="left", title_style="bold")
-    table.add_column("")
+    table.add_column("", no_wrap=True)
     for w in s["workloads"]:
-        table.add_column(Text(w["name"]), justify="right")
+        table.add_column(Text(shown(w["name"])), justify="right", no_wrap=True)
     for label, cell in _WORKLOAD_ROWS:
         table.add_row(label, *(cell(w) for w in s["workloads"]))
     return table
+
+
+def workload_rows_table(s: Summary) -> Table:
+    """One line per workload with its key figures: for many workloads, or a narrow terminal
+    (``--json`` has every figure)."""
+    means = " (means)" if "replications" in s else ""
+    table = Table(title=f"Workloads{means}", title_justify="left", title_style="bold")
+    for label, _ in _COMPACT_COLUMNS:
+        table.add_column(label, justify="left" if label in ("workload", "mode") else "right",
+                         no_wrap=True)
+    for w in s["workloads"]:
+        table.add_row(*(cell(w) for _, cell in _COMPACT_COLUMNS))
+    return table
+
+
+def _natural_width(table: Table) -> int:
+    """The width the table takes with room to spare (a console's own measure stops at its
+    width)."""
+    wide = Console(width=100_000, file=io.StringIO())
+    return wide.measure(table).maximum
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A name as it may be printed: control characters escaped (nothing the user wrote can
+    move the cursor or recolour the terminal), and at most ``limit`` characters."""
+    safe = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return safe if len(safe) <= limit else safe[:limit - 1] + "…"
 
 
 def _in_windows(cell: Callable[[Summary], str]) -> Callable[[Summary], str]:
@@ -176,12 +218,31 @@ def _complete_cell(w: Summary) -> str:
 def _progress(w: Summary) -> str:
     """How much of its work an incomplete workload did: ``48/100 done (max_time)``; a mean
     over replications says so."""
-    done, planned = count(w["jobs"]["done"]), w.get("planned_jobs")
+    done, planned = _plain_count(w["jobs"]["done"]), w.get("planned_jobs")
     text = f"{done}/{planned} done" if planned is not None else f"{done} done"
     if isinstance(w["jobs"]["done"], dict):
         text += " on average"
     stopped = w.get("stopped_by")
     return f"{text} ({stopped})" if stopped else text
+
+
+# The columns of the one-line-per-workload table: what ran, what it cost, how long it took.
+_COMPACT_COLUMNS: Final[tuple[tuple[str, Callable[[Summary], str]], ...]] = (
+    ("workload", lambda w: shown(w["name"], 24)),
+    ("mode", lambda w: w["mode"]),
+    ("jobs done", lambda w: f"{_plain_count(w['jobs']['done'])}/"
+                            f"{_plain_count(w['jobs']['submitted'])}"),
+    ("usage", lambda w: duration(_mean_of(w["usage_s"]))),
+    ("cost", lambda w: money(_mean_of(w["cost_usd"]))),
+    ("wall time", lambda w: duration(_mean_of(w["wall_time_s"]))),
+    ("1st quantum", lambda w: duration(_mean_of(w.get("first_qpu_start_s")))),
+    ("complete", lambda w: _complete_cell(w).split(",")[0]),
+)
+
+
+def _mean_of(x: Figure) -> float | None:
+    """The mean alone: one line per workload has no room for intervals (``--json`` has)."""
+    return None if x is None else _mean(x)
 
 
 def backend_table(s: Summary) -> Table:
@@ -210,7 +271,12 @@ def print_summary(out: Console, s: Summary, percentiles: bool = False) -> None:
 
 
 def _print_summary(out: Console, s: Summary) -> None:
-    out.print(Group(_heading(s), Text(), workload_table(s), Text(), backend_table(s)))
+    workloads = workload_table(s)
+    if len(s["workloads"]) > 4 or _natural_width(workloads) > out.width:
+        rows = workload_rows_table(s)
+        if len(s["workloads"]) > 4 or _natural_width(rows) < _natural_width(workloads):
+            workloads = rows
+    out.print(Group(_heading(s), Text(), workloads, Text(), backend_table(s)))
     if any(_mean(w["jobs"]["incomplete"]) > 0 for w in s["workloads"]):
         out.print(Text(INCOMPLETE_NOTE, style="dim"))
 

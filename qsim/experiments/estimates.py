@@ -10,6 +10,8 @@ from typing import Any, Final
 
 import numpy as np
 
+from qsim.student_t import t_quantile
+
 __all__ = ["CONFIDENCE", "Estimate", "Summary", "aggregate", "aggregate_value"]
 
 Summary = Mapping[str, Any]  # a summary dict (SPEC §7), or an aggregate of several
@@ -56,10 +58,7 @@ class Estimate:
 
 
 def _t_quantile(dof: int) -> float:
-    # scipy is imported here, not at module level: it costs ~0.3 s and single runs never need it.
-    from scipy.stats import t
-
-    return float(t.ppf(0.5 + CONFIDENCE / 2, dof))
+    return t_quantile(0.5 + CONFIDENCE / 2, dof)
 
 
 def aggregate(summaries: Sequence[Summary]) -> Summary:

@@ -42,9 +42,19 @@ def available_cores() -> int:
 
 
 def run_many(tasks: Sequence[Task], workers: int | None = None,
-             progress: Progress | None = None) -> list[Summary]:
-    """Summaries of ``tasks``, in order; across processes when that can help."""
+             progress: Progress | None = None, executor: Executor | None = None
+             ) -> list[Summary]:
+    """Summaries of ``tasks``, in order; across processes when that can help.
+
+    ``executor`` (any ``concurrent.futures.Executor``: a process pool, a Dask client's) runs
+    the chunks instead of a pool of this machine's cores; ``workers`` then only sizes the
+    chunks (default: the executor's own ``_max_workers``, else this machine's cores). On an
+    error or Ctrl-C the runs not yet started are cancelled.
+    """
     total = len(tasks)
+    if executor is not None:
+        hint = workers or getattr(executor, "_max_workers", None) or available_cores()
+        return _run_pool(executor, tasks, max(1, min(hint, total)), progress)
     workers = min(workers or available_cores(), total)
     if workers <= 1:
         return _run_serial(tasks, progress)
@@ -52,8 +62,14 @@ def run_many(tasks: Sequence[Task], workers: int | None = None,
         pool = ProcessPoolExecutor(max_workers=workers)
     except (OSError, NotImplementedError):  # no process support (e.g. no /dev/shm): run here
         return _run_serial(tasks, progress)
-    with pool:
-        return _run_pool(pool, tasks, workers, progress)
+    try:
+        out = _run_pool(pool, tasks, workers, progress)
+    except BaseException:
+        # Ctrl-C or a failed run: drop what has not started rather than wait for all of it.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return out
 
 
 def _run_serial(tasks: Sequence[Task], progress: Progress | None) -> list[Summary]:
@@ -71,10 +87,15 @@ def _run_pool(pool: Executor, tasks: Sequence[Task], workers: int,
     chunks = [list(tasks[i:i + size]) for i in range(0, len(tasks), size)]
     futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
     done = 0
-    for future in as_completed(futures):
-        done += len(future.result())  # re-raises a worker's error here
-        if progress:
-            progress(done, len(tasks))
+    try:
+        for future in as_completed(futures):
+            done += len(future.result())  # re-raises a worker's error here
+            if progress:
+                progress(done, len(tasks))
+    except BaseException:
+        for future in futures:  # on a cluster, this is what stops the queued work
+            future.cancel()
+        raise
     # Back in submission order: the result never depends on which worker was faster.
     return [summary for future in futures for summary in future.result()]
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from qsim.experiments.comparison import compare
     from qsim.experiments.replications import replicate
     from qsim.experiments.run import simulate
+    from qsim.experiments.sweep import sweep
     from qsim.present import plots
     from qsim.scenario import Scenario, load_scenario, parse_scenario
     from qsim.trace import RunInfo
@@ -32,13 +33,14 @@ _LAZY: dict[str, str] = {
     "parse_scenario": "qsim.scenario",
     "simulate": "qsim.experiments", "replicate": "qsim.experiments",
     "compare": "qsim.experiments",
+    "sweep": "qsim.experiments.sweep",  # the module's function (the package keeps the module)
     "RunInfo": "qsim.trace", "RunResult": "qsim.analysis.result",
     "plots": "qsim.present.plots:",
 }
 
 __all__ = [
     "QsimError", "RunInfo", "RunResult", "Scenario", "ScenarioError", "__version__", "compare",
-    "load_scenario", "parse_scenario", "plots", "replicate", "simulate",
+    "load_scenario", "parse_scenario", "plots", "replicate", "simulate", "sweep",
 ]
 
 

@@ -1,0 +1,70 @@
+"""The tables of a sweep: many run summaries (SPEC §7) -> one tidy frame, and its means.
+
+``sweep_frame`` makes one row per (labels, run, workload): the labels (a sweep's PATH
+columns and ``replication``), then ``workload``, ``kind``, ``mode``, and every figure of the
+workload's entry flattened with dots (``usage_s``, ``jobs.done``, ...), then the run's own
+(``end_s``, ``backend.utilization``, ...). ``point_estimates`` averages it per point.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+__all__ = ["CONFIDENCE", "flatten", "point_estimates", "sweep_frame"]
+
+CONFIDENCE: Final = 0.95  # the level of qsim.experiments.Estimate's intervals
+# Entry keys that become the row's label columns rather than figures
+_LABELS: Final = ("name", "kind", "mode")
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level, keys joined with dots: ``{"jobs": {"done": 3}}`` ->
+    ``{"jobs.done": 3}``."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _rows(labels: Mapping[str, Any], summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    run = {"end_s": summary["end_s"], **flatten(summary["backend"], "backend.")}
+    return [{**labels, "workload": w["name"], "kind": w["kind"], "mode": w["mode"],
+             **flatten({k: v for k, v in w.items() if k not in _LABELS}), **run}
+            for w in summary["workloads"]]
+
+
+def sweep_frame(runs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> pd.DataFrame:
+    """One row per (labels, summary) pair and workload of the summary, in order."""
+    return pd.DataFrame([row for labels, summary in runs for row in _rows(labels, summary)])
+
+
+def point_estimates(table: pd.DataFrame, by: Sequence[str], figures: Sequence[str]
+                    ) -> pd.DataFrame:
+    """Per group of ``by`` (e.g. the PATH columns and ``workload``), in first-seen order: the
+    number of runs (``n``), and for each figure its mean (``FIGURE``) and 95% t-interval
+    (``FIGURE.low``, ``FIGURE.high``; NaN below two runs). Missing values (a run where no
+    job reached the QPU) are left out of that figure's estimate."""
+    groups = table.groupby(list(by), sort=False, dropna=False)
+    out = groups.size().rename("n").reset_index()
+    for figure in figures:
+        values = groups[figure]
+        mean, sd, n = (values.mean().to_numpy(float), values.std(ddof=1).to_numpy(float),
+                       values.count().to_numpy(float))
+        half = [_t(k) * s / math.sqrt(k) if k >= 2 else math.nan for s, k in zip(sd, n)]
+        out[figure] = mean
+        out[f"{figure}.low"] = mean - half
+        out[f"{figure}.high"] = mean + half
+    return out
+
+
+def _t(n: float) -> float:
+    from scipy.stats import t  # as in qsim.experiments.estimates: 0.3 s, only when needed
+
+    return float(t.ppf(0.5 + CONFIDENCE / 2, n - 1))

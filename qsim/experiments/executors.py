@@ -1,0 +1,160 @@
+"""Where runs execute besides this machine's process pool: any ``concurrent.futures``
+executor, and Dask clusters (the optional ``dask`` extra; ``distributed`` is imported only in
+the functions that need it).
+
+Before any work is sent, every worker must import this very qsim version: a worker without
+qsim would otherwise fail to unpickle each task, and a Dask client can wait on such tasks for
+ever. The check's probe travels by value (a closure, which cloudpickle sends whole), so it
+runs even where ``import qsim`` does not.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Iterator
+
+from qsim.errors import QsimError
+from qsim.experiments.runner import available_cores
+from qsim.version import __version__
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["DaskError", "check_dask_workers", "check_executor", "dask_executor",
+           "version_probe", "workers_of"]
+
+#: How long to wait for a scheduler to answer, for its first worker and for the probe.
+CONNECT_TIMEOUT_S: Final = 30.0
+INSTALL_HINT: Final = "pip install 'qsim[dask]' (or pip install -e '.[dask]' in a checkout)"
+
+
+class DaskError(QsimError):
+    """No cluster to run on, or workers that cannot run this qsim."""
+
+
+def version_probe() -> Callable[[], str]:
+    """A function that returns the qsim version it can import, or why it cannot.
+
+    Made in here (a closure, not a module-level function) so that cloudpickle sends its code
+    rather than a reference to a qsim module the worker may not have.
+    """
+    def probe() -> str:
+        try:
+            from qsim.version import __version__ as there
+        except Exception as exc:  # noqa: BLE001 - any failure is the answer
+            return f"cannot import qsim: {type(exc).__name__}: {exc}"
+        return there
+    return probe
+
+
+def _problem(answer: str, expected: str) -> str | None:
+    """What is wrong with a worker's probe answer, or None."""
+    if answer == expected:
+        return None
+    if answer.startswith("cannot import qsim"):
+        return answer
+    return f"has qsim {answer}, this is qsim {expected}"
+
+
+def check_executor(executor: Executor, expected: str = __version__,
+                   timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """DaskError unless ``executor``'s workers import qsim ``expected``.
+
+    A Dask client's executor asks every worker; any other executor runs one probe.
+    """
+    client = dask_client_of(executor)
+    if client is not None:
+        check_dask_workers(client, expected, timeout)
+        return
+    future = executor.submit(version_probe())
+    try:
+        answer = future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()
+        raise DaskError(f"the executor ran no probe within {timeout:g} s: are its workers "
+                        "up?") from None
+    except Exception as exc:  # e.g. a pool whose processes cannot start
+        raise DaskError(f"the executor cannot run qsim's probe: {exc}") from None
+    problem = _problem(answer, expected)
+    if problem:
+        raise DaskError(f"the executor's worker {problem}")
+
+
+def dask_client_of(executor: Executor) -> Client | None:
+    """The Dask client behind ``executor`` when it is a ``Client.get_executor()``."""
+    if type(executor).__name__ == "ClientExecutor" and hasattr(executor, "_client"):
+        return executor._client
+    return None
+
+
+def check_dask_workers(client: Client, expected: str = __version__,
+                       timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """DaskError unless the cluster has a worker and every worker imports qsim ``expected``."""
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise DaskError(f"the Dask scheduler {_where(client)} has no worker after "
+                        f"{timeout:g} s; start one with: dask worker {_where(client)}") from None
+    answers: dict[str, Any] = client.run(version_probe(), on_error="return")
+    problems = [f"{worker} {_problem(str(a), expected) if isinstance(a, str) else a}"
+                for worker, a in sorted(answers.items())
+                if not isinstance(a, str) or _problem(a, expected)]
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise DaskError("Dask workers cannot run this qsim: " + "; ".join(problems[:3]) + more
+                        + f"; install qsim {expected} on every worker")
+
+
+def _where(client: Client) -> str:
+    return str(getattr(client.scheduler, "address", "") or "")
+
+
+def workers_of(executor: Executor) -> int:
+    """How many runs ``executor`` can do at once (to size the chunks of work)."""
+    client = dask_client_of(executor)
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    return int(getattr(executor, "_max_workers", 0) or available_cores())
+
+
+@contextmanager
+def dask_executor(address: str, workers: int | None = None) -> Iterator[Executor]:
+    """An executor on the Dask scheduler at ``address`` (``tcp://HOST:PORT``), or on a local
+    cluster of ``workers`` processes (default: the cores) on the loopback for ``"local"``.
+
+    The workers are checked (:func:`check_dask_workers`) before it is handed out; on leaving,
+    the client (and a local cluster) is closed, which also cancels work still queued.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise DaskError(f"--scheduler needs dask.distributed: {INSTALL_HINT}") from None
+    cluster = None
+    if address == "local":
+        # One thread per worker process: the simulations are pure Python and hold the GIL.
+        cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
+                               processes=True, host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    try:
+        client = _connect(Client, cluster if cluster is not None else address)
+        try:
+            check_dask_workers(client)
+            # pure=False: every chunk is new work; hashing its scenarios to deduplicate
+            # would only cost time.
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _connect(client_type: Any, target: Any) -> Client:
+    try:
+        return client_type(target, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise DaskError(f"--scheduler {target}: cannot connect: {exc}") from None

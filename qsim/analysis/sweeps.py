@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from qsim.student_t import t_quantile
+
 __all__ = ["CONFIDENCE", "flatten", "point_estimates", "sweep_frame"]
 
 CONFIDENCE: Final = 0.95  # the level of qsim.experiments.Estimate's intervals
@@ -65,6 +67,4 @@ def point_estimates(table: pd.DataFrame, by: Sequence[str], figures: Sequence[st
 
 
 def _t(n: float) -> float:
-    from scipy.stats import t  # as in qsim.experiments.estimates: 0.3 s, only when needed
-
-    return float(t.ppf(0.5 + CONFIDENCE / 2, n - 1))
+    return t_quantile(0.5 + CONFIDENCE / 2, int(n) - 1)

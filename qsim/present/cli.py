@@ -162,8 +162,9 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
             check_out_dir(out)
         if plot is not None:
             check_plot_path(plot)
-        summary, result, files = _run_and_tables(scenario, seed, replications, bool(out))
-        if plot is not None or out is not None:
+        drawn = plot is not None or out is not None
+        summary, result, files = _run_and_tables(scenario, seed, replications, bool(out), drawn)
+        if result is not None:  # drawn: --plot or --out
             from qsim.present import plots  # matplotlib: half a second to import, only when drawing
 
             # Replications draw replication 0: the run `qsim run` shows without them.
@@ -179,9 +180,10 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
     return 0
 
 
-def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, want_files: bool
-                    ) -> tuple[Mapping[str, Any], RunResult, dict[str, str | bytes]]:
-    """The summary to show, the run to draw and the files for --out."""
+def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, want_files: bool,
+                    want_run: bool) -> tuple[Mapping[str, Any], RunResult | None,
+                                             dict[str, str | bytes]]:
+    """The summary to show, the run to draw (when ``want_run``) and the files for --out."""
     from qsim import experiments  # SimPy and pandas: only once there is something to run
 
     if replications == 1:
@@ -192,7 +194,10 @@ def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, wan
     with report.DelayedProgress("replications", report.console(stderr=True)) as bar:
         reps = experiments.replicate(scenario, replications, seed=seed, progress=bar.update)
     # The per-job tables are those of replication 0, the run `qsim run` shows without
-    # --replications; every replication's figures go to replications.csv.
+    # --replications; every replication's figures go to replications.csv. Workers send back
+    # summaries only, so replication 0 is run again here, and only when it is drawn or kept.
+    if not (want_files or want_run):
+        return reps.to_dict(), None, {}
     result = experiments.simulate(scenario, reps.seed, replication=0)
     files: dict[str, str | bytes] = {}
     if want_files:

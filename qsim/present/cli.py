@@ -164,7 +164,7 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
             check_plot_path(plot)
         drawn = plot is not None or out is not None
         summary, result, files = _run_and_tables(scenario, seed, replications, bool(out), drawn)
-        if result is not None:  # drawn: --plot or --out
+        if drawn and result is not None:
             from qsim.present import plots  # matplotlib: half a second to import, only when drawing
 
             # Replications draw replication 0: the run `qsim run` shows without them.

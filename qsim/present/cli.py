@@ -339,3 +339,6 @@ def _png(draw: Any) -> bytes:
     return buffer.getvalue()
 
 
+# `qsim sweep` lives in its own module, which registers itself on the app (imported last: it
+# takes the options and helpers above).
+from qsim.present import sweep_command  # noqa: E402,F401

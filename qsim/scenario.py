@@ -18,7 +18,7 @@ from . import dists
 from .dists import DIST_NAMES, Circuits, Distribution, Duration, Fixed, StrictModel
 from .errors import FieldError, QsimError, ScenarioError, explain_validation_error
 from .loader import read_yaml
-from .units import format_duration
+from .units import format_duration, parse_duration
 
 __all__ = [
     "DEFAULT_INTERACTIVE_TTL", "MAX_EXECUTION_TIME", "Accounting", "Backend",
@@ -87,7 +87,7 @@ class Mode(StrictModel):
             _reject_context_keys(data)
         elif data.get("interactive_ttl") is None and isinstance(kind, str):
             # An unknown kind gets no default here; the kind's own check reports it.
-            data = {**data, "interactive_ttl": DEFAULT_INTERACTIVE_TTL.get(kind)}
+            data = {**data, "interactive_ttl": _default_ttl(kind, data.get("max_time"))}
         return data
 
     @model_validator(mode="after")
@@ -97,6 +97,20 @@ class Mode(StrictModel):
             raise FieldError(f"must not be longer than max_time ({limit})", ("interactive_ttl",),
                              self.interactive_ttl)
         return self
+
+
+def _default_ttl(kind: str, max_time: object) -> float | None:
+    """The kind's default interactive TTL, yielding to a shorter ``max_time`` the file gives
+    (SPEC §11: only two values the user wrote can conflict). A ``max_time`` that is not a
+    valid duration is left for its own field to report."""
+    ttl = DEFAULT_INTERACTIVE_TTL.get(kind)
+    if ttl is None or max_time is None:
+        return ttl
+    try:
+        limit = parse_duration(max_time)
+    except ValueError:
+        return ttl
+    return limit if 0 < limit < ttl else ttl
 
 
 def _reject_context_keys(data: dict[str, Any]) -> None:

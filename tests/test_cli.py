@@ -359,6 +359,9 @@ BAD_FILES = {
                             "    mode: {kind: session, interactive_ttl: 2h, max_time: 1h}\n",
                             "{f}:7: workloads[0].mode.interactive_ttl: must not be longer than "
                             "max_time (1h) (got '2h')"),
+    "session entry": (WORKLOAD + "    quantum: 1s\nbackend:\n  session_entry: exclusive\n",
+                      "{f}:8: backend.session_entry: must be 'drain' or 'overlap' "
+                      "(got 'exclusive')"),
     "probability": (WORKLOAD + "    quantum: 1s\n    failure: {probability: 1.5}\n",
                     "{f}:7: workloads[0].failure.probability: must be between 0 and 1 "
                     "(got 1.5)"),
@@ -480,3 +483,14 @@ def test_a_run_without_pictures_does_not_load_matplotlib() -> None:
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
     assert "qsim.model.engine" in imported  # the import log is there, and names modules
     assert "matplotlib" not in imported
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "compare"])
+def test_help_renders_as_written_with_examples(command: str) -> None:
+    proc = qsim_cli(command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert "Examples:" in text and f"    qsim {command} scenarios/" in text
+    assert "[bold]" not in text and "<bool>" not in text  # no markup shown, no flag types
+    if command == "compare":  # a default in brackets is not swallowed as markup
+        assert "[default: the first non-" in text

@@ -57,10 +57,11 @@ def mode(draw: st.DrawFn) -> Any:
     max_time = draw(st.sampled_from([None, 20.0, 60.0, 300.0]))
     if max_time is not None:
         out["max_time"] = max_time
-    # The default TTL (session: 60 s) may exceed a short max_time: then give one that fits.
+    # Every TTL offered fits every max_time; a default TTL longer than max_time (session:
+    # 60 s against 20 s) yields to it (SPEC §11).
     ttl = draw(st.sampled_from([None, 0.0, 1.0, 5.0, 20.0]))
-    if ttl is not None or max_time is not None:
-        out["interactive_ttl"] = ttl if ttl is not None else min(max_time, 1.0)
+    if ttl is not None:
+        out["interactive_ttl"] = ttl
     if draw(st.integers(0, 3)) == 0:
         out["cancel_at"] = float(draw(st.integers(0, 120)))
     return out

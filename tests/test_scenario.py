@@ -141,6 +141,19 @@ def test_interactive_ttl_default_depends_on_the_kind(mode: str, ttl: float | Non
     assert s.workloads[0].mode.interactive_ttl == ttl
 
 
+@pytest.mark.parametrize(("mode", "ttl"), [
+    ("{kind: session, max_time: 25s}", 25.0),  # the default 60 s yields to max_time
+    ("{kind: session, max_time: 2m}", 60.0),  # no conflict: the default stays
+    ("{kind: session, max_time: 25s, interactive_ttl: 10s}", 10.0),
+    ("{kind: batch, max_time: 500ms}", 0.5),  # the batch default 1 s yields too
+])
+def test_a_default_interactive_ttl_yields_to_a_shorter_max_time(mode: str, ttl: float) -> None:
+    """SPEC §11: only two values the user wrote can conflict."""
+    s = parse_scenario(yaml.safe_load(BASE + f"    mode: {mode}\n"))
+    assert s.workloads[0].mode.interactive_ttl == ttl
+    assert parse_scenario(dump_resolved(s)) == s  # the resolved TTL loads back
+
+
 def test_mode_mapping_form() -> None:
     text = BASE + "    mode: {kind: session, interactive_ttl: 30s, max_time: 2h, close: false, " \
                   "cancel_at: 1h}\n"
@@ -285,8 +298,10 @@ EXACT = [
     ("name: t\n", ": workloads: required key missing"),
     (BASE + "    mode:\n      kind: session\n      interactive_ttl: 2h\n      max_time: 1h\n",
      ":9: workloads[0].mode.interactive_ttl: must not be longer than max_time (1h) (got '2h')"),
-    (BASE + "    mode: {kind: session, max_time: 30s}\n",
-     ":7: workloads[0].mode.interactive_ttl: must not be longer than max_time (30s) (got 60.0)"),
+    # Two values the file gives conflict; a default TTL yields instead (SPEC §11, see below).
+    (BASE + "    mode: {kind: session, max_time: 25s, interactive_ttl: 30s}\n",
+     ":7: workloads[0].mode.interactive_ttl: must not be longer than max_time (25s) "
+     "(got '30s')"),
     (BASE + "    failure: {probability: 1.5}\n",
      ":7: workloads[0].failure.probability: must be between 0 and 1 (got 1.5)"),
     (BASE + "    failure: {probability: -0.1, kind: user}\n",

@@ -51,7 +51,7 @@ app = _App(
     name="qsim",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain help: what is written is what shows
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -94,28 +94,35 @@ def _root(
 ) -> None:
     """Simulate IBM Qiskit Runtime execution modes (job, batch, session) and what they cost, before spending QPU time.
 
-    Start with: [bold]qsim run scenarios/vqe.yaml[/bold]; every command has --help.
+    Start with: qsim run scenarios/vqe.yaml; every command has --help.
     """  # noqa: E501 (rich help keeps line breaks, so each paragraph is one line)
 
 
 # ---------------------------------------------------------------------------------------------
 # Options shared by commands
 
+
+def examples(*commands: str) -> str:
+    """A command's epilog: its examples, one a line (click keeps a paragraph after \\b as
+    written)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {c}" for c in commands)
+
 FileArg = Annotated[str, typer.Argument(
     metavar="FILE", help="Scenario file (YAML). See scenarios/ for commented examples.",
     show_default=False)]
 SeedOpt = Annotated[int | None, typer.Option(
-    "--seed", min=0, help="Seed for the random streams \\[default: the file's seed:].",
+    "--seed", min=0, metavar="N",
+    help="Seed for the random streams [default: the file's `seed`].",
     show_default=False)]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Print only the summary as JSON on stdout (the contract in the README).")]
 PlotOpt = Annotated[Path | None, typer.Option(
-    "--plot", help="Also draw the picture into this PNG file.", show_default=False)]
+    "--plot", metavar="FILE.png", help="Also draw the picture into this PNG file.", show_default=False)]
 PercentilesOpt = Annotated[bool, typer.Option(
     "--percentiles", help="With --replications, also show each figure's spread over the "
                           "runs: the 10th to 90th percentile.")]
 ReplicationsOpt = Annotated[int, typer.Option(
-    "--replications", "-r", min=1,
+    "--replications", "-r", min=1, metavar="R",
     help="Independent replications (streams spawned from the seed), run on all cores; each "
          "figure becomes a mean with a 95% confidence interval.")]
 
@@ -123,18 +130,17 @@ ReplicationsOpt = Annotated[int, typer.Option(
 # ---------------------------------------------------------------------------------------------
 # qsim run
 
-@app.command("run", epilog=(
-    "[bold]Examples[/bold]\n\n"
-    "  qsim run scenarios/vqe.yaml\n\n"
-    "  qsim run scenarios/vqe.yaml --seed 3 --json > summary.json\n\n"
-    "  qsim run scenarios/vqe.yaml --replications 50 --out results/vqe\n\n"
-    "  qsim run scenarios/vqe.yaml --plot timeline.png --window 12m:22m"))
+@app.command("run", epilog=examples(
+    "qsim run scenarios/vqe.yaml",
+    "qsim run scenarios/vqe.yaml --seed 3 --json > summary.json",
+    "qsim run scenarios/vqe.yaml --replications 50 --out results/vqe",
+    "qsim run scenarios/vqe.yaml --plot timeline.png --window 12m:22m"))
 def _run_command(
     file: FileArg,
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Also write summary.json, jobs.csv, contexts.csv and timeline.png into "
+        "--out", metavar="DIR", help="Also write summary.json, jobs.csv, contexts.csv and timeline.png into "
                       "this folder (replaced as a whole, never half written).",
         show_default=False)] = None,
     replications: ReplicationsOpt = 1,
@@ -217,10 +223,9 @@ def _show(summary: Mapping[str, Any], as_json: bool, percentiles: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 # qsim validate
 
-@app.command("validate", epilog=(
-    "[bold]Examples[/bold]\n\n"
-    "  qsim validate scenarios/vqe.yaml\n\n"
-    "  qsim validate scenarios/vqe.yaml --show"))
+@app.command("validate", epilog=examples(
+    "qsim validate scenarios/vqe.yaml",
+    "qsim validate scenarios/vqe.yaml --show"))
 def _validate_command(
     file: FileArg,
     show: Annotated[bool, typer.Option(
@@ -251,25 +256,24 @@ def validate(file: str, *, show: bool) -> int:
 # ---------------------------------------------------------------------------------------------
 # qsim compare
 
-@app.command("compare", epilog=(
-    "[bold]Examples[/bold]\n\n"
-    "  qsim compare scenarios/vqe.yaml\n\n"
-    "  qsim compare scenarios/sampling-sweep.yaml --modes job,batch\n\n"
-    "  qsim compare scenarios/vqe.yaml --replications 20 --json\n\n"
-    "  qsim compare scenarios/vqe.yaml --plot compare.png"))
+@app.command("compare", epilog=examples(
+    "qsim compare scenarios/vqe.yaml",
+    "qsim compare scenarios/sampling-sweep.yaml --modes job,batch",
+    "qsim compare scenarios/vqe.yaml --replications 20 --json",
+    "qsim compare scenarios/vqe.yaml --plot compare.png"))
 def _compare_command(
     file: FileArg,
     workload: Annotated[str | None, typer.Option(
-        "--workload", "-w", help="Workload to replay [default: the first non-background one].",
+        "--workload", "-w", metavar="NAME", help="Workload to replay [default: the first non-background one].",
         show_default=False)] = None,
     modes: Annotated[str, typer.Option(
-        "--modes", help="Comma-separated modes to compare.")] = ",".join(MODES),
+        "--modes", metavar="MODES", help="Comma-separated modes to compare.")] = ",".join(MODES),
     as_json: JsonOpt = False,
     replications: ReplicationsOpt = 1,
     seed: SeedOpt = None,
     plot: PlotOpt = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Also write compare.json, compare.csv (one row per mode and "
+        "--out", metavar="DIR", help="Also write compare.json, compare.csv (one row per mode and "
                       "replication) and compare.png into this folder (replaced as a whole, "
                       "never half written).", show_default=False)] = None,
     percentiles: PercentilesOpt = False,

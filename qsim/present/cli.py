@@ -117,12 +117,14 @@ SeedOpt = Annotated[int | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Print only the summary as JSON on stdout (the contract in the README).")]
 PlotOpt = Annotated[Path | None, typer.Option(
-    "--plot", metavar="FILE.png", help="Also draw the picture into this PNG file.", show_default=False)]
+    "--plot", metavar="FILE.png", help="Also draw the picture into this PNG file.",
+    show_default=False)]
 PercentilesOpt = Annotated[bool, typer.Option(
     "--percentiles", help="With --replications, also show each figure's spread over the "
                           "runs: the 10th to 90th percentile.")]
 ReplicationsOpt = Annotated[int, typer.Option(
-    "--replications", "-r", min=1, metavar="R",
+    "--replications", "-r", min=1,
+    metavar="R",
     help="Independent replications (streams spawned from the seed), run on all cores; each "
          "figure becomes a mean with a 95% confidence interval.")]
 
@@ -140,7 +142,8 @@ def _run_command(
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
     out: Annotated[Path | None, typer.Option(
-        "--out", metavar="DIR", help="Also write summary.json, jobs.csv, contexts.csv and timeline.png into "
+        "--out", metavar="DIR",
+        help="Also write summary.json, jobs.csv, contexts.csv and timeline.png into "
                       "this folder (replaced as a whole, never half written).",
         show_default=False)] = None,
     replications: ReplicationsOpt = 1,
@@ -264,7 +267,8 @@ def validate(file: str, *, show: bool) -> int:
 def _compare_command(
     file: FileArg,
     workload: Annotated[str | None, typer.Option(
-        "--workload", "-w", metavar="NAME", help="Workload to replay [default: the first non-background one].",
+        "--workload", "-w", metavar="NAME",
+        help="Workload to replay [default: the first non-background one].",
         show_default=False)] = None,
     modes: Annotated[str, typer.Option(
         "--modes", metavar="MODES", help="Comma-separated modes to compare.")] = ",".join(MODES),

@@ -128,7 +128,7 @@ def test_max_ttl_at_the_instant_the_last_job_ends_keeps_the_drain_record() -> No
     comes first: the workload has its last result and closes the session (drain, then close:
     nothing is left), and the max TTL then finds it closed. Timers first would cancel it at
     60 instead (close, no drain). Either way the window is 0-60 and both jobs are done.
-    (max_time 60 s, not less: the default ITTL of 60 s may not exceed it.)"""
+    (The default ITTL of 60 s is not longer than this max_time; a shorter one would yield.)"""
     result = run(job("s", jobs=2, quantum="30s", mode={"kind": "session", "max_time": "60s"}))
     assert result.jobs["status"].tolist() == ["done", "done"]
     assert result.jobs["end_at"].tolist() == [30.0, 60.0]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 __all__ = ["DaskError", "check_dask_workers", "check_executor", "dask_executor",
-           "version_probe", "workers_of"]
+           "probe_version", "version_probe", "workers_of"]
 
 #: How long to wait for a scheduler to answer, for its first worker and for the probe.
 CONNECT_TIMEOUT_S: Final = 30.0
@@ -51,6 +51,11 @@ def version_probe() -> Callable[[], str]:
     return probe
 
 
+def probe_version() -> str:
+    """The qsim version a worker imports (the probe for executors that pickle by name)."""
+    return __version__
+
+
 def _problem(answer: str, expected: str) -> str | None:
     """What is wrong with a worker's probe answer, or None."""
     if answer == expected:
@@ -70,7 +75,9 @@ def check_executor(executor: Executor, expected: str = __version__,
     if client is not None:
         check_dask_workers(client, expected, timeout)
         return
-    future = executor.submit(version_probe())
+    # By reference: plain pickle (a process pool's) cannot send a closure. A worker without
+    # qsim then fails to unpickle it, and that error is the answer.
+    future = executor.submit(probe_version)
     try:
         answer = future.result(timeout=timeout)
     except FutureTimeout:

@@ -63,7 +63,7 @@ def show(value: Any) -> str:
     """A value as a file (or ``--vary``) writes it: ``10s``, ``5``, ``{kind: session}``."""
     if isinstance(value, str):
         return value
-    text: str = yaml.safe_dump(value, default_flow_style=True, width=math.inf)
+    text: str = yaml.safe_dump(value, default_flow_style=True, width=math.inf, sort_keys=False)
     return text.removesuffix("\n").removesuffix("\n...").strip()
 
 

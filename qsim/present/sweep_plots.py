@@ -28,6 +28,7 @@ __all__ = ["save_sweep", "sweep_figure"]
 
 # Offsets (in category widths) that keep whiskers of several lines apart on a category axis
 _SPREAD: Final = 0.25
+_MAX_VALUE_TICKS: Final = 10  # up to this many values swept, the ticks are the values
 
 
 def sweep_figure(table: pd.DataFrame, vary: Sequence[str] | None = None) -> Figure:
@@ -50,6 +51,8 @@ def sweep_figure(table: pd.DataFrame, vary: Sequence[str] | None = None) -> Figu
         ax.set_xlabel(vary[0] + (f" ({unit})" if unit else ""), fontsize=9)
         if ticks is not None:
             ax.set_xticks(range(len(ticks)), ticks)
+        elif len(set(x)) <= _MAX_VALUE_TICKS:  # a tick at each value swept, not 22.5, 27.5
+            ax.set_xticks(sorted(set(x)), [f"{v:g}" for v in sorted(set(x))])
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
                ncols=min(4, len(lines)), frameon=False, fontsize=9)
     fig.suptitle(_title(table, vary[0], categorical=ticks is not None), x=0.01, ha="left",

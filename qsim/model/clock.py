@@ -27,7 +27,7 @@ the heap entry ``(time, priority, id, ...)`` of ``Environment._queue`` and its i
 the time only through ``schedule``, ``step`` and ``run``, which ``Clock`` replaces, so the
 time can be the plain attribute ``now`` (one attribute load on the hot path, not a
 property call). The rest of the model uses ``now``, ``heap``, ``entry_ids``, ``call``,
-``settle``, ``at``, ``fire`` and SimPy's public ``Event`` and ``process``.
+``scheduled``, ``settle``, ``at``, ``fire`` and SimPy's public ``Event`` and ``process``.
 """
 
 from __future__ import annotations
@@ -81,6 +81,11 @@ class Clock(simpy.Environment):
     def call(self, delay: float, priority: int, fn: Callable[[Any], Any], arg: Any = None) -> None:
         """Call ``fn(arg)`` ``delay`` seconds from now, at ``priority``."""
         heappush(self.heap, (self.now + delay, priority, next(self._eid), fn, arg))
+
+    def scheduled(self, fn: Callable[[Any], Any]) -> bool:
+        """Whether a call of ``fn`` (the very object given to ``call`` or pushed) is pending.
+        It walks the heap: for rare questions, not for the hot path."""
+        return any(entry[3] is fn for entry in self.heap)
 
     def events_scheduled(self) -> int:
         """How many heap entries the run has made so far (a measure of its work)."""

@@ -21,7 +21,7 @@ import typer
 
 from qsim.errors import QsimError
 from qsim.present.cli import (FileArg, PlotOpt, ReplicationsOpt, SeedOpt, _csv, _png, app,
-                              error)
+                              error, examples)
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.scenario import load_scenario
 
@@ -63,13 +63,11 @@ SchedulerOpt = Annotated[str | None, typer.Option(
          "(needs pip install 'qsim[dask]'). Results are the same as without it.")]
 
 
-@app.command("sweep", epilog=(
-    "[bold]Examples[/bold]\n\n"
-    "  qsim sweep scenarios/vqe.yaml --vary workloads.others.arrivals.mean=100s,50s,25s "
-    "--vary workloads.vqe.mode=job,session -r 10\n\n"
-    "  qsim sweep scenarios/vqe.yaml --vary backend.lanes=1,2,5 --out results/lanes "
-    "--plot lanes.png\n\n"
-    "  qsim sweep scenarios/vqe.yaml --vary workloads.vqe.mode.interactive_ttl=5s,60s,5m "
+@app.command("sweep", epilog=examples(
+    "qsim sweep scenarios/vqe.yaml --vary workloads.others.arrivals.mean=100s,50s,25s "
+    "--vary workloads.vqe.mode=job,session -r 10",
+    "qsim sweep scenarios/vqe.yaml --vary backend.lanes=1,2,5 --out results/lanes",
+    "qsim sweep scenarios/vqe.yaml --vary workloads.vqe.mode.interactive_ttl=5s,60s,5m "
     "-r 30 --scheduler tcp://scheduler:8786"))
 def _sweep_command(
     file: FileArg,

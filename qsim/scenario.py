@@ -145,6 +145,9 @@ class Backend(StrictModel):
     lanes: Count = 5
     queue: Literal["fifo", "fair_share"] = "fifo"
     job_lock: Literal["quantum", "all"] = "quantum"
+    # How a session enters a shared backend (SPEC §3.3): ``drain`` waits for others' jobs
+    # to leave compile and the QPU first; ``overlap`` (what-if) activates at once.
+    session_entry: Literal["drain", "overlap"] = "drain"
     rep_delay: Duration = 250e-6
     calibration: Calibration | None = None
     fair_share_window: PositiveDuration = 28 * 86400.0

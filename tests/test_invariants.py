@@ -10,6 +10,7 @@ order) or from first principles of SPEC §6, not read back from the summary it i
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -116,7 +117,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         workloads.insert(draw(st.integers(0, len(workloads))), draw(background()))
     backend: dict[str, Any] = {"lanes": draw(st.integers(1, 5)),
                                "queue": draw(st.sampled_from(["fifo", "fifo", "fair_share"])),
-                               "job_lock": draw(st.sampled_from(["quantum"] * 4 + ["all"]))}
+                               "job_lock": draw(st.sampled_from(["quantum"] * 4 + ["all"])),
+                               "session_entry": draw(st.sampled_from(["drain", "overlap"]))}
     if draw(st.integers(0, 3)) == 0:
         backend["calibration"] = {"every": float(draw(st.integers(20, 200))),
                                   "duration": float(draw(st.integers(0, 15)))}
@@ -217,6 +219,43 @@ def check_session_exclusive(result: qsim.RunResult) -> None:
             assert kind != "calibration.start", "a calibration inside an active session"
 
 
+def check_drained_entry(result: qsim.RunResult) -> None:
+    """Under ``session_entry: drain`` (SPEC §3.3): when a session activates, no other job is
+    compiling, waiting for the QPU or on it (under the legacy lock: running at all) and no
+    calibration runs; while it stays active, no other job and no calibration takes the QPU.
+    So no other workload's job or calibration holds the QPU inside an active session window.
+    (After cancel or max-TTL expiry the session is no longer active, SPEC §11: others may then
+    use the QPU while its window runs on until its jobs end.)"""
+    if result.info.scenario.backend.session_entry != "drain":
+        return
+    sessions = session_context_ids(result)
+    legacy = result.info.scenario.backend.job_lock == "all"
+    leaves = set(JOB_ENDS) if legacy else {"qpu.end", *JOB_ENDS}
+    job_context = dict(zip(result.jobs["job"], result.jobs["context"]))
+    records = result.records
+    in_flight: set[int] = set()  # dispatched and not yet past the QPU
+    calibrating = False
+    active: int | None = None
+    for kind, job, ctx in zip(records["kind"], records["job"], records["context"]):
+        if kind == "job.dispatch":
+            in_flight.add(job)
+        elif kind in leaves:
+            in_flight.discard(job)
+        elif kind in ("calibration.start", "calibration.end"):
+            calibrating = kind == "calibration.start"
+        if kind == "context.activate" and ctx in sessions:
+            others = {j for j in in_flight if job_context[j] != ctx}
+            assert not others, f"session {ctx} activated while {others} were in flight"
+            assert not calibrating, f"session {ctx} activated during a calibration"
+            active = ctx
+        elif kind in ("context.deactivate", "context.close", "context.release") and ctx == active:
+            active = None
+        elif active is not None:
+            assert not (kind == "qpu.start" and job_context[job] != active), \
+                "another job on the QPU inside an active session"
+            assert kind != "calibration.start", "a calibration inside an active session"
+
+
 def expected_charge(result: qsim.RunResult) -> pd.DataFrame:
     """Each job's charge by SPEC §6 and §11, from its own times: ``lo`` for ended jobs, and for
     a job cut off by the end of the run while holding the QPU, ``hi`` allows what it used so
@@ -251,7 +290,8 @@ def check_usage(result: qsim.RunResult) -> None:
 
 
 INVARIANTS = (check_records_in_time_order, check_one_status_per_job, check_job_phases_in_order,
-              check_qpu_exclusive, check_lanes, check_session_exclusive, check_usage)
+              check_qpu_exclusive, check_lanes, check_session_exclusive, check_drained_entry,
+              check_usage)
 
 
 @settings(max_examples=150, deadline=None)
@@ -298,6 +338,17 @@ def test_the_checks_catch_broken_logs() -> None:
     # Claim the session's jobs belong to no context: its own dispatches become intrusions.
     foreign = result.jobs.assign(context=-1)
     _expect_failure(check_session_exclusive, _with_records(result, records, jobs=foreign))
+    # Under overlap, s activates at 1 while o's job holds the QPU (0-10): passed off as a
+    # drain, that entry is caught.
+    overlap = simulate({"name": "t", "backend": {"session_entry": "overlap"}, "workloads": [
+        {"name": "o", "kind": "independent", "jobs": 1, "quantum": 10},
+        {"name": "s", "kind": "independent", "jobs": 1, "quantum": 5, "start": 1,
+         "mode": "session"}]})
+    check_session_exclusive(overlap)
+    as_drain = overlap.info.scenario.model_copy(update={
+        "backend": overlap.info.scenario.backend.model_copy(update={"session_entry": "drain"})})
+    _expect_failure(check_drained_entry, qsim.RunResult(
+        overlap.trace, dataclasses.replace(overlap.info, scenario=as_drain)))
     # The summary reads the jobs table's numpy columns: overcharge those.
     arrays = result.job_arrays
     overcharged = {**arrays, "charged_s": arrays["charged_s"] + 1.0}

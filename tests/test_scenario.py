@@ -24,6 +24,7 @@ backend:
   lanes: 5
   queue: fifo                    # fifo | fair_share
   job_lock: quantum              # quantum | all (legacy what-if)
+  session_entry: drain           # drain | overlap (what-if, §3.3)
   rep_delay: 250us
   calibration: {every: 1h, duration: 5m}   # optional; absent = none
 pricing: {usd_per_second: 1.60}
@@ -97,6 +98,7 @@ def test_spec_example_loads_with_everything_resolved(tmp_path: Path) -> None:
     assert s.name == "vqe-under-load"
     assert s.horizon == 30 * 86400.0
     assert s.backend.rep_delay == 250e-6
+    assert s.backend.session_entry == "drain"
     assert s.backend.calibration is not None
     assert (s.backend.calibration.every, s.backend.calibration.duration) == (3600.0, 300.0)
     assert s.pricing.usd_per_second == 1.60
@@ -121,7 +123,8 @@ def test_defaults_are_filled_in() -> None:
     s = parse_scenario(yaml.safe_load(BASE))
     assert (s.seed, s.horizon) == (0, None)
     assert s.backend.model_dump() == {
-        "lanes": 5, "queue": "fifo", "job_lock": "quantum", "rep_delay": 250e-6,
+        "lanes": 5, "queue": "fifo", "job_lock": "quantum", "session_entry": "drain",
+        "rep_delay": 250e-6,
         "calibration": None, "fair_share_window": 2419200.0}
     assert s.pricing.usd_per_second == 1.60
     assert s.accounting.session == "active_windows"
@@ -302,6 +305,8 @@ EXACT = [
     (BASE + "    mode: {kind: session, max_time: 25s, interactive_ttl: 30s}\n",
      ":7: workloads[0].mode.interactive_ttl: must not be longer than max_time (25s) "
      "(got '30s')"),
+    (BASE + "backend: {session_entry: exclusive}\n",
+     ":7: backend.session_entry: must be 'drain' or 'overlap' (got 'exclusive')"),
     (BASE + "    failure: {probability: 1.5}\n",
      ":7: workloads[0].failure.probability: must be between 0 and 1 (got 1.5)"),
     (BASE + "    failure: {probability: -0.1, kind: user}\n",

@@ -183,8 +183,10 @@ def test_same_instant_submissions_follow_the_file_order() -> None:
 def test_qpu_chooses_last_and_session_jobs_go_first() -> None:
     # Others' job is ready at 5 (a job end); the session's job is dispatched at 5 with no
     # compile. The QPU chooses after both, and the active session's job goes first.
+    # Under overlap: the default drain would not let the session in while others' job is
+    # still compiling (s would wait for it, QPU 5-15, and run 15-25: see test_timelines_drain).
     result = run(job("others", compile="5s"), job("s", start="5s", mode="session"),
-                 backend={"lanes": 2})
+                 backend={"lanes": 2, "session_entry": "overlap"})
     assert result.jobs["quantum_start_at"].tolist() == [15.0, 5.0]
 
 

@@ -3,6 +3,24 @@
 Dispatch and the QPU's choice are each run at most once per instant, after everything else of
 that instant (see ``clock``). Queued jobs live in one deque per workload: every rule of SPEC
 §4 picks among queue heads, so a dispatch costs O(workloads), never O(queue length).
+
+Exclusive session entry (SPEC §3.3, ``session_entry: drain``): when the job that would
+activate or re-activate a session is the one dispatched next, the backend commits to it (the
+*drain*): it dispatches nothing else until no other job is compiling, waiting for the QPU or
+on it and no calibration is running or due, then dispatches that job, which activates the
+session. Others' jobs in post-processing finish in their lanes. The drain costs nothing while
+no session's job is queued: dispatch then takes the oldest job as before, and no job phase
+does any extra bookkeeping for it (whether a job still compiles is read off the clock's heap,
+during a drain only).
+
+Calibrations during a drain (SPEC §1: one runs "at the first moment the QPU is free and no
+session is active", ahead of waiting user jobs): a session is not active until its job is
+dispatched, so a calibration due before or during the drain takes the QPU as soon as it is
+free, and the session's job waits for it to end. This holds even when the calibration and
+the end of the drain fall in one instant (the last other job leaves the QPU as the
+calibration is due, or the session's job is submitted to an idle backend as it falls due):
+the calibration goes first, where dispatch-before-QPU (SPEC §11) alone would let the session
+in and defer the calibration for the whole session.
 """
 
 from __future__ import annotations
@@ -64,6 +82,7 @@ class Backend:
         self._log_code = trace.code
         self.legacy_lock = spec.job_lock == "all"
         self.fair_share = spec.queue == "fair_share"
+        self.drain = spec.session_entry == "drain"
         self.lanes_free = spec.lanes
         self.queues: list[deque[Job]] = [deque() for _ in workload_instances]
         self.contexts: list[Context | None] = [None] * len(workload_instances)
@@ -75,6 +94,14 @@ class Backend:
         self._queue_order: deque[Job] = deque()
         self.waiting_for_qpu: deque[Job] = deque()  # compiled jobs, in ready order
         self.queued = 0  # jobs in all queues: when 0, a freed lane has nothing to dispatch
+        # Exclusive entry (module docstring). The next job is simply the oldest queued one
+        # under fifo with no context active, unless a session's job is queued under drain.
+        self._session_jobs_queued = 0
+        self._oldest_first = not self.fair_share
+        self._entering: Context | None = None  # the session whose entry the backend drains for
+        # A freed QPU asks for a dispatch: under the legacy lock (a job waits for the QPU to be
+        # dispatched) and during a drain (its last job leaving the QPU may end it).
+        self._dispatch_on_release = self.legacy_lock
         self.qpu_busy = False
         self.calibration_due: float | None = None
         self._next_id = 0
@@ -114,6 +141,10 @@ class Backend:
                 self.finish(job, Kind.JOB_CANCELLED, CONTEXT_CLOSED)
                 return
             context.on_submit()
+            if context.exclusive:
+                self._session_jobs_queued += 1
+                if self.drain:
+                    self._oldest_first = False  # its entry may need a drain: look first
         job.state = QUEUED
         self.queues[job.workload].append(job)
         self._queue_order.append(job)
@@ -155,9 +186,13 @@ class Backend:
 
     def cancel_queued(self, context: Context, reason: str) -> None:
         """Cancel every queued (not yet dispatched) job of ``context``."""
+        if context is self._entering:
+            self._end_drain()  # nothing left to enter with
         queue = self.queues[context.workload]
         while queue:
             self.queued -= 1
+            if context.exclusive:
+                self._session_queue_left()
             self.finish(queue.popleft(), Kind.JOB_CANCELLED, reason)
 
     # ---- dispatch (SPEC §4) ----------------------------------------------------------------
@@ -201,7 +236,7 @@ class Backend:
     def _take_next(self) -> Job | None:
         """Take the job dispatched next (SPEC §4) off its queue; None if none may go."""
         active = self.active
-        if active is None and not self.fair_share:
+        if active is None and self._oldest_first:
             # Any queue may go: the oldest queued job, which heads its own workload's queue.
             order = self._queue_order
             job = order.popleft()
@@ -209,8 +244,52 @@ class Backend:
                 job = order.popleft()
             self.queues[job.workload].popleft()
             return job
+        if active is None and self.drain:
+            return self._next_or_drain()
         queue = self._pick(active)
         return None if queue is None else queue.popleft()
+
+    def _next_or_drain(self) -> Job | None:
+        """With no context active and a session's job queued, under drain (SPEC §3.3): the
+        next job by §4's order, unless it would activate a session; then the backend drains
+        for it, and it is dispatched (None until then) once the backend is quiet."""
+        context = self._entering
+        if context is None:
+            queue = self._fair_share_pick(None) if self.fair_share else self._oldest_queue()
+            if queue is None:
+                return None
+            context = queue[0].context
+            if context is None or not context.exclusive:
+                return queue.popleft()
+            self._entering = context  # committed: nothing else goes before it
+            self._dispatch_on_release = True
+        if not self._quiet():
+            return None
+        self._end_drain()
+        return self.queues[context.workload].popleft()
+
+    def _quiet(self) -> bool:
+        """No job compiling, waiting for the QPU or on it; no calibration running or due."""
+        if self.qpu_busy or self.waiting_for_qpu or self.calibration_due is not None:
+            return False
+        return not self.env.scheduled(self._after_compile)  # read only during a drain
+
+    def _end_drain(self) -> None:
+        self._entering = None
+        self._dispatch_on_release = self.legacy_lock
+
+    def _oldest_queue(self) -> deque[Job]:
+        """The queue of the oldest queued job (there is one: dispatch checks ``queued``)."""
+        order = self._queue_order
+        while order[0].state != QUEUED:
+            order.popleft()
+        return self.queues[order[0].workload]
+
+    def _session_queue_left(self) -> None:
+        """A session's queued job was dispatched or cancelled."""
+        self._session_jobs_queued -= 1
+        if not self._session_jobs_queued:
+            self._oldest_first = not self.fair_share
 
     def _pick(self, active: Context | None) -> deque[Job] | None:
         """The queue whose head is dispatched next, with a context active or fair share."""
@@ -246,8 +325,11 @@ class Backend:
         job.state = RUNNING
         self._log_t.append(now)
         self._log_code.append(job.code | _DISPATCH)
-        if job.context is not None:
-            job.context.on_dispatch()  # may activate the context
+        context = job.context
+        if context is not None:
+            if context.exclusive:
+                self._session_queue_left()
+            context.on_dispatch()  # may activate the context
         if self.legacy_lock:
             self.qpu_busy = True
         if job.compile_s == 0:
@@ -318,7 +400,7 @@ class Backend:
         self.qpu_busy = False
         if self.waiting_for_qpu or self.calibration_due is not None:
             self.request_qpu()
-        if self.legacy_lock:
+        if self._dispatch_on_release:
             self.request_dispatch()
 
     # ---- calibrations (SPEC §1) -------------------------------------------------------------

@@ -91,7 +91,12 @@ def duration(x: Figure) -> str:
 
 
 def money(x: Figure) -> str:
-    return _with_interval(x, lambda v: f"-${-v:,.2f}" if v < 0 else f"${v:,.2f}")
+    return _with_interval(x, _dollars)
+
+
+def _dollars(value: float) -> str:
+    # A difference of equal sums leaves float dust (-1e-12): that is no money at all.
+    return f"-${-value:,.2f}" if value <= -0.005 else f"${max(value, 0.0):,.2f}"
 
 
 def percent(x: Figure) -> str:

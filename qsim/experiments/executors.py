@@ -11,6 +11,8 @@ runs even where ``import qsim`` does not.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -142,10 +144,11 @@ def dask_executor(address: str, workers: int | None = None) -> Iterator[Executor
         raise DaskError(f"--scheduler needs dask.distributed: {INSTALL_HINT}") from None
     cluster = None
     if address == "local":
-        # One thread per worker process: the simulations are pure Python and hold the GIL.
-        cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
-                               processes=True, host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        with _sigint_ignored():
+            # One thread per worker process: the simulations are pure Python and hold the GIL.
+            cluster = LocalCluster(n_workers=workers or available_cores(),
+                                   threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, silence_logs=logging.ERROR)
     try:
         client = _connect(Client, cluster if cluster is not None else address)
         try:
@@ -158,6 +161,21 @@ def dask_executor(address: str, workers: int | None = None) -> Iterator[Executor
     finally:
         if cluster is not None:
             cluster.close()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Start processes that ignore Ctrl-C (they inherit it): the terminal sends it to the
+    whole process group, and the local cluster's workers should leave it to this process,
+    which cancels the work and closes them, rather than each die with a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _connect(client_type: Any, target: Any) -> Client:

@@ -120,8 +120,8 @@ def test_each_floor_loads_only_what_it_needs(statement: str, unloaded: set[str])
 
 def test_help_and_version_load_no_heavy_library() -> None:
     for args in (["--help"], ["--version"], ["run", "--help"]):
-        code = ("import sys; from qsim.present.cli import main; code = main(%r); "
-                "print(' '.join(sorted(sys.modules)))" % args)
+        code = (f"import sys; from qsim.present.cli import main; code = main({args!r}); "
+                "print(' '.join(sorted(sys.modules)))")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True)
         loaded = {name.split(".")[0] for name in done.stdout.split()}

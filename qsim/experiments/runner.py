@@ -4,7 +4,6 @@ put back in task order, so the output does not depend on which worker finished f
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Final
@@ -83,9 +82,12 @@ def _run_serial(tasks: Sequence[Task], progress: Progress | None) -> list[Summar
 
 def _run_pool(pool: Executor, tasks: Sequence[Task], workers: int,
               progress: Progress | None) -> list[Summary]:
-    size = max(1, math.ceil(len(tasks) / (workers * _CHUNKS_PER_WORKER)))
-    chunks = [list(tasks[i:i + size]) for i in range(0, len(tasks), size)]
-    futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
+    count = min(len(tasks), workers * _CHUNKS_PER_WORKER)
+    # Chunk k holds tasks k, k + count, k + 2 count, ...: neighbouring tasks are alike (one
+    # point's replications, one mode's), so dealing them out gives chunks of about the same
+    # length, and no worker is left with all the heavy runs at the end.
+    chunks = [range(k, len(tasks), count) for k in range(count)]
+    futures = [pool.submit(_run_chunk, [tasks[i] for i in chunk]) for chunk in chunks]
     done = 0
     try:
         for future in as_completed(futures):
@@ -96,7 +98,9 @@ def _run_pool(pool: Executor, tasks: Sequence[Task], workers: int,
         for future in futures:  # on a cluster, this is what stops the queued work
             future.cancel()
         raise
-    # Back in submission order: the result never depends on which worker was faster.
-    return [summary for future in futures for summary in future.result()]
-
-
+    # Back in task order: the result never depends on which worker was faster.
+    out: list[Summary] = [{}] * len(tasks)
+    for chunk, future in zip(chunks, futures):
+        for i, summary in zip(chunk, future.result()):
+            out[i] = summary
+    return out

@@ -428,3 +428,12 @@ def test_the_api_name_is_lazy_and_the_same_function() -> None:
     from qsim.experiments.sweep import sweep
 
     assert qsim.sweep is sweep and "sweep" in qsim.__all__
+
+
+def test_the_benchmark_runs_and_prints_its_table() -> None:
+    # A smoke run: the figures are measured by hand (benchmarks/sweep.py), never asserted.
+    done = subprocess.run([sys.executable, "benchmarks/sweep.py", "--points", "2",
+                           "--replications", "2", "--run-ms", "5", "--repeats", "1"],
+                          cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
+    assert "| 2 workers (local process pool) |" in done.stdout
+    assert "every executor gave the same table" in done.stdout

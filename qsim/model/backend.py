@@ -69,7 +69,21 @@ class Backend:
 
     A job's phases are plain calls on the clock's heap, its records two appends of its code:
     this is the path every job takes several times, so it avoids objects it does not need.
+
+    Its attributes are slots: CPython 3.11 keeps an instance's attributes in its fast inline
+    storage only while the class has fewer than 30 of them (beyond that every attribute read
+    on the hot path takes a slower, hinted dict lookup: +8% instructions per job at 33).
     """
+
+    __slots__ = (
+        "env", "trace", "_log_t", "_log_code", "legacy_lock", "fair_share", "drain",
+        "lanes_free", "queues", "contexts", "_code_base", "active", "_queue_order",
+        "waiting_for_qpu", "queued", "_session_jobs_queued", "_oldest_first", "_entering",
+        "_dispatch_on_release", "qpu_busy", "calibration_due", "_calibration_duration",
+        "_next_id", "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_entry_ids",
+        "_settle_hook", "_after_compile", "_after_quantum", "_after_post", "_usage",
+        "_instance_of",
+    )
 
     def __init__(
         self, env: Clock, trace: Trace, spec: BackendSpec,

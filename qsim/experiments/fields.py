@@ -1,0 +1,172 @@
+"""A scenario with fields set by PATH, as a file would set them: the paths of ``qsim sweep``.
+
+A PATH names a field as the scenario file spells it, with workloads by name
+(``workloads.others.arrivals.mean``, ``workloads.vqe.mode``, ``backend.lanes``). Setting one
+works on the scenario's dump and validates the result with the scenario's own checks, so a
+bad value reads like an error in a file (``workloads.vqe.mode: must be ...``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+from collections.abc import Mapping, Sequence
+
+import yaml
+
+from qsim.errors import QsimError, ScenarioError
+from qsim.scenario import DEFAULT_INTERACTIVE_TTL, Scenario, parse_scenario
+
+__all__ = ["Setting", "SweepError", "check_path", "editable_dump", "show", "with_fields"]
+
+Setting = tuple[str, Any]  # (PATH, value)
+
+# What a path may not vary, and why: the sweep's own seed drives every point, and workload
+# names are how paths address workloads.
+_FIXED: Final = {"seed": "the seed is the sweep's (--seed), not a field to sweep",
+                 "name": "the scenario's name is a label, not a field to sweep"}
+
+
+class SweepError(QsimError):
+    """A bad ``--vary`` option or a grid point that does not validate."""
+
+
+def show(value: Any) -> str:
+    """A value as a file (or ``--vary``) writes it: ``10s``, ``5``, ``{kind: session}``."""
+    if isinstance(value, str):
+        return value
+    text: str = yaml.safe_dump(value, default_flow_style=True, width=math.inf, sort_keys=False)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _steps(path: str) -> list[str]:
+    steps = path.split(".")
+    if any(not s.strip() for s in steps):
+        raise SweepError(f"--vary {path}: a PATH is field names joined by dots, "
+                         "e.g. workloads.vqe.mode")
+    return steps
+
+
+def check_path(full: Mapping[str, Any], path: str) -> None:
+    """SweepError unless ``path`` names a field of the scenario dumped as ``full``.
+
+    A section the scenario leaves out (``backend.calibration`` when there is none) may be
+    entered: validation then says what the section needs.
+    """
+    steps = _steps(path)
+    if steps[0] in _FIXED and len(steps) == 1:
+        raise SweepError(f"--vary {path}: {_FIXED[steps[0]]}")
+    if steps[0] == "workloads" and len(steps) < 3:
+        raise SweepError(f"--vary {path}: name a field of a workload, "
+                         "e.g. workloads.NAME.mode")
+    if steps[0] == "workloads" and steps[2] == "name":
+        raise SweepError(f"--vary {path}: workload names address the workloads; they cannot "
+                         "be varied")
+    node: Any = full
+    for i, step in enumerate(steps):
+        if node is None:
+            return
+        node = _child(node, step, steps[:i], path)
+
+
+def _child(node: Any, step: str, above: list[str], path: str) -> Any:
+    """The field ``step`` of ``node`` (reached by ``above``), or SweepError."""
+    where = ".".join(above) or "the scenario"
+    if above == ["workloads"]:
+        return _workload(node, step, path)
+    if isinstance(node, dict):
+        if step not in node:
+            fields = ", ".join(node)
+            raise SweepError(f"--vary {path}: {where} has no field {step!r} "
+                             f"(it has {fields})")
+        return node[step]
+    if isinstance(node, list):
+        if not step.isdigit() or int(step) >= len(node):
+            raise SweepError(f"--vary {path}: {where} is a list of {len(node)}; expected an "
+                             f"index 0 to {len(node) - 1} (got {step!r})")
+        return node[int(step)]
+    raise SweepError(f"--vary {path}: {where} is a plain value ({show(node)}), "
+                     f"with no field {step!r}")
+
+
+def _workload(workloads: list[dict[str, Any]], name: str, path: str) -> dict[str, Any]:
+    for w in workloads:
+        if w["name"] == name:
+            return w
+    names = ", ".join(w["name"] for w in workloads)
+    raise SweepError(f"--vary {path}: no workload named {name!r} (workloads: {names})")
+
+
+def with_fields(scenario: Scenario, settings: Sequence[Setting]) -> Scenario:
+    """A copy of ``scenario`` with each ``(PATH, value)`` set in turn, validated as a file.
+
+    The settings apply to the scenario as a file would write it: defaults that depend on
+    other fields (a mode's interactive TTL, a circuit's rep_delay) are worked out again, so
+    ``workloads.vqe.mode=batch`` gets batch's 1 s TTL and ``backend.rep_delay`` reaches
+    circuits that did not give their own. A mode set to a kind name (``session``) may then
+    be refined by a longer PATH (``workloads.vqe.mode.interactive_ttl``).
+    Raises ScenarioError (fields named as paths) or SweepError for a bad path.
+    """
+    data = editable_dump(scenario)
+    for path, value in settings:
+        _set(data, _steps(path), value, path)
+    try:
+        return parse_scenario(data, "")
+    except ScenarioError as exc:
+        raise _named(exc, data) from None
+
+
+def _set(data: dict[str, Any], steps: list[str], value: Any, path: str) -> None:
+    node: Any = data
+    for i, step in enumerate(steps[:-1]):
+        child = _child(node, step, steps[:i], path)
+        if child is None or (isinstance(child, str) and step == "mode"):
+            # Enter a section the scenario leaves out, or a mode written as its kind alone.
+            child = {} if child is None else {"kind": child}
+            _store(node, step, child)
+        node = child
+    if isinstance(node, list) and steps[-2:-1] != ["workloads"]:
+        _child(node, steps[-1], steps[:-1], path)  # the index must exist
+        node[int(steps[-1])] = value
+    else:
+        node[steps[-1]] = value
+
+
+def _store(node: Any, step: str, child: Any) -> None:
+    if isinstance(node, list):
+        node[int(step)] = child
+    else:
+        node[step] = child
+
+
+def editable_dump(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as a file would write it: its dump, less the defaults that validation
+    derives from other fields, so that changing those fields changes the defaults too.
+
+    A mode's interactive TTL at its kind's default (or at a ``max_time`` shorter than it) and
+    a circuit form's ``rep_delay`` equal to the backend's are left out. The cost: a file that
+    wrote exactly the default TTL gets the new kind's default when the sweep switches kinds.
+    """
+    data = scenario.model_dump(by_alias=True)
+    rep_delay = data["backend"]["rep_delay"]
+    for w in data["workloads"]:
+        mode = w["mode"]
+        default = DEFAULT_INTERACTIVE_TTL.get(mode["kind"])
+        if default is not None and mode["interactive_ttl"] in (default, min(default,
+                                                                            mode["max_time"])):
+            del mode["interactive_ttl"]
+        for value in w.values():
+            if isinstance(value, dict) and "circuits" in value \
+                    and value.get("rep_delay") == rep_delay:
+                value["rep_delay"] = None
+    return data
+
+
+def _named(exc: ScenarioError, data: Mapping[str, Any]) -> ScenarioError:
+    """``exc`` with its field as a PATH (``workloads[1].mode`` -> ``workloads.vqe.mode``)."""
+    field = exc.field
+    if field and field.startswith("workloads["):
+        index, _, rest = field.removeprefix("workloads[").partition("]")
+        if index.isdigit() and int(index) < len(data["workloads"]):
+            field = f"workloads.{data['workloads'][int(index)]['name']}{rest}"
+    return ScenarioError(exc.message, field=field, value=exc.value)

@@ -387,6 +387,22 @@ def test_sweep_writes_the_table_and_shows_the_means(small: Path) -> None:
     assert all(len(line) <= 100 for line in lines)
 
 
+def test_sweep_out_replaces_its_own_folder_and_refuses_others(small: Path) -> None:
+    assert qsim_cli("sweep", "small.yaml", "--vary", "backend.lanes=1", "--out", "out",
+                    cwd=small).returncode == 0
+    again = qsim_cli("sweep", "small.yaml", "--vary", "backend.lanes=2,3", "--out", "out",
+                     cwd=small)
+    assert again.returncode == 0, again.stderr
+    assert pd.read_parquet(small / "out" / "sweep.parquet")["backend.lanes"].tolist() == [
+        2, 2, 3, 3]
+    (small / "out" / "notes.txt").write_text("mine")
+    refused = qsim_cli("sweep", "small.yaml", "--vary", "backend.lanes=1", "--out", "out",
+                       cwd=small)
+    assert (refused.returncode, refused.stderr) == (2, (
+        "qsim: error: --out out: the folder holds files qsim did not write (notes.txt); "
+        "choose a new folder\n"))
+
+
 def test_sweep_on_a_local_dask_cluster_writes_the_same_table(small: Path) -> None:
     plain = qsim_cli("sweep", "small.yaml", *ARGS, "--out", "plain", cwd=small)
     dask = qsim_cli("sweep", "small.yaml", *ARGS, "--out", "dask", "--scheduler", "local",

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["DaskError", "check_dask_workers", "check_executor", "dask_executor",
            "probe_version", "version_probe", "workers_of"]
 
-#: How long to wait for a scheduler to answer, for its first worker and for the probe.
-CONNECT_TIMEOUT_S: Final = 30.0
+#: How long to wait for a scheduler to answer, and for its first worker and the probe.
+CONNECT_TIMEOUT_S: Final = 10.0
+WORKER_TIMEOUT_S: Final = 30.0
 INSTALL_HINT: Final = "pip install 'qsim[dask]' (or pip install -e '.[dask]' in a checkout)"
 
 
@@ -68,7 +69,7 @@ def _problem(answer: str, expected: str) -> str | None:
 
 
 def check_executor(executor: Executor, expected: str = __version__,
-                   timeout: float = CONNECT_TIMEOUT_S) -> None:
+                   timeout: float = WORKER_TIMEOUT_S) -> None:
     """DaskError unless ``executor``'s workers import qsim ``expected``.
 
     A Dask client's executor asks every worker; any other executor runs one probe.
@@ -101,7 +102,7 @@ def dask_client_of(executor: Executor) -> Client | None:
 
 
 def check_dask_workers(client: Client, expected: str = __version__,
-                       timeout: float = CONNECT_TIMEOUT_S) -> None:
+                       timeout: float = WORKER_TIMEOUT_S) -> None:
     """DaskError unless the cluster has a worker and every worker imports qsim ``expected``."""
     try:
         client.wait_for_workers(1, timeout=timeout)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final, Literal, Union
 from pydantic import AfterValidator, Field, Strict, ValidationError, ValidationInfo
 from pydantic import field_validator, model_validator
 
-from . import dists
+from . import dists, recording
 from .dists import DIST_NAMES, Circuits, Distribution, Duration, Fixed, StrictModel
 from .errors import FieldError, QsimError, ScenarioError, explain_validation_error
 from .loader import read_yaml
@@ -23,7 +23,8 @@ from .units import format_duration, parse_duration
 __all__ = [
     "DEFAULT_INTERACTIVE_TTL", "MAX_EXECUTION_TIME", "Accounting", "Backend",
     "BackgroundWorkload", "Calibration", "Failure", "IndependentWorkload", "IterativeWorkload",
-    "WORKLOAD_KINDS", "Mode", "Pricing", "Scenario", "Workload", "WorkloadBase", "dump_resolved",
+    "RecordedWorkload", "WORKLOAD_KINDS", "Mode", "Pricing", "Scenario", "Workload",
+    "WorkloadBase", "dump_resolved",
     "load_scenario",
     "parse_scenario",
 ]
@@ -235,10 +236,67 @@ class BackgroundWorkload(WorkloadBase):
         return self
 
 
+class RecordedWorkload(WorkloadBase):
+    """A client program recorded by ``qsim trace`` (SPEC §13), replayed as it ran: its think
+    times, its jobs (quantum time from their circuits by SPEC §2), its waits, its batches and
+    sessions. ``trace`` is read and validated here, relative to the scenario file; ``mode``
+    defaults to the recorded one, and ``compile``/``post`` to the recorded values (0 when
+    the trace has none)."""
+
+    kind: Literal["recorded"]
+    trace: Name  # resolved: an absolute path
+    quantum: Distribution | None = None  # type: ignore[assignment]  # from the trace
+    compile: Distribution | None = None  # type: ignore[assignment]  # None: as recorded
+    post: Distribution | None = None  # type: ignore[assignment]
+    rep_delay: Duration | None = None  # resolved: the backend's
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_trace(cls, data: Any, info: ValidationInfo) -> Any:
+        """Resolve ``trace`` against the scenario's folder, read it, and default the mode
+        to the recorded one (closed at the end when the program closed its contexts)."""
+        if not isinstance(data, dict) or not isinstance(data.get("trace"), str):
+            return data  # the field's own check reports it
+        base = (info.context or {}).get("base", "")
+        written = data["trace"]
+        shown = os.path.normpath(os.path.join(base, written))
+        try:
+            rec = recording.read_trace(shown, shown)
+        except QsimError as err:
+            raise FieldError(str(err), ("trace",), show_value=False) from None
+        data = {**data, "trace": os.path.abspath(shown)}
+        if data.get("mode") is None:
+            data["mode"] = {"kind": rec.mode, "close": rec.closed}
+        return data
+
+    @model_validator(mode="after")
+    def _replays_as_recorded(self) -> RecordedWorkload:
+        if self.quantum is not None:
+            raise FieldError("not used by a recorded workload: each job's quantum time "
+                             "comes from its recorded circuits", ("quantum",), show_value=False)
+        if self.failure is not None:
+            raise FieldError("not used by a recorded workload: it replays the program as it "
+                             "ran", ("failure",), show_value=False)
+        return self
+
+    @property
+    def recording(self) -> recording.Recording:
+        """The trace (read once per file version; see :func:`qsim.recording.read_trace`)."""
+        return recording.read_trace(self.trace)
+
+    def quantum_seconds(self) -> list[float]:
+        """Each recorded job's quantum time on this workload's backend (SPEC §2)."""
+        if self.rep_delay is None:
+            raise ValueError("RecordedWorkload.rep_delay is unresolved: load it through a "
+                             "Scenario")
+        return [job.quantum_seconds(self.rep_delay) for job in self.recording.jobs]
+
+
 Workload = Annotated[
-    Union[IterativeWorkload, IndependentWorkload, BackgroundWorkload], Field(discriminator="kind")
+    Union[IterativeWorkload, IndependentWorkload, BackgroundWorkload, RecordedWorkload],
+    Field(discriminator="kind"),
 ]
-WORKLOAD_KINDS: Final = ("iterative", "independent", "background")
+WORKLOAD_KINDS: Final = ("iterative", "independent", "background", "recorded")
 
 
 class Scenario(StrictModel):
@@ -309,12 +367,15 @@ def _reject_duplicate_names(workloads: tuple[Workload, ...]) -> None:
 
 
 def _resolve_rep_delay(workload: Workload, rep_delay: float) -> Workload:
-    """Give every circuit-form distribution without a ``rep_delay`` the backend's."""
-    updates = {
+    """Give every circuit-form distribution without a ``rep_delay`` the backend's (and a
+    recorded workload's jobs)."""
+    updates: dict[str, Any] = {
         field: value.model_copy(update={"rep_delay": rep_delay})
         for field in type(workload).model_fields
         if isinstance(value := getattr(workload, field), Circuits) and value.rep_delay is None
     }
+    if isinstance(workload, RecordedWorkload) and workload.rep_delay is None:
+        updates["rep_delay"] = rep_delay
     return workload.model_copy(update=updates) if updates else workload
 
 
@@ -367,7 +428,9 @@ def _validate(data: object, *, file: str | None,
         raise ScenarioError(f"the top level must be a mapping (name:, workloads:, ...), "
                             f"not {_a(data)}", file=file, line=lines.get(()))
     try:
-        return Scenario.model_validate(data)
+        # Files a scenario names (a recorded workload's trace) are relative to its folder.
+        base = os.path.dirname(file) if file else ""
+        return Scenario.model_validate(data, context={"base": base})
     except ValidationError as exc:
         raise explain_validation_error(exc, data, file=file, lines=lines, tags=_TAGS,
                                        hints=_TAG_HINTS) from None

@@ -316,10 +316,10 @@ EXACT = [
     (BASE.replace("    iterations: 3\n", ""), ":3: workloads[0].iterations: required key missing"),
     (BASE.replace("    kind: iterative\n", ""),
      ":3: workloads[0].kind: missing workload kind; expected one of iterative, independent, "
-     "background"),
+     "background, recorded"),
     (BASE.replace("kind: iterative", "kind: loop"),
      ":4: workloads[0].kind: unknown workload kind; expected one of iterative, independent, "
-     "background (got 'loop')"),
+     "background, recorded (got 'loop')"),
     (BASE.replace("iterations: 3", "iterations: many"),
      ":5: workloads[0].iterations: must be a whole number (got 'many')"),
     (BASE.replace("iterations: 3", "iterations: 2.5"),

@@ -11,7 +11,7 @@ import pandas as pd
 from qsim.analysis import accounting, tables
 from qsim.analysis.tables import STATUSES
 
-from qsim.scenario import IndependentWorkload, IterativeWorkload
+from qsim.scenario import IndependentWorkload, IterativeWorkload, RecordedWorkload
 from qsim.trace import CANCELLED, CONTEXT_CLOSED, MAX_TIME
 
 if TYPE_CHECKING:
@@ -195,6 +195,8 @@ def _planned_jobs(spec: Workload) -> int | None:
         return spec.iterations * spec.jobs_per_iteration * spec.parallel
     if isinstance(spec, IndependentWorkload):
         return spec.jobs
+    if isinstance(spec, RecordedWorkload):
+        return len(spec.recording.jobs)
     return None
 
 

@@ -21,8 +21,11 @@ from qsim.rng import Streams
 from qsim.trace import SYSTEM_ERROR, USER_ERROR
 
 from qsim.scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
+from qsim.scenario import RecordedWorkload
+from qsim.recording import Close, Submit, Think, Wait
 
 if TYPE_CHECKING:
+    from qsim.dists import Distribution
     from qsim.model.backend import Backend
     from qsim.model.modes import Context
     from qsim.scenario import Workload
@@ -48,9 +51,10 @@ class WorkloadRun:
         self.context = context
         self.priority = submit_priority(index)
         self._on_end = on_end
-        self._compile = streams.draws(spec.compile, spec.name, "compile")
-        self._quantum = streams.draws(spec.quantum, spec.name, "quantum")
-        self._post = streams.draws(spec.post, spec.name, "post")
+        # A recorded workload's phases may come from its trace instead (None here).
+        self._compile = _draws(streams, spec.compile, spec.name, "compile")
+        self._quantum = _draws(streams, spec.quantum, spec.name, "quantum")
+        self._post = _draws(streams, spec.post, spec.name, "post")
         self._failure = streams.draws(_UnitUniform, spec.name, "failure")
         self._arrivals: Iterator[float] = (
             streams.draws(spec.arrivals, spec.name, "arrivals")
@@ -75,6 +79,8 @@ class WorkloadRun:
             _Iterative(self, spec).start()
         elif isinstance(spec, IndependentWorkload):
             self.env.process(self._independent(spec))
+        elif isinstance(spec, RecordedWorkload):
+            self.env.process(_Recorded(self, spec).client())
         else:
             self._background()
 
@@ -82,6 +88,16 @@ class WorkloadRun:
 
     def submit(self, on_end: Callable[[Job], None], attempt: int = 0) -> Job:
         job = self._new_job(self._wrap(on_end), attempt)
+        self.live += 1
+        self.backend.submit(job)
+        return job
+
+    def submit_phases(self, compile_s: float, quantum_s: float, post_s: float,
+                      on_end: Callable[[Job], None]) -> Job:
+        """Submit a job whose phases are given (a recorded job), capped as any job is."""
+        run, stop = quantum_run(quantum_s, self._cap_s, None, None, 0.0)
+        job = Job(self.index, self.context, compile_s, run, post_s, None, stop,
+                  self._wrap(on_end), 0)
         self.live += 1
         self.backend.submit(job)
         return job
@@ -157,6 +173,69 @@ class WorkloadRun:
 
 def _ignore(_job: Job) -> None:
     pass
+
+
+def _draws(streams: Streams, dist: Distribution | None, *names: str) -> Iterator[float]:
+    return iter(()) if dist is None else streams.draws(dist, *names)
+
+
+class _Recorded:
+    """A recorded client program (SPEC §13), replayed step by step: it thinks for the
+    recorded classical time, submits each job with its recorded quantum time, waits where it
+    waited, and closes its batch or session where it did (when its mode closes). It stops
+    at a job that does not end ``done``, as the program's ``result()`` would have raised."""
+
+    def __init__(self, run: WorkloadRun, spec: RecordedWorkload) -> None:
+        self.run = run
+        self.spec = spec
+        self.rec = spec.recording
+        self.quantum = spec.quantum_seconds()
+        self.ended: set[int] = set()
+        self.waiting: dict[int, Event] = {}
+
+    def client(self) -> Generator[Event, object, None]:
+        run, spec, env, rec = self.run, self.spec, self.run.env, self.rec
+        yield at(env, spec.start, run.priority)
+        # The context closes at the program's last close (all its contexts are one here).
+        closes = [i for i, s in enumerate(rec.steps) if isinstance(s, Close)]
+        last_close = closes[-1] if closes and spec.mode.close else -1
+        for index, step in enumerate(rec.steps):
+            if not run.submitting:
+                break
+            if isinstance(step, Think):
+                if step.seconds > 0:
+                    yield at(env, step.seconds, run.priority)
+            elif isinstance(step, Submit):
+                self._submit(step.job)
+            elif isinstance(step, Wait):
+                if step.job not in self.ended:
+                    self.waiting[step.job] = done = Event(env)
+                    yield done
+                    yield at(env, 0, run.priority)  # go on in the submission phase
+            elif index == last_close and run.context is not None:
+                assert isinstance(step, Close)
+                if step.cancel:
+                    run.context.cancel()
+                else:
+                    run.context.close()
+        run.submitting = False
+        run.check_end()
+
+    def _submit(self, index: int) -> None:
+        job = self.rec.jobs[index]
+        compile_s = next(self.run._compile) if self.spec.compile is not None \
+            else job.compile_s or 0.0
+        post_s = next(self.run._post) if self.spec.post is not None else job.post_s or 0.0
+
+        def ended(done: Job) -> None:
+            self.ended.add(index)
+            if done.status != "done":
+                self.run.stop()  # the program's result() raises: it goes no further
+            waiting = self.waiting.pop(index, None)
+            if waiting is not None:
+                fire(waiting, END)
+
+        self.run.submit_phases(compile_s, self.quantum[index], post_s, ended)
 
 
 class _Iterative:

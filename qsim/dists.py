@@ -17,6 +17,7 @@ Each distribution is a frozen pydantic model with
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, ClassVar, Final, Literal, Union
 
 import numpy as np
@@ -24,16 +25,44 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Fie
                       model_validator)
 
 from .errors import FieldError
+from .limits import MAX_CIRCUITS, MAX_CV, MAX_DURATION_S, MAX_MULTIPLIER, MAX_SHOTS
 from .units import format_duration, parse_duration
 
 __all__ = [
     "DISTRIBUTIONS", "DIST_NAMES", "Circuits", "Distribution", "DistributionBase", "Duration",
     "Empirical", "Exponential", "Fixed", "Lognormal", "Normal", "StrictModel", "Uniform",
-    "dist_tag",
+    "as_number", "as_whole_number", "dist_tag",
 ]
 
-#: A duration in scenario files: seconds, or a string with a unit; never negative.
+#: A duration in scenario files: seconds, or a string with a unit; never negative, at most
+#: ``qsim.limits.MAX_DURATION_S``.
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+# A number as YAML 1.2 writes one. YAML 1.1 (PyYAML) reads ``2e-3`` and ``1e6`` -- an exponent
+# without a dot, or without a sign -- as strings, not numbers.
+_NUMBER_TEXT: Final = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def as_number(value: Any) -> Any:
+    """A number field's value: a string that reads as a number (``"2e-3"``, which YAML 1.1
+    leaves a string) becomes that number, as YAML 1.2 would read it; anything else is left
+    for the field's own check."""
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+    return value
+
+
+def as_whole_number(value: Any) -> Any:
+    """A count field's value: as :func:`as_number`, and a float that is a whole number
+    (``1e6``, ``1000.0``) becomes that int; ``2.5`` and ``true`` are left to be refused."""
+    value = as_number(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class StrictModel(BaseModel):
@@ -134,7 +163,8 @@ class Lognormal(DistributionBase):
     TAG: ClassVar[str] = "lognormal"
     dist: Literal["lognormal"] = "lognormal"
     mean: Duration
-    cv: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+    cv: Annotated[float, BeforeValidator(as_number), Strict(),
+                  Field(ge=0, le=MAX_CV, allow_inf_nan=False)]
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         if self.mean == 0 or self.cv == 0:
@@ -205,12 +235,21 @@ class Circuits(DistributionBase):
 
     # Not a `dist:` name, and unlike any key, so it cannot be mistaken for one in error paths.
     TAG: ClassVar[str] = "circuit form"
-    circuits: Annotated[int, Strict(), Field(ge=1)]
-    shots: Annotated[int, Strict(), Field(ge=1)]
+    circuits: Annotated[int, BeforeValidator(as_whole_number), Strict(),
+                        Field(ge=1, le=MAX_CIRCUITS)]
+    shots: Annotated[int, BeforeValidator(as_whole_number), Strict(), Field(ge=1, le=MAX_SHOTS)]
     circuit_duration: Duration = 100e-6
     rep_delay: Duration | None = None
     overhead: Duration = 2.0
-    multiplier: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)] = 1.0
+    multiplier: Annotated[float, BeforeValidator(as_number), Strict(),
+                          Field(gt=0, le=MAX_MULTIPLIER, allow_inf_nan=False)] = 1.0
+
+    @model_validator(mode="after")
+    def _a_duration(self) -> Circuits:
+        """The quantum time it gives is a duration, bounded as every duration is (with the
+        backend's ``rep_delay`` when it has none, checked again once that is known)."""
+        check_circuit_seconds(self, 0.0 if self.rep_delay is None else self.rep_delay)
+        return self
 
     @property
     def seconds(self) -> float:
@@ -227,6 +266,17 @@ class Circuits(DistributionBase):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.seconds, dtype=np.float64)
+
+
+def check_circuit_seconds(circuits: Circuits, rep_delay: float) -> None:
+    """FieldError unless the circuit form's quantum time, with ``rep_delay``, is at most
+    ``MAX_DURATION_S``."""
+    per_shot = rep_delay + circuits.circuit_duration
+    runs = circuits.circuits * circuits.multiplier * circuits.shots
+    seconds = circuits.overhead + per_shot * runs
+    if not seconds <= MAX_DURATION_S:
+        raise FieldError(f"gives {seconds:.3g} s of quantum time a job; at most "
+                         f"{MAX_DURATION_S:g} s (qsim's limit for any duration)")
 
 
 #: Every distribution class, in the order of SPEC §8 (then the circuit form).

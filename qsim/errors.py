@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from qsim.text import escape
+
 __all__ = [
     "MISSING", "FieldError", "QsimError", "ScenarioError", "explain_validation_error",
     "format_path",
@@ -71,11 +73,13 @@ class ScenarioError(QsimError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        """Build ``file:line: field: message (got value)``, omitting unknown parts."""
-        location = self.file or ""
+        """Build ``file:line: field: message (got value)``, omitting unknown parts. The file
+        and the field are escaped (a key may hold a newline or an ANSI escape; the value is
+        shown as its repr, which escapes them too): the message stays one plain line."""
+        location = escape(self.file or "")
         if self.line is not None:
             location = f"{location}:{self.line}" if location else f"line {self.line}"
-        parts = [p for p in (location, self.field) if p]
+        parts = [p for p in (location, escape(self.field or "")) if p]
         text = self.message
         if self.value is not MISSING:
             text += f" (got {_short_repr(self.value)})"
@@ -199,8 +203,17 @@ def _message(err: dict[str, Any], cause: object) -> str:
     template = _MESSAGES.get(err["type"])
     if template is None:
         return str(err["msg"])
-    ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
+    ctx = {k: _number(v) for k, v in (err.get("ctx") or {}).items()}
     return template.format(**ctx)
+
+
+def _number(value: object) -> object:
+    """A bound as a message shows it: ``1e+06``, ``100``, ``1,000,000,000``."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
+    return value
 
 
 def _echo(err: dict[str, Any], cause: object, found: object) -> object:

@@ -1,43 +1,86 @@
 """A safe YAML reader for scenario files: one document, no Python objects, and the line of
-every key, so that an error can name the line the user should look at."""
+every key, so that an error can name the line the user should look at.
+
+It reads what a hostile file can throw at it in bounded time and memory, and turns every
+problem into one located ScenarioError (``qsim.limits`` has the bounds):
+
+- at most ``MAX_FILE_BYTES`` bytes, of UTF-8 text without control characters (NUL, BEL, ESC,
+  ...: YAML refuses them anyway, and a terminal should never see them);
+- at most ``MAX_DEPTH`` levels of nesting (PyYAML composes a document recursively: 5,000
+  levels would overflow Python's stack), checked as the document is composed;
+- at most ``MAX_NODES`` nodes with every alias expanded (an "alias bomb" of twenty lines
+  expands to billions), counted as the document is composed, and no alias inside its own
+  anchor;
+- whole numbers of at most ``MAX_INT_DIGITS`` digits.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path as _FilePath
+from typing import Any, Final
 
 import yaml
 
 from qsim.errors import Path, ScenarioError, format_path
+from qsim.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
-__all__ = ["read_yaml"]
+__all__ = ["MAX_INT_DIGITS", "read_yaml", "read_yaml_text"]
+
+#: Characters of a whole number in a file (a count or a seed has at most 19 digits).
+MAX_INT_DIGITS: Final = 100
+
+# What YAML 1.1 accepts as printable (tab, line breaks, NEL, and the printable planes); the
+# rest are control characters, surrogates and non-characters.
+_NOT_PRINTABLE: Final = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_C0_NAMES: Final = (
+    "NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB "
+    "CAN EM SUB ESC FS GS RS US").split()
 
 
 def _read_text(file: str) -> str:
     try:
-        return _FilePath(file).read_text(encoding="utf-8")
+        with open(_FilePath(file), "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # a FIFO or /dev/zero has no size to ask
     except FileNotFoundError:
         raise ScenarioError("no such file", file=file) from None
     except IsADirectoryError:
         raise ScenarioError("is a directory, not a scenario file", file=file) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("not a text file (expected UTF-8 YAML)", file=file) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read: {exc.strerror or exc}", file=file) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"larger than {MAX_FILE_BYTES / 1e6:g} MB: not a scenario file "
+                            "(qsim reads at most that much)", file=file)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("not a text file (expected UTF-8 YAML)", file=file) from None
 
 
 def read_yaml(file: str) -> tuple[object, dict[Path, int]]:
     """Read one YAML document safely from ``file``, with the 1-based line of every key and list
     item by path (``("workloads", 0, "quantum")``), for error messages.
 
-    Every failure (missing file, directory, encoding, syntax, duplicate key) is a ScenarioError.
+    Every failure (missing file, directory, size, encoding, control character, syntax,
+    duplicate key, nesting, aliases) is a ScenarioError.
     """
-    loader = _LineLoader(_read_text(file))
+    return read_yaml_text(_read_text(file), file)
+
+
+def read_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
+    """:func:`read_yaml` of text already read; ``file`` names it in errors."""
+    _refuse_control_characters(text, file)
+    try:
+        loader = _LineLoader(text, file)
+    except yaml.YAMLError as exc:  # the reader's own check; _refuse_... should come first
+        raise ScenarioError(f"YAML error: {exc}", file=file) from None
     try:
         node = loader.get_single_node()
         if node is None:
             return None, {}
         lines: dict[Path, int] = {}
-        _record_lines(node, (), lines, file)
+        _record_lines(node, lines, file)
         return loader.construct_document(node), lines
     except yaml.constructor.ConstructorError as exc:  # e.g. !!python/object: refused
         mark = exc.problem_mark
@@ -49,8 +92,25 @@ def read_yaml(file: str) -> tuple[object, dict[Path, int]]:
                             line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"YAML error: {exc}", file=file) from None
+    except RecursionError:  # the limits above should make this unreachable
+        raise ScenarioError(f"nested too deeply (qsim reads at most {MAX_DEPTH} levels)",
+                            file=file) from None
     finally:
         loader.dispose()
+
+
+def _refuse_control_characters(text: str, file: str) -> None:
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:
+        return
+    char = found.group()
+    code = ord(char)
+    name = _C0_NAMES[code] if code < 32 else "DEL" if code == 0x7F else None
+    what = f"U+{code:04X}" + (f" ({name})" if name else "")
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    raise ScenarioError(f"control character {what} in column {column}: scenario files are "
+                        "plain text", file=file, line=line)
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
@@ -61,33 +121,90 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader (no arbitrary objects) whose node tree :func:`_record_lines` reads."""
+    """A SafeLoader (no arbitrary objects) that bounds what a document may make of itself:
+    its depth and its size with aliases expanded, counted as it is composed (see the module
+    docstring). Its node tree is what :func:`_record_lines` reads."""
+
+    def __init__(self, text: str, file: str) -> None:
+        super().__init__(text)
+        self._file = file
+        self._depth = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> its nodes, aliases expanded
+        self._nodes: list[yaml.Node] = []  # keeps every sized node (and so its id) alive
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None and id(target) not in self._sizes:  # still being composed
+                raise ScenarioError(f"the alias *{event.anchor} is inside its own anchor "
+                                    f"&{event.anchor}: it would repeat for ever",
+                                    file=self._file, line=event.start_mark.line + 1)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep (qsim's limit)",
+                                    file=self._file, line=self.peek_event().start_mark.line + 1)
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        self._size(node)
+        return node
+
+    def _size(self, node: yaml.Node) -> None:
+        """Count ``node``'s nodes with aliases expanded (its children are counted already)."""
+        sizes = self._sizes
+        if isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(sizes[id(child)] for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size = 1 + sum(sizes[id(k)] + sizes[id(v)] for k, v in node.value)
+        else:
+            size = 1
+        if size > MAX_NODES:
+            raise ScenarioError(f"with its aliases (*name) expanded the document holds more "
+                                f"than {MAX_NODES:,} values (qsim's limit)", file=self._file,
+                                line=node.start_mark.line + 1)
+        sizes[id(node)] = size
+        self._nodes.append(node)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        if len(node.value) > MAX_INT_DIGITS:
+            raise ScenarioError(f"a whole number of more than {MAX_INT_DIGITS} digits "
+                                "(qsim's limit)", file=self._file,
+                                line=node.start_mark.line + 1)
+        value: int = super().construct_yaml_int(node)
+        return value
 
 
-def _record_lines(node: yaml.Node, path: Path,
-                  lines: dict[Path, int], file: str,
-                  active: frozenset[int] = frozenset()) -> None:
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _LineLoader.construct_yaml_int)
+
+
+def _record_lines(root: yaml.Node, lines: dict[Path, int], file: str) -> None:
     """Map each key path to the 1-based line where its key (or list item) starts.
 
-    Duplicate keys, which YAML loaders silently collapse, are reported here. ``active`` guards
-    against recursive aliases.
+    Duplicate keys, which YAML loaders silently collapse, are reported here. The walk is
+    iterative and visits each path once: the composer has bounded the document's size with
+    aliases expanded, and refused aliases inside their own anchors.
     """
-    lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in active:
-        return
-    active = active | {id(node)}
-    if isinstance(node, yaml.MappingNode):
-        seen: set[object] = set()
-        for key_node, value_node in node.value:
-            key: str | None = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is not None and key in seen and key != "<<":  # "<<" is YAML's merge key
-                raise ScenarioError(f"duplicate key {key!r}", file=file,
-                                    line=key_node.start_mark.line + 1,
-                                    field=format_path((*path, key)))
-            seen.add(key)
-            step = (*path, "?" if key is None else key)  # "?": a key that is not a scalar
-            lines[step] = key_node.start_mark.line + 1
-            _record_lines(value_node, step, lines, file, active)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _record_lines(item, (*path, i), lines, file, active)
+    stack: list[tuple[yaml.Node, Path]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        lines.setdefault(path, node.start_mark.line + 1)
+        children: list[tuple[yaml.Node, Path]] = []
+        if isinstance(node, yaml.MappingNode):
+            seen: set[object] = set()
+            for key_node, value_node in node.value:
+                key: str | None = (key_node.value if isinstance(key_node, yaml.ScalarNode)
+                                   else None)
+                if key is not None and key in seen and key != "<<":  # "<<": YAML's merge key
+                    raise ScenarioError(f"duplicate key {key!r}", file=file,
+                                        line=key_node.start_mark.line + 1,
+                                        field=format_path((*path, key)))
+                seen.add(key)
+                step = (*path, "?" if key is None else key)  # "?": a key that is not a scalar
+                lines[step] = key_node.start_mark.line + 1
+                children.append((value_node, step))
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(item, (*path, i)) for i, item in enumerate(node.value)]
+        stack.extend(reversed(children))  # depth first, in the file's order

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Final
 
+from qsim.limits import MAX_DURATION_S
 
 __all__ = ["UNITS", "format_duration", "parse_duration"]
 
@@ -44,8 +45,9 @@ def parse_duration(value: object) -> float:
     followed by a unit from :data:`UNITS` (``"1.5ms"``, ``"5 m"``, ``"12"``).
 
     Raises:
-        ValueError: for negatives, nan/inf, bools, None, unknown units and anything else,
-            with a message that says which of these it is.
+        ValueError: for negatives, nan/inf, more than ``MAX_DURATION_S`` (1e12 s), bools,
+            None, unknown units and anything else, with a message that says which of these
+            it is.
     """
     if isinstance(value, bool) or value is None:
         raise ValueError(f"not a duration: {_EXPECTED}")
@@ -80,6 +82,9 @@ def _checked(seconds: float) -> float:
         raise ValueError("a duration must be a finite number")
     if seconds < 0:
         raise ValueError("must not be negative")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"must be at most {MAX_DURATION_S:g} s (about 31,700 years, qsim's "
+                         "limit for any duration)")
     return seconds + 0.0  # turn -0.0 into 0.0 so it prints as "0s"
 
 

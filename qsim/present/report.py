@@ -15,17 +15,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
+                           TextColumn, TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
-
+from qsim.text import shown
 from qsim.units import format_duration
 
 if TYPE_CHECKING:
     from qsim.experiments.comparison import Comparison
 
-__all__ = ["DelayedProgress", "console", "print_comparison", "print_summary", "verdict_line"]
+__all__ = ["DelayedProgress", "console", "print_comparison", "print_summary", "shown",
+           "verdict_line"]
 
 Summary = Mapping[str, Any]
 Figure = Any  # a float, or {"mean": float, "ci95": [low, high] | None}
@@ -140,7 +142,7 @@ def _plain_count(x: Figure) -> str:
 
 def _heading(s: Summary) -> Text:
     text = Text()
-    text.append(f"{s['scenario']}", style="bold")
+    text.append(shown(str(s["scenario"]), 80), style="bold")
     text.append(f"  seed {s['seed']} · qsim {s['qsim_version']} · simulated {duration(s['end_s'])}")
     if "replications" in s:
         text.append(f" · {s['replications']} replications (mean ± 95% CI)")
@@ -178,13 +180,6 @@ def _natural_width(table: Table) -> int:
     return wide.measure(table).maximum
 
 
-def shown(text: str, limit: int = 40) -> str:
-    """A name as it may be printed: control characters escaped (nothing the user wrote can
-    move the cursor or recolour the terminal), and at most ``limit`` characters."""
-    safe = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-    return safe if len(safe) <= limit else safe[:limit - 1] + "…"
-
-
 def _in_windows(cell: Callable[[Summary], str]) -> Callable[[Summary], str]:
     """Idle figures only mean something inside active windows; job mode has none."""
     return lambda w: cell(w) if _mean(w["windows"]) > 0 else "-"
@@ -195,7 +190,7 @@ def _in_windows(cell: Callable[[Summary], str]) -> Callable[[Summary], str]:
 _WORKLOAD_ROWS: Final[tuple[tuple[str, Callable[[Summary], str]], ...]] = (
     ("kind", lambda w: w["kind"]),
     ("mode", lambda w: w["mode"]),
-    ("instance (share)", lambda w: f"{w['instance']} ({_mean(w['share']):g})"),
+    ("instance (share)", lambda w: f"{shown(str(w['instance']))} ({_mean(w['share']):g})"),
     ("jobs", lambda w: jobs_cell(w["jobs"])),
     ("usage (billed)", lambda w: duration(w["usage_s"])),
     ("cost", lambda w: money(w["cost_usd"])),
@@ -357,8 +352,8 @@ def print_comparison(out: Console, c: Comparison, percentiles: bool = False) -> 
 
 def _print_comparison(out: Console, c: Comparison) -> None:
     heading = Text()
-    heading.append(c.scenario, style="bold")
-    heading.append(f"  seed {c.seed} · workload {c.workload!r} in each mode")
+    heading.append(shown(c.scenario, 80), style="bold")
+    heading.append(f"  seed {c.seed} · workload {shown(repr(c.workload))} in each mode")
     if c.replications > 1:
         heading.append(f" · {c.replications} replications (mean ± 95% CI)")
     out.print(heading, soft_wrap=True)
@@ -384,11 +379,14 @@ class DelayedProgress:
 
     Use as a context manager; pass :meth:`update` as an experiments ``progress`` callback.
     On a console that is not a terminal it shows nothing: a pipe or a CI log gets no
-    carriage-return noise.
+    carriage-return noise. ``percent``: show the share done (a single run's progress, in
+    thousandths) instead of ``done/total``.
     """
 
-    def __init__(self, description: str, out: Console, delay: float = 1.0) -> None:
+    def __init__(self, description: str, out: Console, delay: float = 1.0,
+                 percent: bool = False) -> None:
         self._description = description
+        self._percent = percent
         self._out = out
         self._delay = delay
         self._lock = threading.Lock()
@@ -419,9 +417,9 @@ class DelayedProgress:
         with self._lock:
             if self._finished:
                 return
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeRemainingColumn(),
-                                 console=self._out, transient=True)
+            count = TaskProgressColumn() if self._percent else MofNCompleteColumn()
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), count,
+                                 TimeRemainingColumn(), console=self._out, transient=True)
             self._task = self._bar.add_task(self._description, total=self._total,
                                             completed=self._done)
             self._bar.start()

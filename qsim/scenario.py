@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any, Final, Literal, Union
 
-from pydantic import AfterValidator, Field, Strict, ValidationError, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, ValidationError
+from pydantic import ValidationInfo
 from pydantic import field_validator, model_validator
 
-from . import dists, recording
+from . import dists, limits, recording
 from .dists import DIST_NAMES, Circuits, Distribution, Duration, Fixed, StrictModel
+from .dists import as_number, as_whole_number, check_circuit_seconds
 from .errors import FieldError, QsimError, ScenarioError, explain_validation_error
 from .loader import read_yaml
 from .units import format_duration, parse_duration
@@ -55,9 +57,13 @@ def _within_service_max(seconds: float) -> float:
 
 
 Name = Annotated[str, Strict(), AfterValidator(_not_blank)]
-Count = Annotated[int, Strict(), Field(ge=1)]
+# A count: ``1e6`` and ``"1e6"`` (YAML 1.1 reads it as a string) are whole numbers too; each
+# count field is bounded by its limit in qsim.limits.
+WholeNumber = Annotated[int, BeforeValidator(as_whole_number), Strict()]
+Count = Annotated[WholeNumber, Field(ge=1, le=limits.MAX_JOBS_FIELD)]
 PositiveDuration = Annotated[Duration, Field(gt=0)]
-Weight = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+Weight = Annotated[float, BeforeValidator(as_number), Strict(),
+                   Field(gt=0, le=limits.MAX_SHARE, allow_inf_nan=False)]
 CappedDuration = Annotated[Duration, AfterValidator(_within_service_max)]
 
 
@@ -128,7 +134,8 @@ def _reject_context_keys(data: dict[str, Any]) -> None:
 class Failure(StrictModel):
     """Random job failures (SPEC §6)."""
 
-    probability: Annotated[float, Strict(), AfterValidator(_probability)]
+    probability: Annotated[float, BeforeValidator(as_number), Strict(),
+                           AfterValidator(_probability)]
     kind: Literal["system", "user"] = "system"
     stage: Literal["compile", "quantum"] = "quantum"
 
@@ -139,11 +146,19 @@ class Calibration(StrictModel):
     every: PositiveDuration
     duration: Duration
 
+    @model_validator(mode="after")
+    def _leaves_time_for_jobs(self) -> Calibration:
+        if self.duration >= self.every:
+            raise FieldError(f"must be shorter than every ({format_duration(self.every)}): "
+                             "calibrations alone would take the QPU for ever", ("duration",),
+                             self.duration)
+        return self
+
 
 class Backend(StrictModel):
     """One QPU and its classical lanes (SPEC §1, §4)."""
 
-    lanes: Count = 5
+    lanes: Annotated[WholeNumber, Field(ge=1, le=limits.MAX_LANES)] = 5
     queue: Literal["fifo", "fair_share"] = "fifo"
     job_lock: Literal["quantum", "all"] = "quantum"
     # How a session enters a shared backend (SPEC §3.3): ``drain`` waits for others' jobs
@@ -157,7 +172,9 @@ class Backend(StrictModel):
 class Pricing(StrictModel):
     """What a second of usage costs (a what-if, not a quote)."""
 
-    usd_per_second: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)] = 1.60
+    usd_per_second: Annotated[float, BeforeValidator(as_number), Strict(),
+                              Field(ge=0, le=limits.MAX_USD_PER_SECOND,
+                                    allow_inf_nan=False)] = 1.60
 
 
 class Accounting(StrictModel):
@@ -206,12 +223,12 @@ class IterativeWorkload(WorkloadBase):
     """Rounds of jobs separated by classical optimisation (VQE, QAOA)."""
 
     kind: Literal["iterative"]
-    iterations: Count
-    jobs_per_iteration: Count = 1
-    parallel: Count = 1
+    iterations: Annotated[WholeNumber, Field(ge=1, le=limits.MAX_ITERATIONS)]
+    jobs_per_iteration: Annotated[WholeNumber, Field(ge=1, le=limits.MAX_JOBS_PER_ITERATION)] = 1
+    parallel: Annotated[WholeNumber, Field(ge=1, le=limits.MAX_PARALLEL)] = 1
     classical: Distribution = Fixed(value=0.0)
     on_failure: Literal["retry", "abort"] = "retry"
-    max_retries: Annotated[int, Strict(), Field(ge=0)] = 3
+    max_retries: Annotated[WholeNumber, Field(ge=0, le=limits.MAX_RETRIES)] = 3
 
 
 class IndependentWorkload(WorkloadBase):
@@ -233,6 +250,9 @@ class BackgroundWorkload(WorkloadBase):
         if self.mode.kind != "job":
             raise FieldError("background streams always run in job mode", ("mode",),
                              self.mode.kind)
+        if not self.arrivals.mean > 0:
+            raise FieldError("must have a mean greater than 0: jobs 0 s apart would arrive "
+                             "for ever without time moving on", ("arrivals",), show_value=True)
         return self
 
 
@@ -303,7 +323,7 @@ class Scenario(StrictModel):
     """A whole scenario file, validated and resolved."""
 
     name: Name
-    seed: Annotated[int, Strict(), Field(ge=0)] = 0
+    seed: Annotated[WholeNumber, Field(ge=0, le=limits.MAX_SEED)] = 0
     horizon: PositiveDuration | None = None
     backend: Backend = Backend()
     pricing: Pricing = Pricing()
@@ -316,11 +336,16 @@ class Scenario(StrictModel):
                          info: ValidationInfo) -> tuple[Workload, ...]:
         if not workloads:
             raise FieldError("must list at least one workload", show_value=False)
+        if len(workloads) > limits.MAX_WORKLOADS:  # the record log has 12 bits for them
+            raise FieldError(f"lists {len(workloads)} workloads; qsim simulates at most "
+                             f"{limits.MAX_WORKLOADS} in one scenario", show_value=False)
         _reject_duplicate_names(workloads)
         backend = info.data.get("backend")
         if backend is None:  # the backend is invalid and reported on its own
             return workloads
-        return tuple(_resolve_rep_delay(w, backend.rep_delay) for w in workloads)
+        resolved = tuple(_resolve_rep_delay(w, backend.rep_delay) for w in workloads)
+        _check_circuit_seconds(resolved)
+        return resolved
 
     @model_validator(mode="after")
     def _needs_an_end(self) -> Scenario:
@@ -377,6 +402,18 @@ def _resolve_rep_delay(workload: Workload, rep_delay: float) -> Workload:
     if isinstance(workload, RecordedWorkload) and workload.rep_delay is None:
         updates["rep_delay"] = rep_delay
     return workload.model_copy(update=updates) if updates else workload
+
+
+def _check_circuit_seconds(workloads: tuple[Workload, ...]) -> None:
+    """Each circuit form's quantum time, with the backend's rep_delay, is a bounded duration."""
+    for i, w in enumerate(workloads):
+        for field in type(w).model_fields:
+            value = getattr(w, field)
+            if isinstance(value, Circuits) and value.rep_delay is not None:
+                try:
+                    check_circuit_seconds(value, value.rep_delay)
+                except FieldError as err:
+                    raise FieldError(err.message, (i, field)) from None
 
 
 def _switch_kind(old: Mode, kind: str) -> str | dict[str, Any]:

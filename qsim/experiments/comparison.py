@@ -13,7 +13,9 @@ from qsim.experiments.estimates import Estimate, aggregate_value
 from qsim.experiments.replications import check_count, entry
 from qsim.experiments.estimates import Summary
 from qsim.experiments.runner import Progress, run_many
+from qsim.limits import DEFAULT_MAX_JOBS
 from qsim.scenario import Mode, Scenario
+from qsim.work import check_work
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,12 +44,18 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"cheapest": MODE|null, "fastest": MODE|null, "incomplete": [MODE, ...]}``
-        (the first of tied modes, in the order compared; ``*_ties`` lists them all)."""
+        (the first of tied modes, in the order compared; ``*_ties`` lists them all). A ratio
+        against a best of 0 (nothing charged) is infinite, and null in JSON, which has no
+        infinity."""
         return {"cheapest": self.cheapest[0] if self.cheapest else None,
                 "fastest": self.fastest[0] if self.fastest else None,
                 "incomplete": list(self.incomplete),
                 "cheapest_ties": list(self.cheapest), "fastest_ties": list(self.fastest),
-                "cost_ratio": self.cost_ratio, "time_ratio": self.time_ratio}
+                "cost_ratio": _finite(self.cost_ratio), "time_ratio": _finite(self.time_ratio)}
+
+
+def _finite(ratios: dict[str, float]) -> dict[str, float | None]:
+    return {m: r if math.isfinite(r) else None for m, r in ratios.items()}
 
 
 @dataclass(frozen=True)
@@ -173,20 +181,23 @@ def _in_mode(scenario: Scenario, workload: str, mode: str) -> Scenario:
 
 def compare(scenario: Scenario, workload: str | None = None,
             modes: Sequence[str] = MODES, replications: int = 1, seed: int | None = None,
-            workers: int | None = None, progress: Progress | None = None) -> Comparison:
+            workers: int | None = None, progress: Progress | None = None, *,
+            max_jobs: int | None = DEFAULT_MAX_JOBS) -> Comparison:
     """Replay ``workload`` (default: the first non-background one) in each of ``modes``.
 
     Everything else keeps its random streams in every mode (common random numbers). With
     ``replications`` > 1 each mode gets the same R replications and each figure is a mean
-    with a 95% interval.
+    with a 95% interval. ``max_jobs`` (None: no limit) bounds the jobs of all the runs
+    together, estimated before they start (``qsim.work``).
     """
     check_count(replications)
     name = resolve_workload(scenario, workload)
     modes = check_modes(modes)
     seed = scenario.seed if seed is None else seed
     variants = {m: _in_mode(scenario, name, m) for m in modes}
+    check_work(variants.values(), replications, max_jobs)
     tasks = [(variants[m], seed, r) for m in modes for r in range(replications)]
-    summaries = run_many(tasks, workers, progress)
+    summaries = run_many(tasks, workers, progress, max_jobs=max_jobs)
     entries: dict[str, Summary] = {}
     runs: dict[str, tuple[Summary, ...]] = {}
     for i, mode in enumerate(modes):

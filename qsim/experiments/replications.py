@@ -12,7 +12,9 @@ from qsim.errors import QsimError
 from qsim.experiments.estimates import Estimate, aggregate
 from qsim.experiments.estimates import Summary
 from qsim.experiments.runner import Progress, run_many
+from qsim.limits import DEFAULT_MAX_JOBS, MAX_REPLICATIONS
 from qsim.scenario import Scenario
+from qsim.work import check_work
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,18 +59,26 @@ def entry(summary: Summary, workload: str) -> Summary:
 def check_count(replications: int) -> None:
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise QsimError(f"replications must be a whole number of at least 1 (got {replications!r})")
+    if replications > MAX_REPLICATIONS:
+        raise QsimError(f"replications must be at most {MAX_REPLICATIONS:,} (got "
+                        f"{replications:,}): past that the interval no longer narrows in any "
+                        "way that matters, and the runs take hours")
 
 
 def replicate(scenario: Scenario, replications: int, seed: int | None = None,
-              workers: int | None = None, progress: Progress | None = None) -> Replications:
+              workers: int | None = None, progress: Progress | None = None, *,
+              max_jobs: int | None = DEFAULT_MAX_JOBS) -> Replications:
     """Run ``scenario`` ``replications`` times with independent streams from one seed.
 
     ``seed`` defaults to the scenario's; ``workers`` to the available cores; ``progress`` is
-    called as ``progress(done, total)``.
+    called as ``progress(done, total)``. ``max_jobs`` (None: no limit) bounds the jobs of all
+    the replications together, estimated before they start (``qsim.work``).
     """
     check_count(replications)
+    check_work([scenario], replications, max_jobs)
     seed = scenario.seed if seed is None else seed
     tasks = [(scenario, seed, r) for r in range(replications)]
-    return Replications(scenario.name, seed, tuple(run_many(tasks, workers, progress)))
+    return Replications(scenario.name, seed,
+                        tuple(run_many(tasks, workers, progress, max_jobs=max_jobs)))
 
 

@@ -1,16 +1,24 @@
 """Running many simulations: in worker processes when there is more than one run and more
 than one core. Workers send back only summary dicts (small, and plain data), and results are
-put back in task order, so the output does not depend on which worker finished first."""
+put back in task order, so the output does not depend on which worker finished first.
+
+Ctrl-C: the terminal sends SIGINT to the whole process group. Pool workers ignore it (each
+would otherwise die with a traceback, or finish its chunk first); the calling process gets
+the KeyboardInterrupt, cancels what has not started and terminates the workers, so that it
+does not wait for the runs in flight.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Final
 from collections.abc import Callable, Sequence
 
 from qsim.experiments.estimates import Summary
 from qsim.experiments.run import simulate
+from qsim.limits import DEFAULT_MAX_JOBS
 from qsim.scenario import Scenario
 
 #: ``progress(done, total)``: called in the calling process as runs finish.
@@ -22,14 +30,20 @@ Task = tuple[Scenario, int, int]  # scenario, seed, replication
 _CHUNKS_PER_WORKER: Final = 4
 
 
-def _summarize(task: Task) -> Summary:
+def _summarize(task: Task, max_jobs: int | None = DEFAULT_MAX_JOBS) -> Summary:
     scenario, seed, replication = task
-    return simulate(scenario, seed, replication=replication).summary()
+    return simulate(scenario, seed, replication=replication, max_jobs=max_jobs).summary()
 
 
-def _run_chunk(tasks: list[Task]) -> list[Summary]:
-    """What a worker process does: whole chunks, so each submission carries several runs."""
-    return [_summarize(t) for t in tasks]
+def _run_chunk(tasks: list[Task], max_jobs: int | None = DEFAULT_MAX_JOBS) -> list[Summary]:
+    """What a worker process does: whole chunks, so each submission carries several runs.
+    ``max_jobs`` holds each run to the command's whole budget while it runs."""
+    return [_summarize(t, max_jobs) for t in tasks]
+
+
+def _ignore_sigint() -> None:
+    """A pool worker's initializer: Ctrl-C is the calling process's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def available_cores() -> int:
@@ -41,53 +55,72 @@ def available_cores() -> int:
 
 
 def run_many(tasks: Sequence[Task], workers: int | None = None,
-             progress: Progress | None = None, executor: Executor | None = None
-             ) -> list[Summary]:
+             progress: Progress | None = None, executor: Executor | None = None,
+             max_jobs: int | None = DEFAULT_MAX_JOBS) -> list[Summary]:
     """Summaries of ``tasks``, in order; across processes when that can help.
 
     ``executor`` (any ``concurrent.futures.Executor``: a process pool, a Dask client's) runs
     the chunks instead of a pool of this machine's cores; ``workers`` then only sizes the
     chunks (default: the executor's own ``_max_workers``, else this machine's cores). On an
-    error or Ctrl-C the runs not yet started are cancelled.
+    error or Ctrl-C the runs not yet started are cancelled, and this machine's pool is
+    stopped at once. ``max_jobs``: no run may pass it while it runs (the command checks its
+    estimate of all the runs against it first).
     """
     total = len(tasks)
     if executor is not None:
         hint = workers or getattr(executor, "_max_workers", None) or available_cores()
-        return _run_pool(executor, tasks, max(1, min(hint, total)), progress)
+        return _run_pool(executor, tasks, max(1, min(hint, total)), progress, max_jobs)
     workers = min(workers or available_cores(), total)
     if workers <= 1:
-        return _run_serial(tasks, progress)
+        return _run_serial(tasks, progress, max_jobs)
     try:
-        pool = ProcessPoolExecutor(max_workers=workers)
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
     except (OSError, NotImplementedError):  # no process support (e.g. no /dev/shm): run here
-        return _run_serial(tasks, progress)
+        return _run_serial(tasks, progress, max_jobs)
     try:
-        out = _run_pool(pool, tasks, workers, progress)
+        out = _run_pool(pool, tasks, workers, progress, max_jobs)
     except BaseException:
-        # Ctrl-C or a failed run: drop what has not started rather than wait for all of it.
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Ctrl-C or a failed run: drop what has not started, and stop the runs in flight
+        # rather than wait for them (a chunk can take minutes).
+        _stop(pool)
         raise
     pool.shutdown()
     return out
 
 
-def _run_serial(tasks: Sequence[Task], progress: Progress | None) -> list[Summary]:
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the pool's pending work and terminate its workers now."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except (OSError, AttributeError):  # already gone
+            pass
+
+
+def _run_serial(tasks: Sequence[Task], progress: Progress | None,
+                max_jobs: int | None = DEFAULT_MAX_JOBS) -> list[Summary]:
     out = []
     for task in tasks:
-        out.append(_summarize(task))
+        out.append(_summarize(task, max_jobs))
         if progress:
             progress(len(out), len(tasks))
     return out
 
 
 def _run_pool(pool: Executor, tasks: Sequence[Task], workers: int,
-              progress: Progress | None) -> list[Summary]:
+              progress: Progress | None, max_jobs: int | None = DEFAULT_MAX_JOBS
+              ) -> list[Summary]:
     count = min(len(tasks), workers * _CHUNKS_PER_WORKER)
     # Chunk k holds tasks k, k + count, k + 2 count, ...: neighbouring tasks are alike (one
     # point's replications, one mode's), so dealing them out gives chunks of about the same
     # length, and no worker is left with all the heavy runs at the end.
     chunks = [range(k, len(tasks), count) for k in range(count)]
-    futures = [pool.submit(_run_chunk, [tasks[i] for i in chunk]) for chunk in chunks]
+    futures = [pool.submit(_run_chunk, [tasks[i] for i in chunk], max_jobs) for chunk in chunks]
     done = 0
     try:
         for future in as_completed(futures):

@@ -25,7 +25,9 @@ from qsim.errors import QsimError, ScenarioError
 from qsim.experiments.fields import Setting, SweepError, check_path, show, with_fields
 from qsim.experiments.replications import check_count
 from qsim.experiments.runner import Progress, run_many
+from qsim.limits import DEFAULT_MAX_JOBS
 from qsim.scenario import Scenario
+from qsim.work import check_work
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,7 +151,8 @@ def _common(a: list[str], b: list[str]) -> int:
 
 def sweep(scenario: Scenario, vary: Vary, replications: int = 1, seed: int | None = None,
           executor: Executor | None = None, progress: Progress | None = None,
-          workers: int | None = None) -> pd.DataFrame:
+          workers: int | None = None, *, max_jobs: int | None = DEFAULT_MAX_JOBS
+          ) -> pd.DataFrame:
     """Run ``scenario`` at every point of the grid ``vary`` ({PATH: [values]}), each point
     ``replications`` times, and return the tidy table of ``qsim.analysis.sweeps.sweep_frame``:
     one row per point, replication and workload.
@@ -158,27 +161,32 @@ def sweep(scenario: Scenario, vary: Vary, replications: int = 1, seed: int | Non
     (a Dask client's ``get_executor()`` included), checked to import this qsim before work
     is sent; without one, a process pool on this machine's cores (``workers`` of them).
     ``progress(done, total)`` is called as runs finish. The table is the same whatever ran it.
+    ``max_jobs`` (None: no limit) bounds the jobs of all the runs together, estimated before
+    any starts (``qsim.work``).
     """
     check_count(replications)
     return run_points(points(scenario, vary), replications,
                       scenario.seed if seed is None else seed, scenario.name,
-                      executor=executor, progress=progress, workers=workers)
+                      executor=executor, progress=progress, workers=workers,
+                      max_jobs=max_jobs)
 
 
 def run_points(grid_points: Sequence[Point], replications: int, seed: int, name: str = "",
                executor: Executor | None = None, progress: Progress | None = None,
-               workers: int | None = None) -> pd.DataFrame:
+               workers: int | None = None, *, max_jobs: int | None = DEFAULT_MAX_JOBS
+               ) -> pd.DataFrame:
     """The table of :func:`sweep` for points already built (the CLI builds them first, to
     report a bad one before it starts a cluster)."""
     from qsim.analysis.sweeps import sweep_frame  # pandas: only once there are results
     from qsim.experiments import executors
 
     check_count(replications)
+    check_work([p.scenario for p in grid_points], replications, max_jobs)
     if executor is not None:
         executors.check_executor(executor)
         workers = workers or executors.workers_of(executor)
     tasks = [(p.scenario, seed, r) for p in grid_points for r in range(replications)]
-    summaries = run_many(tasks, workers, progress, executor=executor)
+    summaries = run_many(tasks, workers, progress, executor=executor, max_jobs=max_jobs)
     columns = _label_columns(grid_points)
     labels = [{**{path: columns[path][p.index] for path in columns}, "replication": r}
               for p in grid_points for r in range(replications)]

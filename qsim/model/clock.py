@@ -27,7 +27,8 @@ the heap entry ``(time, priority, id, ...)`` of ``Environment._queue`` and its i
 the time only through ``schedule``, ``step`` and ``run``, which ``Clock`` replaces, so the
 time can be the plain attribute ``now`` (one attribute load on the hot path, not a
 property call). The rest of the model uses ``now``, ``heap``, ``entry_ids``, ``call``,
-``scheduled``, ``settle``, ``at``, ``fire`` and SimPy's public ``Event`` and ``process``.
+``scheduled``, ``interrupt``, ``settle``, ``at``, ``fire`` and SimPy's public ``Event`` and
+``process``.
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ class Clock(simpy.Environment):
     def call(self, delay: float, priority: int, fn: Callable[[Any], Any], arg: Any = None) -> None:
         """Call ``fn(arg)`` ``delay`` seconds from now, at ``priority``."""
         heappush(self.heap, (self.now + delay, priority, next(self._eid), fn, arg))
+
+    def interrupt(self, fn: Callable[[Any], Any]) -> None:
+        """Call ``fn(None)`` now, before anything else at this instant: for another thread
+        (``qsim.model.watch``) to stop the run, ``fn`` raising. One push onto the heap, a
+        single C call that holds the GIL, so the loop sees the heap whole and pops it next."""
+        heappush(self.heap, (self.now, -1, next(self._eid), fn, None))
 
     def scheduled(self, fn: Callable[[Any], Any]) -> bool:
         """Whether a call of ``fn`` (the very object given to ``call`` or pushed) is pending.

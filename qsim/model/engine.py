@@ -10,17 +10,24 @@ foreground workload ends). Whatever is still queued or running at the end is rec
 
 from __future__ import annotations
 
+from functools import partial
+
+import numpy as np
 from simpy.events import Event
 
 from qsim.errors import QsimError
 from qsim.model.backend import Backend
 from qsim.model.clock import STOP, Clock, fire
 from qsim.model.modes import CLOSED, INACTIVE, Context
+from qsim.model.watch import Progress, watched
 from qsim.model.workloads import WorkloadRun
 from qsim.rng import Streams
 from qsim.scenario import Scenario, Workload
+from qsim.text import shown
 from qsim.trace import RunInfo, Kind, Trace
+from qsim.units import format_duration
 from qsim.version import __version__
+from qsim.work import HINT, RECORDS_PER_JOB, WorkLimitError
 
 END_OF_RUN = "end_of_run"
 
@@ -106,12 +113,66 @@ class _Simulation:
         trace.freeze()
 
 
-def run(scenario: Scenario, seed: int | None = None, replication: int = 0
+def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
+        max_jobs: int | None = None, progress: Progress | None = None
         ) -> tuple[Trace, RunInfo]:
     """Run ``scenario`` once: its frozen record log and what produced it. ``seed`` defaults
-    to the scenario's; ``replication`` picks an independent set of random streams from it."""
+    to the scenario's; ``replication`` picks an independent set of random streams from it.
+
+    ``max_jobs``: stop the run with a WorkLimitError once it has submitted more jobs than
+    that (or written as many records as twice that many jobs would). ``progress(now_s,
+    jobs)`` is called a few times a second from another thread while it runs. Both are
+    watched from outside the event loop (``qsim.model.watch``), which does nothing for them.
+    A run whose times are not finite raises a QsimError naming where they stopped being so.
+    """
     seed = scenario.seed if seed is None else seed
     sim = _Simulation(scenario, seed, replication)
-    end = sim.run()
+    if max_jobs is None and progress is None:
+        end = sim.run()
+    else:
+        backend, trace = sim.backend, sim.trace
+        with watched(sim.env, lambda: backend._next_id, trace.__len__,  # ids: jobs submitted
+                     partial(_over_limit, sim, max_jobs), progress):
+            end = sim.run()
+    _check_finite(sim.trace, scenario)
     return sim.trace, RunInfo(scenario, seed, replication, __version__, end,
                               sim.env.events_scheduled())
+
+
+def _over_limit(sim: _Simulation, max_jobs: int | None, jobs: int, records: int
+                ) -> WorkLimitError | None:
+    if max_jobs is None or (jobs <= max_jobs and records <= 2 * RECORDS_PER_JOB * max_jobs):
+        return None
+    return WorkLimitError(
+        f"{shown(sim.scenario.name)}: the run passed the limit of {max_jobs:,} jobs at "
+        f"simulated {format_duration(sim.env.now)} ({jobs:,} jobs and {records:,} records so "
+        f"far); {HINT}")
+
+
+# The part of a job (or of the backend) whose time a record of each kind ends.
+_PHASE = {Kind.JOB_SUBMIT: "its submissions (start, arrivals, classical, submit_interval)",
+          Kind.JOB_READY: "compile", Kind.QPU_END: "quantum", Kind.JOB_DONE: "post",
+          Kind.CALIBRATION_START: "backend.calibration",
+          Kind.CALIBRATION_END: "backend.calibration.duration"}
+
+
+def _check_finite(trace: Trace, scenario: Scenario) -> None:
+    """QsimError unless every time in the log is finite: the figures would be inf or NaN.
+
+    Validation bounds every duration, so this guards against distributions (or models
+    built without validation) whose draws add up past what a float holds."""
+    columns = trace.columns()
+    finite = np.isfinite(columns.t)
+    if finite.all():
+        return
+    row = int(np.argmin(finite))
+    kind = Kind(int(columns.kind[row]))
+    index = int(columns.workload[row])
+    phase = _PHASE.get(kind, "the durations before it")
+    where = f"backend's {phase}" if index < 0 else (
+        f"workload {shown(scenario.workloads[index].name)!r} "
+        f"(workloads[{index}]), its {phase}")
+    raise QsimError(f"{shown(scenario.name)}: the run's clock reached {columns.t[row]} at a "
+                    f"{kind.label} record: the {where} drew durations that add up beyond what "
+                    "a float holds, so its figures would be inf or NaN; give that "
+                    "distribution smaller values")

@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from qsim.analysis.accounting import GAP_EPS_S
+from qsim.text import NAME_LIMIT, shown
 
 MAX_BARS = 2000  # beyond this many visible jobs, bars turn to mush: draw occupancy instead
 MAX_MARKED_WINDOWS = 150  # beyond this many windows in a row, markers and edges smear
@@ -38,6 +39,16 @@ IDLE_STYLE: dict[str, Any] = {"facecolor": "white", "edgecolor": IDLE_COLOUR, "h
 IDLE_LABEL, WAIT_LABEL = "reserved, QPU idle", "lane held, waiting for the QPU"
 _UNITS = (("s", 1.0, 300.0), ("min", 60.0, 3 * 3600.0), ("h", 3600.0, 3 * 86400.0),
           ("d", 86400.0, np.inf))
+MAX_LANE_ROWS = 40  # lanes drawn; jobs on lanes past them are counted in a note, not drawn
+MAX_ROWS_TALL = 60  # the picture grows with its rows up to this many, then rows get thinner
+
+
+def label(text: object, limit: int = NAME_LIMIT) -> str:
+    """User text (a name, a value) as a picture shows it: escaped and shortened as the
+    terminal shows it (a 10,000-character name would make a picture 260,000 pixels wide),
+    with ``$`` escaped (matplotlib reads ``$...$`` as a formula, and a bad one fails the
+    whole picture)."""
+    return shown(str(text), limit).replace("$", r"\$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,7 +199,7 @@ def draw_windows(cv: Canvas, jobs: pd.DataFrame, windows: pd.DataFrame,
         shown = int(((w1 > cv.start) & (w0 < cv.end)).sum())
         if shown > MAX_MARKED_WINDOWS:  # sub-pixel windows flicker and markers smear: show
             _stack(cv, y, [(f"context/{name}", {"facecolor": shade(colour, "compile")}, w0, w1)])
-            cv.notes.append(f"{name}: {shown:,} windows, drawn as share of time active")
+            cv.notes.append(f"{label(name)}: {shown:,} windows, drawn as share of time active")
         else:
             cv.bars(w0, w1, (n_rows - 1) / 2, n_rows, f"window/{name}", facecolor=colour,
                     alpha=0.10, linewidth=0, zorder=0)

@@ -28,7 +28,8 @@ from matplotlib.patches import Patch
 
 from qsim.analysis.accounting import idle_gap_table
 from qsim.present import plot_timeline as pt
-from qsim.present.plot_timeline import (BINS, MAX_BARS, assign_lanes, ittl_tails, occupancy,
+from qsim.present.plot_timeline import (BINS, MAX_BARS, MAX_LANE_ROWS, MAX_ROWS_TALL,
+                                        assign_lanes, ittl_tails, label, occupancy,
                                         phase_spans, time_unit)
 from qsim.present.window import parse_window  # re-exported: part of the plotting API
 
@@ -56,7 +57,8 @@ def timeline(result: RunResult, ax: Axes | None = None, start: float | None = No
         scenario.backend.lanes, {w.name: w.mode.kind for w in scenario.workloads}, ax,
         start, result.info.end_s if end is None else end,
         contexts=result.contexts, idle=result.idle_gaps, max_bars=max_bars)
-    ax.set_title(f"{scenario.name} · seed {result.info.seed}", loc="left", fontsize=10)
+    ax.set_title(f"{label(scenario.name, 80)} · seed {result.info.seed}", loc="left",
+                 fontsize=10)
     return ax
 
 
@@ -85,8 +87,11 @@ def timeline_from_tables(
     lane = assign_lanes(jobs)
     ctx_rows = list(dict.fromkeys(zip(windows["context"], windows["workload"])))
     qpu_y = len(ctx_rows)
-    n_rows = qpu_y + 1 + max(lanes, int(lane.max(initial=-1)) + 1)
-    ax = ax if ax is not None else Figure(figsize=(13, 1.6 + 0.38 * n_rows)).add_subplot()
+    used = max(lanes, int(lane.max(initial=-1)) + 1)
+    hidden = _hide_lanes(lane, MAX_LANE_ROWS)
+    n_rows = qpu_y + 1 + min(used, MAX_LANE_ROWS)
+    height = 1.6 + 0.38 * min(n_rows, MAX_ROWS_TALL)
+    ax = ax if ax is not None else Figure(figsize=(13, height)).add_subplot()
     unit, scale = time_unit(t1 - t0)
     cv = pt.Canvas(ax, t0, t1, scale)
     pt.draw_windows(cv, jobs, windows, contexts, ctx_rows, colours, n_rows)
@@ -96,10 +101,20 @@ def timeline_from_tables(
     _draw_work(cv, jobs, gaps, intervals, lane, colours, qpu_y, n_rows, max_bars)
     pt.draw_calibrations(cv, calibrations, qpu_y)
     cv.notes.extend(_laneless(jobs, t0, t1))
-    labels = [f"{w} ({modes.get(w) or 'context'})" for _, w in ctx_rows] + ["QPU"] + [
+    if used > MAX_LANE_ROWS:
+        cv.notes.append(f"lanes {MAX_LANE_ROWS + 1}-{used:,} not drawn ({hidden:,} jobs ran "
+                        "there)")
+    labels = [f"{label(w)} ({modes.get(w) or 'context'})" for _, w in ctx_rows] + ["QPU"] + [
         f"lane {k + 1}" for k in range(n_rows - qpu_y - 1)]
     _finish(cv, labels, unit, _workload_entries(jobs, windows, modes, colours))
     return ax
+
+
+def _hide_lanes(lane: np.ndarray, rows: int) -> int:
+    """Take jobs on lanes past ``rows`` off the lane rows (in place); how many there were."""
+    beyond = lane >= rows
+    lane[beyond] = -1
+    return int(beyond.sum())
 
 
 def _idle_from_tables(windows: pd.DataFrame, intervals: pd.DataFrame,
@@ -160,8 +175,9 @@ def _laneless(jobs: pd.DataFrame, t0: float, t1: float) -> list[str]:
 def _workload_entries(jobs: pd.DataFrame, windows: pd.DataFrame, modes: dict[str, str],
                       colours: dict[str, str]) -> dict[str, object]:
     present = set(jobs["workload"]) | set(windows["workload"])
-    entries: dict[str, object] = {f"{n} · {modes[n]}" if modes.get(n) else n: Patch(facecolor=c)
-                                  for n, c in colours.items() if n in present}
+    entries: dict[str, object] = {
+        f"{label(n)} · {modes[n]}" if modes.get(n) else label(n): Patch(facecolor=c)
+        for n, c in colours.items() if n in present}
     for phase in ("compile", "quantum", "post"):
         entries[f"phase: {phase}"] = Patch(facecolor=pt.shade("#707070", phase), edgecolor="white")
     return entries
@@ -297,7 +313,7 @@ def _label(value: float, kind: str, unit: str) -> str:
 
 
 def _compare_title(data: Mapping[str, Any], whiskers: bool) -> str:
-    title = f"{data.get('workload') or 'workload'}: execution modes compared"
+    title = f"{label(data.get('workload') or 'workload')}: execution modes compared"
     n = data.get("replications")
     runs = f"mean of {n} runs" if n and n > 1 else ""
     level = "95% " if any(isinstance(v, Mapping) and "ci95" in v

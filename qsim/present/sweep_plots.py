@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from qsim.analysis.sweeps import point_estimates
+from qsim.present.plot_timeline import label as picture_text
 from qsim.present.plot_timeline import time_unit
 from qsim.present.plots import DPI, MODE_COLOURS, PANELS
 from qsim.units import parse_duration
@@ -48,9 +49,9 @@ def sweep_figure(table: pd.DataFrame, vary: Sequence[str] | None = None) -> Figu
     for ax, (key, title, kind) in zip(axes, PANELS):
         _panel(ax, lines, key, title, kind, categorical=ticks is not None)
     for ax in axes[2:]:
-        ax.set_xlabel(vary[0] + (f" ({unit})" if unit else ""), fontsize=9)
+        ax.set_xlabel(picture_text(vary[0], 80) + (f" ({unit})" if unit else ""), fontsize=9)
         if ticks is not None:
-            ax.set_xticks(range(len(ticks)), ticks)
+            ax.set_xticks(range(len(ticks)), [picture_text(t) for t in ticks])
         elif len(set(x)) <= _MAX_VALUE_TICKS:  # a tick at each value swept, not 22.5, 27.5
             ax.set_xticks(sorted(set(x)), [f"{v:g}" for v in sorted(set(x))])
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
@@ -111,9 +112,9 @@ def _lines(estimates: pd.DataFrame, others: Sequence[str], multiple: bool) -> li
 
 def _label(values: dict[str, Any], others: Sequence[str], multiple: bool) -> str:
     if not others:
-        return f"{values['workload']} ({values['mode']})"
-    said = ", ".join(f"{p.rsplit('.', 1)[-1]} = {_value(values[p])}" for p in others)
-    return f"{values['workload']}: {said}" if multiple else said
+        return f"{picture_text(values['workload'])} ({values['mode']})"
+    said = ", ".join(f"{p.rsplit('.', 1)[-1]} = {picture_text(_value(values[p]))}" for p in others)
+    return f"{picture_text(values['workload'])}: {said}" if multiple else said
 
 
 def _value(value: Any) -> str:
@@ -161,10 +162,10 @@ def _panel(ax: Axes, lines: list[Line], key: str, title: str, kind: str,
 
 
 def _title(table: pd.DataFrame, x_path: str, categorical: bool) -> str:
-    name = table.attrs.get("scenario") or "sweep"
+    name = picture_text(table.attrs.get("scenario") or "sweep", 80)
     n = int(table.attrs.get("replications") or table["replication"].nunique())
-    shown = ", ".join(dict.fromkeys(_foreground(table)["workload"]))
-    what = f"{name}: {shown} against {x_path}"
+    shown = ", ".join(picture_text(w) for w in dict.fromkeys(_foreground(table)["workload"]))
+    what = f"{name}: {picture_text(shown, 200)} against {picture_text(x_path, 80)}"
     if n < 2:
         return what
     interval = "whiskers" if categorical else "bands"

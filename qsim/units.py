@@ -42,7 +42,9 @@ def parse_duration(value: object) -> float:
     """Return ``value`` as float seconds.
 
     A real number (int or float, not bool) is seconds; a string is a number optionally
-    followed by a unit from :data:`UNITS` (``"1.5ms"``, ``"5 m"``, ``"12"``).
+    followed by a unit from :data:`UNITS` (``"1.5ms"``, ``"5 m"``, ``"12"``), or a sum of
+    such parts written together, largest first, each with its unit (``"1h30m"``, ``"1d10h"``,
+    ``"2m30s"``; SPEC §8). ``"1h30"`` is an error: the last part has no unit.
 
     Raises:
         ValueError: for negatives, nan/inf, more than ``MAX_DURATION_S`` (1e12 s), bools,
@@ -61,8 +63,22 @@ def parse_duration(value: object) -> float:
     raise ValueError(f"not a duration: {_EXPECTED}")
 
 
+# A compound duration (SPEC §8): parts with a unit each, written together, largest first.
+_PART: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(us|ms|s|m|h|d)")
+_COMPOUND: Final = re.compile(r"^\s*\+?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:us|ms|s|m|h|d)){2,}\s*$")
+# A compound whose last part lacks a unit, such as "1h30".
+_UNITLESS_TAIL: Final = re.compile(r"^\s*\+?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:us|ms|s|m|h|d))+"
+                                   r"(?:\d+(?:\.\d*)?|\.\d+)\s*$")
+
+
 def _parse_text(text: str) -> float:
-    """Parse ``"<number>[ ]<unit>"``; the unit defaults to seconds."""
+    """Parse ``"<number>[ ]<unit>"`` (the unit defaults to seconds) or a compound such as
+    ``"1h30m"``."""
+    if _COMPOUND.match(text):
+        return _parse_compound(text)
+    if _UNITLESS_TAIL.match(text):
+        raise ValueError("every part of a compound duration needs a unit, e.g. 1h30m "
+                         "(us, ms, s, m, h, d)")
     match = _PATTERN.match(text)
     if match is None:
         raise ValueError(f"not a duration: {_EXPECTED}")
@@ -74,6 +90,20 @@ def _parse_text(text: str) -> float:
         return float(Decimal(match["number"]) * UNITS[unit])
     except ArithmeticError:  # an exponent beyond what Decimal's context allows
         raise ValueError("a duration must be a finite number") from None
+
+
+def _parse_compound(text: str) -> float:
+    """Sum the parts of ``"1d10h"``; each unit smaller than the one before it."""
+    total = Decimal(0)
+    previous: Decimal | None = None
+    for number, unit in _PART.findall(text):
+        size = UNITS[unit]
+        if previous is not None and size >= previous:
+            raise ValueError("the parts of a compound duration go largest first, each unit "
+                             "once, e.g. 1d10h or 2m30s")
+        previous = size
+        total += Decimal(number) * size
+    return float(total)
 
 
 def _checked(seconds: float) -> float:

@@ -3,7 +3,9 @@ the heavy libraries it is allowed to.
 
 core (qsim/*.py) <- model, analysis <- experiments <- present. The model alone imports SimPy and
 never pandas; the analysis never imports the model or SimPy; the pictures and the analysis are
-the only pandas importers. Imports under ``if TYPE_CHECKING:`` are annotations, not imports.
+the only pandas importers. qsim/qiskit imports the core only, and it alone imports qiskit
+(present's `qsim trace` reaches it inside the command). Imports under ``if TYPE_CHECKING:`` are
+annotations, not imports.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qsim"
-FLOORS = ("model", "analysis", "experiments", "present")
+FLOORS = ("model", "analysis", "experiments", "present", "qiskit")
 # What each floor may import from qsim (besides itself)
 ALLOWED = {
     "core": {"core"},
     "model": {"core"},
     "analysis": {"core"},
     "experiments": {"core", "model", "analysis"},
-    "present": {"core", "model", "analysis", "experiments"},
+    "present": {"core", "model", "analysis", "experiments", "qiskit"},
+    "qiskit": {"core"},
 }
+QISKIT = {"qiskit", "qiskit_ibm_runtime", "qiskit_aer", "samplomatic"}
 # Third-party libraries a floor must never import
 BANNED = {
     "core": {"simpy", "pandas", "matplotlib", "scipy", "typer", "rich"},
@@ -32,7 +36,11 @@ BANNED = {
     "analysis": {"simpy", "matplotlib", "typer", "rich"},
     "experiments": {"pandas", "matplotlib", "typer", "rich"},
     "present": set(),
+    "qiskit": {"simpy", "pandas", "matplotlib", "typer", "rich"},
 }
+for _floor in BANNED:  # the Qiskit libraries belong to qsim/qiskit alone
+    if _floor != "qiskit":
+        BANNED[_floor] |= QISKIT
 # qsim/plots.py is the old name of qsim.present.plots, kept for users: an alias, not code.
 ALIASES = {"plots.py"}
 
@@ -105,7 +113,7 @@ def loaded_after(statement: str) -> set[str]:
     return {name.split(".")[0] for name in done.stdout.split()}
 
 
-HEAVY = {"pandas", "matplotlib", "simpy", "scipy"}
+HEAVY = {"pandas", "matplotlib", "simpy", "scipy", *QISKIT}
 
 
 @pytest.mark.parametrize("statement,unloaded", [
@@ -113,13 +121,14 @@ HEAVY = {"pandas", "matplotlib", "simpy", "scipy"}
     ("import qsim.model.engine", {"pandas", "matplotlib", "scipy"}),
     ("import qsim.analysis.result, qsim.analysis.metrics", {"simpy", "matplotlib"}),
     ("import qsim.present.cli", HEAVY),
+    ("import qsim.scenario, qsim.recording", HEAVY),
 ])
 def test_each_floor_loads_only_what_it_needs(statement: str, unloaded: set[str]) -> None:
     assert loaded_after(statement) & unloaded == set()
 
 
 def test_help_and_version_load_no_heavy_library() -> None:
-    for args in (["--help"], ["--version"], ["run", "--help"]):
+    for args in (["--help"], ["--version"], ["run", "--help"], ["trace", "--help"]):
         code = (f"import sys; from qsim.present.cli import main; code = main({args!r}); "
                 "print(' '.join(sorted(sys.modules)))")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

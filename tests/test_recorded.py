@@ -146,6 +146,18 @@ def test_a_program_that_never_closed_its_session_pays_the_ittl_tail(tmp_path: Pa
     assert windows(closing) == [(4.0, 25.0)]
 
 
+def test_a_job_after_the_last_close_keeps_the_merged_context_open(tmp_path: Path) -> None:
+    # A session (job 0), closed; then a job-mode job (1). Replayed in one context: it closes
+    # at the workload's end, not at the session's close, so job 1 is not refused.
+    data = trace([OPEN, submit(0), wait(0), CLOSE, think(2), submit(1), wait(1)])
+    data["jobs"][1]["context"] = None
+    result = replay(tmp_path, data)
+    assert spans(result, "submit_at", "end_at") == [(0.0, 8.0), (10.0, 18.0)]
+    assert result.jobs["status"].tolist() == ["done", "done"]
+    assert windows(result) == [(0.0, 18.0)]
+    assert recording.parse_trace(data).modes == ("job", "session")
+
+
 def test_a_cancelled_session_stops_the_program(tmp_path: Path) -> None:
     steps = [OPEN, submit(0), submit(1), think(1), {"op": "close", "context": 0, "cancel": True},
              wait(0), wait(1)]

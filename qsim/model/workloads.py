@@ -196,9 +196,14 @@ class _Recorded:
     def client(self) -> Generator[Event, object, None]:
         run, spec, env, rec = self.run, self.spec, self.run.env, self.rec
         yield at(env, spec.start, run.priority)
-        # The context closes at the program's last close (all its contexts are one here).
-        closes = [i for i, s in enumerate(rec.steps) if isinstance(s, Close)]
-        last_close = closes[-1] if closes and spec.mode.close else -1
+        # All the program's contexts are one here: it closes at the program's last close,
+        # unless a job comes after that (job mode there), then at the workload's end.
+        last_close = -1
+        for i, s in enumerate(rec.steps):
+            if isinstance(s, Close) and spec.mode.close:
+                last_close = i
+            elif isinstance(s, Submit):
+                last_close = -1
         for index, step in enumerate(rec.steps):
             if not run.submitting:
                 break

@@ -347,6 +347,7 @@ def _png(draw: Any) -> bytes:
     return buffer.getvalue()
 
 
-# `qsim sweep` lives in its own module, which registers itself on the app (imported last: it
-# takes the options and helpers above).
+# `qsim sweep` and `qsim trace` live in their own modules, which register themselves on the
+# app (imported last: they take the options and helpers above).
 from qsim.present import sweep_command  # noqa: E402,F401
+from qsim.present import trace_command  # noqa: E402,F401

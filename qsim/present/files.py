@@ -16,7 +16,8 @@ __all__ = ["OUT_FILES", "check_out_dir", "check_plot_path", "write_file", "write
 
 # The files `--out` writes; a folder holding only these (or nothing) may be replaced.
 OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "replications.csv",
-                     "compare.json", "compare.csv", "sweep.parquet", "sweep.csv")
+                     "compare.json", "compare.csv", "sweep.parquet", "sweep.csv",
+                     "trace.json", "scenario.yaml")  # qsim trace
 OUT_SUFFIXES: Final = (".png",)  # pictures (--plot) may live there too
 
 

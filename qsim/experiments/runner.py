@@ -89,13 +89,16 @@ def run_many(tasks: Sequence[Task], workers: int | None = None,
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel the pool's pending work and terminate its workers now."""
-    pool.shutdown(wait=False, cancel_futures=True)
+    """Cancel the pool's pending work and terminate its workers now (shutdown alone lets
+    each finish the chunk it has)."""
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
     if terminate is not None:
         terminate()
         return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    # The workers, taken before shutdown forgets them (CPython keeps them in _processes).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         try:
             process.terminate()
         except (OSError, AttributeError):  # already gone

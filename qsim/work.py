@@ -48,6 +48,7 @@ class Work:
     end_s: float
     by_workload: dict[str, float] = field(default_factory=dict)
     why: str = ""
+    note: str = ""  # what makes it long, when the estimate knows (an overloaded QPU)
 
     @property
     def units(self) -> float:
@@ -82,12 +83,12 @@ def check_work(scenarios: Iterable[Scenario], runs_each: int, max_jobs: int | No
     parts = sorted(worst.by_workload.items(), key=lambda kv: -kv[1])[:3]
     if worst.calibrations >= 1:
         parts.append(("calibrations", worst.calibrations))
-    detail = ", ".join(f"{shown(n, 24)} {count_text(j)}" for n, j in parts if j >= 1)
-    each = (f"{runs:,} runs of up to about {count_text(worst.units)} jobs each ({detail})"
-            if runs > 1 else detail)
-    raise WorkLimitError(f"{name}: about {count_text(total)} jobs expected from the "
-                         f"scenario's means ({each}), more than the limit of {max_jobs:,}; "
-                         f"{HINT}")
+    detail = ", ".join(f"{shown(n, 24)}: {count_text(j)}" for n, j in parts if j >= 1)
+    each = (f" in {runs:,} runs of up to about {count_text(worst.units)} each" if runs > 1
+            else "")
+    note = f"; {worst.note}" if worst.note else ""
+    raise WorkLimitError(f"{name}: about {count_text(total)} jobs expected{each} ({detail}), "
+                         f"more than the limit of {max_jobs:,} jobs{note}; {HINT}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +136,11 @@ def estimate(scenario: Scenario) -> Work:
     jobs = math.fsum(by_workload.values())
     if math.isinf(jobs) and not why:
         why = "background streams arrive without end and there is no horizon (set horizon:)"
-    return Work(jobs, calibrations, run_end, by_workload, why)
+    note = ""
+    if load >= 1 and horizon is None:
+        note = (f"the background load ({load:.2f}) is more than the QPU serves and there is no "
+                "horizon, so a workload in job mode falls ever further behind (set horizon:)")
+    return Work(jobs, calibrations, run_end, by_workload, why, note)
 
 
 def _ratio(span: float, every: float) -> float:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any, Final, Literal, Union
 
-from pydantic import AfterValidator, BeforeValidator, Field, Strict, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, Strict, ValidationError
 from pydantic import ValidationInfo
 from pydantic import field_validator, model_validator
 
-from . import dists, limits, recording
-from .dists import DIST_NAMES, Circuits, Distribution, Duration, Fixed, StrictModel
+from . import dists, limits, plans, recording
+from .dists import DIST_NAMES, Circuits, Distribution, Duration, Exponential, Fixed, StrictModel
 from .dists import as_number, as_whole_number, check_circuit_seconds
-from .errors import FieldError, QsimError, ScenarioError, explain_validation_error
+from .errors import FieldError, QsimError, ScenarioError, explain_validation_error, format_path
 from .loader import read_yaml
 from .units import format_duration, parse_duration
 
@@ -54,6 +54,13 @@ def _within_service_max(seconds: float) -> float:
     if not 0 < seconds <= MAX_EXECUTION_TIME:
         raise ValueError("must be greater than 0 and at most 3h (10800 s, the service maximum)")
     return seconds
+
+
+def _load_fraction(x: float) -> float:
+    if not 0 < x < 1:  # also rejects nan
+        raise ValueError("must be greater than 0 and less than 1: the fraction of the time the "
+                         "background alone keeps the QPU busy")
+    return x
 
 
 Name = Annotated[str, Strict(), AfterValidator(_not_blank)]
@@ -239,17 +246,28 @@ class IndependentWorkload(WorkloadBase):
     submit_interval: Duration = 0.0
 
 
+#: Stands for "not given" until a Scenario resolves ``load`` (SPEC §12) into arrivals.
+_ARRIVALS_FROM_LOAD: Final = Exponential(mean=1.0)
+
+
 class BackgroundWorkload(WorkloadBase):
-    """Other users: an open stream of job-mode jobs."""
+    """Other users: an open stream of job-mode jobs, given by its inter-arrival times or by
+    ``load: X``, which a Scenario resolves to exponential arrivals of mean E[quantum] / X."""
 
     kind: Literal["background"]
-    arrivals: Distribution
+    arrivals: Distribution = _ARRIVALS_FROM_LOAD
+    load: Annotated[float, BeforeValidator(as_number), Strict(),
+                    AfterValidator(_load_fraction)] | None = None
 
     @model_validator(mode="after")
     def _job_mode_only(self) -> BackgroundWorkload:
         if self.mode.kind != "job":
             raise FieldError("background streams always run in job mode", ("mode",),
                              self.mode.kind)
+        if self.load is None and "arrivals" not in self.model_fields_set:
+            raise FieldError("required: the inter-arrival times, or load: X instead (the "
+                             "fraction of the time the background keeps the QPU busy)",
+                             ("arrivals",), show_value=False)
         if not self.arrivals.mean > 0:
             raise FieldError("must have a mean greater than 0: jobs 0 s apart would arrive "
                              "for ever without time moving on", ("arrivals",), show_value=True)
@@ -325,10 +343,43 @@ class Scenario(StrictModel):
     name: Name
     seed: Annotated[WholeNumber, Field(ge=0, le=limits.MAX_SEED)] = 0
     horizon: PositiveDuration | None = None
+    plan: Literal["payg", "open", "flex", "premium"] = "payg"
     backend: Backend = Backend()
     pricing: Pricing = Pricing()
     accounting: Accounting = Accounting()
     workloads: tuple[Workload, ...]
+    # What the service would not allow, or would make of the file (SPEC §12): one line each,
+    # printed as ``qsim: warning:`` lines. Set when a file is loaded; not a key of the file.
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The ``qsim: warning:`` lines this scenario earned when it was loaded."""
+        return self._warnings
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields: the warnings name the file they came from, not the scenario."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = StrictModel.__hash__
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_plan(cls, data: Any) -> Any:
+        """The plan's price preset (``pricing.usd_per_second`` given wins) and, on ``open``,
+        job mode for sessions and a 10-min default batch ``max_time`` (SPEC §12)."""
+        if not isinstance(data, dict) or data.get("plan", "payg") not in plans.PLANS:
+            return data
+        plan = plans.PLANS[data.get("plan", "payg")]
+        pricing = data.get("pricing", {})
+        if isinstance(pricing, dict) and "usd_per_second" not in pricing:
+            data = {**data, "pricing": {**pricing, "usd_per_second": plan.usd_per_second}}
+        workloads = data.get("workloads")
+        if plan.sessions or not isinstance(workloads, list):
+            return data
+        return {**data, "workloads": [_on_open_plan(w, plan) for w in workloads]}
 
     @field_validator("workloads")
     @classmethod
@@ -345,7 +396,7 @@ class Scenario(StrictModel):
             return workloads
         resolved = tuple(_resolve_rep_delay(w, backend.rep_delay) for w in workloads)
         _check_circuit_seconds(resolved)
-        return resolved
+        return tuple(_resolve_load(i, w) for i, w in enumerate(resolved))
 
     @model_validator(mode="after")
     def _needs_an_end(self) -> Scenario:
@@ -402,6 +453,36 @@ def _resolve_rep_delay(workload: Workload, rep_delay: float) -> Workload:
     if isinstance(workload, RecordedWorkload) and workload.rep_delay is None:
         updates["rep_delay"] = rep_delay
     return workload.model_copy(update=updates) if updates else workload
+
+
+def _on_open_plan(raw: Any, plan: plans.Plan) -> Any:
+    """A raw workload as the open plan runs it: a session in job mode, a batch with the
+    plan's ``max_time`` when it gives none."""
+    if not isinstance(raw, dict):
+        return raw
+    mode = raw.get("mode")
+    kind = mode.get("kind") if isinstance(mode, dict) else mode
+    if kind == "session":
+        return {**raw, "mode": "job"}
+    if kind == "batch":
+        given = dict(mode) if isinstance(mode, dict) else {"kind": "batch"}
+        given.setdefault("max_time", plan.batch_max_time_s)
+        return {**raw, "mode": given}
+    return raw
+
+
+def _resolve_load(i: int, workload: Workload) -> Workload:
+    """A background ``load: X`` as exponential arrivals of mean E[quantum] / X (SPEC §12).
+    Arrivals given as well must be those (as a resolved scenario dumps them)."""
+    if not isinstance(workload, BackgroundWorkload) or workload.load is None:
+        return workload
+    derived = Exponential(mean=workload.quantum.mean / workload.load)
+    if "arrivals" in workload.model_fields_set and workload.arrivals != derived:
+        raise FieldError("give arrivals or load, not both", (i, "load"), workload.load)
+    if not derived.mean > 0:
+        raise FieldError("needs a quantum time with a mean greater than 0", (i, "load"),
+                         workload.load)
+    return workload.model_copy(update={"arrivals": derived})
 
 
 def _check_circuit_seconds(workloads: tuple[Workload, ...]) -> None:
@@ -467,10 +548,44 @@ def _validate(data: object, *, file: str | None,
     try:
         # Files a scenario names (a recorded workload's trace) are relative to its folder.
         base = os.path.dirname(file) if file else ""
-        return Scenario.model_validate(data, context={"base": base})
+        scenario = Scenario.model_validate(data, context={"base": base})
     except ValidationError as exc:
         raise explain_validation_error(exc, data, file=file, lines=lines, tags=_TAGS,
                                        hints=_TAG_HINTS) from None
+    scenario._warnings = tuple(_plan_warnings(data, scenario, file, lines))
+    return scenario
+
+
+def _plan_warnings(data: dict[str, Any], scenario: Scenario, file: str | None,
+                   lines: dict[tuple[str | int, ...], int]) -> list[str]:
+    """What the plan would not allow, as the file wrote it, and an offered load of 1 or
+    more: one line each, ``FILE:LINE: FIELD: what happens``."""
+    plan = plans.PLANS[scenario.plan]
+    out: list[str] = []
+
+    def say(message: str, path: tuple[str | int, ...], value: object) -> None:
+        line = lines.get(path) or lines.get(path[:-1])
+        out.append(str(ScenarioError(message, file=file, line=line, field=format_path(path),
+                                     value=value)))
+
+    raw = data.get("workloads")
+    for i, w in enumerate(scenario.workloads):
+        given = raw[i] if isinstance(raw, list) and i < len(raw) else {}
+        mode = given.get("mode") if isinstance(given, dict) else None
+        kind = mode.get("kind") if isinstance(mode, dict) else mode
+        if kind == "session" and not plan.sessions:
+            say(f"session mode is not supported on the {scenario.plan} plan: this workload "
+                "runs in job mode instead", ("workloads", i, "mode"), "session")
+        limit = plan.batch_max_time_s if w.mode.kind == "batch" else plan.max_time_s
+        if w.mode.kind != "job" and w.mode.max_time > limit:
+            say(f"above the {scenario.plan} plan's maximum of {format_duration(limit)}: "
+                "run as a what-if", ("workloads", i, "mode", "max_time"),
+                format_duration(w.mode.max_time))
+    load = plans.open_stream_load(scenario)
+    if load >= 1:
+        out.append(f"{file or '<scenario>'}: the open streams offer a load of {load:.3f} "
+                   ">= 1: the queue grows without bound and the figures depend on the horizon")
+    return out
 
 
 # Union tags pydantic inserts in error locations; they are not keys of the file.

@@ -89,3 +89,95 @@ def test_a_unitless_part_is_one_error_line(tmp_path: Path) -> None:
     refused(tmp_path, BASE + "    start: 1h30\n",
             ":7: workloads[0].start: every part of a compound duration needs a unit, e.g. "
             "1h30m (us, ms, s, m, h, d) (got '1h30')")
+
+
+# --- background by target load (SPEC §12) -----------------------------------------------------
+
+LOADED = """\
+name: t
+horizon: 1d
+workloads:
+  - name: others
+    kind: background
+    load: 0.7
+    quantum: {dist: lognormal, mean: 21s, cv: 1}
+"""
+
+
+def test_load_gives_exponential_arrivals_of_mean_quantum_over_load(tmp_path: Path) -> None:
+    from qsim import plans
+    from qsim.dists import Exponential
+    from qsim.scenario import dump_resolved, parse_scenario
+
+    scenario = load_scenario(write(tmp_path, LOADED))
+    assert scenario.workloads[0].arrivals.mean == pytest.approx(30.0)
+    assert isinstance(scenario.workloads[0].arrivals, Exponential)
+    assert parse_scenario(dump_resolved(scenario)) == scenario  # the dump loads back
+    (load,) = plans.offered_load(scenario)
+    assert load.mean_interarrival_s == pytest.approx(30.0) and load.rho == pytest.approx(0.7)
+    assert scenario.warnings == ()
+
+
+def test_a_simulated_load_keeps_the_qpu_busy_that_fraction(tmp_path: Path) -> None:
+    import qsim
+
+    text = LOADED.replace("1d", "20d").replace("{dist: lognormal, mean: 21s, cv: 1}", "21s")
+    result = qsim.simulate(load_scenario(write(tmp_path, text)))
+    jobs = result.jobs
+    busy = jobs["quantum_s"].sum() if "quantum_s" in jobs else None
+    assert busy is not None
+    assert busy / (20 * 86400) == pytest.approx(0.7, abs=0.02)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("    load: 1.2\n", ":6: workloads[0].load: must be greater than 0 and less than 1: the "
+                        "fraction of the time the background alone keeps the QPU busy (got 1.2)"),
+    ("    load: 0\n", ":6: workloads[0].load: must be greater than 0 and less than 1: the "
+                      "fraction of the time the background alone keeps the QPU busy (got 0)"),
+    ("    load: 0.5\n    arrivals: 3s\n", ":6: workloads[0].load: give arrivals or load, not "
+                                          "both (got 0.5)"),
+    ("", ":4: workloads[0].arrivals: required: the inter-arrival times, or load: X instead "
+         "(the fraction of the time the background keeps the QPU busy)"),
+])
+def test_bad_loads(tmp_path: Path, line: str, expected: str) -> None:
+    text = ("name: t\nhorizon: 1d\nworkloads:\n  - name: others\n    kind: background\n"
+            + line + "    quantum: 20s\n")
+    refused(tmp_path, text, expected)
+
+
+# --- plans (SPEC §12) -------------------------------------------------------------------------
+
+PLANNED = """\
+name: t
+plan: open
+workloads:
+  - name: vqe
+    kind: iterative
+    mode: session
+    iterations: 3
+    quantum: 10s
+  - name: sweep
+    kind: independent
+    mode: batch
+    jobs: 2
+    quantum: 10s
+"""
+
+
+@pytest.mark.parametrize(("plan", "price"), [("payg", 1.60), ("flex", 1.20), ("premium", 1.60)])
+def test_plan_price_presets(tmp_path: Path, plan: str, price: float) -> None:
+    text = PLANNED.replace("plan: open", f"plan: {plan}")
+    assert load_scenario(write(tmp_path, text)).pricing.usd_per_second == price
+    given = text.replace("workloads:", "pricing: {usd_per_second: 2.5}\nworkloads:")
+    assert load_scenario(write(tmp_path, given)).pricing.usd_per_second == 2.5  # given wins
+
+
+def test_an_open_batch_longer_than_ten_minutes_warns(tmp_path: Path) -> None:
+    text = PLANNED.replace("mode: batch", "mode: {kind: batch, max_time: 1h}")
+    assert "workloads[1].mode.max_time: above the open plan's maximum of 10m" in \
+        load_scenario(write(tmp_path, text)).warnings[1]
+
+
+def test_an_unknown_plan(tmp_path: Path) -> None:
+    refused(tmp_path, PLANNED.replace("plan: open", "plan: free"),
+            ":2: plan: must be 'payg', 'open', 'flex' or 'premium' (got 'free')")

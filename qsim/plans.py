@@ -1,0 +1,115 @@
+"""The service's plans (SPEC §12) and what qsim derives from a scenario before running it.
+
+:data:`PLANS` holds each plan's price preset and documented limits. :func:`offered_load`
+states the load each workload offers the QPU (a background ``load: X`` resolved to its mean
+inter-arrival time), and :func:`notes` the lines ``validate --show`` and the report print.
+The warnings a scenario earns (a plan's rule it breaks, an offered load of 1 or more) are
+collected while it loads and kept on it (``Scenario.warnings``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from .units import format_duration
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
+__all__ = ["PLANS", "Plan", "WorkloadLoad", "notes", "offered_load", "open_stream_load"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan's price preset and limits."""
+
+    usd_per_second: float
+    #: The longest ``max_time`` a session or batch may have (None: no batch/session limit).
+    max_time_s: float
+    #: The longest batch ``max_time`` (the open plan's 10 min).
+    batch_max_time_s: float
+    sessions: bool
+    #: Allocation of the plan's instance per 28 days (None: as bought).
+    allocation_s: float | None
+    #: Where the price comes from.
+    price_note: str
+
+
+_EIGHT_HOURS: Final = 8 * 3600.0
+
+#: SPEC §12. payg: the published pay-as-you-go rate (96 USD/min). flex and premium: list prices
+#: as published when this was written (Flex 72 USD/min; Premium is sold by contract, with no
+#: per-second list price, so qsim keeps the pay-as-you-go rate): what-ifs, not quotes.
+PLANS: Final[dict[str, Plan]] = {
+    "payg": Plan(1.60, _EIGHT_HOURS, _EIGHT_HOURS, True, None,
+                 "pay-as-you-go list price, 96 USD/min"),
+    "open": Plan(0.0, _EIGHT_HOURS, 600.0, False, 600.0,
+                 "free: 10 min of QPU time per 28 days"),
+    "flex": Plan(1.20, _EIGHT_HOURS, _EIGHT_HOURS, True, None,
+                 "Flex list price, 72 USD/min (what-if)"),
+    "premium": Plan(1.60, _EIGHT_HOURS, _EIGHT_HOURS, True, None,
+                    "Premium is priced by contract; the pay-as-you-go rate as a what-if: "
+                    "give pricing.usd_per_second"),
+}
+
+
+@dataclass(frozen=True)
+class WorkloadLoad:
+    """The QPU load one workload offers: ``rho`` = E[quantum] / E[inter-arrival] for an open
+    stream; for a closed loop (iterative, independent at once), the busy fraction it would
+    keep on an idle backend while it runs."""
+
+    name: str
+    rho: float
+    open_stream: bool
+    mean_interarrival_s: float | None
+
+
+def offered_load(scenario: Scenario) -> list[WorkloadLoad]:
+    """Each workload's offered load (see :class:`WorkloadLoad`)."""
+    from .scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
+
+    out: list[WorkloadLoad] = []
+    for w in scenario.workloads:
+        if isinstance(w, BackgroundWorkload):
+            gap = w.arrivals.mean
+            out.append(WorkloadLoad(w.name, w.quantum.mean / gap, True, gap))
+        elif isinstance(w, IndependentWorkload) and w.submit_interval > 0:
+            gap = w.submit_interval
+            out.append(WorkloadLoad(w.name, min(1.0, w.quantum.mean / gap), True, gap))
+        elif isinstance(w, IterativeWorkload):
+            q = w.quantum.mean
+            cycle = w.compile.mean + q + w.post.mean + w.classical.mean
+            busy = w.parallel * w.jobs_per_iteration * q
+            out.append(WorkloadLoad(w.name, min(1.0, busy / cycle) if cycle > 0 else 1.0,
+                                    False, None))
+        elif w.quantum is not None:  # independent at once: the QPU is busy while it lasts
+            out.append(WorkloadLoad(w.name, 1.0, False, None))
+    return out
+
+
+def open_stream_load(scenario: Scenario) -> float:
+    """The summed load of the open streams: at 1 or more the queue grows without bound."""
+    return sum(x.rho for x in offered_load(scenario) if x.open_stream)
+
+
+def notes(scenario: Scenario) -> list[str]:
+    """What qsim derived, one line each: the plan and its price, each stream's mean
+    inter-arrival and load, the expected utilisation of all workloads together."""
+    plan = PLANS[scenario.plan]
+    lines = [f"plan: {scenario.plan} ({plan.price_note}); price "
+             f"{scenario.pricing.usd_per_second:g} USD/s"]
+    loads = offered_load(scenario)
+    for x in loads:
+        if x.mean_interarrival_s is not None:
+            lines.append(f"{x.name}: mean inter-arrival {format_duration(x.mean_interarrival_s)}"
+                         f", offered load {x.rho:.3f}")
+        else:
+            lines.append(f"{x.name}: at most {x.rho:.3f} of the QPU while it runs (on an idle "
+                         "backend)")
+    streams = sum(x.rho for x in loads if x.open_stream)
+    together = min(1.0, sum(x.rho for x in loads))
+    lines.append(f"expected utilisation: {streams:.3f} from open streams, {together:.3f} with "
+                 "every workload while all run")
+    return lines

@@ -36,7 +36,7 @@ SCENARIO_FILE: Final = "scenario.yaml"
     epilog=examples(
         "qsim trace examples/vqe_local.py --out my-vqe",
         "qsim trace my_program.py --shots 2000 --out runs/p1   # the script's own options",
-        "qsim trace --out my-vqe my_program.py -- --out x      # after --: all the script's"),
+        "qsim trace --out my-vqe my_program.py -- --out x      # after --: the script's"),
 )
 def _trace_command(
     script: Annotated[str, typer.Argument(
@@ -44,7 +44,8 @@ def _trace_command(
         "testing mode: a fake backend or Aer), run as `python SCRIPT ARGS...` would.",
         show_default=False)],
     args: Annotated[list[str] | None, typer.Argument(
-        metavar="[ARGS]...", help="The script's own arguments.", show_default=False)] = None,
+        metavar="ARGS", help="The script's own arguments (after --, even those that look "
+        "like qsim's options).", show_default=False)] = None,
     out: Annotated[Path, typer.Option(
         "--out", metavar="DIR", help="Write trace.json and scenario.yaml into this folder "
         "(replaced as a whole, never half written).", show_default=False)] = Path("trace"),

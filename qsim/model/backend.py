@@ -105,6 +105,7 @@ class Backend:
         self.active: Context | None = None  # the one active batch or session, if any
         # Every queued job in queue order, plus jobs that have left their queue since (skipped
         # when they reach the front): the oldest queued job without scanning the queues.
+        # Only fifo reads it; under fair share it stays empty (it would hold every job).
         self._queue_order: deque[Job] = deque()
         self.waiting_for_qpu: deque[Job] = deque()  # compiled jobs, in ready order
         self.queued = 0  # jobs in all queues: when 0, a freed lane has nothing to dispatch
@@ -161,7 +162,8 @@ class Backend:
                     self._oldest_first = False  # its entry may need a drain: look first
         job.state = QUEUED
         self.queues[job.workload].append(job)
-        self._queue_order.append(job)
+        if not self.fair_share:
+            self._queue_order.append(job)
         self.queued += 1
         # Else there is nothing to dispatch it to: a freed lane, or the end of a session's
         # window, asks for a dispatch itself (so a queue behind a session costs nothing).

@@ -25,7 +25,7 @@ from .units import format_duration, parse_duration
 __all__ = [
     "DEFAULT_INTERACTIVE_TTL", "MAX_EXECUTION_TIME", "Accounting", "Backend",
     "BackgroundWorkload", "Calibration", "Failure", "IndependentWorkload", "IterativeWorkload",
-    "RecordedWorkload", "WORKLOAD_KINDS", "Mode", "Pricing", "Scenario", "Workload",
+    "RecordedWorkload", "WORKLOAD_KINDS", "Instance", "Mode", "Pricing", "Scenario", "Workload",
     "WorkloadBase", "dump_resolved",
     "load_scenario",
     "parse_scenario",
@@ -182,6 +182,16 @@ class Pricing(StrictModel):
     usd_per_second: Annotated[float, BeforeValidator(as_number), Strict(),
                               Field(ge=0, le=limits.MAX_USD_PER_SECOND,
                                     allow_inf_nan=False)] = 1.60
+
+
+class Instance(StrictModel):
+    """A fair-share instance (SPEC §12): its weight, its allocation for the period and what
+    was already used of it (usage before t = 0: it counts toward fair share, and it is
+    entered at t = 0, so it expires one ``fair_share_window`` later)."""
+
+    share: Weight = 1.0
+    allocation: Duration | None = None  # resolved: the open plan's 10 min, else none
+    used: Duration = 0.0
 
 
 class Accounting(StrictModel):
@@ -344,6 +354,7 @@ class Scenario(StrictModel):
     seed: Annotated[WholeNumber, Field(ge=0, le=limits.MAX_SEED)] = 0
     horizon: PositiveDuration | None = None
     plan: Literal["payg", "open", "flex", "premium"] = "payg"
+    instances: dict[Name, Instance] = Field(default_factory=dict)
     backend: Backend = Backend()
     pricing: Pricing = Pricing()
     accounting: Accounting = Accounting()
@@ -396,7 +407,28 @@ class Scenario(StrictModel):
             return workloads
         resolved = tuple(_resolve_rep_delay(w, backend.rep_delay) for w in workloads)
         _check_circuit_seconds(resolved)
-        return tuple(_resolve_load(i, w) for i, w in enumerate(resolved))
+        resolved = tuple(_resolve_load(i, w) for i, w in enumerate(resolved))
+        return _resolve_instances(resolved, info.data.get("instances") or {})
+
+    @field_validator("instances")
+    @classmethod
+    def _open_allocation(cls, instances: dict[str, Instance],
+                         info: ValidationInfo) -> dict[str, Instance]:
+        """On a plan with a fixed allocation (open: 10 min per 28 days), it is the default."""
+        allocation = plans.PLANS[info.data.get("plan", "payg")].allocation_s
+        if allocation is None:
+            return instances
+        return {name: i if i.allocation is not None else
+                i.model_copy(update={"allocation": allocation}) for name, i in instances.items()}
+
+    @model_validator(mode="after")
+    def _every_instance_used(self) -> Scenario:
+        used = {w.instance for w in self.workloads}
+        for name in self.instances:
+            if name not in used:
+                raise FieldError("no workload uses this instance (a workload names it with "
+                                 "instance:)", ("instances", name), show_value=False)
+        return self
 
     @model_validator(mode="after")
     def _needs_an_end(self) -> Scenario:
@@ -453,6 +485,29 @@ def _resolve_rep_delay(workload: Workload, rep_delay: float) -> Workload:
     if isinstance(workload, RecordedWorkload) and workload.rep_delay is None:
         updates["rep_delay"] = rep_delay
     return workload.model_copy(update=updates) if updates else workload
+
+
+def _resolve_instances(workloads: tuple[Workload, ...],
+                       instances: dict[str, Instance]) -> tuple[Workload, ...]:
+    """A workload in a declared instance takes its share; one that names an instance must
+    name a declared one when the file declares any (SPEC §12)."""
+    if not instances:
+        return workloads
+    out = []
+    for i, w in enumerate(workloads):
+        declared = instances.get(w.instance)
+        if declared is None:
+            if w.instance != w.name:
+                names = ", ".join(instances)
+                raise FieldError(f"no such instance; instances: {names}", (i, "instance"),
+                                 w.instance)
+            out.append(w)
+            continue
+        if "share" in w.model_fields_set and w.share != declared.share:
+            raise FieldError(f"instance {w.instance!r} has share {declared.share:g}: give the "
+                             "share on the instance", (i, "share"), w.share)
+        out.append(w.model_copy(update={"share": declared.share}))
+    return tuple(out)
 
 
 def _on_open_plan(raw: Any, plan: plans.Plan) -> Any:

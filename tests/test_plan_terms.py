@@ -181,3 +181,91 @@ def test_an_open_batch_longer_than_ten_minutes_warns(tmp_path: Path) -> None:
 def test_an_unknown_plan(tmp_path: Path) -> None:
     refused(tmp_path, PLANNED.replace("plan: open", "plan: free"),
             ":2: plan: must be 'payg', 'open', 'flex' or 'premium' (got 'free')")
+
+
+# --- allocations (SPEC §12) -------------------------------------------------------------------
+
+GROUP = """\
+name: group
+backend: {queue: fair_share, lanes: 1}
+instances:
+  chemistry: {share: 1, allocation: 10m, used: 2m}
+workloads:
+  - name: alice
+    kind: independent
+    instance: chemistry
+    jobs: 3
+    quantum: 60s
+  - name: bob
+    kind: independent
+    jobs: 3
+    quantum: 60s
+"""
+
+
+def test_the_summary_states_each_instance_against_its_allocation(tmp_path: Path) -> None:
+    import qsim
+
+    summary = qsim.simulate(load_scenario(write(tmp_path, GROUP))).summary()
+    (chemistry,) = summary["instances"]
+    assert chemistry == {"name": "chemistry", "share": 1.0, "usage_s": 180.0,
+                         "allocation_s": 600.0, "used_s": 120.0, "remaining_s": 300.0,
+                         "over_allocation": 0.0}
+
+
+def test_prior_use_counts_toward_fair_share(tmp_path: Path) -> None:
+    """With 2 min already used, chemistry waits until bob has used as much (two 60-s jobs);
+    without, they alternate."""
+    import qsim
+
+    def qpu_order(text: str) -> list[str]:
+        jobs = qsim.simulate(load_scenario(write(tmp_path, text))).jobs
+        return list(jobs.sort_values(["dispatch_at", "job"])["workload"])
+
+    assert qpu_order(GROUP.replace("used: 2m", "used: 0s"))[:2] == ["alice", "bob"]
+    assert qpu_order(GROUP)[:4] == ["bob", "bob", "alice", "bob"]
+
+
+def test_replications_give_the_share_that_go_over(tmp_path: Path) -> None:
+    import qsim
+
+    text = GROUP.replace("jobs: 3\n    quantum: 60s\n  - name: bob",
+                         "jobs: 3\n    quantum: {dist: exponential, mean: 100s}\n  - name: bob")
+    reps = qsim.replicate(load_scenario(write(tmp_path, text)), 40, seed=1)
+    over = reps.to_dict()["instances"][0]["over_allocation"]["mean"]
+    # usage of 3 exponential jobs of mean 100 s exceeds 480 s with P(Gamma(3, 100) > 480)
+    expected = sum(4.8 ** k / __import__("math").factorial(k) for k in range(3)) \
+        * __import__("math").exp(-4.8)
+    assert abs(over - expected) < 0.2
+    assert 0 < over < 1
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda t: t.replace("instance: chemistry\n", "instance: chemstry\n"),
+     ":8: workloads[0].instance: no such instance; instances: chemistry (got 'chemstry')"),
+    (lambda t: t.replace("    instance: chemistry\n", ""),
+     ":4: instances.chemistry: no workload uses this instance (a workload names it with "
+     "instance:)"),
+    (lambda t: t.replace("used: 2m", "used: 1h30"),
+     ":4: instances.chemistry.used: every part of a compound duration needs a unit, e.g. "
+     "1h30m (us, ms, s, m, h, d) (got '1h30')"),
+    (lambda t: t.replace("share: 1,", "share: 0,"),
+     ":4: instances.chemistry.share: must be greater than 0 (got 0)"),
+    (lambda t: t.replace("instance: chemistry\n", "instance: chemistry\n    share: 2\n"),
+     ":9: workloads[0].share: instance 'chemistry' has share 1: give the share on the "
+     "instance (got 2)"),
+])
+def test_bad_instances(tmp_path: Path, change: object, expected: str) -> None:
+    refused(tmp_path, change(GROUP), expected)  # type: ignore[operator]
+
+
+def test_the_report_has_an_instance_table(tmp_path: Path) -> None:
+    import qsim
+    from qsim.present import report
+
+    reps = qsim.replicate(load_scenario(write(tmp_path, GROUP)), 3, seed=1)
+    out = report.console()
+    with out.capture() as captured:
+        report.print_summary(out, reps.to_dict())
+    text = captured.get()
+    assert "Instances" in text and "chemistry" in text and "0% of 3 replications" in text

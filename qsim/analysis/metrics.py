@@ -66,6 +66,20 @@ class BackendSummary(TypedDict):
     calibration_max_deferred_s: float
 
 
+class InstanceSummary(TypedDict):
+    """One declared instance (SPEC §12): its workloads' usage in this run against its
+    allocation. ``over_allocation`` is 1.0 when used + usage exceed the allocation, else 0.0
+    (None without an allocation): over replications, its mean is the share that go over."""
+
+    name: str
+    share: float
+    usage_s: float
+    allocation_s: float | None
+    used_s: float
+    remaining_s: float | None
+    over_allocation: float | None
+
+
 class Summary(TypedDict):
     """The summary of one run (SPEC §7): the contract of ``qsim run --json``."""
 
@@ -75,6 +89,7 @@ class Summary(TypedDict):
     end_s: float
     workloads: list[WorkloadSummary]
     backend: BackendSummary
+    instances: list[InstanceSummary]  # added (SPEC §12): the declared instances, in order
 
 
 def summarize(result: RunResult) -> Summary:
@@ -89,19 +104,35 @@ def summarize(result: RunResult) -> Summary:
     reason_workload = jobs["workload"][reason_jobs]
     cal = result.calibrations
     sums = _sums_by_workload(jobs, len(scenario.workloads))
+    workloads = [
+        _workload(w, index, jobs, sums, windows[windows["workload"] == w.name],
+                  gaps[gaps["workload"] == w.name], busy, scenario, info.end_s,
+                  set(reasons[reason_workload == index].tolist()))
+        for index, w in enumerate(scenario.workloads)
+    ]
     return {
         "scenario": scenario.name,
         "seed": info.seed,
         "qsim_version": info.qsim_version,
         "end_s": info.end_s,
-        "workloads": [
-            _workload(w, index, jobs, sums, windows[windows["workload"] == w.name],
-                      gaps[gaps["workload"] == w.name], busy, scenario, info.end_s,
-                      set(reasons[reason_workload == index].tolist()))
-            for index, w in enumerate(scenario.workloads)
-        ],
+        "workloads": workloads,
         "backend": _backend(busy, windows, info.end_s, cal["deferred_s"].to_numpy()),
+        "instances": _instances(scenario, workloads),
     }
+
+
+def _instances(scenario: Scenario, workloads: list[WorkloadSummary]) -> list[InstanceSummary]:
+    """Each declared instance's usage: the sum of its workloads' usage in this run."""
+    out: list[InstanceSummary] = []
+    for name, spec in scenario.instances.items():
+        usage = float(sum(w["usage_s"] for w in workloads if w["instance"] == name))
+        remaining = None if spec.allocation is None else spec.allocation - spec.used - usage
+        out.append({
+            "name": name, "share": spec.share, "usage_s": usage,
+            "allocation_s": spec.allocation, "used_s": spec.used, "remaining_s": remaining,
+            "over_allocation": None if remaining is None else float(remaining < 0),
+        })
+    return out
 
 
 def _sums_by_workload(jobs: dict[str, np.ndarray], workloads: int) -> dict[str, np.ndarray]:

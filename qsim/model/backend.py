@@ -34,6 +34,8 @@ from qsim.model.jobs import ENDED, QUEUED, RUNNING, Job
 from qsim.trace import CONTEXT_CLOSED, SYSTEM_ERROR, Kind, Trace
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from qsim.model.modes import Context
     from qsim.scenario import Backend as BackendSpec
 
@@ -88,6 +90,7 @@ class Backend:
     def __init__(
         self, env: Clock, trace: Trace, spec: BackendSpec,
         workload_instances: list[tuple[str, float]],
+        used_before: Mapping[str, float] | None = None,
     ) -> None:
         self.env = env
         self.trace = trace
@@ -132,8 +135,12 @@ class Backend:
         self._usage: dict[str, InstanceUsage] = {}
         self._instance_of: list[InstanceUsage] = []
         for name, share in workload_instances:
-            usage = self._usage.setdefault(name, InstanceUsage(share, spec.fair_share_window))
-            self._instance_of.append(usage)
+            if name not in self._usage:
+                self._usage[name] = InstanceUsage(share, spec.fair_share_window)
+                # An instance's prior use (SPEC §12) counts as usage entered at t = 0.
+                if used_before and used_before.get(name):
+                    self._usage[name].add(0.0, used_before[name])
+            self._instance_of.append(self._usage[name])
         if spec.calibration is not None:
             self._schedule_calibration(spec.calibration.every, spec.calibration.duration, 1)
 

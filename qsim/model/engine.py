@@ -42,7 +42,8 @@ class _Simulation:
             raise QsimError(f"{scenario.name}: {len(workloads)} workloads; qsim simulates at "
                             f"most {Trace.MAX_WORKLOADS} in one scenario")
         self.backend = Backend(
-            self.env, self.trace, scenario.backend, [(w.instance, w.share) for w in workloads]
+            self.env, self.trace, scenario.backend, [(w.instance, w.share) for w in workloads],
+            {name: i.used for name, i in scenario.instances.items()},
         )
         self.contexts: list[Context] = []
         self.runs: list[WorkloadRun] = []

@@ -259,6 +259,26 @@ def backend_table(s: Summary) -> Table:
     return table
 
 
+def instance_table(s: Summary) -> Table:
+    """The declared instances (SPEC §12): usage against the allocation; with replications, the
+    share of them that went over it."""
+    replicated = "replications" in s
+    table = Table(title="Instances", title_justify="left", title_style="bold")
+    columns = ["instance", "share", "used before", "usage", "allocation", "remaining"]
+    for name in columns + (["over allocation"] if replicated else []):
+        table.add_column(name, justify="left" if name == "instance" else "right")
+    for i in s["instances"]:
+        cells = [shown(i["name"]), f"{_mean(i['share']):g}", duration(i["used_s"]),
+                 duration(i["usage_s"]), duration(i["allocation_s"]),
+                 duration(i["remaining_s"])]
+        if replicated:
+            over = i["over_allocation"]
+            cells.append("-" if over is None else f"{100 * _mean(over):.0f}% of "
+                         f"{s['replications']} replications")
+        table.add_row(*cells)
+    return table
+
+
 def print_summary(out: Console, s: Summary, percentiles: bool = False) -> None:
     """The report of ``qsim run``: a heading, the workloads, the backend, and a note on
     incomplete jobs when there are any (they surprise people otherwise). ``percentiles``:
@@ -277,6 +297,8 @@ def _print_summary(out: Console, s: Summary) -> None:
         if len(s["workloads"]) > 4 or _natural_width(rows) < _natural_width(workloads):
             workloads = rows
     out.print(Group(_heading(s), Text(), workloads, Text(), backend_table(s)))
+    if s.get("instances"):
+        out.print(Group(Text(), instance_table(s)))
     if any(_mean(w["jobs"]["incomplete"]) > 0 for w in s["workloads"]):
         out.print(Text(INCOMPLETE_NOTE, style="dim"))
 

@@ -137,7 +137,7 @@ def test_out_writes_summary_and_tables(small: Path, tmp_path: Path) -> None:
     proc = qsim_cli("run", small, "--json", "--out", out)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "contexts.csv", "jobs.csv", "summary.json", "timeline.png"]
+        ".qsim-manifest.json", "contexts.csv", "jobs.csv", "summary.json", "timeline.png"]
     assert (out / "summary.json").read_text() == proc.stdout
     assert (out / "timeline.png").read_bytes().startswith(b"\x89PNG")
     result = qsim.simulate(qsim.load_scenario(small))
@@ -167,8 +167,9 @@ def test_out_refuses_a_folder_with_other_files(small: Path, tmp_path: Path) -> N
     (out / "thesis.tex").write_text("precious")
     proc = qsim_cli("run", small, "--out", out)
     assert proc.returncode == 2
-    assert proc.stderr == (f"qsim: error: --out {out}: the folder holds files qsim did not "
-                           "write (thesis.tex); choose a new folder\n")
+    assert proc.stderr == (f"qsim: error: --out {out}: qsim did not write this folder (it has "
+                           "no valid .qsim-manifest.json), and replacing it would lose "
+                           "thesis.tex; choose a new folder\n")
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
 
 
@@ -219,8 +220,8 @@ def test_replications_out_files(small: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "3 replications" in proc.stdout and "±" in proc.stdout
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["contexts.csv", "jobs.csv", "replications.csv", "summary.json",
-                     "timeline.png"]  # the timeline of replication 0
+    assert names == [".qsim-manifest.json", "contexts.csv", "jobs.csv", "replications.csv",
+                     "summary.json", "timeline.png"]  # the timeline of replication 0
     reps = pd.read_csv(out / "replications.csv")
     assert list(reps["replication"]) == [0, 0, 1, 1, 2, 2]
     assert list(reps["workload"]) == ["loop", "others"] * 3
@@ -406,13 +407,13 @@ def test_directory_instead_of_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--modes", "job,foo"), "unknown mode 'foo'; expected some of job, batch, session"),
-    (("--modes", "job,job"), "mode 'job' is listed twice"),
-    (("--modes", ""), "unknown mode ''; expected some of job, batch, session"),
-    (("--workload", "nope"), "no workload named 'nope' in scenario 'small' "
+    (("--modes", "job,foo"), "--modes: unknown mode 'foo'; expected some of job, batch, session"),
+    (("--modes", "job,job"), "--modes: mode 'job' is listed twice"),
+    (("--modes", ""), "--modes: unknown mode ''; expected some of job, batch, session"),
+    (("--workload", "nope"), "--workload: no workload named 'nope' in scenario 'small' "
                              "(workloads: loop, others)"),
-    (("--workload", "others"), "workload 'others' is a background stream, which always runs "
-                               "in job mode; choose a foreground workload"),
+    (("--workload", "others"), "--workload: workload 'others' is a background stream, which "
+                               "always runs in job mode; choose a foreground workload"),
 ])
 def test_bad_compare_options(args: tuple[str, ...], message: str, small: Path) -> None:
     proc = qsim_cli("compare", small, "--json", *args)

@@ -372,7 +372,7 @@ def test_sweep_writes_the_table_and_shows_the_means(small: Path) -> None:
     proc = qsim_cli("sweep", "small.yaml", *ARGS, "--out", "out", "--plot", "s.png", cwd=small)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert sorted(p.name for p in (small / "out").iterdir()) == [
-        "sweep.csv", "sweep.parquet", "sweep.png"]
+        ".qsim-manifest.json", "sweep.csv", "sweep.parquet", "sweep.png"]
     assert (small / "s.png").read_bytes() == (small / "out" / "sweep.png").read_bytes()
     table = pd.read_parquet(small / "out" / "sweep.parquet")
     expected = qsim.sweep(qsim.load_scenario(small / "small.yaml"),
@@ -399,8 +399,8 @@ def test_sweep_out_replaces_its_own_folder_and_refuses_others(small: Path) -> No
     refused = qsim_cli("sweep", "small.yaml", "--vary", "backend.lanes=1", "--out", "out",
                        cwd=small)
     assert (refused.returncode, refused.stderr) == (2, (
-        "qsim: error: --out out: the folder holds files qsim did not write (notes.txt); "
-        "choose a new folder\n"))
+        "qsim: error: --out out: replacing it would lose notes.txt, which qsim did not write "
+        "there; choose a new folder\n"))
 
 
 def test_sweep_on_a_local_dask_cluster_writes_the_same_table(small: Path) -> None:

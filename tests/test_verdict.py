@@ -162,8 +162,8 @@ def test_compare_out_writes_the_comparison_atomically(cut_short_file: Path,
     out = tmp_path / "cmp"
     proc = cli("compare", cut_short_file, "-r", "2", "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["compare.csv", "compare.json",
-                                                     "compare.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".qsim-manifest.json", "compare.csv",
+                                                     "compare.json", "compare.png"]
     data = json.loads((out / "compare.json").read_text())
     assert data["verdict"]["incomplete"] == ["batch"]
     rows = (out / "compare.csv").read_text().splitlines()

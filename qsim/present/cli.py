@@ -1,18 +1,23 @@
 """The ``qsim`` command line: parse arguments, call the API, render. No simulation logic.
 
 Each command is a small function returning an exit code; :func:`main` only dispatches and
-turns every user error (a bad scenario, a bad option, an unwritable ``--out``) into one line
-``qsim: error: <message>`` on stderr with exit code 2, and no traceback.
+turns every user error (a bad scenario, a bad option, an unwritable ``--out``, standard output
+that cannot be written) into one line ``qsim: error: <message>`` on stderr with exit code 2,
+and no traceback; Ctrl-C into one line ``qsim: interrupted`` and exit code 130. Every message
+is escaped (``qsim.text``): nothing a file names reaches the terminal as a control character.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import typer
 import yaml
@@ -23,9 +28,11 @@ except ImportError:  # pragma: no cover - depends on the installed typer
     from click.exceptions import ClickException  # type: ignore[no-redef,assignment,unused-ignore]
 
 from qsim.errors import QsimError
+from qsim.limits import DEFAULT_MAX_JOBS, MAX_SEED
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.present.window import parse_window
 from qsim.scenario import Scenario, dump_resolved, load_scenario
+from qsim.text import escape, shown
 from qsim.version import __version__
 
 if TYPE_CHECKING:
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
 MODES: Final = ("job", "batch", "session")  # as in qsim.experiments (not imported: it is heavy)
 
 USER_ERROR: Final = 2
+INTERRUPTED: Final = 130  # the shell's code for a command stopped by Ctrl-C
 
 
 class _App(typer.Typer):
@@ -58,10 +66,36 @@ app = _App(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line on ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    It parses and invokes the command itself (click's own ``main`` would turn Ctrl-C into a
+    silent exit, and print a blank line first), and writes standard output through a guard
+    that turns a failed write (a full disk, a closed pipe) into one error line.
+    """
     command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else list(argv)
+    stdout = sys.stdout
+    sys.stdout = _Guarded(stdout)  # a stream in all it does
     try:
-        code = command.main(args=argv, prog_name="qsim", standalone_mode=False)
+        code = _invoke(command, args)
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        _say("qsim: interrupted")
+        return INTERRUPTED
+    except OutputError as exc:
+        _silence(stdout)
+        return error(str(exc))
+    finally:
+        sys.stdout = stdout
+    return code
+
+
+def _invoke(command: Any, args: list[str]) -> int:
+    try:
+        with command.make_context("qsim", args) as ctx:
+            code = command.invoke(ctx)
+    except typer.Exit as exc:  # --help, --version
+        return int(exc.exit_code or 0)
     except ClickException as exc:  # usage errors: unknown option, bad --seed, ...
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `qsim`: show the help
             print(exc.format_message(), end="")
@@ -70,14 +104,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         return error(exc.format_message() + hint)
     except typer.Abort:
-        return 130
+        raise KeyboardInterrupt from None
+    except QsimError as exc:  # a command that let one through (they return error(...))
+        return error(str(exc))
     return code if isinstance(code, int) else 0
 
 
 def error(message: str) -> int:
-    """Report a user error, the same way for every command; returns the exit code."""
-    print(f"qsim: error: {message}", file=sys.stderr)
+    """Report a user error, the same way for every command; returns the exit code. The
+    message is escaped: a name with a newline or an ANSI escape stays on the one line."""
+    _say(f"qsim: error: {escape(message)}")
     return USER_ERROR
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:  # stderr itself is gone: the exit code says it all
+        pass
+
+
+class OutputError(QsimError):
+    """Standard output could not be written (a full disk, a pipe closed by its reader)."""
+
+
+class _Guarded:
+    """``sys.stdout`` while a command runs: every write and flush that fails becomes an
+    OutputError; everything else is the stream's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            raise OutputError(_cannot_write(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(_cannot_write(exc)) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _cannot_write(exc: OSError) -> str:
+    return f"cannot write to standard output: {exc.strerror or exc}"
+
+
+def _silence(stream: Any) -> None:
+    """Point a failed standard output at /dev/null, so that the interpreter's last flush of
+    what is still buffered does not fail again (with a traceback) at exit."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture it)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _version(value: bool) -> None:
@@ -111,7 +200,7 @@ FileArg = Annotated[str, typer.Argument(
     metavar="FILE", help="Scenario file (YAML). See scenarios/ for commented examples.",
     show_default=False)]
 SeedOpt = Annotated[int | None, typer.Option(
-    "--seed", min=0, metavar="N",
+    "--seed", min=0, max=MAX_SEED, metavar="N",
     help="Seed for the random streams [default: the file's `seed`].",
     show_default=False)]
 JsonOpt = Annotated[bool, typer.Option(
@@ -127,6 +216,11 @@ ReplicationsOpt = Annotated[int, typer.Option(
     metavar="R",
     help="Independent replications (streams spawned from the seed), run on all cores; each "
          "figure becomes a mean with a 95% confidence interval.")]
+MaxJobsOpt = Annotated[int, typer.Option(
+    "--max-jobs", min=1, metavar="N", show_default=False,
+    help="Refuse to start when all the runs together are expected to simulate more than N "
+         "jobs (estimated from the scenario's means), and stop a run that passes N "
+         f"[default: {DEFAULT_MAX_JOBS:,}].")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,15 +246,16 @@ def _run_command(
         "--window", metavar="START:END", help="Draw only this part of the run in the "
         "timeline, e.g. 12m:22m (either side may be left empty).", show_default=False)] = None,
     percentiles: PercentilesOpt = False,
+    max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
 ) -> int:
     """Simulate a scenario: usage, cost, wall time, queue wait and idle time per workload, and the QPU's utilisation."""  # noqa: E501
     return run(file, seed=seed, as_json=as_json, out=out, replications=replications,
-               plot=plot, window=window, percentiles=percentiles)
+               plot=plot, window=window, percentiles=percentiles, max_jobs=max_jobs)
 
 
 def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
         replications: int, plot: Path | None = None, window: str | None = None,
-        percentiles: bool = False) -> int:
+        percentiles: bool = False, max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
     try:
         scenario = load_scenario(file)
         bounds = parse_window(window)
@@ -172,7 +267,8 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
         if plot is not None:
             check_plot_path(plot)
         drawn = plot is not None or out is not None
-        summary, result, files = _run_and_tables(scenario, seed, replications, bool(out), drawn)
+        summary, result, files = _run_and_tables(scenario, seed, replications, bool(out), drawn,
+                                                 max_jobs)
         if drawn and result is not None:
             from qsim.present import plots  # matplotlib: half a second to import, only when drawing
 
@@ -190,24 +286,27 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
 
 
 def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, want_files: bool,
-                    want_run: bool) -> tuple[Mapping[str, Any], RunResult | None,
-                                             dict[str, str | bytes]]:
+                    want_run: bool, max_jobs: int | None = DEFAULT_MAX_JOBS
+                    ) -> tuple[Mapping[str, Any], RunResult | None, dict[str, str | bytes]]:
     """The summary to show, the run to draw (when ``want_run``) and the files for --out."""
     from qsim import experiments  # SimPy and pandas: only once there is something to run
-
-    if replications == 1:
-        result = experiments.simulate(scenario, seed)
-        return result.summary(), result, _result_files(result) if want_files else {}
     from qsim.present import report
 
+    if replications == 1:
+        with report.DelayedProgress("simulating", report.console(stderr=True),
+                                    percent=True) as bar:
+            result = experiments.simulate(scenario, seed, max_jobs=max_jobs,
+                                          progress=bar.update)
+        return result.summary(), result, _result_files(result) if want_files else {}
     with report.DelayedProgress("replications", report.console(stderr=True)) as bar:
-        reps = experiments.replicate(scenario, replications, seed=seed, progress=bar.update)
+        reps = experiments.replicate(scenario, replications, seed=seed, progress=bar.update,
+                                     max_jobs=max_jobs)
     # The per-job tables are those of replication 0, the run `qsim run` shows without
     # --replications; every replication's figures go to replications.csv. Workers send back
     # summaries only, so replication 0 is run again here, and only when it is drawn or kept.
     if not (want_files or want_run):
         return reps.to_dict(), None, {}
-    result = experiments.simulate(scenario, reps.seed, replication=0)
+    result = experiments.simulate(scenario, reps.seed, replication=0, max_jobs=max_jobs)
     files: dict[str, str | bytes] = {}
     if want_files:
         files = {**_result_files(result), "replications.csv": _csv(reps.table())}
@@ -245,14 +344,16 @@ def validate(file: str, *, show: bool) -> int:
     except QsimError as exc:
         return error(str(exc))
     if show:
-        print(f"# {file} resolved by qsim {__version__}: every default filled in, "
+        print(f"# {escape(file)} resolved by qsim {__version__}: every default filled in, "
               "durations in seconds")
         print(yaml.safe_dump(dump_resolved(scenario), sort_keys=False,
                              default_flow_style=None, width=100), end="")
     else:
-        parts = ", ".join(f"{w.name} ({w.kind}, {w.mode.kind})" for w in scenario.workloads)
-        print(f"{file}: ok: scenario {scenario.name!r} with {len(scenario.workloads)} "
-              f"workload{'s' if len(scenario.workloads) != 1 else ''}: {parts}")
+        parts = ", ".join(f"{shown(w.name)} ({w.kind}, {w.mode.kind})"
+                          for w in scenario.workloads)
+        print(f"{escape(file)}: ok: scenario {shown(repr(scenario.name), 80)} with "
+              f"{len(scenario.workloads)} workload{'s' if len(scenario.workloads) != 1 else ''}"
+              f": {parts}")
     return 0
 
 
@@ -281,31 +382,34 @@ def _compare_command(
                       "replication) and compare.png into this folder (replaced as a whole, "
                       "never half written).", show_default=False)] = None,
     percentiles: PercentilesOpt = False,
+    max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
 ) -> int:
     """Replay one workload in job, batch and session mode (same random streams for everything else) and say which is cheapest and fastest among the modes that finish the work."""  # noqa: E501
     return compare_modes(file, workload=workload, modes=modes, as_json=as_json,
                          replications=replications, seed=seed, plot=plot, out=out,
-                         percentiles=percentiles)
+                         percentiles=percentiles, max_jobs=max_jobs)
 
 
 def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
                   replications: int, seed: int | None, plot: Path | None = None,
-                  out: Path | None = None, percentiles: bool = False) -> int:
+                  out: Path | None = None, percentiles: bool = False,
+                  max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
     from qsim import experiments
     from qsim.present import report
 
     try:
         scenario = load_scenario(file)
-        name = experiments.resolve_workload(scenario, workload)
-        wanted = [m.strip() for m in modes.split(",")]
+        with _option("--workload", workload):
+            name = experiments.resolve_workload(scenario, workload)
+        with _option("--modes", modes):
+            wanted = list(experiments.check_modes(m.strip() for m in modes.split(",")))
         if plot is not None:
             check_plot_path(plot)
         if out is not None:
             check_out_dir(out)
         with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
             result = experiments.compare(scenario, name, wanted, replications=replications,
-                                         seed=seed,
-                             progress=bar.update)
+                                         seed=seed, progress=bar.update, max_jobs=max_jobs)
         if plot is not None or out is not None:
             from qsim.present import plots  # matplotlib: only when drawing (see run)
 
@@ -324,11 +428,28 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
     return 0
 
 
+@contextlib.contextmanager
+def _option(option: str, value: str | None) -> Iterator[None]:
+    """Errors raised in the block name the option they come from (``--modes job,foo: ...``)."""
+    try:
+        yield
+    except QsimError as exc:
+        if value is None:  # not given: the error is the scenario's
+            raise
+        raise QsimError(f"{option}: {exc}") from None
+
+
 # ---------------------------------------------------------------------------------------------
 # Result files
 
 def _json_text(data: object) -> str:
-    return json.dumps(data, indent=2) + "\n"
+    """Strict JSON (no NaN or Infinity, which JSON does not have): a figure that is not a
+    finite number is an error, never a file other programs cannot read."""
+    try:
+        return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        raise QsimError("a figure of the results is not a finite number (inf or NaN), which "
+                        "JSON cannot hold; nothing was written") from None
 
 
 def _csv(frame: Any) -> str:
@@ -341,9 +462,12 @@ def _result_files(result: RunResult) -> dict[str, str | bytes]:
 
 
 def _png(draw: Any) -> bytes:
-    """Render a picture into PNG bytes, so it is written like every other file."""
+    """Render a picture into PNG bytes, so it is written like every other file. matplotlib's
+    warnings (a glyph a name uses that no font has) are not the user's concern on stderr."""
     buffer = io.BytesIO()
-    draw(buffer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        draw(buffer)
     return buffer.getvalue()
 
 

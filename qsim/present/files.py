@@ -1,20 +1,45 @@
 """Writing results: a file or a whole output folder appears complete or not at all, and a
-folder is only ever replaced when it holds nothing but what qsim itself writes there."""
+folder is only ever replaced when nothing would be lost: it is empty, or qsim wrote it.
+
+Every ``--out`` folder holds a manifest, :data:`MANIFEST`, that lists each file qsim wrote
+there with its size and SHA-256. An existing folder is replaced only when it has a manifest
+and holds exactly files the manifest lists, unchanged; anything else (a folder of photos, a
+file added or edited since) is refused, naming a file that replacing would lose. The check
+runs before the simulation (a bad path costs nothing) and again just before the folder is
+swapped (a long run gives time to add files). An ``--out`` that is a symbolic link is
+refused: qsim never replaces a link with a folder, nor writes through one into a folder it
+did not make. The swap itself cannot be cut by Ctrl-C half-way (SIGINT waits until it is
+done), and an interrupted write leaves no temporary folder or file behind.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import shutil
+import signal
+import stat
 import tempfile
+import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from qsim.errors import QsimError
+from qsim.version import __version__
 
-__all__ = ["OUT_FILES", "check_out_dir", "check_plot_path", "write_file", "write_out_dir"]
+__all__ = ["MANIFEST", "OUT_FILES", "check_out_dir", "check_plot_path", "write_file",
+           "write_out_dir"]
 
-# The files `--out` writes; a folder holding only these (or nothing) may be replaced.
+#: The manifest of an ``--out`` folder (hidden: it is qsim's bookkeeping, not a result).
+MANIFEST: Final = ".qsim-manifest.json"
+_FORMAT: Final = "qsim-out"
+
+# The files qsim's commands write into --out (the manifest, not this list, decides what a
+# folder may lose).
 OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "replications.csv",
                      "compare.json", "compare.csv", "sweep.parquet", "sweep.csv",
                      "trace.json", "scenario.yaml")  # qsim trace
@@ -22,15 +47,17 @@ OUT_SUFFIXES: Final = (".png",)  # pictures (--plot) may live there too
 
 
 def check_out_dir(out: Path) -> None:
-    """QsimError unless ``out`` can be (re)placed: a new path, or a folder of qsim's files."""
+    """QsimError unless ``out`` can be (re)placed: a new path, an empty folder, or a folder
+    that qsim wrote and nobody changed since (see the module docstring)."""
+    if out.is_symlink():
+        raise QsimError(f"--out {out}: is a symbolic link (to {os.readlink(out)}); give a real "
+                        "folder: qsim replaces an --out folder whole and never a link")
     if out.exists() and not out.is_dir():
         raise QsimError(f"--out {out}: exists and is not a folder")
     if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if not _ours(p))
-        if foreign:
-            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
-            raise QsimError(f"--out {out}: the folder holds files qsim did not write "
-                            f"({shown}); choose a new folder")
+        loss = _what_would_be_lost(out)
+        if loss:
+            raise QsimError(f"--out {out}: {loss}; choose a new folder")
     ancestor = out.absolute().parent
     while not ancestor.exists():
         ancestor = ancestor.parent
@@ -38,9 +65,71 @@ def check_out_dir(out: Path) -> None:
         raise QsimError(f"--out {out}: cannot create it in {ancestor} (not a writable folder)")
 
 
-def _ours(path: Path) -> bool:
-    """Whether ``path`` looks like something `--out` wrote (so replacing it loses nothing)."""
-    return path.is_file() and (path.name in OUT_FILES or path.suffix in OUT_SUFFIXES)
+def _what_would_be_lost(folder: Path) -> str | None:
+    """Why replacing ``folder`` would lose something (naming a file), or None."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        return f"cannot read the folder: {exc.strerror or exc}"
+    others = [n for n in names if n != MANIFEST]
+    if not others:
+        return None  # empty, or a manifest alone: nothing to lose
+    listed = _read_manifest(folder)
+    if listed is None:
+        return (f"qsim did not write this folder (it has no valid {MANIFEST}), and replacing "
+                f"it would lose {_first(others)}")
+    for name in others:
+        path = folder / name
+        entry = listed.get(name)
+        if entry is None:
+            return f"replacing it would lose {name}, which qsim did not write there"
+        try:
+            info = path.lstat()
+        except OSError as exc:
+            return f"cannot read {name}: {exc.strerror or exc}"
+        if not stat.S_ISREG(info.st_mode):
+            return f"replacing it would lose {name}, which is no longer the file qsim wrote"
+        if info.st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+            return f"{name} has changed since qsim wrote it, and replacing it would lose that"
+    return None
+
+
+def _first(names: list[str]) -> str:
+    more = len(names) - 1
+    return names[0] + (f" (and {more} other{'s' if more > 1 else ''})" if more else "")
+
+
+def _read_manifest(folder: Path) -> dict[str, dict[str, Any]] | None:
+    """The manifest's files by name, or None if there is none qsim could have written."""
+    path = folder / MANIFEST
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > 1_000_000:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != _FORMAT:
+        return None
+    files = data.get("files")
+    if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
+        return None
+    return files
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest(contents: dict[str, bytes]) -> bytes:
+    files = {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+             for name, data in sorted(contents.items())}
+    text = json.dumps({"format": _FORMAT, "qsim_version": __version__, "files": files},
+                      indent=2)
+    return (text + "\n").encode("utf-8")
 
 
 def check_plot_path(plot: Path) -> None:
@@ -55,7 +144,8 @@ def check_plot_path(plot: Path) -> None:
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` and rename it into place: never a half-written file."""
+    """Write ``data`` beside ``path`` and rename it into place: never a half-written file,
+    and no temporary file left behind, whatever stops the write (Ctrl-C included)."""
     path = path.absolute()
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -65,13 +155,21 @@ def write_file(path: Path, data: bytes) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise QsimError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_out_dir(out: Path, files: dict[str, str | bytes]) -> None:
-    """Write ``files`` into a fresh folder beside ``out`` and move it into place.
+    """Write ``files`` and their manifest into a fresh folder beside ``out`` and move it into
+    place, after checking once more that the folder it replaces loses nothing.
 
     Readers see either the old folder or the complete new one, never a half-written one.
     """
+    if MANIFEST in files:
+        raise ValueError(f"{MANIFEST} is the manifest's own name")
+    contents = {name: data if isinstance(data, bytes) else data.encode("utf-8")
+                for name, data in files.items()}
     out = out.absolute()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -80,32 +178,48 @@ def write_out_dir(out: Path, files: dict[str, str | bytes]) -> None:
         raise QsimError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
-        for name, content in files.items():
-            if isinstance(content, bytes):
-                (tmp / name).write_bytes(content)
-                continue
-            with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
-                fh.write(content)
+        for name, data in {**contents, MANIFEST: _manifest(contents)}.items():
+            (tmp / name).write_bytes(data)
+        check_out_dir(out)  # again: a long run leaves time to put files there
         _move_into_place(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise QsimError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:
-    if not out.exists():
-        os.rename(tmp, out)
+    with _sigint_deferred():
+        if not out.exists() and not out.is_symlink():
+            os.rename(tmp, out)
+            return
+        # A folder cannot be atomically replaced by another, so the old one steps aside first
+        # and comes back if the new one cannot take its place.
+        old = out.with_name(f".{out.name}.{uuid.uuid4().hex}.old")
+        os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+        except OSError:
+            os.rename(old, out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold SIGINT (Ctrl-C) until the block is done: a folder half swapped would be the one
+    state a reader should never see. Only the main thread receives it in Python."""
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
         return
-    # A folder cannot be atomically replaced by another, so the old one steps aside first
-    # and comes back if the new one cannot take its place.
-    old = out.with_name(f".{out.name}.{uuid.uuid4().hex}.old")
-    os.rename(out, old)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        os.rename(tmp, out)
-    except OSError:
-        os.rename(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _umask() -> int:

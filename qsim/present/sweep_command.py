@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 
 from qsim.errors import QsimError
-from qsim.present.cli import (FileArg, PlotOpt, ReplicationsOpt, SeedOpt, _csv, _png, app,
-                              error, examples)
+from qsim.limits import DEFAULT_MAX_JOBS
+from qsim.present.cli import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt, _csv,
+                              _png, app, error, examples)
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.scenario import load_scenario
 
@@ -77,27 +78,32 @@ def _sweep_command(
     out: OutOpt = None,
     plot: PlotOpt = None,
     scheduler: SchedulerOpt = None,
+    max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
 ) -> int:
     """Run a scenario at every point of a grid of field values, each point replicated, and show each figure's mean (and 95% interval) per point and workload."""  # noqa: E501
     return sweep(file, vary=vary, replications=replications, seed=seed, out=out, plot=plot,
-                 scheduler=scheduler)
+                 scheduler=scheduler, max_jobs=max_jobs)
 
 
 def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None,
           out: Path | None = None, plot: Path | None = None,
-          scheduler: str | None = None) -> int:
+          scheduler: str | None = None, max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
     """The command; returns its exit code."""
     from qsim.experiments import sweep as sweeps  # SimPy: only once there is a scenario
+    from qsim.experiments.replications import check_count
+    from qsim.work import check_work
 
     try:
         scenario = load_scenario(file)
         grid_points = sweeps.points(scenario, _vary(vary))
+        check_count(replications)  # both before a cluster starts
+        check_work([p.scenario for p in grid_points], replications, max_jobs)
         if out is not None:
             check_out_dir(out)
         if plot is not None:
             check_plot_path(plot)
         seed = scenario.seed if seed is None else seed
-        table = _run(grid_points, replications, seed, scenario.name, scheduler)
+        table = _run(grid_points, replications, seed, scenario.name, scheduler, max_jobs)
         _write(table, out, plot)
     except QsimError as exc:
         return error(str(exc))
@@ -123,14 +129,14 @@ def _vary(options: Sequence[str]) -> dict[str, list[Any]]:
 
 
 def _run(grid_points: Sequence[Point], replications: int, seed: int, name: str,
-         scheduler: str | None) -> pd.DataFrame:
+         scheduler: str | None, max_jobs: int | None = DEFAULT_MAX_JOBS) -> pd.DataFrame:
     from qsim.experiments.sweep import run_points
     from qsim.present import report
 
     with _executor(scheduler) as executor, report.DelayedProgress(
             "runs", report.console(stderr=True)) as bar:
         return run_points(grid_points, replications, seed, name, executor=executor,
-                          progress=bar.update)
+                          progress=bar.update, max_jobs=max_jobs)
 
 
 @contextlib.contextmanager

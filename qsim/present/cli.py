@@ -110,6 +110,12 @@ def _invoke(command: Any, args: list[str]) -> int:
     return code if isinstance(code, int) else 0
 
 
+def warn(scenario: Scenario) -> None:
+    """The scenario's warnings (SPEC §12), one ``qsim: warning:`` line each on stderr."""
+    for line in scenario.warnings:
+        _say(f"qsim: warning: {escape(line)}")
+
+
 def error(message: str) -> int:
     """Report a user error, the same way for every command; returns the exit code. The
     message is escaped: a name with a newline or an ANSI escape stays on the one line."""
@@ -258,6 +264,7 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
         percentiles: bool = False, max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
     try:
         scenario = load_scenario(file)
+        warn(scenario)
         bounds = parse_window(window)
         if window is not None and plot is None and out is None:
             raise QsimError("--window: it applies to the timeline; add --plot FILE or --out DIR")
@@ -343,9 +350,14 @@ def validate(file: str, *, show: bool) -> int:
         scenario = load_scenario(file)
     except QsimError as exc:
         return error(str(exc))
+    warn(scenario)
     if show:
+        from qsim import plans
+
         print(f"# {escape(file)} resolved by qsim {__version__}: every default filled in, "
               "durations in seconds")
+        for note in plans.notes(scenario):  # what qsim derived (SPEC §12)
+            print(f"# {escape(note)}")
         print(yaml.safe_dump(dump_resolved(scenario), sort_keys=False,
                              default_flow_style=None, width=100), end="")
     else:

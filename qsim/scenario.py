@@ -9,6 +9,7 @@ line, the field path and the offending value. Loading has no side effects.
 from __future__ import annotations
 
 import os
+import re
 from typing import Annotated, Any, Final, Literal, Union
 
 from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, Strict, ValidationError
@@ -200,6 +201,15 @@ class Accounting(StrictModel):
     session: Literal["active_windows", "first_start_to_end"] = "active_windows"
 
 
+class Repeat(StrictModel):
+    """``repeat: {every: D, times: N}`` (SPEC §12): N copies of a foreground workload, started
+    ``every`` apart from its ``start``. A Scenario expands them into workloads ``NAME#1`` ..
+    ``NAME#N``, each its own entry in the summary, all in the workload's instance."""
+
+    every: PositiveDuration
+    times: Annotated[WholeNumber, Field(ge=1, le=limits.MAX_WORKLOADS)]
+
+
 class WorkloadBase(StrictModel):
     """What every workload kind has (SPEC §5, §10)."""
 
@@ -214,6 +224,7 @@ class WorkloadBase(StrictModel):
     share: Weight = 1.0
     max_execution_time: CappedDuration = MAX_EXECUTION_TIME
     failure: Failure | None = None
+    repeat: Repeat | None = None  # resolved: None, the workload expanded into its copies
 
     @model_validator(mode="before")
     @classmethod
@@ -274,6 +285,9 @@ class BackgroundWorkload(WorkloadBase):
         if self.mode.kind != "job":
             raise FieldError("background streams always run in job mode", ("mode",),
                              self.mode.kind)
+        if self.repeat is not None:
+            raise FieldError("applies to foreground workloads: a background stream runs for "
+                             "the whole run", ("repeat",), show_value=False)
         if self.load is None and "arrivals" not in self.model_fields_set:
             raise FieldError("required: the inter-arrival times, or load: X instead (the "
                              "fraction of the time the background keeps the QPU busy)",
@@ -408,7 +422,8 @@ class Scenario(StrictModel):
         resolved = tuple(_resolve_rep_delay(w, backend.rep_delay) for w in workloads)
         _check_circuit_seconds(resolved)
         resolved = tuple(_resolve_load(i, w) for i, w in enumerate(resolved))
-        return _resolve_instances(resolved, info.data.get("instances") or {})
+        resolved = _resolve_instances(resolved, info.data.get("instances") or {})
+        return _expand_repeats(resolved)
 
     @field_validator("instances")
     @classmethod
@@ -487,6 +502,38 @@ def _resolve_rep_delay(workload: Workload, rep_delay: float) -> Workload:
     return workload.model_copy(update=updates) if updates else workload
 
 
+_COPY_SUFFIX: Final = re.compile(r"#\d+$")
+
+
+def _expand_repeats(workloads: tuple[Workload, ...]) -> tuple[Workload, ...]:
+    """Each workload with ``repeat`` as its copies ``NAME#k``, k = 1..N, in its place in the
+    file (so same-instant order stays the file's), started ``(k - 1) * every`` after its
+    ``start``; its absolute times (``open_at``, ``cancel_at``) move with each copy."""
+    if all(w.repeat is None for w in workloads):
+        return workloads
+    names = {w.name for w in workloads}
+    out: list[Workload] = []
+    for i, w in enumerate(workloads):
+        if w.repeat is None:
+            out.append(w)
+            continue
+        for k in range(w.repeat.times):
+            shift = k * w.repeat.every
+            name = f"{w.name}#{k + 1}"
+            if name in names:
+                raise FieldError(f"its copy {name!r} has the name of another workload",
+                                 (i, "repeat"), show_value=False)
+            mode = w.mode.model_copy(update={
+                key: getattr(w.mode, key) + shift for key in ("open_at", "cancel_at")
+                if getattr(w.mode, key) is not None})
+            out.append(w.model_copy(update={"name": name, "start": w.start + shift,
+                                            "mode": mode, "repeat": None}))
+    if len(out) > limits.MAX_WORKLOADS:
+        raise FieldError(f"with their repeats, {len(out)} workloads; qsim simulates at most "
+                         f"{limits.MAX_WORKLOADS} in one scenario", show_value=False)
+    return tuple(out)
+
+
 def _resolve_instances(workloads: tuple[Workload, ...],
                        instances: dict[str, Instance]) -> tuple[Workload, ...]:
     """A workload in a declared instance takes its share; one that names an instance must
@@ -497,7 +544,8 @@ def _resolve_instances(workloads: tuple[Workload, ...],
     for i, w in enumerate(workloads):
         declared = instances.get(w.instance)
         if declared is None:
-            if w.instance != w.name:
+            # its own instance by default (a repeat's copy NAME#k: its workload's)
+            if w.instance != _COPY_SUFFIX.sub("", w.name):
                 names = ", ".join(instances)
                 raise FieldError(f"no such instance; instances: {names}", (i, "instance"),
                                  w.instance)

@@ -269,3 +269,47 @@ def test_the_report_has_an_instance_table(tmp_path: Path) -> None:
         report.print_summary(out, reps.to_dict())
     text = captured.get()
     assert "Instances" in text and "chemistry" in text and "0% of 3 replications" in text
+
+
+# --- repeats (SPEC §12) -----------------------------------------------------------------------
+
+NIGHTLY = """\
+name: nightly
+workloads:
+  - name: sweep
+    kind: independent
+    mode: {kind: batch, cancel_at: 2h}
+    jobs: 2
+    quantum: 12s
+    start: 1h
+    repeat: {every: 1d, times: 3}
+"""
+
+
+def test_a_repeat_is_its_copies_started_every_apart(tmp_path: Path) -> None:
+    import qsim
+    from qsim.scenario import dump_resolved, parse_scenario
+
+    scenario = load_scenario(write(tmp_path, NIGHTLY))
+    assert [(w.name, w.start, w.mode.cancel_at, w.instance) for w in scenario.workloads] == [
+        ("sweep#1", 3600.0, 7200.0, "sweep"), ("sweep#2", 90000.0, 93600.0, "sweep"),
+        ("sweep#3", 176400.0, 180000.0, "sweep")]
+    assert parse_scenario(dump_resolved(scenario)) == scenario
+    summary = qsim.simulate(scenario).summary()
+    assert [w["usage_s"] for w in summary["workloads"]] == [24.0, 24.0, 24.0]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ("times: 3", ":9: workloads[0].repeat.times: must be at least 1 (got 0)"),
+    ("every: 1d", ":9: workloads[0].repeat.every: must be greater than 0 (got '0s')"),
+])
+def test_bad_repeats(tmp_path: Path, change: str, expected: str) -> None:
+    bad = {"times: 3": "times: 0", "every: 1d": "every: 0s"}[change]
+    refused(tmp_path, NIGHTLY.replace(change, bad), expected)
+
+
+def test_a_background_stream_does_not_repeat(tmp_path: Path) -> None:
+    text = NIGHTLY + ("  - name: others\n    kind: background\n    load: 0.2\n    quantum: 5s\n"
+                      "    repeat: {every: 1d, times: 2}\n")
+    refused(tmp_path, text, ":14: workloads[1].repeat: applies to foreground workloads: a "
+            "background stream runs for the whole run")

@@ -146,6 +146,18 @@ def test_hostile_files_are_one_located_line(case: str, tmp_path: Path) -> None:
     assert one_error_line(err) == message.format(f=path)
 
 
+@pytest.mark.parametrize("values,problem", [
+    ("[" * 3000 + "]" * 3000, "nested more than 100 levels deep (qsim's limit)"),
+    ("\x1b[31m1", "control character U+001B (ESC) in column 2: scenario files are plain text"),
+])
+def test_sweep_values_are_read_with_a_files_limits(values: str, problem: str,
+                                                   tmp_path: Path) -> None:
+    code, _, err = cli("sweep", write(tmp_path, SMALL), "--vary", f"backend.lanes={values}")
+    line = one_error_line(err)
+    assert code == 2 and line.startswith("--vary backend.lanes: cannot read the values ")
+    assert line.endswith(f" as YAML: {problem}") and len(line) < 250
+
+
 def test_a_file_that_never_ends_is_read_to_the_limit_only(tmp_path: Path) -> None:
     code, _, err = cli("validate", "/dev/zero")
     assert code == 2 and "larger than 10 MB" in one_error_line(err)

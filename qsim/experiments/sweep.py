@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from collections.abc import Mapping, Sequence
 
-import yaml
-
 from qsim.errors import QsimError, ScenarioError
 from qsim.experiments.fields import Setting, SweepError, check_path, show, with_fields
 from qsim.experiments.replications import check_count
 from qsim.experiments.runner import Progress, run_many
 from qsim.limits import DEFAULT_MAX_JOBS
+from qsim.loader import read_yaml_text
 from qsim.scenario import Scenario
+from qsim.text import shown
 from qsim.work import check_work
 
 if TYPE_CHECKING:
@@ -65,12 +65,14 @@ def parse_vary(option: str) -> tuple[str, list[Any]]:
         raise SweepError(f"--vary {option}: expected PATH=V1,V2,... "
                          "(e.g. backend.lanes=1,2,5)")
     try:
-        # The values as the items of a YAML flow sequence: exactly how a file reads them.
-        values = yaml.safe_load(f"[{text}]")
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or exc
-        raise SweepError(f"--vary {path}: cannot read the values {text!r} as YAML: "
-                         f"{problem}") from None
+        # The values as the items of a YAML flow sequence: exactly how a file reads them, and
+        # with a file's limits (no 5,000 levels of brackets, no alias bomb).
+        values, _ = read_yaml_text(f"[{text}]", "--vary")
+    except ScenarioError as exc:
+        problem = exc.message.removeprefix("YAML syntax error: ")
+        raise SweepError(f"--vary {path}: cannot read the values {shown(repr(text), 80)} as "
+                         f"YAML: {problem}") from None
+    assert isinstance(values, list)  # a flow sequence, whatever its items
     return path, values
 
 

@@ -37,6 +37,7 @@ from pydantic import Field, Strict, ValidationError, model_validator
 
 from .dists import StrictModel
 from .errors import MISSING, FieldError, ScenarioError, explain_validation_error
+from .limits import MAX_FILE_BYTES
 from .units import format_duration
 
 __all__ = [
@@ -320,7 +321,7 @@ def read_trace(path: str | os.PathLike[str], shown: str | None = None) -> Record
         if cached is not None and cached[0] == key:
             return cached[1]
         with open(file, encoding="utf-8") as fh:
-            text = fh.read()
+            text = fh.read(MAX_FILE_BYTES + 1)  # a trace is bounded as a scenario file is
     except FileNotFoundError:
         raise TraceError("no such file", file=shown) from None
     except IsADirectoryError:
@@ -329,11 +330,18 @@ def read_trace(path: str | os.PathLike[str], shown: str | None = None) -> Record
         raise TraceError("not a text file (expected UTF-8 JSON)", file=shown) from None
     except OSError as exc:
         raise TraceError(f"cannot read: {exc.strerror or exc}", file=shown) from None
+    if len(text) > MAX_FILE_BYTES:
+        raise TraceError(f"larger than {MAX_FILE_BYTES / 1e6:g} MB: not a trace file (qsim "
+                         "reads at most that much)", file=shown)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TraceError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                          file=shown) from None
+    except (RecursionError, ValueError) as exc:  # nesting, a number of 5,000 digits
+        what = ("nested too deeply" if isinstance(exc, RecursionError)
+                else "a number of more than 4,300 digits")
+        raise TraceError(f"not a trace qsim can read: {what}", file=shown) from None
     recording = parse_trace(data, shown)
     _CACHE[os.path.abspath(file)] = (key, recording)
     return recording

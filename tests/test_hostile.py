@@ -158,6 +158,19 @@ def test_sweep_values_are_read_with_a_files_limits(values: str, problem: str,
     assert line.endswith(f" as YAML: {problem}") and len(line) < 250
 
 
+@pytest.mark.parametrize("trace,problem", [
+    ("[" * 100_000 + "]" * 100_000, "not a trace qsim can read: nested too deeply"),
+    ('{"format": ' + "9" * 5000 + "}", "not a trace qsim can read: a number of more than "
+                                       "4,300 digits"),
+])
+def test_a_recorded_trace_is_read_with_limits(trace: str, problem: str, tmp_path: Path) -> None:
+    write(tmp_path, trace, "t.json")
+    path = write(tmp_path, "name: x\nworkloads:\n  - {name: r, kind: recorded, trace: t.json}\n")
+    code, _, err = cli("validate", path)
+    assert code == 2 and one_error_line(err) == (
+        f"{path}:3: workloads[0].trace: {tmp_path / 't.json'}: {problem}")
+
+
 def test_a_file_that_never_ends_is_read_to_the_limit_only(tmp_path: Path) -> None:
     code, _, err = cli("validate", "/dev/zero")
     assert code == 2 and "larger than 10 MB" in one_error_line(err)
@@ -199,7 +212,8 @@ BAD_NUMBERS = {
                            ":9: workloads[1].arrivals: must have a mean greater than 0: jobs 0 "
                            "s apart would arrive for ever without time moving on (got {'dist': "
                            "'exponential', 'mean': 0})"),
-    "calibrations alone": ("    quantum: 1s\nbackend:\n  calibration: {every: 1us, duration: 1us}\n",
+    "calibrations alone": ("    quantum: 1s\nbackend:\n"
+                           "  calibration: {every: 1us, duration: 1us}\n",
                            ":8: backend.calibration.duration: must be shorter than every (1us): "
                            "calibrations alone would take the QPU for ever (got '1us')"),
 }

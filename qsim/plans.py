@@ -17,7 +17,8 @@ from .units import format_duration
 if TYPE_CHECKING:
     from .scenario import Scenario
 
-__all__ = ["PLANS", "Plan", "WorkloadLoad", "notes", "offered_load", "open_stream_load"]
+__all__ = ["PLANS", "Plan", "WorkloadLoad", "notes", "offered_load", "open_stream_load",
+           "relaxation_time"]
 
 
 @dataclass(frozen=True)
@@ -112,4 +113,24 @@ def notes(scenario: Scenario) -> list[str]:
     together = min(1.0, sum(x.rho for x in loads))
     lines.append(f"expected utilisation: {streams:.3f} from open streams, {together:.3f} with "
                  "every workload while all run")
+    relax = relaxation_time(scenario)
+    if relax is not None:
+        lines.append(f"warm-up: the background relaxes in about {format_duration(relax)}; "
+                     f"warmup: {format_duration(10 * relax)} or more starts the foreground in "
+                     f"steady state (warmup now {format_duration(scenario.warmup)})")
     return lines
+
+
+def relaxation_time(scenario: Scenario) -> float | None:
+    """The background's relaxation time E[S] / (1 - sqrt(rho))^2 (the M/M/1 value, with the
+    streams' rate-weighted mean quantum time E[S] and their summed load rho): how long an
+    empty backend takes to forget it started empty. None without background, or at rho >= 1
+    (there is no steady state)."""
+    streams = [x for x in offered_load(scenario) if x.mean_interarrival_s is not None
+               and x.name in {w.name for w in scenario.workloads if w.kind == "background"}]
+    rho = sum(x.rho for x in streams)
+    if not streams or not 0 < rho < 1:
+        return None
+    rate = sum(1 / x.mean_interarrival_s for x in streams if x.mean_interarrival_s)
+    service = rho / rate
+    return service / (1 - rho ** 0.5) ** 2

@@ -367,6 +367,9 @@ class Scenario(StrictModel):
     name: Name
     seed: Annotated[WholeNumber, Field(ge=0, le=limits.MAX_SEED)] = 0
     horizon: PositiveDuration | None = None
+    # Runs the background alone for this long before t = 0, so that the foreground starts on
+    # a backend as busy as its background makes it; figures are from t = 0 (SPEC §12 reading).
+    warmup: Duration = 0.0
     plan: Literal["payg", "open", "flex", "premium"] = "payg"
     instances: dict[Name, Instance] = Field(default_factory=dict)
     backend: Backend = Backend()
@@ -435,6 +438,33 @@ class Scenario(StrictModel):
             return instances
         return {name: i if i.allocation is not None else
                 i.model_copy(update={"allocation": allocation}) for name, i in instances.items()}
+
+    @model_validator(mode="after")
+    def _warmup_has_a_background(self) -> Scenario:
+        if self.warmup > 0 and not any(w.kind == "background" for w in self.workloads):
+            raise FieldError("needs a background workload to warm the backend up",
+                             ("warmup",), format_duration(self.warmup))
+        return self
+
+    def warmed_up(self) -> Scenario:
+        """The scenario as the engine runs it with a warm-up of D: every non-background
+        workload (its start, open_at, cancel_at) and the horizon D later, the background from
+        0. Not validated again: it is this scenario, shifted."""
+        d = self.warmup
+        if d == 0:
+            return self
+
+        def later(w: Workload) -> Workload:
+            if w.kind == "background":
+                return w
+            mode = w.mode.model_copy(update={
+                key: getattr(w.mode, key) + d for key in ("open_at", "cancel_at")
+                if getattr(w.mode, key) is not None})
+            return w.model_copy(update={"start": w.start + d, "mode": mode})
+
+        return self.model_copy(update={
+            "workloads": tuple(later(w) for w in self.workloads),
+            "horizon": None if self.horizon is None else self.horizon + d})
 
     @model_validator(mode="after")
     def _every_instance_used(self) -> Scenario:

@@ -313,3 +313,55 @@ def test_a_background_stream_does_not_repeat(tmp_path: Path) -> None:
                       "    repeat: {every: 1d, times: 2}\n")
     refused(tmp_path, text, ":14: workloads[1].repeat: applies to foreground workloads: a "
             "background stream runs for the whole run")
+
+
+# --- warm-up: start in steady state -----------------------------------------------------------
+
+WARM = """\
+name: warm
+warmup: {warmup}
+backend: {{lanes: 1}}
+workloads:
+  - name: others
+    kind: background
+    load: 0.5
+    quantum: {{dist: exponential, mean: 20s}}
+  - name: probe
+    kind: independent
+    jobs: 1
+    quantum: 1s
+"""
+
+
+def test_after_a_warmup_the_first_jobs_wait_is_the_long_run_wait(tmp_path: Path) -> None:
+    """One lane, no compile or post: the backend is M/M/1 (see test_validation_queueing), whose
+    long-run wait is Wq = rho / (mu - lambda) = 0.5 * 20 / 0.5 = 20 s. A job arriving at a fixed
+    time into the stationary queue waits Wq on average (PASTA). After a warm-up of 1 h, some
+    15 relaxation times E[S] / (1 - sqrt(rho))^2 = 233 s, the probe's wait over replications
+    matches Wq within Z = 4 standard errors; without, the probe finds an empty backend."""
+    import numpy as np
+
+    import qsim
+
+    def waits(warmup: str, replications: int) -> np.ndarray:
+        scenario = load_scenario(write(tmp_path, WARM.format(warmup=warmup)))
+        reps = qsim.replicate(scenario, replications, seed=20240501)
+        return np.array([s["workloads"][1]["first_queue_wait_s"] for s in reps.summaries])
+
+    warm = waits("1h", 600)
+    se = warm.std(ddof=1) / np.sqrt(len(warm))
+    assert abs(warm.mean() - 20.0) < 4 * se, (warm.mean(), se)
+    assert se < 2.0  # the check has power: 20 s is ten standard errors from 0
+    assert (waits("0s", 3) == 0).all()
+    # The run's figures are from t = 0: the others' jobs before it are not counted.
+    scenario = load_scenario(write(tmp_path, WARM.format(warmup="1h")))
+    summary = qsim.simulate(scenario).summary()
+    assert summary["workloads"][0]["jobs"]["submitted"] < 5
+
+
+def test_a_warmup_needs_a_background(tmp_path: Path) -> None:
+    refused(tmp_path, "name: t\nwarmup: 1h30\n" + BASE.split("\n", 1)[1],
+            ":2: warmup: every part of a compound duration needs a unit, e.g. 1h30m (us, ms, s, "
+            "m, h, d) (got '1h30')")
+    refused(tmp_path, "name: t\nwarmup: 1h\n" + BASE.split("\n", 1)[1],
+            ":2: warmup: needs a background workload to warm the backend up (got '1h')")

@@ -285,8 +285,8 @@ EXACT = [
      "quantum, post, instance, share, max_execution_time, failure, repeat, iterations, "
      "jobs_per_iteration, parallel, classical, on_failure, max_retries"),
     ("colour: blue\n" + BASE,
-     ":1: colour: unknown key 'colour'; allowed: name, seed, horizon, plan, instances, backend, "
-     "pricing, accounting, workloads"),
+     ":1: colour: unknown key 'colour'; allowed: name, seed, horizon, warmup, plan, instances, "
+     "backend, pricing, accounting, workloads"),
     (BASE + "    mode: sesion\n",
      ":7: workloads[0].mode: must be 'job', 'batch' or 'session' (got 'sesion')"),
     (BASE + "    mode: {kind: sesion}\n",

@@ -103,6 +103,8 @@ def summarize(result: RunResult) -> Summary:
     reason_jobs, reasons = tables.reasons_given(result.trace, result.trace.columns())
     reason_workload = jobs["workload"][reason_jobs]
     cal = result.calibrations
+    if scenario.warmup:
+        jobs, busy = _from_zero(jobs, busy)
     sums = _sums_by_workload(jobs, len(scenario.workloads))
     workloads = [
         _workload(w, index, jobs, sums, windows[windows["workload"] == w.name],
@@ -119,6 +121,18 @@ def summarize(result: RunResult) -> Summary:
         "backend": _backend(busy, windows, info.end_s, cal["deferred_s"].to_numpy()),
         "instances": _instances(scenario, workloads),
     }
+
+
+def _from_zero(jobs: dict[str, np.ndarray], busy: dict[str, np.ndarray]
+               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """After a warm-up, the figures are from t = 0: the jobs submitted from then on, and
+    what held the QPU from then on."""
+    keep = jobs["submit_at"] >= 0
+    start = np.maximum(busy["start_at"], 0.0)
+    held = busy["end_at"] > start
+    clipped = {k: v[held] for k, v in busy.items()}
+    clipped["start_at"] = start[held]
+    return {k: v[keep] for k, v in jobs.items()}, clipped
 
 
 def _instances(scenario: Scenario, workloads: list[WorkloadSummary]) -> list[InstanceSummary]:

@@ -127,7 +127,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
     A run whose times are not finite raises a QsimError naming where they stopped being so.
     """
     seed = scenario.seed if seed is None else seed
-    sim = _Simulation(scenario, seed, replication)
+    sim = _Simulation(scenario.warmed_up(), seed, replication)
     if max_jobs is None and progress is None:
         end = sim.run()
     else:
@@ -136,6 +136,9 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
                      partial(_over_limit, sim, max_jobs), progress):
             end = sim.run()
     _check_finite(sim.trace, scenario)
+    if scenario.warmup:  # the warm-up is the time before 0 (Scenario.warmed_up)
+        np.frombuffer(sim.trace.t, np.float64)[:] -= scenario.warmup
+        end -= scenario.warmup
     return sim.trace, RunInfo(scenario, seed, replication, __version__, end,
                               sim.env.events_scheduled())
 

@@ -4,6 +4,8 @@ mode, the trace format's round trip, and bad trace files as one-line errors."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -291,3 +293,24 @@ def test_a_missing_trace_and_keys_a_recorded_workload_does_not_take(
         "each job's quantum time comes from its recorded circuits\n")
     with pytest.raises(recording.TraceError, match=r"^x\.json: no such file$"):
         recording.read_trace(tmp_path / "x.json", "x.json")
+
+
+def test_out_never_replaces_the_folder_of_the_trace_it_replays(tmp_path: Path) -> None:
+    # A folder written by `qsim trace` (trace.json and scenario.yaml, with qsim's manifest) is
+    # one qsim may replace, and `qsim run DIR/scenario.yaml --out DIR` would lose the
+    # recording itself: the command's own inputs are refused as --out.
+    from qsim.present.files import write_out_dir
+
+    folder = tmp_path / "my-vqe"
+    write_out_dir(folder, {"trace.json": json.dumps(trace(LOOP)),
+                           "scenario.yaml": "name: t\nworkloads:\n"
+                                            "  - {name: p, kind: recorded, trace: trace.json}\n"})
+    before = sorted(p.name for p in folder.iterdir())
+    for command in (["run"], ["compare"]):
+        done = subprocess.run([sys.executable, "-m", "qsim", *command,
+                               str(folder / "scenario.yaml"), "--out", str(folder)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2
+        assert done.stderr.startswith(f"qsim: error: --out {folder}: holds ")
+        assert len(done.stderr.splitlines()) == 1
+        assert sorted(p.name for p in folder.iterdir()) == before

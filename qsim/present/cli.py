@@ -31,7 +31,7 @@ from qsim.errors import QsimError
 from qsim.limits import DEFAULT_MAX_JOBS, MAX_SEED
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.present.window import parse_window
-from qsim.scenario import Scenario, dump_resolved, load_scenario
+from qsim.scenario import RecordedWorkload, Scenario, dump_resolved, load_scenario
 from qsim.text import escape, shown
 from qsim.version import __version__
 
@@ -114,6 +114,13 @@ def warn(scenario: Scenario) -> None:
     """The scenario's warnings (SPEC §12), one ``qsim: warning:`` line each on stderr."""
     for line in scenario.warnings:
         _say(f"qsim: warning: {escape(line)}")
+
+
+def inputs_of(file: str, scenario: Scenario) -> list[str]:
+    """What a command on ``file`` reads: the file and the traces its recorded workloads
+    replay (an ``--out`` folder must hold none of them)."""
+    traces = [w.trace for w in scenario.workloads if isinstance(w, RecordedWorkload)]
+    return [file, *traces]
 
 
 def error(message: str) -> int:
@@ -270,7 +277,7 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
             raise QsimError("--window: it applies to the timeline; add --plot FILE or --out DIR")
         # Check every destination before the run: a bad path should not cost a simulation.
         if out is not None:
-            check_out_dir(out)
+            check_out_dir(out, inputs_of(file, scenario))
         if plot is not None:
             check_plot_path(plot)
         drawn = plot is not None or out is not None
@@ -418,7 +425,7 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
         if plot is not None:
             check_plot_path(plot)
         if out is not None:
-            check_out_dir(out)
+            check_out_dir(out, inputs_of(file, scenario))
         with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
             result = experiments.compare(scenario, name, wanted, replications=replications,
                                          seed=seed, progress=bar.update, max_jobs=max_jobs)

@@ -24,7 +24,7 @@ import stat
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,9 +46,15 @@ OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "replications.cs
 OUT_SUFFIXES: Final = (".png",)  # pictures (--plot) may live there too
 
 
-def check_out_dir(out: Path) -> None:
+def check_out_dir(out: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> None:
     """QsimError unless ``out`` can be (re)placed: a new path, an empty folder, or a folder
-    that qsim wrote and nobody changed since (see the module docstring)."""
+    that qsim wrote and nobody changed since (see the module docstring), holding none of the
+    command's ``inputs`` (``qsim run my-vqe/scenario.yaml --out my-vqe`` would replace the
+    scenario, and the trace it replays, with the results)."""
+    inside = _inputs_inside(out, inputs)
+    if inside is not None:
+        raise QsimError(f"--out {out}: holds {inside}, which this command reads; replacing the "
+                        "folder would lose it: choose another folder")
     if out.is_symlink():
         raise QsimError(f"--out {out}: is a symbolic link (to {os.readlink(out)}); give a real "
                         "folder: qsim replaces an --out folder whole and never a link")
@@ -63,6 +69,16 @@ def check_out_dir(out: Path) -> None:
         ancestor = ancestor.parent
     if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
         raise QsimError(f"--out {out}: cannot create it in {ancestor} (not a writable folder)")
+
+
+def _inputs_inside(out: Path, inputs: Sequence[str | os.PathLike[str]]) -> str | None:
+    """The first input that lies in ``out`` (or is it), or None."""
+    folder = out.resolve()
+    for given in inputs:
+        path = Path(given).resolve()
+        if path == folder or folder in path.parents:
+            return str(given)
+    return None
 
 
 def _what_would_be_lost(folder: Path) -> str | None:

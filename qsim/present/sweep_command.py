@@ -22,7 +22,7 @@ import typer
 from qsim.errors import QsimError
 from qsim.limits import DEFAULT_MAX_JOBS
 from qsim.present.cli import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt, _csv,
-                              _png, app, error, examples)
+                              _png, app, error, examples, inputs_of)
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.scenario import load_scenario
 
@@ -99,7 +99,7 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
         check_count(replications)  # both before a cluster starts
         check_work([p.scenario for p in grid_points], replications, max_jobs)
         if out is not None:
-            check_out_dir(out)
+            check_out_dir(out, inputs_of(file, scenario))
         if plot is not None:
             check_plot_path(plot)
         seed = scenario.seed if seed is None else seed

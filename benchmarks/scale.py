@@ -9,9 +9,20 @@ hand-written heapq event loop of the background-only model (the practical floor 
 and prints qsim's time on that model as a ratio to it.
 
 Each size runs in a fresh subprocess so that peak memory (ru_maxrss) belongs to it alone, in
-rounds over all the sizes; each time printed is the best round's. After the table it prints
-how the time grows from one size to the next.
+rounds over all the sizes; each time printed is the best round's, and each ratio is paired:
+computed within a round (qsim and its yardstick a few seconds apart), then shown as the median
+and range over the rounds. After the table it prints how the time grows from one size to the
+next.
+
+Then the full-feature scenario (``full_feature_dict``: fair share over three instances, hourly
+calibrations, a session with retries, a QAOA with two optimisers in batch mode, a sweep in
+batch mode, two background streams) under fair share and under fifo, each size and queue in
+its own process: µs per job, peak memory per job (a run that keeps every job alive shows
+here), ``qsim run --json`` per job over the heapq floor per job (the floor run just before and
+just after it), and ``qsim run --out`` over ``--json``; then the goals of issue 18 met or not,
+and ``qsim run -r 8`` on scenarios/vqe.yaml against one run plus the pool's start-up.
 Options: ``--sizes 10000,100000`` to choose sizes, ``--no-cli`` to skip the ``qsim run`` timing,
+``--no-full`` to skip the full-feature scenario,
 ``--repeats N`` rounds (the best counts; default 3),
 ``--worst-case`` for a queue of ~50 000 jobs behind a long session against a baseline,
 ``--instructions`` for CPU instructions per job under valgrind (see ``instructions``; with
@@ -31,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from functools import partial
 
 import yaml
@@ -63,6 +75,40 @@ def scenario_dict(jobs: int, foreground: bool = True) -> dict:
     return {"name": f"scale-{jobs}", "horizon": horizon, "workloads": workloads}
 
 
+def full_feature_dict(jobs: int, queue: str = "fair_share") -> dict:
+    """The full-feature scenario (issue 18): fair share over three instances, hourly
+    calibrations, a session with retries, a QAOA with two optimisers in batch mode, a sweep in
+    batch mode and two background streams (together at about the same load as
+    ``scenario_dict``'s one), under ``queue`` (fair_share or fifo)."""
+    horizon = jobs * MEAN_INTERARRIVAL_S
+    public = {**background("public"), "instance": "open", "share": 1,
+              "arrivals": {"dist": "exponential", "mean": MEAN_INTERARRIVAL_S * 2.2}}
+    materials = {**background("materials-background"), "instance": "materials", "share": 2,
+                 "arrivals": {"dist": "exponential", "mean": MEAN_INTERARRIVAL_S * 2.2}}
+    workloads = [
+        public, materials,
+        {"name": "chemistry-vqe", "kind": "iterative", "instance": "chemistry", "share": 2,
+         "mode": {"kind": "session", "max_time": "8h"}, "iterations": 60,
+         "start": horizon * 0.3, "classical": {"dist": "exponential", "mean": "15s"},
+         "compile": "4s", "quantum": {"circuits": 8, "shots": 4000}, "post": "1s",
+         "failure": {"probability": 0.05, "kind": "system", "stage": "quantum"},
+         "on_failure": "retry", "max_retries": 3},
+        {"name": "qaoa", "kind": "iterative", "instance": "chemistry", "share": 2,
+         "mode": "batch", "iterations": 40, "parallel": 2, "jobs_per_iteration": 2,
+         "start": horizon * 0.6, "classical": {"dist": "uniform", "low": "2s", "high": "12s"},
+         "compile": {"dist": "lognormal", "mean": "4s", "cv": 0.4},
+         "quantum": {"circuits": 4, "shots": 2000}, "post": "1.5s"},
+        {"name": "materials-sweep", "kind": "independent", "instance": "materials",
+         "share": 2, "mode": "batch", "jobs": 50, "start": horizon * 0.97,
+         "compile": {"dist": "uniform", "low": "5s", "high": "15s"},
+         "quantum": {"circuits": 2, "shots": 8000}, "post": "2s"},
+    ]
+    return {"name": f"full-{queue}-{jobs}", "horizon": horizon,
+            "backend": {"lanes": 5, "queue": queue,
+                        "calibration": {"every": "1h", "duration": "5m"}},
+            "workloads": workloads}
+
+
 def floor_seconds(jobs: int) -> tuple[float, int, int]:
     """A hand-written heapq loop of the background-only model (FIFO, 5 lanes, one QPU) on the
     same durations qsim draws: the practical floor for an event loop in Python. Returns its
@@ -81,16 +127,21 @@ def floor_seconds(jobs: int) -> tuple[float, int, int]:
 
 
 def _heapq_model(draws: dict, horizon: float, lanes: int) -> tuple[int, int]:
+    # Queues are deques popped as jobs leave them, so a finished job is garbage (as in qsim):
+    # the floor does not keep every job alive, which would make it slower the longer it runs.
     arrive, compiled, quantum_end, post_end = 0, 1, 2, 3
     heap: list = [(next(draws["arrivals"]), 0, arrive, None)]
-    seq, queue, waiting, qpu_free, done = 1, [], [], True, 0
-    queue_head = 0
+    queue: deque[tuple[float, float, float]] = deque()
+    waiting: deque[tuple[float, float, float]] = deque()
+    seq, qpu_free, done = 1, True, 0
+    arrived = 0
     while heap:
         t, _, what, job = heapq.heappop(heap)
         if t > horizon:
             break
         if what == arrive:
             queue.append((next(draws["compile"]), next(draws["quantum"]), next(draws["post"])))
+            arrived += 1
             heapq.heappush(heap, (t + next(draws["arrivals"]), seq, arrive, None))
             seq += 1
         elif what == compiled:
@@ -102,18 +153,17 @@ def _heapq_model(draws: dict, horizon: float, lanes: int) -> tuple[int, int]:
         else:
             lanes += 1
             done += 1
-        while lanes and queue_head < len(queue):
-            job = queue[queue_head]
-            queue_head += 1
+        while lanes and queue:
+            job = queue.popleft()
             lanes -= 1
             heapq.heappush(heap, (t + job[0], seq, compiled, job))
             seq += 1
         if qpu_free and waiting:
-            job = waiting.pop(0)
+            job = waiting.popleft()
             qpu_free = False
             heapq.heappush(heap, (t + job[1], seq, quantum_end, job))
             seq += 1
-    return done, len(queue)
+    return done, arrived
 
 
 def measure(jobs: int, with_cli: bool) -> dict:
@@ -152,15 +202,51 @@ def measure(jobs: int, with_cli: bool) -> dict:
     return row
 
 
-def _time_cli(data: dict) -> float:
+def _time_cli(data: dict, *options: str) -> float:
+    """Wall seconds of ``qsim run FILE`` with ``options`` (default ``--json``) on ``data``."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "scale.yaml")
         with open(path, "w") as f:
             yaml.safe_dump(data, f)
+        options = options or ("--json",)
+        options = tuple(os.path.join(tmp, o[1:]) if o.startswith("@") else o for o in options)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "qsim", "run", path, "--json"], check=True,
+        subprocess.run([sys.executable, "-m", "qsim", "run", path, *options], check=True,
                        stdout=subprocess.DEVNULL)
         return time.perf_counter() - start
+
+
+FULL_QUEUES = ("fair_share", "fifo")
+
+
+def measure_full(jobs: int, queue: str, with_cli: bool) -> dict:
+    """One round of the full-feature scenario under ``queue``, in a fresh process (see main):
+    simulate and summary in this process (for the peak memory), then, interleaved, the heapq
+    floor, ``qsim run --json``, the floor again and ``qsim run --out``, so that each ratio is
+    of two figures of the same moment of the machine."""
+    import qsim
+
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    data = full_feature_dict(jobs, queue)
+    scenario = qsim.parse_scenario(data, "full")
+    t0 = time.perf_counter()
+    result = qsim.simulate(scenario)
+    t1 = time.perf_counter()
+    summary = result.summary()
+    t2 = time.perf_counter()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss
+    del result
+    submitted = sum(w["jobs"]["submitted"] for w in summary["workloads"])
+    row = {"queue": queue, "jobs": submitted, "simulate_s": t1 - t0, "summary_s": t2 - t1,
+           "simulate_summary_s": t2 - t0, "peak_bytes_per_job": peak_kib * 1024 / submitted}
+    floor_s, _, floor_jobs = floor_seconds(submitted)
+    row["floor_us_per_job"] = floor_s / floor_jobs * 1e6
+    if with_cli:
+        row["qsim_run_s"] = _time_cli(data)
+        floor_after, _, _ = floor_seconds(submitted)
+        row["floor_after_us_per_job"] = floor_after / floor_jobs * 1e6
+        row["qsim_out_s"] = _time_cli(data, "--out", "@out")
+    return row
 
 
 def worst_case_dict(session: bool) -> dict:
@@ -306,6 +392,9 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true",
                         help="CPU instructions per job under valgrind: steady where seconds drift")
     parser.add_argument("--count-one", nargs=2, help=argparse.SUPPRESS)  # internal: one model
+    parser.add_argument("--one-full", nargs=2, help=argparse.SUPPRESS)  # internal: SIZE QUEUE
+    parser.add_argument("--no-full", action="store_true",
+                        help="skip the full-feature scenario (fair share and fifo)")
     args = parser.parse_args()
     if args.count_one:
         print(_run_one_model(args.count_one[0], int(args.count_one[1])))
@@ -321,34 +410,162 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one, not args.no_cli)))
         return
+    if args.one_full:
+        size, queue = args.one_full
+        print(json.dumps(measure_full(int(size), queue, not args.no_cli)))
+        return
     sizes = [int(size) for size in args.sizes.split(",")]
     rounds: dict[int, list[dict]] = {size: [] for size in sizes}
+    full: dict[tuple[int, str], list[dict]] = {
+        (size, queue): [] for size in sizes for queue in FULL_QUEUES}
+    cli = ["--no-cli"] if args.no_cli else []
     # Rounds over all sizes, rather than all of one size's runs in a row: the machine's speed
     # drifts for minutes at a time, and this way a slow spell costs every size alike.
     for round_no in range(1, args.repeats + 1):
         for size in sizes:
             print(f"round {round_no}/{args.repeats}: {size:,} jobs", file=sys.stderr, flush=True)
-            cmd = [sys.executable, __file__, "--one", str(size)] + (
-                ["--no-cli"] if args.no_cli else [])
-            done = subprocess.run(cmd, check=True, capture_output=True, text=True)
-            rounds[size].append(json.loads(done.stdout))
+            rounds[size].append(_child(["--one", str(size), *cli]))
+            for queue in FULL_QUEUES if not args.no_full else ():
+                print(f"round {round_no}/{args.repeats}: {size:,} jobs, full feature, {queue}",
+                      file=sys.stderr, flush=True)
+                full[size, queue].append(_child(["--one-full", str(size), queue, *cli]))
     print("| jobs | jobs/s | events/s | simulate s | summary s | jobs table s | qsim run s "
           "| peak B/job | floor s | bg-only / floor |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = [_best_of(rounds[size]) for size in sizes]
-    for row in rows:
+    for size, row in zip(sizes, rows):
         total = row["simulate_summary_s"]
+        # The ratio is paired: each round's qsim over the same round's floor.
+        ratio = _spread([r["background_only_s"] / r["floor_s"] for r in rounds[size]], "x")
         print(f"| {row['jobs']:,} | {row['jobs'] / total:,.0f} | "
               f"{row['events'] / row['simulate_s']:,.0f} | {row['simulate_s']:.2f} | "
               f"{row['summary_s']:.2f} | {row['jobs_table_s']:.2f} | "
               f"{row.get('qsim_run_s', float('nan')):.2f} | "
-              f"{row['peak_bytes_per_job']:.0f} | {row['floor_s']:.2f} | "
-              f"{row['background_only_s'] / row['floor_s']:.1f}x |", flush=True)
+              f"{row['peak_bytes_per_job']:.0f} | {row['floor_s']:.2f} | {ratio} |", flush=True)
     print()
     for smaller, larger in zip(rows, rows[1:]):
         print(f"simulate plus summary, {larger['jobs']:,} jobs against {smaller['jobs']:,}: "
               f"{larger['simulate_summary_s'] / smaller['simulate_summary_s']:.1f}x the time "
               f"for {larger['jobs'] / smaller['jobs']:.1f}x the jobs")
+    if not args.no_full:
+        print()
+        _print_full(sizes, full, with_cli=not args.no_cli)
+    if not args.no_cli:
+        print()
+        _print_replications(args.repeats)
+
+
+def _child(args: list[str]) -> dict:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"scale.py {' '.join(args)} failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def _spread(values: list[float], unit: str = "", digits: int = 1) -> str:
+    """The median of ``values`` and, with more than one, their range: ``2.1x (1.9-2.4x)``."""
+    ordered = sorted(values)
+    middle = ordered[len(ordered) // 2] if len(ordered) % 2 else (
+        ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+    text = f"{middle:.{digits}f}{unit}"
+    if len(ordered) > 1:
+        text += f" ({ordered[0]:.{digits}f}-{ordered[-1]:.{digits}f}{unit})"
+    return text
+
+
+def _run_over_floor(row: dict) -> float:
+    """``qsim run --json`` per job over the floor per job of the same round (the floor's
+    mean of its two runs, one before and one after the command)."""
+    floor = (row["floor_us_per_job"] + row["floor_after_us_per_job"]) / 2
+    return row["qsim_run_s"] / row["jobs"] * 1e6 / floor
+
+
+def _print_full(sizes: list[int], full: dict[tuple[int, str], list[dict]],
+                with_cli: bool) -> None:
+    """The full-feature table, then the goals of issue 18 measured on it. Each ratio is
+    computed within a round and shown as the median and range over the rounds."""
+    print("| full feature | jobs | simulate s | µs per job | peak B/job | qsim run s "
+          "| run / floor | --out s | --out / --json |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size in sizes:
+        for queue in FULL_QUEUES:
+            runs = full[size, queue]
+            first = runs[0]
+            us = _spread([r["simulate_summary_s"] / r["jobs"] * 1e6 for r in runs], digits=2)
+            cells = ["", "", "", ""]
+            if with_cli:
+                cells = [f"{min(r['qsim_run_s'] for r in runs):.2f}",
+                         _spread([_run_over_floor(r) for r in runs], "x"),
+                         f"{min(r['qsim_out_s'] for r in runs):.2f}",
+                         _spread([r["qsim_out_s"] / r["qsim_run_s"] for r in runs], "x", 2)]
+            print(f"| {queue} | {first['jobs']:,} | "
+                  f"{min(r['simulate_s'] for r in runs):.2f} | {us} | "
+                  f"{max(r['peak_bytes_per_job'] for r in runs):.0f} | "
+                  + " | ".join(cells) + " |", flush=True)
+    largest = max(sizes)
+    runs = full[largest, "fair_share"]
+    print()
+    print(f"Goals (issue 18), full feature under fair share at {runs[0]['jobs']:,} jobs, "
+          f"median (range) over {len(runs)} rounds:")
+    if with_cli:
+        _goal("qsim run --json within 3x the heapq floor per job",
+              [_run_over_floor(r) for r in runs], 3.0, "x")
+        _goal("qsim run --out within 1.6x of --json",
+              [r["qsim_out_s"] / r["qsim_run_s"] for r in runs], 1.6, "x")
+    _goal("peak memory <= 400 B per job", [r["peak_bytes_per_job"] for r in runs], 400, " B")
+    if 100_000 in sizes and largest > 100_000:
+        small = full[100_000, "fair_share"]
+        _goal(f"per-job cost at {largest:,} within 10% of 100,000 (simulate and summary)",
+              [(r["simulate_summary_s"] / r["jobs"]) / (s["simulate_summary_s"] / s["jobs"])
+               for r, s in zip(runs, small)], 1.10, "x", 2)
+
+
+def _goal(label: str, values: list[float], limit: float, unit: str, digits: int = 1) -> None:
+    met = "met" if sorted(values)[len(values) // 2] <= limit else "NOT met"
+    every = "" if max(values) <= limit or met != "met" else " (not in every round)"
+    print(f"- {label}: {_spread(values, unit, digits)}: {met}{every}")
+
+
+VQE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios", "vqe.yaml")
+
+
+def _print_replications(repeats: int) -> None:
+    """``qsim run -r 8`` on scenarios/vqe.yaml (a few ms a run) against one run plus the
+    pool's start-up (a pool of this machine's cores running one empty task each), each round
+    paired."""
+    ratios, lines = [], []
+    for _ in range(repeats):
+        one = _time_command(["run", VQE, "--json"])
+        eight = _time_command(["run", VQE, "-r", "8", "--json"])
+        pool = _pool_start_up()
+        ratios.append(eight / (one + pool))
+        lines.append(f"one run {one:.2f} s, -r 8 {eight:.2f} s, pool start-up {pool:.2f} s")
+    print("qsim run -r 8 on scenarios/vqe.yaml: " + "; ".join(lines))
+    _goal("qsim run -r 8 within 2x of one run plus the pool's start-up", ratios, 2.0, "x", 2)
+
+
+def _time_command(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "qsim", *args], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _pool_start_up() -> float:
+    """Seconds to start the pool ``qsim run -r`` uses, run one empty task on each of its
+    workers and shut it down, measured in a fresh process that has imported what qsim run
+    -r imports before it starts its pool."""
+    code = ("import time\n"
+            "from concurrent.futures import ProcessPoolExecutor\n"
+            "import qsim.experiments, qsim.present.cli\n"
+            "from qsim.experiments import runner\n"
+            "start = time.perf_counter()\n"
+            "n = runner.available_cores()\n"
+            "with ProcessPoolExecutor(n, initializer=runner._ignore_sigint) as pool:\n"
+            "    list(pool.map(abs, range(n)))\n"
+            "print(time.perf_counter() - start)\n")
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True)
+    return float(done.stdout.split()[-1])
 
 
 _SECONDS = ("simulate_s", "summary_s", "simulate_summary_s", "jobs_table_s", "floor_s",

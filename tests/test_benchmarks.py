@@ -17,14 +17,30 @@ def _run(*args: str) -> str:
                           capture_output=True, text=True, check=True).stdout
 
 
+def _tables(out: str) -> list[list[dict[str, str]]]:
+    """Every table of ``out``, each as its rows."""
+    blocks: list[list[str]] = [[]]
+    for line in out.splitlines():
+        if line.startswith("|"):
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    return [_rows(block) for block in blocks if block]
+
+
 def _table(out: str) -> list[dict[str, str]]:
-    header, _rule, *rows = [line for line in out.splitlines() if line.startswith("|")]
+    return _tables(out)[0]
+
+
+def _rows(lines: list[str]) -> list[dict[str, str]]:
+    header, _rule, *rows = lines
     names = [c.strip() for c in header.strip("|").split("|")]
     return [dict(zip(names, (c.strip() for c in row.strip("|").split("|")))) for row in rows]
 
 
 def _number(text: str) -> float:
-    return float(text.replace(",", "").rstrip("x"))
+    """A cell's number; of ``2.1x (1.9-2.4x)`` (a median and its range), the median."""
+    return float(text.split()[0].replace(",", "").rstrip("x"))
 
 
 def test_scale_benchmark_prints_one_row_per_size_including_qsim_run() -> None:
@@ -38,6 +54,13 @@ def test_scale_benchmark_prints_one_row_per_size_including_qsim_run() -> None:
     growth = re.search(r"([\d,]+) jobs against ([\d,]+): ([\d.]+)x the time", out)
     assert growth is not None and growth.group(1) == rows[1]["jobs"]
     assert _number(growth.group(3)) > 0
+    # The full-feature scenario under both queues, and the goals of issue 18 it measures.
+    full = _tables(out)[1]
+    assert [r["full feature"] for r in full] == ["fair_share", "fifo"] * 2
+    for row in full:
+        assert _number(row["run / floor"]) > 0, row
+        assert _number(row["--out / --json"]) > 0, row
+    assert out.count(": met") + out.count(": NOT met") == 4  # -r 8's too
 
 
 def test_worst_case_benchmark_builds_a_queue_behind_the_session() -> None:

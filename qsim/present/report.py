@@ -342,8 +342,10 @@ def verdict_line(c: Comparison) -> str:
     if v.fastest:
         fast = v.fastest[0]
         time = duration(c.figure(fast, "wall_time_s"))
-        if fast in v.cheapest:
-            said.append(f"Fastest: {_modes(v.fastest)} too, {time}.")
+        if set(v.fastest) == set(v.cheapest):
+            said.append(f"Fastest: the same, {time}.")
+        elif fast in v.cheapest:
+            said.append(f"Fastest: {_modes(v.fastest)}, {time}.")
         else:
             said.append(f"Fastest: {_modes(v.fastest)}, {time}, "
                         f"{v.cost_ratio[fast]:.2f}x the cost.")

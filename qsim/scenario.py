@@ -541,6 +541,10 @@ def _expand_repeats(workloads: tuple[Workload, ...]) -> tuple[Workload, ...]:
     ``start``; its absolute times (``open_at``, ``cancel_at``) move with each copy."""
     if all(w.repeat is None for w in workloads):
         return workloads
+    total = sum(1 if w.repeat is None else w.repeat.times for w in workloads)
+    if total > limits.MAX_WORKLOADS:  # checked before any copy is made
+        raise FieldError(f"would hold {total:,} workloads with their repeats; qsim simulates "
+                         f"at most {limits.MAX_WORKLOADS} in one scenario", show_value=False)
     names = {w.name for w in workloads}
     out: list[Workload] = []
     for i, w in enumerate(workloads):

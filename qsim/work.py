@@ -96,7 +96,11 @@ def check_work(scenarios: Iterable[Scenario], runs_each: int, max_jobs: int | No
 
 
 def estimate(scenario: Scenario) -> Work:
-    """The expected work of one run of ``scenario`` (see the module docstring)."""
+    """The expected work of one run of ``scenario`` (see the module docstring), its warm-up
+    included (the background alone before t = 0)."""
+    warmed_up = getattr(scenario, "warmed_up", None)
+    if warmed_up is not None:
+        scenario = warmed_up()
     horizon = scenario.horizon
     load, service = _background_load(scenario)
     foreground: dict[str, tuple[float, float, float]] = {}  # name -> (start, end, jobs)

@@ -277,6 +277,20 @@ def test_what_would_run_for_hours_is_refused(text: str, expected: str, tmp_path:
     assert code == 2 and expected in one_error_line(err)
 
 
+def test_the_estimate_counts_the_warm_up_and_repeats_are_bounded_before_copying() -> None:
+    warm = qsim.parse_scenario({"name": "w", "warmup": "10d", "horizon": "1d", "workloads": [
+        {"name": "b", "kind": "background", "arrivals": "10s", "quantum": "1s"},
+        {"name": "a", "kind": "iterative", "iterations": 3, "quantum": "1s"}]})
+    assert estimate(warm).by_workload == {"a": 3.0, "b": 11 * 86400 / 10}
+    start = time.monotonic()
+    with pytest.raises(qsim.ScenarioError, match="would hold 12,285 workloads with their "
+                                                 "repeats; qsim simulates at most 4095"):
+        qsim.parse_scenario({"name": "r", "workloads": [
+            {"name": f"a{i}", "kind": "iterative", "iterations": 3, "quantum": "1s",
+             "repeat": {"every": "1d", "times": 4095}} for i in range(3)]})
+    assert time.monotonic() - start < 5
+
+
 def test_max_jobs_raises_the_limit(tmp_path: Path) -> None:
     path = write(tmp_path, "name: x\nworkloads:\n  - {name: a, kind: independent, jobs: 3000, "
                            "quantum: 1ms}\n")

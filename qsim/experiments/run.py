@@ -36,7 +36,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0, 
 
 def _per_mille(scenario: Scenario, jobs: float, progress: RunProgress
                ) -> Callable[[float, int], None]:
-    horizon = scenario.horizon
+    horizon = scenario.warmed_up().horizon  # the engine's clock runs through the warm-up
     if horizon is not None:
         return lambda now, _jobs: progress(min(999, int(1000 * now / horizon)), 1000)
     expected = max(jobs, 1.0)

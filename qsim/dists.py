@@ -30,7 +30,8 @@ from .units import format_duration, parse_duration
 
 __all__ = [
     "DISTRIBUTIONS", "DIST_NAMES", "Circuits", "Distribution", "DistributionBase", "Duration",
-    "Empirical", "Exponential", "Fixed", "Lognormal", "Normal", "StrictModel", "Uniform",
+    "Empirical", "Exponential", "Fixed", "Lognormal", "Normal", "PerCircuit", "StrictModel",
+    "Sum", "Uniform",
     "as_number", "as_whole_number", "dist_tag",
 ]
 
@@ -279,11 +280,64 @@ def check_circuit_seconds(circuits: Circuits, rep_delay: float) -> None:
                          f"{MAX_DURATION_S:g} s (qsim's limit for any duration)")
 
 
+class PerCircuit(DistributionBase):
+    """A phase that scales with the job (SPEC §14): ``base + per_circuit * circuits``, for
+    ``compile`` and ``post`` when ``quantum`` has the circuit form (its ``circuits``; the
+    multiplier is not applied: compilation sees the circuits once). ``circuits=None`` means
+    "the quantum's"; a Scenario resolves it. Written in files without ``dist:``."""
+
+    TAG: ClassVar[str] = "per-circuit form"
+    base: Duration = 0.0
+    per_circuit: Duration
+    circuits: Annotated[int, BeforeValidator(as_whole_number), Strict(),
+                        Field(ge=1, le=MAX_CIRCUITS)] | None = None
+
+    @property
+    def mean(self) -> float:
+        if self.circuits is None:
+            raise ValueError("PerCircuit.circuits is unresolved: load it through a Scenario")
+        return self.base + self.per_circuit * self.circuits
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.mean, dtype=np.float64)
+
+
+class Sum(DistributionBase):
+    """``{dist: sum, of: [DIST, ...]}`` (SPEC §14): the sum of independent draws of each
+    part (an optimiser's step plus transpilation); its mean is the sum of the parts' means."""
+
+    TAG: ClassVar[str] = "sum"
+    dist: Literal["sum"] = "sum"
+    of: Annotated[tuple[Distribution, ...], Field(min_length=1, max_length=100)]
+
+    @model_validator(mode="after")
+    def _plain_parts(self) -> Sum:
+        for i, part in enumerate(self.of):
+            if isinstance(part, (Circuits, PerCircuit)):
+                raise FieldError("a part of a sum is a distribution of durations, not the "
+                                 f"{part.TAG}", ("of", i), show_value=False)
+        if not self.mean <= MAX_DURATION_S:
+            raise FieldError(f"has a mean of {self.mean:.3g} s; at most {MAX_DURATION_S:g} s "
+                             "(qsim's limit for any duration)", ("of",), show_value=False)
+        return self
+
+    @property
+    def mean(self) -> float:
+        return math.fsum(part.mean for part in self.of)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        total = np.zeros(size, dtype=np.float64)
+        for part in self.of:  # in order: each part draws its own numbers from the stream
+            total += part.sample(rng, size)
+        return total
+
+
 #: Every distribution class, in the order of SPEC §8 (then the circuit form).
 DISTRIBUTIONS: Final[tuple[type[DistributionBase], ...]] = (
-    Fixed, Exponential, Uniform, Lognormal, Normal, Empirical, Circuits)
+    Fixed, Exponential, Uniform, Lognormal, Normal, Empirical, Sum, Circuits, PerCircuit)
 #: The names accepted after ``dist:``.
-DIST_NAMES: Final[tuple[str, ...]] = tuple(c.TAG for c in DISTRIBUTIONS if c is not Circuits)
+DIST_NAMES: Final[tuple[str, ...]] = tuple(c.TAG for c in DISTRIBUTIONS
+                                           if c not in (Circuits, PerCircuit))
 
 
 def dist_tag(value: Any) -> str | None:
@@ -298,6 +352,8 @@ def dist_tag(value: Any) -> str | None:
         if "dist" in value:
             name = value["dist"]
             return name if name in DIST_NAMES else f"unknown dist {name!r}"
+        if "per_circuit" in value or "base" in value:
+            return PerCircuit.TAG
         return Circuits.TAG if "circuits" in value else None
     return None
 
@@ -317,8 +373,12 @@ Distribution = Annotated[
         Annotated[Lognormal, Tag(Lognormal.TAG)],
         Annotated[Normal, Tag(Normal.TAG)],
         Annotated[Empirical, Tag(Empirical.TAG)],
+        Annotated[Sum, Tag(Sum.TAG)],
         Annotated[Circuits, Tag(Circuits.TAG)],
+        Annotated[PerCircuit, Tag(PerCircuit.TAG)],
     ],
     Discriminator(dist_tag),
     BeforeValidator(_plain_duration_is_fixed),
 ]
+
+Sum.model_rebuild()

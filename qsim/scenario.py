@@ -424,6 +424,7 @@ class Scenario(StrictModel):
             return workloads
         resolved = tuple(_resolve_rep_delay(w, backend.rep_delay) for w in workloads)
         _check_circuit_seconds(resolved)
+        resolved = tuple(_resolve_per_circuit(i, w) for i, w in enumerate(resolved))
         resolved = tuple(_resolve_load(i, w) for i, w in enumerate(resolved))
         resolved = _resolve_instances(resolved, info.data.get("instances") or {})
         return _expand_repeats(resolved)
@@ -606,6 +607,21 @@ def _on_open_plan(raw: Any, plan: plans.Plan) -> Any:
         given.setdefault("max_time", plan.batch_max_time_s)
         return {**raw, "mode": given}
     return raw
+
+
+def _resolve_per_circuit(i: int, workload: Workload) -> Workload:
+    """``compile``/``post`` as ``{base, per_circuit}`` take the circuit form's ``circuits``
+    (SPEC §14); anywhere else the form is an error."""
+    updates: dict[str, Any] = {}
+    for field in type(workload).model_fields:
+        value = getattr(workload, field)
+        if not isinstance(value, dists.PerCircuit):
+            continue
+        if field not in ("compile", "post") or not isinstance(workload.quantum, Circuits):
+            raise FieldError("{base, per_circuit} applies to compile and post when quantum has "
+                             "the circuit form (circuits:, shots:)", (i, field), show_value=False)
+        updates[field] = value.model_copy(update={"circuits": workload.quantum.circuits})
+    return workload.model_copy(update=updates) if updates else workload
 
 
 def _resolve_load(i: int, workload: Workload) -> Workload:

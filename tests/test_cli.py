@@ -347,7 +347,7 @@ BAD_FILES = {
     "unknown distribution": (WORKLOAD + "    quantum: {dist: gamma, mean: 3s}\n",
                              "{f}:6: workloads[0].quantum.dist: unknown distribution; expected "
                              "one of fixed, exponential, uniform, lognormal, normal, empirical, "
-                             "or the circuit form (circuits:, shots:) (got 'gamma')"),
+                             "sum, or the circuit form (circuits:, shots:) (got 'gamma')"),
     "empty file": ("", "{f}: the scenario is empty: it needs at least name: and workloads:"),
     "list": ("- name: x\n- workloads: []\n",
              "{f}:1: the top level must be a mapping (name:, workloads:, ...), not a list"),

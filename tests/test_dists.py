@@ -173,7 +173,8 @@ def test_invalid_distributions_are_rejected(raw: object, fragment: str) -> None:
 
 
 def test_dist_names_are_those_of_the_spec() -> None:
-    assert DIST_NAMES == ("fixed", "exponential", "uniform", "lognormal", "normal", "empirical")
+    assert DIST_NAMES == ("fixed", "exponential", "uniform", "lognormal", "normal", "empirical",
+                          "sum")
 
 
 def test_draw_returns_a_python_float() -> None:

@@ -365,3 +365,66 @@ def test_a_warmup_needs_a_background(tmp_path: Path) -> None:
             "m, h, d) (got '1h30')")
     refused(tmp_path, "name: t\nwarmup: 1h\n" + BASE.split("\n", 1)[1],
             ":2: warmup: needs a background workload to warm the backend up (got '1h')")
+
+
+# --- phases that scale, sums (SPEC §14) -------------------------------------------------------
+
+SCALED = """\
+name: sweep
+workloads:
+  - name: s
+    kind: iterative
+    iterations: 2
+    compile: {base: 1s, per_circuit: 40ms}
+    post: {base: 0.5s, per_circuit: 10ms}
+    classical: {dist: sum, of: [5s, {dist: exponential, mean: 2s}]}
+    quantum: {circuits: 50, shots: 1000, multiplier: 3}
+"""
+
+
+def test_compile_and_post_scale_with_the_circuits(tmp_path: Path) -> None:
+    import qsim
+    from qsim.scenario import dump_resolved, parse_scenario
+
+    scenario = load_scenario(write(tmp_path, SCALED))
+    w = scenario.workloads[0]
+    assert (w.compile.mean, w.post.mean) == (3.0, 1.0)  # no multiplier: seen once
+    assert w.classical.mean == 7.0
+    assert parse_scenario(dump_resolved(scenario)) == scenario
+    jobs = qsim.simulate(scenario).jobs
+    assert list(jobs["compile_end_at"] - jobs["compile_start_at"]) == [3.0, 3.0]
+
+
+def test_a_sums_draws_average_to_its_analytic_mean() -> None:
+    import numpy as np
+    from pydantic import TypeAdapter
+
+    from qsim.dists import Distribution
+
+    dist = TypeAdapter(Distribution).validate_python(
+        {"dist": "sum", "of": [{"dist": "uniform", "low": 1, "high": 3},
+                               {"dist": "lognormal", "mean": "2s", "cv": 1}, "500ms"]})
+    assert dist.mean == 4.5
+    draws = dist.sample(np.random.default_rng(7), 200_000)
+    assert abs(draws.mean() - 4.5) < 4 * draws.std() / np.sqrt(len(draws))
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("quantum: {circuits: 50, shots: 1000, multiplier: 3}", "quantum: 10s",
+     ":6: workloads[0].compile: {base, per_circuit} applies to compile and post when quantum "
+     "has the circuit form (circuits:, shots:)"),
+    ("of: [5s, {dist: exponential, mean: 2s}]", "of: []",
+     ":8: workloads[0].classical.of: must not be empty (got [])"),
+    ("of: [5s, {dist: exponential, mean: 2s}]", "of: [5s, {circuits: 2, shots: 10}]",
+     ":8: workloads[0].classical.of[1]: a part of a sum is a distribution of durations, not "
+     "the circuit form"),
+    ("per_circuit: 40ms", "per_circuit: 40", None),
+    ("per_circuit: 40ms", "per_circuit: 1h30",
+     ":6: workloads[0].compile.per_circuit: every part of a compound duration needs a unit, "
+     "e.g. 1h30m (us, ms, s, m, h, d) (got '1h30')"),
+])
+def test_bad_phases(tmp_path: Path, old: str, new: str, expected: str | None) -> None:
+    if expected is None:  # a number is seconds: accepted
+        load_scenario(write(tmp_path, SCALED.replace(old, new)))
+        return
+    refused(tmp_path, SCALED.replace(old, new), expected)

@@ -293,7 +293,7 @@ EXACT = [
      ":7: workloads[0].mode.kind: must be 'job', 'batch' or 'session' (got 'sesion')"),
     (BASE.replace("quantum: 10s", "quantum: {dist: gamma, mean: 3s}"),
      ":6: workloads[0].quantum.dist: unknown distribution; expected one of fixed, exponential, "
-     "uniform, lognormal, normal, empirical, or the circuit form (circuits:, shots:) "
+     "uniform, lognormal, normal, empirical, sum, or the circuit form (circuits:, shots:) "
      "(got 'gamma')"),
     (BASE + "  - name: vqe\n    kind: independent\n    jobs: 2\n    quantum: 1s\n",
      ":7: workloads[1].name: duplicate workload name 'vqe'"),

@@ -428,3 +428,17 @@ def test_bad_phases(tmp_path: Path, old: str, new: str, expected: str | None) ->
         load_scenario(write(tmp_path, SCALED.replace(old, new)))
         return
     refused(tmp_path, SCALED.replace(old, new), expected)
+
+
+def test_sweep_paths_reach_what_is_derived(tmp_path: Path) -> None:
+    """Varying load, circuits or plan re-derives the arrivals, the per-circuit phases and the
+    price, as editing the file would."""
+    from qsim.experiments.fields import with_fields
+
+    loaded = with_fields(load_scenario(write(tmp_path, LOADED)),
+                         [("workloads.others.load", 0.3), ("plan", "flex")])
+    assert loaded.workloads[0].arrivals.mean == pytest.approx(70.0)
+    assert loaded.pricing.usd_per_second == 1.20
+    scaled = with_fields(load_scenario(write(tmp_path, SCALED)),
+                         [("workloads.s.quantum.circuits", 10)])
+    assert scaled.workloads[0].compile.mean == pytest.approx(1.4)

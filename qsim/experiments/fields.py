@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import yaml
 
 from qsim.errors import QsimError, ScenarioError
+from qsim.plans import PLANS
 from qsim.scenario import DEFAULT_INTERACTIVE_TTL, Scenario, parse_scenario
 
 __all__ = ["Setting", "SweepError", "check_path", "editable_dump", "show", "with_fields"]
@@ -143,8 +144,10 @@ def editable_dump(scenario: Scenario) -> dict[str, Any]:
     """The scenario as a file would write it: its dump, less the defaults that validation
     derives from other fields, so that changing those fields changes the defaults too.
 
-    A mode's interactive TTL at its kind's default (or at a ``max_time`` shorter than it) and
-    a circuit form's ``rep_delay`` equal to the backend's are left out. The cost: a file that
+    A mode's interactive TTL at its kind's default (or at a ``max_time`` shorter than it), a
+    circuit form's ``rep_delay`` equal to the backend's, a per-circuit phase's ``circuits``,
+    a background's arrivals derived from its ``load`` and a price at the plan's preset are
+    left out. The cost: a file that
     wrote exactly the default TTL gets the new kind's default when the sweep switches kinds.
     """
     data = scenario.model_dump(by_alias=True)
@@ -159,6 +162,12 @@ def editable_dump(scenario: Scenario) -> dict[str, Any]:
             if isinstance(value, dict) and "circuits" in value \
                     and value.get("rep_delay") == rep_delay:
                 value["rep_delay"] = None
+            if isinstance(value, dict) and "per_circuit" in value:  # the quantum's circuits
+                value["circuits"] = None
+        if w.get("load") is not None:  # arrivals derived from load (SPEC §12)
+            del w["arrivals"]
+    if data["pricing"]["usd_per_second"] == PLANS[data["plan"]].usd_per_second:
+        del data["pricing"]["usd_per_second"]  # the plan's preset follows the plan
     return data
 
 

@@ -23,7 +23,8 @@ def test_notebook_code_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     for source in code:
         exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - our own notebook
     table = namespace["table"]
-    compared = {"capacity-planning.ipynb": {"job", "session"}}  # the modes each one compares
+    compared = {"capacity-planning.ipynb": {"job", "session"},  # the modes each one compares
+                "vqe-busier.ipynb": {"job", "session"}, "circuits-per-job.ipynb": {"job", "batch"}}
     wanted = compared.get(path.name, {"job", "batch", "session"})
     assert set(table["mode"]) == wanted  # type: ignore[index]
     assert os.getcwd() == str(path.parent)

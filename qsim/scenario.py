@@ -620,7 +620,13 @@ def _resolve_per_circuit(i: int, workload: Workload) -> Workload:
         if field not in ("compile", "post") or not isinstance(workload.quantum, Circuits):
             raise FieldError("{base, per_circuit} applies to compile and post when quantum has "
                              "the circuit form (circuits:, shots:)", (i, field), show_value=False)
-        updates[field] = value.model_copy(update={"circuits": workload.quantum.circuits})
+        resolved = value.model_copy(update={"circuits": workload.quantum.circuits})
+        if not resolved.mean <= limits.MAX_DURATION_S:  # a duration, bounded as every one is
+            raise FieldError(f"gives {resolved.mean:.3g} s a job with the quantum's "
+                             f"{workload.quantum.circuits:,} circuits; at most "
+                             f"{limits.MAX_DURATION_S:g} s (qsim's limit for any duration)",
+                             (i, field), show_value=False)
+        updates[field] = resolved
     return workload.model_copy(update=updates) if updates else workload
 
 

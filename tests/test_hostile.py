@@ -192,6 +192,11 @@ BAD_NUMBERS = {
                      ":6: workloads[0].quantum: gives 1e+14 s of quantum time a job; at most "
                      "1e+12 s (qsim's limit for any duration) (got {'circuits': 1000000000, "
                      "'shots': 1000000000})"),
+    "per-circuit compile": ("    quantum: {circuits: 1000000000, shots: 1}\n"
+                            "    compile: {per_circuit: 1d}\n",
+                            ":7: workloads[0].compile: gives 8.64e+13 s a job with the "
+                            "quantum's 1,000,000,000 circuits; at most 1e+12 s (qsim's limit "
+                            "for any duration)"),
     "parallel 1e9": ("    quantum: 1s\n    parallel: 1e9\n",
                      ":7: workloads[0].parallel: must be at most 10,000 (got '1e9')"),
     "max_retries": ("    quantum: 1s\n    max_retries: 1000000\n",

@@ -260,21 +260,28 @@ def _run_command(
         "timeline, e.g. 12m:22m (either side may be left empty).", show_default=False)] = None,
     percentiles: PercentilesOpt = False,
     max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
+    parquet: Annotated[bool, typer.Option(
+        "--parquet", help="With --out, also write jobs.parquet and contexts.parquet beside "
+                          "the CSVs.")] = False,
 ) -> int:
     """Simulate a scenario: usage, cost, wall time, queue wait and idle time per workload, and the QPU's utilisation."""  # noqa: E501
     return run(file, seed=seed, as_json=as_json, out=out, replications=replications,
-               plot=plot, window=window, percentiles=percentiles, max_jobs=max_jobs)
+               plot=plot, window=window, percentiles=percentiles, max_jobs=max_jobs,
+               parquet=parquet)
 
 
 def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
         replications: int, plot: Path | None = None, window: str | None = None,
-        percentiles: bool = False, max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
+        percentiles: bool = False, max_jobs: int | None = DEFAULT_MAX_JOBS,
+        parquet: bool = False) -> int:
     try:
         scenario = load_scenario(file)
         warn(scenario)
         bounds = parse_window(window)
         if window is not None and plot is None and out is None:
             raise QsimError("--window: it applies to the timeline; add --plot FILE or --out DIR")
+        if parquet and out is None:
+            raise QsimError("--parquet: it applies to the files of --out; add --out DIR")
         # Check every destination before the run: a bad path should not cost a simulation.
         if out is not None:
             check_out_dir(out, inputs_of(file, scenario))
@@ -283,6 +290,10 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
         drawn = plot is not None or out is not None
         summary, result, files = _run_and_tables(scenario, seed, replications, bool(out), drawn,
                                                  max_jobs)
+        if parquet and result is not None:
+            from qsim.present.out_tables import parquet_files
+
+            files.update(parquet_files(result.jobs, result.contexts))
         if drawn and result is not None:
             from qsim.present import plots  # matplotlib: half a second to import, only when drawing
 
@@ -477,7 +488,9 @@ def _csv(frame: Any) -> str:
 
 
 def _result_files(result: RunResult) -> dict[str, str | bytes]:
-    return {"jobs.csv": _csv(result.jobs), "contexts.csv": _csv(result.contexts)}
+    from qsim.present.out_tables import run_files  # pyarrow: a million rows in about a second
+
+    return run_files(result.jobs, result.contexts)
 
 
 def _png(draw: Any) -> bytes:

@@ -40,7 +40,8 @@ _FORMAT: Final = "qsim-out"
 
 # The files qsim's commands write into --out (the manifest, not this list, decides what a
 # folder may lose).
-OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "replications.csv",
+OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "jobs.parquet",
+                     "contexts.parquet", "replications.csv",
                      "compare.json", "compare.csv", "sweep.parquet", "sweep.csv",
                      "trace.json", "scenario.yaml")  # qsim trace
 OUT_SUFFIXES: Final = (".png",)  # pictures (--plot) may live there too

@@ -442,3 +442,15 @@ def test_sweep_paths_reach_what_is_derived(tmp_path: Path) -> None:
     scaled = with_fields(load_scenario(write(tmp_path, SCALED)),
                          [("workloads.s.quantum.circuits", 10)])
     assert scaled.workloads[0].compile.mean == pytest.approx(1.4)
+
+
+def test_the_summary_and_report_state_the_offered_load(tmp_path: Path) -> None:
+    import qsim
+    from qsim.present import report
+
+    summary = qsim.simulate(load_scenario(write(tmp_path, LOADED))).summary()
+    (stream,) = summary["streams"]
+    assert stream["name"] == "others" and stream["mean_interarrival_s"] == pytest.approx(30.0)
+    assert summary["expected_utilization"] == pytest.approx(0.7)
+    assert report.streams_line(summary) == ("offered load: others one job every 30s (load "
+                                            "0.70); expected utilisation 0.70")

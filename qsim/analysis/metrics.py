@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from qsim import plans
 from qsim.analysis import accounting, tables
 from qsim.analysis.tables import STATUSES
 
@@ -80,6 +81,15 @@ class InstanceSummary(TypedDict):
     over_allocation: float | None
 
 
+class StreamLoad(TypedDict):
+    """What qsim derived for one open stream (SPEC §12): its mean inter-arrival time and the
+    fraction of the QPU's time its quantum phases ask for."""
+
+    name: str
+    mean_interarrival_s: float
+    offered_load: float
+
+
 class Summary(TypedDict):
     """The summary of one run (SPEC §7): the contract of ``qsim run --json``."""
 
@@ -90,6 +100,8 @@ class Summary(TypedDict):
     workloads: list[WorkloadSummary]
     backend: BackendSummary
     instances: list[InstanceSummary]  # added (SPEC §12): the declared instances, in order
+    streams: list[StreamLoad]  # added (SPEC §12): background and interval-submitted streams
+    expected_utilization: float  # the open streams' summed offered load (>= 1: unbounded)
 
 
 def summarize(result: RunResult) -> Summary:
@@ -120,7 +132,16 @@ def summarize(result: RunResult) -> Summary:
         "workloads": workloads,
         "backend": _backend(busy, windows, info.end_s, cal["deferred_s"].to_numpy()),
         "instances": _instances(scenario, workloads),
+        "streams": (streams := _streams(scenario)),
+        "expected_utilization": sum(x["offered_load"] for x in streams),
     }
+
+
+def _streams(scenario: Scenario) -> list[StreamLoad]:
+    """The open streams' offered load, as ``qsim validate --show`` states it."""
+    return [{"name": x.name, "mean_interarrival_s": x.mean_interarrival_s,
+             "offered_load": x.rho}
+            for x in plans.offered_load(scenario) if x.mean_interarrival_s is not None]
 
 
 def _from_zero(jobs: dict[str, np.ndarray], busy: dict[str, np.ndarray]

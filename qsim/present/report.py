@@ -279,6 +279,14 @@ def instance_table(s: Summary) -> Table:
     return table
 
 
+def streams_line(s: Summary) -> str:
+    """The open streams' mean inter-arrival times and the expected utilisation (SPEC §12)."""
+    parts = [f"{shown(x['name'])} one job every {_seconds(_mean(x['mean_interarrival_s']))} "
+             f"(load {_mean(x['offered_load']):.2f})" for x in s["streams"]]
+    return (f"offered load: {', '.join(parts)}; expected utilisation "
+            f"{_mean(s['expected_utilization']):.2f}")
+
+
 def print_summary(out: Console, s: Summary, percentiles: bool = False) -> None:
     """The report of ``qsim run``: a heading, the workloads, the backend, and a note on
     incomplete jobs when there are any (they surprise people otherwise). ``percentiles``:
@@ -299,6 +307,8 @@ def _print_summary(out: Console, s: Summary) -> None:
     out.print(Group(_heading(s), Text(), workloads, Text(), backend_table(s)))
     if s.get("instances"):
         out.print(Group(Text(), instance_table(s)))
+    if s.get("streams"):
+        out.print(Text(streams_line(s), style="dim"))
     if any(_mean(w["jobs"]["incomplete"]) > 0 for w in s["workloads"]):
         out.print(Text(INCOMPLETE_NOTE, style="dim"))
 

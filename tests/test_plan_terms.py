@@ -454,3 +454,12 @@ def test_the_summary_and_report_state_the_offered_load(tmp_path: Path) -> None:
     assert summary["expected_utilization"] == pytest.approx(0.7)
     assert report.streams_line(summary) == ("offered load: others one job every 30s (load "
                                             "0.70); expected utilisation 0.70")
+
+
+def test_an_open_plan_instance_has_ten_minutes_unless_told(tmp_path: Path) -> None:
+    text = GROUP.replace("name: group\n", "name: group\nplan: open\n")
+    assert load_scenario(write(tmp_path, text)).instances["chemistry"].allocation == 600.0
+    unset = text.replace("allocation: 10m, ", "")
+    assert load_scenario(write(tmp_path, unset)).instances["chemistry"].allocation == 600.0
+    paid = GROUP.replace("allocation: 10m, ", "")
+    assert load_scenario(write(tmp_path, paid)).instances["chemistry"].allocation is None

@@ -391,7 +391,10 @@ class Scenario(StrictModel):
             return NotImplemented
         return self.__dict__ == other.__dict__
 
-    __hash__ = StrictModel.__hash__
+    def __hash__(self) -> int:
+        """Consistent with ``__eq__`` (equal scenarios have equal names and seeds); the
+        fields themselves hold dicts (``instances``), which do not hash."""
+        return hash((self.name, self.seed))
 
     @model_validator(mode="before")
     @classmethod

@@ -48,3 +48,13 @@ def test_max_time_above_the_plan_runs_with_a_warning(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert proc.stderr == (f"qsim: warning: {path}:6: workloads[0].mode.max_time: above the "
                            "payg plan's maximum of 8h: run as a what-if (got '10h')\n")
+
+
+def test_compare_and_sweep_warn_too(tmp_path: Path) -> None:
+    path = write(tmp_path, PLANNED)
+    for args in (("compare", path, "--workload", "vqe"),
+                 ("sweep", path, "--vary", "workloads.vqe.iterations=2,3")):
+        proc = qsim_cli(*args)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.startswith(f"qsim: warning: {path}:6: workloads[0].mode: session mode "
+                                      "is not supported on the open plan"), args

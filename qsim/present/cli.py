@@ -429,6 +429,7 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
 
     try:
         scenario = load_scenario(file)
+        warn(scenario)
         with _option("--workload", workload):
             name = experiments.resolve_workload(scenario, workload)
         with _option("--modes", modes):

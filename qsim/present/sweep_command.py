@@ -22,7 +22,7 @@ import typer
 from qsim.errors import QsimError
 from qsim.limits import DEFAULT_MAX_JOBS
 from qsim.present.cli import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt, _csv,
-                              _png, app, error, examples, inputs_of)
+                              _png, app, error, examples, inputs_of, warn)
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.scenario import load_scenario
 
@@ -95,6 +95,7 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
 
     try:
         scenario = load_scenario(file)
+        warn(scenario)  # the file's own; each point's are its values' (their table says)
         grid_points = sweeps.points(scenario, _vary(vary))
         check_count(replications)  # both before a cluster starts
         check_work([p.scenario for p in grid_points], replications, max_jobs)

@@ -57,9 +57,10 @@ PLANS: Final[dict[str, Plan]] = {
 
 @dataclass(frozen=True)
 class WorkloadLoad:
-    """The QPU load one workload offers: ``rho`` = E[quantum] / E[inter-arrival] for an open
-    stream; for a closed loop (iterative, independent at once), the busy fraction it would
-    keep on an idle backend while it runs."""
+    """The QPU load one workload offers: ``rho`` = E[quantum] / E[inter-arrival] for a stream
+    (a background stream is open: it never ends; an independent workload with a
+    ``submit_interval`` is a finite one); for a closed loop (iterative, independent at once),
+    the busy fraction it would keep on an idle backend while it runs."""
 
     name: str
     rho: float
@@ -77,8 +78,9 @@ def offered_load(scenario: Scenario) -> list[WorkloadLoad]:
             gap = w.arrivals.mean
             out.append(WorkloadLoad(w.name, w.quantum.mean / gap, True, gap))
         elif isinstance(w, IndependentWorkload) and w.submit_interval > 0:
+            # A finite stream: its queue cannot grow without bound, so it is no open stream.
             gap = w.submit_interval
-            out.append(WorkloadLoad(w.name, min(1.0, w.quantum.mean / gap), True, gap))
+            out.append(WorkloadLoad(w.name, min(1.0, w.quantum.mean / gap), False, gap))
         elif isinstance(w, IterativeWorkload):
             q = w.quantum.mean
             cycle = w.compile.mean + q + w.post.mean + w.classical.mean

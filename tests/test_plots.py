@@ -18,6 +18,7 @@ import pytest
 from matplotlib.axes import Axes
 
 from helpers import run
+import qsim
 from qsim import QsimError, plots
 from qsim.plots import assign_lanes, compare, occupancy, time_unit, timeline_from_tables
 
@@ -222,7 +223,7 @@ def test_without_a_contexts_table_window_boundaries_give_the_changes() -> None:
 
 def test_jobs_that_never_held_a_lane_are_counted_on_the_figure() -> None:
     ax = draw()
-    assert "1 still queued when the run ended" in ax.get_title(loc="right")
+    assert "1 waiting here (1 in all still queued when the run ended)" in ax.get_title(loc="right")
 
 
 def test_a_window_of_the_run_clips_bars_and_picks_the_unit() -> None:
@@ -332,12 +333,12 @@ def whiskers(ax: Axes) -> list[tuple[float, float]]:
 
 
 SINGLE = {"workload": "vqe", "modes": {
-    "session": {"usage_s": 49.0, "cost_usd": 78.4, "wall_time_s": 49.0, "idle_s": 19.0,
-                "windows": 1},
-    "job": {"usage_s": 30.0, "cost_usd": 48.0, "wall_time_s": 49.0, "idle_s": 0.0,
-            "windows": 0},
-    "batch": {"usage_s": 30.0, "cost_usd": 48.0, "wall_time_s": 49.0, "idle_s": 15.0,
-              "windows": 3}}}
+    "session": {"usage_s": 49.0, "quantum_s": 30.0, "cost_usd": 78.4, "wall_time_s": 49.0,
+                "idle_s": 19.0, "windows": 1},
+    "job": {"usage_s": 30.0, "quantum_s": 30.0, "cost_usd": 48.0, "wall_time_s": 49.0,
+            "idle_s": 0.0, "windows": 0},
+    "batch": {"usage_s": 30.0, "quantum_s": 30.0, "cost_usd": 48.0, "wall_time_s": 49.0,
+              "idle_s": 15.0, "windows": 3}}}
 
 
 def test_compare_four_panels_modes_in_order_values_labelled() -> None:
@@ -348,7 +349,9 @@ def test_compare_four_panels_modes_in_order_values_labelled() -> None:
     assert heights(usage) == [30.0, 30.0, 49.0]
     assert texts(usage) == ["30 s", "30 s", "49 s"]
     assert texts(panel(ax, "cost_usd")) == ["$48.00", "$48.00", "$78.40"]
-    assert texts(panel(ax, "idle_s")) == ["no window", "15 s", "19 s"]
+    # billed idle: a session's usage beyond its quantum time; batch's 15 s idle is not billed
+    assert texts(panel(ax, "billed_idle_s")) == ["not billed", "not billed", "19 s"]
+    assert panel(ax, "billed_idle_s").get_title() == "idle, billed"
     assert panel(ax, "wall_time_s").get_title() == "wall time"
     assert all(whiskers(panel(ax, k)) == [] for k in ("usage_s", "cost_usd"))
     assert "vqe" in ax.get_title(loc="left") and "whiskers" not in ax.get_title(loc="left")
@@ -475,3 +478,13 @@ def test_the_idle_drawn_is_the_idle_counted_under_both_accounting_readings(
     assert len(bars(ax, "idle")) == summary["idle_gaps"]
     gaps = result.idle_gaps
     assert gaps["length_s"].sum() == pytest.approx(summary["idle_s"])
+
+
+def test_a_window_says_how_many_were_still_queued_in_all() -> None:
+    # scenarios/vqe.yaml, seed 0: 147 of the others' jobs were still queued when the run
+    # ended (the report's count); 19 of them had been submitted by 22 min, the window's end.
+    result = qsim.simulate(qsim.load_scenario("scenarios/vqe.yaml"))
+    assert result.summary()["workloads"][1]["jobs"]["incomplete"] == 147
+    ax = plots.timeline(result, start=720, end=1320)
+    assert "19 waiting here (147 in all still queued when the run ended)" in ax.get_title(
+        loc="right")

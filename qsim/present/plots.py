@@ -43,7 +43,7 @@ MODE_ORDER = ("job", "batch", "session")
 MODE_COLOURS = {"job": "#4c72b0", "batch": "#dd8452", "session": "#55a868"}
 # (key in the comparison, panel title, what the figure is): seconds are shown in s/min/h
 PANELS = (("usage_s", "usage (billed)", "time"), ("cost_usd", "cost", "usd"),
-          ("wall_time_s", "wall time", "time"), ("idle_s", "idle in windows", "time"))
+          ("wall_time_s", "wall time", "time"), ("billed_idle_s", "idle, billed", "time"))
 DPI = 120
 
 
@@ -162,13 +162,18 @@ def _view(start: float | None, end: float | None, jobs: pd.DataFrame, windows: p
 
 
 def _laneless(jobs: pd.DataFrame, t0: float, t1: float) -> list[str]:
-    """Jobs that never held a lane have no bar: say how many, so a starved queue shows."""
-    never = jobs[jobs["dispatch_at"].isna() & (jobs["submit_at"] < t1)
-                 & (jobs["end_at"].fillna(np.inf) > t0)]
+    """Jobs that never held a lane have no bar: say how many were waiting in the view, and
+    how many in all were still queued when the run ended, so a starved queue shows."""
+    undispatched = jobs["dispatch_at"].isna()
+    never = jobs[undispatched & (jobs["submit_at"] < t1) & (jobs["end_at"].fillna(np.inf) > t0)]
     counts = never["status"].value_counts()
-    parts = [f"{counts[s]:,} {label}" for s, label in (
-        ("incomplete", "still queued when the run ended"),
-        ("cancelled", "cancelled in the queue")) if counts.get(s, 0)]
+    at_end = int((undispatched & (jobs["status"] == "incomplete")).sum())
+    parts = []
+    if counts.get("incomplete", 0):
+        parts.append(f"{counts['incomplete']:,} waiting here ({at_end:,} in all still queued "
+                     "when the run ended)")
+    if counts.get("cancelled", 0):
+        parts.append(f"{counts['cancelled']:,} cancelled in the queue")
     return [f"not drawn, never given a lane: {', '.join(parts)}"] if parts else []
 
 
@@ -203,7 +208,9 @@ def _duration(seconds: float) -> str:
 
 
 def compare(comparison: Any, ax: Axes | None = None) -> Axes:
-    """Usage, cost, wall time and idle per mode, one small panel each, sharing the mode axis.
+    """Usage, cost, wall time and billed idle time per mode, one small panel each, sharing
+    the mode axis. Only a session is billed for idle time (its usage beyond its quantum
+    time); batch and job mode are marked "not billed", whatever idle their windows had.
 
     ``comparison``: ``{"workload": name, "modes": {mode: {"usage_s": x, ...}}}`` (or an object
     whose ``to_dict()`` returns that, such as ``qsim.experiments.Comparison``), each figure a
@@ -222,10 +229,11 @@ def compare(comparison: Any, ax: Axes | None = None) -> Axes:
     any_whiskers = False
     for i, (key, title, kind) in enumerate(PANELS):
         panel = ax.inset_axes((i * 0.26, 0.0, 0.19, 0.86))
-        entries = [data["modes"][m] for m in modes]
-        # Job mode has no window, so "0 idle" would read as a virtue: say what it means.
-        instead = ["no window" if key == "idle_s" and _stat(e.get("windows", 1))[0] == 0
-                   else None for e in entries]
+        entries = [_with_billed_idle(m, data["modes"][m]) for m in modes]
+        # Only a session pays for its idle time: batch and job mode's "0" is no virtue of
+        # theirs, so say what it means.
+        instead = ["not billed" if key == "billed_idle_s" and m != "session" else None
+                   for m in modes]
         whiskers = _panel(panel, [e.get(key) for e in entries], modes, title, kind, instead,
                           unfinished)
         panel.set_gid(f"compare/{key}")
@@ -235,6 +243,16 @@ def compare(comparison: Any, ax: Axes | None = None) -> Axes:
         title += "\nhatched: did not finish the work, not comparable (see the verdict)"
     ax.set_title(title, loc="left", fontsize=10)
     return ax
+
+
+def _with_billed_idle(mode: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry with ``billed_idle_s``: the usage beyond the quantum time, which a session
+    pays for its reserved, idle QPU (a mean of the means with replications: no interval)."""
+    usage, quantum = entry.get("usage_s"), entry.get("quantum_s")
+    billed = None
+    if usage is not None and quantum is not None:
+        billed = max(0.0, _stat(usage)[0] - _stat(quantum)[0]) if mode == "session" else 0.0
+    return {**entry, "billed_idle_s": billed}
 
 
 def save_timeline(result: RunResult, path: str | os.PathLike[str], start: float | None = None,

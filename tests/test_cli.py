@@ -495,3 +495,13 @@ def test_help_renders_as_written_with_examples(command: str) -> None:
     assert "[bold]" not in text and "<bool>" not in text  # no markup shown, no flag types
     if command == "compare":  # a default in brackets is not swallowed as markup
         assert "[default: the first non-" in text
+
+
+def test_a_window_after_the_run_is_refused_and_nothing_is_written(small: Path,
+                                                                  tmp_path: Path) -> None:
+    proc = qsim_cli("run", small, "--plot", "t.png", "--window", "10h:", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("qsim: error: --window 10h:: starts after the run, which "
+                                  "ended at ")
+    assert len(proc.stderr.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]

@@ -33,6 +33,7 @@ from qsim.present.files import check_out_dir, check_plot_path, write_file, write
 from qsim.present.window import parse_window
 from qsim.scenario import RecordedWorkload, Scenario, dump_resolved, load_scenario
 from qsim.text import escape, shown
+from qsim.units import format_duration
 from qsim.version import __version__
 
 if TYPE_CHECKING:
@@ -114,6 +115,18 @@ def warn(scenario: Scenario) -> None:
     """The scenario's warnings (SPEC §12), one ``qsim: warning:`` line each on stderr."""
     for line in scenario.warnings:
         _say(f"qsim: warning: {escape(line)}")
+
+
+def check_window_in_run(bounds: tuple[float | None, float | None], window: str | None,
+                        end_s: float) -> None:
+    """QsimError unless ``--window`` shows some of the run (which ends at ``end_s``): a view
+    past the end would be an empty picture that says nothing."""
+    start, end = bounds
+    if start is not None and start >= end_s:
+        raise QsimError(f"--window {window}: starts after the run, which ended at "
+                        f"{format_duration(end_s)}")
+    if end is not None and end <= 0 and start is None:
+        raise QsimError(f"--window {window}: ends before the run starts")
 
 
 def inputs_of(file: str, scenario: Scenario) -> list[str]:
@@ -295,6 +308,7 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
 
             files.update(parquet_files(result.jobs, result.contexts))
         if drawn and result is not None:
+            check_window_in_run(bounds, window, result.info.end_s)
             from qsim.present import plots  # matplotlib: half a second to import, only when drawing
 
             # Replications draw replication 0: the run `qsim run` shows without them.

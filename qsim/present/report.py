@@ -160,16 +160,27 @@ def workload_table(s: Summary) -> Table:
     return table
 
 
-def workload_rows_table(s: Summary) -> Table:
+def workload_rows_table(s: Summary, width: int = 10_000) -> Table:
     """One line per workload with its key figures: for many workloads, or a narrow terminal
-    (``--json`` has every figure)."""
+    (``--json`` has every figure). Columns are left out, least telling first, until the
+    table fits ``width``."""
+    columns = list(_COMPACT_COLUMNS)
+    while True:
+        table = _rows_table(s, columns)
+        if len(columns) <= _ALWAYS_SHOWN or _natural_width(table) <= width:
+            return table
+        columns.pop(max(range(_ALWAYS_SHOWN, len(columns)), key=lambda i: columns[i][2]))
+
+
+def _rows_table(s: Summary, columns: list[tuple[str, Callable[[Summary], str], int]]
+                ) -> Table:
     means = " (means)" if "replications" in s else ""
     table = Table(title=f"Workloads{means}", title_justify="left", title_style="bold")
-    for label, _ in _COMPACT_COLUMNS:
+    for label, _, _ in columns:
         table.add_column(label, justify="left" if label in ("workload", "mode") else "right",
                          no_wrap=True)
     for w in s["workloads"]:
-        table.add_row(*(cell(w) for _, cell in _COMPACT_COLUMNS))
+        table.add_row(*(cell(w) for _, cell, _ in columns))
     return table
 
 
@@ -226,18 +237,20 @@ def _progress(w: Summary) -> str:
     return f"{text} ({stopped})" if stopped else text
 
 
-# The columns of the one-line-per-workload table: what ran, what it cost, how long it took.
-_COMPACT_COLUMNS: Final[tuple[tuple[str, Callable[[Summary], str]], ...]] = (
-    ("workload", lambda w: shown(w["name"], 24)),
-    ("mode", lambda w: w["mode"]),
+# The columns of the one-line-per-workload table: what ran, what it cost, how long it took;
+# the number says which go first when the terminal is narrow (the highest first).
+_COMPACT_COLUMNS: Final[tuple[tuple[str, Callable[[Summary], str], int], ...]] = (
+    ("workload", lambda w: shown(w["name"], 24), 0),
+    ("mode", lambda w: w["mode"], 0),
+    ("cost", lambda w: money(_mean_of(w["cost_usd"])), 0),
+    ("wall time", lambda w: duration(_mean_of(w["wall_time_s"])), 1),
     ("jobs done", lambda w: f"{_plain_count(w['jobs']['done'])}/"
-                            f"{_plain_count(w['jobs']['submitted'])}"),
-    ("usage", lambda w: duration(_mean_of(w["usage_s"]))),
-    ("cost", lambda w: money(_mean_of(w["cost_usd"]))),
-    ("wall time", lambda w: duration(_mean_of(w["wall_time_s"]))),
-    ("1st quantum", lambda w: duration(_mean_of(w.get("first_qpu_start_s")))),
-    ("complete", lambda w: _complete_cell(w).split(",")[0]),
+                            f"{_plain_count(w['jobs']['submitted'])}", 3),
+    ("usage", lambda w: duration(_mean_of(w["usage_s"])), 4),
+    ("1st quantum", lambda w: duration(_mean_of(w.get("first_qpu_start_s"))), 5),
+    ("complete", lambda w: _complete_cell(w).split(",")[0], 2),
 )
+_ALWAYS_SHOWN: Final = 3  # workload, mode and cost stay whatever the width
 
 
 def _mean_of(x: Figure) -> float | None:
@@ -245,17 +258,30 @@ def _mean_of(x: Figure) -> float | None:
     return None if x is None else _mean(x)
 
 
-def backend_table(s: Summary) -> Table:
+def backend_table(s: Summary, width: int = 10_000) -> Table:
+    """The QPU's figures in one row, or one per line when that row would not fit ``width``."""
     b = s["backend"]
+    cells = {
+        "busy": duration(b["qpu_busy_s"]),
+        "reserved idle": duration(b["qpu_reserved_idle_s"]),
+        "free": duration(b["qpu_free_s"]),
+        "utilisation": percent(b["utilization"]),
+        "calibrations": f"{count(b.get('calibrations', 0))} "
+                        f"({duration(b.get('qpu_calibration_s', 0))})",
+        "calibrations deferred": f"{duration(b.get('calibration_deferred_s', 0))} "
+                                 f"(max {duration(b.get('calibration_max_deferred_s', 0))})",
+    }
     table = Table(title="Backend (QPU)", title_justify="left", title_style="bold")
-    for name in ("busy", "reserved idle", "free", "utilisation", "calibrations",
-                 "calibrations deferred"):
-        table.add_column(name, justify="right")
-    table.add_row(duration(b["qpu_busy_s"]), duration(b["qpu_reserved_idle_s"]),
-                  duration(b["qpu_free_s"]), percent(b["utilization"]),
-                  f"{count(b.get('calibrations', 0))} ({duration(b.get('qpu_calibration_s', 0))})",
-                  f"{duration(b.get('calibration_deferred_s', 0))} "
-                  f"(max {duration(b.get('calibration_max_deferred_s', 0))})")
+    for name in cells:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_row(*cells.values())
+    if _natural_width(table) <= width:
+        return table
+    table = Table(title="Backend (QPU)", title_justify="left", title_style="bold")
+    table.add_column("", no_wrap=True)
+    table.add_column("", justify="right", no_wrap=True)
+    for name, cell in cells.items():
+        table.add_row(name, cell)
     return table
 
 
@@ -301,10 +327,8 @@ def print_summary(out: Console, s: Summary, percentiles: bool = False) -> None:
 def _print_summary(out: Console, s: Summary) -> None:
     workloads = workload_table(s)
     if len(s["workloads"]) > 4 or _natural_width(workloads) > out.width:
-        rows = workload_rows_table(s)
-        if len(s["workloads"]) > 4 or _natural_width(rows) < _natural_width(workloads):
-            workloads = rows
-    out.print(Group(_heading(s), Text(), workloads, Text(), backend_table(s)))
+        workloads = workload_rows_table(s, out.width)
+    out.print(Group(_heading(s), Text(), workloads, Text(), backend_table(s, out.width)))
     if s.get("instances"):
         out.print(Group(Text(), instance_table(s)))
     if s.get("streams"):

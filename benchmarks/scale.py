@@ -226,6 +226,9 @@ def measure_full(jobs: int, queue: str, with_cli: bool) -> dict:
     of two figures of the same moment of the machine."""
     import qsim
 
+    # Peak memory above a process that has imported everything and run the scenario small:
+    # what the jobs cost, not the libraries (~100 MB, a third of the figure at a million).
+    qsim.simulate(qsim.parse_scenario(full_feature_dict(1_000, queue), "warm")).summary()
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     data = full_feature_dict(jobs, queue)
     scenario = qsim.parse_scenario(data, "full")
@@ -323,6 +326,8 @@ def instructions() -> None:
     print("|---|---:|")
     for model, label in (("full", "qsim, the benchmark scenario (simulate)"),
                          ("background", "qsim, background only (simulate)"),
+                         ("full-fair_share", "qsim, full feature, fair share (simulate)"),
+                         ("full-fifo", "qsim, full feature, fifo (simulate)"),
                          ("floor", "heapq floor, background only")):
         counts = [_count_instructions(model, jobs) for jobs in INSTRUCTION_SIZES]
         (small_jobs, small), (large_jobs, large) = counts
@@ -371,6 +376,8 @@ def _run_one_model(model: str, jobs: int) -> int:
         scenario = qsim.parse_scenario(worst_case_dict(model == "worst-session"), "count")
         if not jobs:
             return 0
+    elif model.startswith("full-"):
+        scenario = qsim.parse_scenario(full_feature_dict(jobs, model[len("full-"):]), "count")
     else:
         scenario = qsim.parse_scenario(scenario_dict(jobs, foreground=model == "full"), "count")
     result = qsim.simulate(scenario)

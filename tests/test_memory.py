@@ -45,3 +45,26 @@ def test_the_backend_keeps_no_finished_job(queue: str, monkeypatch: pytest.Monke
     if queue == "fair_share":
         assert not backend._queue_order
     assert len(kept) < 50
+
+
+def test_instance_usage_expires_as_the_deque_of_tuples_did() -> None:
+    # The arrays (and their compaction past 4,096 expired entries) give the same floats, in
+    # the same order of additions and subtractions, as the plain deque they replace.
+    import random
+    from collections import deque
+
+    from qsim.model.backend import InstanceUsage
+
+    rng = random.Random(1)
+    usage, entries, total, now = InstanceUsage(2.0, 500.0), deque(), 0.0, 0.0
+    for _ in range(30_000):
+        now += rng.expovariate(1 / 3) if rng.random() < 0.99 else 2_000.0  # and quiet spells
+        if rng.random() < 0.6:
+            seconds = rng.lognormvariate(0, 1)
+            usage.add(now, seconds)
+            entries.append((now, seconds))
+            total += seconds
+        while entries and entries[0][0] < now - 500.0:
+            total -= entries.popleft()[1]
+        assert usage.ratio(now) == total / 2.0
+    assert len(usage._times) - usage._head == len(entries)

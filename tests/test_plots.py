@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from helpers import run
 import qsim
 from qsim import QsimError, plots
+from qsim.present import plot_timeline
 from qsim.plots import assign_lanes, compare, occupancy, time_unit, timeline_from_tables
 
 NAN = np.nan
@@ -488,3 +489,20 @@ def test_a_window_says_how_many_were_still_queued_in_all() -> None:
     ax = plots.timeline(result, start=720, end=1320)
     assert "19 waiting here (147 in all still queued when the run ended)" in ax.get_title(
         loc="right")
+
+
+def test_names_the_font_cannot_draw_are_escaped_not_boxes(tmp_path: Path) -> None:
+    # DejaVu Sans, matplotlib's default, has no CJK or emoji: each such glyph used to be a
+    # box and a warning on stderr. They are written as escapes instead.
+    scenario = tmp_path / "cjk.yaml"
+    scenario.write_text('name: "量子 🚀"\nworkloads:\n  - {name: "化学-vqe🧪", kind: iterative, '
+                        'iterations: 2, quantum: 5s, classical: 2s, mode: session}\n',
+                        encoding="utf-8")
+    for command in (["run", str(scenario), "--plot", str(tmp_path / "t.png")],
+                    ["compare", str(scenario), "--plot", str(tmp_path / "c.png")]):
+        done = subprocess.run([sys.executable, "-m", "qsim", *command], capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""  # no "Glyph ... missing from font" warnings
+    assert plot_timeline.label("化学-vqe") == "\\u5316\\u5b66-vqe"
+    assert plot_timeline.label("vqe é") == "vqe é"  # what the font has stays as it is

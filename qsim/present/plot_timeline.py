@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -47,8 +48,22 @@ def label(text: object, limit: int = NAME_LIMIT) -> str:
     """User text (a name, a value) as a picture shows it: escaped and shortened as the
     terminal shows it (a 10,000-character name would make a picture 260,000 pixels wide),
     with ``$`` escaped (matplotlib reads ``$...$`` as a formula, and a bad one fails the
-    whole picture)."""
-    return shown(str(text), limit).replace("$", r"\$")
+    whole picture), and every character the picture's font has no glyph for (CJK, emoji
+    with the default DejaVu Sans) written as its escape: a box, and a warning on stderr per
+    glyph, would say nothing."""
+    glyphs = _glyphs()
+    drawable = "".join(c if ord(c) in glyphs or c.isspace() else
+                       c.encode("unicode_escape").decode("ascii") for c in str(text))
+    return shown(drawable, limit).replace("$", r"\$")
+
+
+@lru_cache(maxsize=1)
+def _glyphs() -> frozenset[int]:
+    """The code points the default sans-serif font draws (read once)."""
+    from matplotlib import font_manager, ft2font
+
+    path = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+    return frozenset(ft2font.FT2Font(path).get_charmap())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from .dists import Circuits
 from .units import format_duration
 
 if TYPE_CHECKING:
@@ -103,6 +104,14 @@ def notes(scenario: Scenario) -> list[str]:
     plan = PLANS[scenario.plan]
     lines = [f"plan: {scenario.plan} ({plan.price_note}); price "
              f"{scenario.pricing.usd_per_second:g} USD/s"]
+    for w in scenario.workloads:  # the circuit form's quantum time, as SPEC §2 computes it
+        q = getattr(w, "quantum", None)
+        if isinstance(q, Circuits) and q.rep_delay is not None:
+            lines.append(f"{w.name}: quantum {format_duration(q.mean)} a job = "
+                         f"{format_duration(q.overhead)} + ({format_duration(q.rep_delay)} + "
+                         f"{format_duration(q.circuit_duration)}) x {q.circuits:,} circuits"
+                         f"{f' x {q.multiplier:g}' if q.multiplier != 1 else ''} x "
+                         f"{q.shots:,} shots")
     loads = offered_load(scenario)
     for x in loads:
         if x.mean_interarrival_s is not None:

@@ -505,3 +505,12 @@ def test_a_window_after_the_run_is_refused_and_nothing_is_written(small: Path,
                                   "ended at ")
     assert len(proc.stderr.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]
+
+
+def test_validate_show_states_what_qsim_derived() -> None:
+    proc = qsim_cli("validate", "scenarios/vqe.yaml", "--show")
+    assert proc.returncode == 0, proc.stderr
+    # SPEC §2 by hand: 2 s + (250 us + 80 us) x 10 circuits x 4,000 shots = 15.2 s a job
+    assert "# vqe: quantum 15.2s a job = 2s + (250us + 80us) x 10 circuits x 4,000 shots" \
+        in proc.stdout
+    assert "# others: mean inter-arrival 25s, offered load 0.800" in proc.stdout

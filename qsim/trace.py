@@ -83,6 +83,13 @@ class Trace:
 
     Rows are stored as a time array and a packed-code array (16 bytes a row); the columns
     ``kind``, ``job``, ``context`` and ``workload`` are unpacked on demand as numpy arrays.
+
+    The one write path: a record is its time appended to ``t`` and its code
+    (``job_code(job, context, workload) | kind``) appended to ``code``, together, while the
+    log is not frozen. :meth:`add` does exactly that (plus an optional ``info``); the backend
+    does it inline for the records every job makes, with each job's code computed once at
+    submission, because a Python call per record costs more than the two appends (as
+    ``Clock.call`` did per phase; see docs/ARCHITECTURE.md).
     """
 
     MAX_WORKLOADS = _FIELD_MASK  # workloads and contexts each fit in 12 bits

@@ -33,3 +33,39 @@ def job_rows(start: float, job: int, compile_s: float, quantum_s: float, post_s:
 def workload(result: qsim.RunResult, name: str | None = None) -> dict[str, Any]:
     entries = result.summary()["workloads"]
     return entries[0] if name is None else next(w for w in entries if w["name"] == name)
+
+
+def job(name: str, jobs: int = 1, quantum: str = "10s", **extra: object) -> dict[str, Any]:
+    """An independent workload of ``jobs`` fixed-length jobs, for exact timelines."""
+    return {"name": name, "kind": "independent", "jobs": jobs, "quantum": quantum, **extra}
+
+
+def loop(name: str, iterations: int, **extra: object) -> dict[str, Any]:
+    """An iterative workload of 10 s jobs, for exact timelines."""
+    return {"name": name, "kind": "iterative", "iterations": iterations, "quantum": "10s",
+            **extra}
+
+
+def column(result: qsim.RunResult, name: str, workload_name: str) -> list[Any]:
+    """One column of the jobs table, for one workload's jobs."""
+    jobs = result.jobs
+    return jobs[jobs["workload"] == workload_name][name].tolist()
+
+
+# A small session loop beside a background stream: the scenario the CLI tests run.
+SMALL_YAML = """\
+name: small
+workloads:
+  - name: loop
+    kind: iterative
+    mode: session
+    iterations: 3
+    compile: 2s
+    quantum: 10s
+    post: 1s
+    classical: {dist: exponential, mean: 5s}
+  - name: others
+    kind: background
+    arrivals: {dist: exponential, mean: 20s}
+    quantum: {dist: lognormal, mean: 8s, cv: 1}
+"""

@@ -16,27 +16,13 @@ import yaml
 from rich.console import Console
 
 import qsim
+from helpers import SMALL_YAML
 from qsim.present.cli import main
 from qsim.present.report import DelayedProgress
 
 ROOT = Path(__file__).resolve().parents[1]
 VQE = ROOT / "scenarios" / "vqe.yaml"
-SMALL = """\
-name: small
-workloads:
-  - name: loop
-    kind: iterative
-    mode: session
-    iterations: 3
-    compile: 2s
-    quantum: 10s
-    post: 1s
-    classical: {dist: exponential, mean: 5s}
-  - name: others
-    kind: background
-    arrivals: {dist: exponential, mean: 20s}
-    quantum: {dist: lognormal, mean: 8s, cv: 1}
-"""
+SMALL = SMALL_YAML
 
 
 def qsim_cli(*args: str | Path, cwd: Path | None = None,

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qsim
+from helpers import SMALL_YAML
 from qsim import limits
 from qsim.dists import Fixed
 from qsim.model import engine
@@ -35,22 +36,7 @@ from qsim.present.cli import _json_text, main
 from qsim.work import WorkLimitError, estimate
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = """\
-name: small
-workloads:
-  - name: loop
-    kind: iterative
-    mode: session
-    iterations: 3
-    compile: 2s
-    quantum: 10s
-    post: 1s
-    classical: {dist: exponential, mean: 5s}
-  - name: others
-    kind: background
-    arrivals: {dist: exponential, mean: 20s}
-    quantum: {dist: lognormal, mean: 8s, cv: 1}
-"""
+SMALL = SMALL_YAML
 # A background stream of ~0.2 s per simulated 3 days: long enough to interrupt
 LONG = """\
 name: long

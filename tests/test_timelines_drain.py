@@ -17,22 +17,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run, workload
+from helpers import column, job, loop, run, workload
 
 OVERLAP = {"session_entry": "overlap"}
-
-
-def job(name: str, jobs: int = 1, quantum: str = "10s", **extra: object) -> dict:
-    return {"name": name, "kind": "independent", "jobs": jobs, "quantum": quantum, **extra}
-
-
-def loop(name: str, iterations: int, **extra: object) -> dict:
-    return {"name": name, "kind": "iterative", "iterations": iterations, "quantum": "10s", **extra}
-
-
-def column(result, name: str, workload_name: str) -> list:
-    jobs = result.jobs
-    return jobs[jobs["workload"] == workload_name][name].tolist()
 
 
 def windows(result, name: str | None = None) -> list[tuple[float, float]]:

@@ -3,20 +3,7 @@ mutation named in its docstring. Fixed durations, hand-computed; lanes 5 unless 
 
 from __future__ import annotations
 
-from helpers import run, workload
-
-
-def job(name: str, jobs: int = 1, quantum: str = "10s", **extra: object) -> dict:
-    return {"name": name, "kind": "independent", "jobs": jobs, "quantum": quantum, **extra}
-
-
-def loop(name: str, iterations: int, **extra: object) -> dict:
-    return {"name": name, "kind": "iterative", "iterations": iterations, "quantum": "10s", **extra}
-
-
-def column(result, name: str, workload_name: str) -> list:
-    jobs = result.jobs
-    return jobs[jobs["workload"] == workload_name][name].tolist()
+from helpers import column, job, loop, run, workload
 
 
 def windows(result) -> list[tuple[float, float]]:

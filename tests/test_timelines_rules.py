@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run, workload
-
-
-def job(name: str, jobs: int = 1, quantum: str = "10s", **extra: object) -> dict:
-    return {"name": name, "kind": "independent", "jobs": jobs, "quantum": quantum, **extra}
-
-
-def loop(name: str, iterations: int, **extra: object) -> dict:
-    return {"name": name, "kind": "iterative", "iterations": iterations, "quantum": "10s", **extra}
+from helpers import job, loop, run, workload
 
 
 def dispatches(result) -> list[float]:

@@ -12,17 +12,9 @@ import numpy as np
 import pytest
 
 import qsim
-from helpers import run, scenario, workload
+from helpers import job, loop, run, scenario, workload
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def job(name: str, jobs: int = 1, quantum: str = "10s", **extra: object) -> dict:
-    return {"name": name, "kind": "independent", "jobs": jobs, "quantum": quantum, **extra}
-
-
-def loop(name: str, iterations: int, **extra: object) -> dict:
-    return {"name": name, "kind": "iterative", "iterations": iterations, "quantum": "10s", **extra}
 
 
 # ---- the new per-workload figures ---------------------------------------------------------

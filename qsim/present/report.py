@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -66,6 +67,16 @@ def _half_width(x: Figure) -> float | None:
 # Whether cells also show the spread of the replications, p10–p90 (``--percentiles``). A
 # context variable rather than a parameter of every cell: it is set for one report at a time.
 SHOW_SPREAD: ContextVar[bool] = ContextVar("SHOW_SPREAD", default=False)
+
+
+@contextmanager
+def _spread(shown_: bool) -> Iterator[None]:
+    """Cells show the replications' spread (or not) while the block runs."""
+    token = SHOW_SPREAD.set(shown_)
+    try:
+        yield
+    finally:
+        SHOW_SPREAD.reset(token)
 
 
 def _with_interval(x: Figure, fmt: Callable[[float], str]) -> str:
@@ -317,11 +328,8 @@ def print_summary(out: Console, s: Summary, percentiles: bool = False) -> None:
     """The report of ``qsim run``: a heading, the workloads, the backend, and a note on
     incomplete jobs when there are any (they surprise people otherwise). ``percentiles``:
     cells of replicated figures also show the runs' 10th to 90th percentile."""
-    token = SHOW_SPREAD.set(percentiles)
-    try:
+    with _spread(percentiles):
         _print_summary(out, s)
-    finally:
-        SHOW_SPREAD.reset(token)
 
 
 def _print_summary(out: Console, s: Summary) -> None:
@@ -401,11 +409,8 @@ def print_comparison(out: Console, c: Comparison, percentiles: bool = False) -> 
     The verdict stays one line even when longer than the terminal (``soft_wrap``), so that
     it greps and pastes as one.
     """
-    token = SHOW_SPREAD.set(percentiles)
-    try:
+    with _spread(percentiles):
         _print_comparison(out, c)
-    finally:
-        SHOW_SPREAD.reset(token)
 
 
 def _print_comparison(out: Console, c: Comparison) -> None:

@@ -48,3 +48,25 @@ def test_many_workloads_are_one_line_each() -> None:
     for name in names:  # each workload's figures stand on the line that names it
         line = next(line for line in lines if f"│ {name} " in line)
         assert "$" in line
+
+
+def rendered_comparison(comparison: qsim.experiments.Comparison, width: int) -> list[str]:
+    buffer = io.StringIO()
+    report.print_comparison(Console(file=buffer, width=width, highlight=False), comparison)
+    return buffer.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("name,replications", [("vqe.yaml", 1), ("vqe.yaml", 3),
+                                               ("sampling-sweep.yaml", 1),
+                                               ("qaoa-two-optimisers.yaml", 1)])
+def test_the_comparison_table_fits_the_terminal(name: str, replications: int,
+                                                width: int) -> None:
+    scenario = qsim.load_scenario(SCENARIOS[0].parent / name)
+    lines = rendered_comparison(qsim.compare(scenario, replications=replications, workers=1),
+                                width)
+    table = [line for line in lines if line[:1] in "┏┃┡│└"]
+    assert table and max(len(line) for line in table) <= width
+    assert not [line for line in table if "…" in line]
+    # a cell that would wrap is a row whose first column is blank
+    assert not [line for line in table if line.startswith("│    ")]

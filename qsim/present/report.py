@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
@@ -67,6 +67,8 @@ def _half_width(x: Figure) -> float | None:
 # Whether cells also show the spread of the replications, p10–p90 (``--percentiles``). A
 # context variable rather than a parameter of every cell: it is set for one report at a time.
 SHOW_SPREAD: ContextVar[bool] = ContextVar("SHOW_SPREAD", default=False)
+# Whether cells show the mean alone (a comparison too wide for the terminal with intervals).
+MEANS_ONLY: ContextVar[bool] = ContextVar("MEANS_ONLY", default=False)
 
 
 @contextmanager
@@ -79,12 +81,21 @@ def _spread(shown_: bool) -> Iterator[None]:
         SHOW_SPREAD.reset(token)
 
 
+@contextmanager
+def _means_only() -> Iterator[None]:
+    token = MEANS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        MEANS_ONLY.reset(token)
+
+
 def _with_interval(x: Figure, fmt: Callable[[float], str]) -> str:
     """``fmt(mean)``, and ``± fmt(half-width)`` when ``x`` is an estimate that varies; with
     ``SHOW_SPREAD``, also the replications' 10th to 90th percentile."""
     if x is None:
         return "-"
-    half = _half_width(x)
+    half = None if MEANS_ONLY.get() else _half_width(x)
     text = fmt(_mean(x))
     if half is not None:
         text = f"{text} ± {fmt(half)}"
@@ -171,28 +182,32 @@ def workload_table(s: Summary) -> Table:
     return table
 
 
+Column = tuple[str, Callable[[Summary], str], int]  # label, cell, the order it is left out
+
+
 def workload_rows_table(s: Summary, width: int = 10_000) -> Table:
     """One line per workload with its key figures: for many workloads, or a narrow terminal
-    (``--json`` has every figure). Columns are left out, least telling first, until the
-    table fits ``width``."""
-    columns = list(_COMPACT_COLUMNS)
+    (``--json`` has every figure)."""
+    means = " (means)" if "replications" in s else ""
+    return fitted_rows_table(f"Workloads{means}", s["workloads"], list(_COMPACT_COLUMNS),
+                             width)
+
+
+def fitted_rows_table(title: str, entries: Sequence[Summary], columns: list[Column],
+                      width: int) -> Table:
+    """One line per entry; columns are left out, least telling first (the highest third
+    field), until the table fits ``width``. The first ``_ALWAYS_SHOWN`` always stay."""
+    columns = list(columns)
     while True:
-        table = _rows_table(s, columns)
+        table = Table(title=title or None, title_justify="left", title_style="bold")
+        for label, _, _ in columns:
+            table.add_column(label, justify="left" if label in ("workload", "mode") else
+                             "right", no_wrap=True)
+        for entry in entries:
+            table.add_row(*(cell(entry) for _, cell, _ in columns))
         if len(columns) <= _ALWAYS_SHOWN or _natural_width(table) <= width:
             return table
         columns.pop(max(range(_ALWAYS_SHOWN, len(columns)), key=lambda i: columns[i][2]))
-
-
-def _rows_table(s: Summary, columns: list[tuple[str, Callable[[Summary], str], int]]
-                ) -> Table:
-    means = " (means)" if "replications" in s else ""
-    table = Table(title=f"Workloads{means}", title_justify="left", title_style="bold")
-    for label, _, _ in columns:
-        table.add_column(label, justify="left" if label in ("workload", "mode") else "right",
-                         no_wrap=True)
-    for w in s["workloads"]:
-        table.add_row(*(cell(w) for _, cell, _ in columns))
-    return table
 
 
 def _natural_width(table: Table) -> int:
@@ -250,7 +265,7 @@ def _progress(w: Summary) -> str:
 
 # The columns of the one-line-per-workload table: what ran, what it cost, how long it took;
 # the number says which go first when the terminal is narrow (the highest first).
-_COMPACT_COLUMNS: Final[tuple[tuple[str, Callable[[Summary], str], int], ...]] = (
+_COMPACT_COLUMNS: Final[tuple[Column, ...]] = (
     ("workload", lambda w: shown(w["name"], 24), 0),
     ("mode", lambda w: w["mode"], 0),
     ("cost", lambda w: money(_mean_of(w["cost_usd"])), 0),
@@ -360,10 +375,11 @@ def _ratio(r: float) -> str:
 def comparison_table(c: Comparison) -> Table:
     """The modes side by side, one column each; figures as rows."""
     table = Table()
-    table.add_column("")
+    table.add_column("", no_wrap=True)
     for mode in c.modes:
         incomplete = mode in c.verdict.incomplete
-        table.add_column(f"{mode} (incomplete)" if incomplete else mode, justify="right")
+        table.add_column(f"{mode} (incomplete)" if incomplete else mode, justify="right",
+                         no_wrap=True)
     v = c.verdict
     rows = [(label, cell) for label, cell in _WORKLOAD_ROWS if label not in ("kind", "mode")]
     for label, cell in rows:
@@ -371,6 +387,21 @@ def comparison_table(c: Comparison) -> Table:
     table.add_row("cost vs cheapest", *(_ratio(v.cost_ratio[m]) for m in c.modes))
     table.add_row("time vs fastest", *(_ratio(v.time_ratio[m]) for m in c.modes))
     return table
+
+
+def comparison_rows_table(c: Comparison, width: int) -> Table:
+    """The modes as rows, with the key figures and the ratios: for a narrow terminal."""
+    v = c.verdict
+    entries = [{**e, "mode": f"{m} (incomplete)" if m in v.incomplete else m,
+                "cost_ratio": v.cost_ratio[m], "time_ratio": v.time_ratio[m]}
+               for m, e in c.modes.items()]
+    columns: list[Column] = [
+        ("mode", lambda e: e["mode"], 0),
+        *[col for col in _COMPACT_COLUMNS if col[0] not in ("workload", "mode")],
+        ("cost ×", lambda e: _ratio(e["cost_ratio"]), 1),
+        ("time ×", lambda e: _ratio(e["time_ratio"]), 1),
+    ]
+    return fitted_rows_table("", entries, columns, width)
 
 
 def verdict_line(c: Comparison) -> str:
@@ -417,10 +448,18 @@ def _print_comparison(out: Console, c: Comparison) -> None:
     heading = Text()
     heading.append(shown(c.scenario, 80), style="bold")
     heading.append(f"  seed {c.seed} · workload {shown(repr(c.workload))} in each mode")
-    if c.replications > 1:
+    table = comparison_table(c)
+    if _natural_width(table) > out.width:
+        with _means_only():  # the intervals would not fit: --json and --out keep them
+            table = comparison_table(c)
+            if _natural_width(table) > out.width:  # still too wide: a mode a line
+                table = comparison_rows_table(c, out.width)
+        if c.replications > 1:
+            heading.append(f" · {c.replications} replications (means; --json for intervals)")
+    elif c.replications > 1:
         heading.append(f" · {c.replications} replications (mean ± 95% CI)")
     out.print(heading, soft_wrap=True)
-    out.print(comparison_table(c))
+    out.print(table)
     out.print()
     out.print(Text(verdict_line(c), style="bold"), soft_wrap=True)
     differences = c.paired_differences()

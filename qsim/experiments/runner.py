@@ -96,8 +96,11 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         terminate()
         return
     # The workers, taken before shutdown forgets them (CPython keeps them in _processes).
+    # Its futures are not cancelled here: once the workers are gone the pool's own thread
+    # fails each one as broken, and on CPython 3.11 it raises InvalidStateError (a traceback
+    # on stderr after "qsim: interrupted") for any future that was cancelled first.
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=False, cancel_futures=False)
     for process in processes:
         try:
             process.terminate()
@@ -131,8 +134,9 @@ def _run_pool(pool: Executor, tasks: Sequence[Task], workers: int,
             if progress:
                 progress(done, len(tasks))
     except BaseException:
-        for future in futures:  # on a cluster, this is what stops the queued work
-            future.cancel()
+        if not isinstance(pool, ProcessPoolExecutor):  # a local pool is stopped by _stop
+            for future in futures:  # on a cluster, this is what stops the queued work
+                future.cancel()
         raise
     # Back in task order: the result never depends on which worker was faster.
     out: list[Summary] = [{}] * len(tasks)

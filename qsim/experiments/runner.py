@@ -78,7 +78,7 @@ def run_many(tasks: Sequence[Task], workers: int | None = None,
     except (OSError, NotImplementedError):  # no process support (e.g. no /dev/shm): run here
         return _run_serial(tasks, progress, max_jobs)
     try:
-        out = _run_pool(pool, tasks, workers, progress, max_jobs)
+        out = _run_pool(pool, tasks, workers, progress, max_jobs, cancel_on_error=False)
     except BaseException:
         # Ctrl-C or a failed run: drop what has not started, and stop the runs in flight
         # rather than wait for them (a chunk can take minutes).
@@ -119,8 +119,11 @@ def _run_serial(tasks: Sequence[Task], progress: Progress | None,
 
 
 def _run_pool(pool: Executor, tasks: Sequence[Task], workers: int,
-              progress: Progress | None, max_jobs: int | None = DEFAULT_MAX_JOBS
-              ) -> list[Summary]:
+              progress: Progress | None, max_jobs: int | None = DEFAULT_MAX_JOBS,
+              cancel_on_error: bool = True) -> list[Summary]:
+    """``cancel_on_error``: cancel the futures not yet done on an error or Ctrl-C (what stops
+    queued work on a cluster or a caller's executor); run_many's own pool is stopped by
+    ``_stop`` instead."""
     count = min(len(tasks), workers * _CHUNKS_PER_WORKER)
     # Chunk k holds tasks k, k + count, k + 2 count, ...: neighbouring tasks are alike (one
     # point's replications, one mode's), so dealing them out gives chunks of about the same
@@ -134,8 +137,8 @@ def _run_pool(pool: Executor, tasks: Sequence[Task], workers: int,
             if progress:
                 progress(done, len(tasks))
     except BaseException:
-        if not isinstance(pool, ProcessPoolExecutor):  # a local pool is stopped by _stop
-            for future in futures:  # on a cluster, this is what stops the queued work
+        if cancel_on_error:
+            for future in futures:
                 future.cancel()
         raise
     # Back in task order: the result never depends on which worker was faster.

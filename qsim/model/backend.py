@@ -373,8 +373,11 @@ class Backend:
         best_queue: deque[Job] | None = None
         best_ratio, best_id = 0.0, 0
         now = self.env.now
-        for index, queue in enumerate(self.queues):
-            if not queue or (active is not None and self.contexts[index] is not None):
+        contexts = self.contexts if active is not None else None
+        index = -1
+        for queue in self.queues:
+            index += 1
+            if not queue or (contexts is not None and contexts[index] is not None):
                 continue
             usage = self._instance_of[index]
             limit = now - usage.window_s  # usage.ratio(now), written out: once per dispatch

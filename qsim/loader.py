@@ -40,22 +40,32 @@ _C0_NAMES: Final = (
 
 
 def _read_text(file: str) -> str:
+    return read_bounded_text(file, "scenario file", "YAML")
+
+
+def read_bounded_text(file: str, what: str, language: str,
+                      error: type[ScenarioError] = ScenarioError,
+                      shown: str | None = None) -> str:
+    """The UTF-8 text of ``file``, at most ``MAX_FILE_BYTES`` of it: every failure is one
+    ``error`` naming the file as ``shown`` (default: ``file``) and what it should have been
+    (``what``: "scenario file"; ``language``: what its text should be written in)."""
+    name = file if shown is None else shown
     try:
         with open(_FilePath(file), "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)  # a FIFO or /dev/zero has no size to ask
     except FileNotFoundError:
-        raise ScenarioError("no such file", file=file) from None
+        raise error("no such file", file=name) from None
     except IsADirectoryError:
-        raise ScenarioError("is a directory, not a scenario file", file=file) from None
+        raise error(f"is a directory, not a {what}", file=name) from None
     except OSError as exc:
-        raise ScenarioError(f"cannot read: {exc.strerror or exc}", file=file) from None
+        raise error(f"cannot read: {exc.strerror or exc}", file=name) from None
     if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError(f"larger than {MAX_FILE_BYTES / 1e6:g} MB: not a scenario file "
-                            "(qsim reads at most that much)", file=file)
+        raise error(f"larger than {MAX_FILE_BYTES / 1e6:g} MB: not a {what} "
+                    "(qsim reads at most that much)", file=name)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError("not a text file (expected UTF-8 YAML)", file=file) from None
+        raise error(f"not a text file (expected UTF-8 {language})", file=name) from None
 
 
 def read_yaml(file: str) -> tuple[object, dict[Path, int]]:

@@ -37,7 +37,7 @@ from pydantic import Field, Strict, ValidationError, model_validator
 
 from .dists import StrictModel
 from .errors import MISSING, FieldError, ScenarioError, explain_validation_error
-from .limits import MAX_FILE_BYTES
+from .loader import read_bounded_text
 from .units import format_duration
 
 __all__ = [
@@ -320,19 +320,12 @@ def read_trace(path: str | os.PathLike[str], shown: str | None = None) -> Record
         cached = _CACHE.get(os.path.abspath(file))
         if cached is not None and cached[0] == key:
             return cached[1]
-        with open(file, encoding="utf-8") as fh:
-            text = fh.read(MAX_FILE_BYTES + 1)  # a trace is bounded as a scenario file is
     except FileNotFoundError:
         raise TraceError("no such file", file=shown) from None
-    except IsADirectoryError:
-        raise TraceError("is a directory, not a trace file", file=shown) from None
-    except UnicodeDecodeError:
-        raise TraceError("not a text file (expected UTF-8 JSON)", file=shown) from None
     except OSError as exc:
         raise TraceError(f"cannot read: {exc.strerror or exc}", file=shown) from None
-    if len(text) > MAX_FILE_BYTES:
-        raise TraceError(f"larger than {MAX_FILE_BYTES / 1e6:g} MB: not a trace file (qsim "
-                         "reads at most that much)", file=shown)
+    # a trace is bounded as a scenario file is
+    text = read_bounded_text(file, "trace file", "JSON", TraceError, shown)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

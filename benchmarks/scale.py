@@ -44,6 +44,7 @@ import tempfile
 import time
 from collections import deque
 from functools import partial
+from typing import Any
 
 import yaml
 
@@ -166,20 +167,34 @@ def _heapq_model(draws: dict, horizon: float, lanes: int) -> tuple[int, int]:
     return done, arrived
 
 
-def measure(jobs: int, with_cli: bool) -> dict:
-    """One round of one size, in this process: run from a fresh subprocess (see main), so
-    that peak memory is this run's alone."""
+def work_limit(jobs: int) -> int:
+    """A work limit that admits ``jobs`` (the default refuses 10M jobs)."""
+    return max(5_000_000, 2 * jobs)
+
+
+def simulated(scenario: Any, limit: int) -> tuple[Any, dict, tuple[float, float, float], int]:
+    """Run ``scenario`` once in this process: the result, its summary, the times before the
+    run, after it and after the summary, and the peak memory (KiB) it added."""
     import qsim
 
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    scenario = qsim.parse_scenario(scenario_dict(jobs), "scale")
-    limit = max(5_000_000, 2 * jobs)  # the default work limit refuses 10M jobs
     t0 = time.perf_counter()
     result = qsim.simulate(scenario, max_jobs=limit)
     t1 = time.perf_counter()
     summary = result.summary()
     t2 = time.perf_counter()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss
+    return result, summary, (t0, t1, t2), peak_kib
+
+
+def measure(jobs: int, with_cli: bool) -> dict:
+    """One round of one size, in this process: run from a fresh subprocess (see main), so
+    that peak memory is this run's alone."""
+    import qsim
+
+    limit = work_limit(jobs)
+    result, summary, (t0, t1, t2), peak_kib = simulated(
+        qsim.parse_scenario(scenario_dict(jobs), "scale"), limit)
     len(result.jobs)  # the jobs DataFrame, as `qsim run --out` writes it
     t3 = time.perf_counter()
     events = result.info.events
@@ -230,16 +245,10 @@ def measure_full(jobs: int, queue: str, with_cli: bool) -> dict:
     # Peak memory above a process that has imported everything and run the scenario small:
     # what the jobs cost, not the libraries (~100 MB, a third of the figure at a million).
     qsim.simulate(qsim.parse_scenario(full_feature_dict(1_000, queue), "warm")).summary()
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     data = full_feature_dict(jobs, queue)
-    scenario = qsim.parse_scenario(data, "full")
-    limit = max(5_000_000, 2 * jobs)  # the default work limit refuses 10M jobs
-    t0 = time.perf_counter()
-    result = qsim.simulate(scenario, max_jobs=limit)
-    t1 = time.perf_counter()
-    summary = result.summary()
-    t2 = time.perf_counter()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss
+    limit = work_limit(jobs)
+    result, summary, (t0, t1, t2), peak_kib = simulated(qsim.parse_scenario(data, "full"),
+                                                        limit)
     del result
     submitted = sum(w["jobs"]["submitted"] for w in summary["workloads"])
     row = {"queue": queue, "jobs": submitted, "simulate_s": t1 - t0, "summary_s": t2 - t1,

@@ -179,7 +179,7 @@ def _laneless(jobs: pd.DataFrame, t0: float, t1: float) -> list[str]:
 
 def _workload_entries(jobs: pd.DataFrame, windows: pd.DataFrame, modes: dict[str, str],
                       colours: dict[str, str]) -> dict[str, object]:
-    present = set(jobs["workload"]) | set(windows["workload"])
+    present = set(pd.unique(jobs["workload"])) | set(windows["workload"])
     entries: dict[str, object] = {
         f"{label(n)} · {modes[n]}" if modes.get(n) else label(n): Patch(facecolor=c)
         for n, c in colours.items() if n in present}

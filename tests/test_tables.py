@@ -110,3 +110,28 @@ def test_first_start_to_end_is_one_window() -> None:
     assert (starts.tolist(), ends.tolist()) == ([0.0], [49.0])
     assert accounting.usage("session", np.array([30.0]), ends - starts) == 49.0
     assert accounting.usage("batch", np.array([10.0, 20.0]), np.array([99.0])) == 30.0
+
+
+def test_writing_to_the_jobs_table_leaves_the_summary_and_its_columns_alone() -> None:
+    # The jobs table shares memory with the arrays the summary reads (copying them cost a
+    # quarter of a second at a million jobs): pandas must copy a column before a write.
+    import qsim
+    from qsim.analysis.result import RunResult
+
+    result = qsim.simulate(qsim.parse_scenario(
+        {"name": "w", "horizon": "1h", "workloads": [
+            {"name": "bg", "kind": "background", "arrivals": {"dist": "exponential",
+                                                              "mean": "60s"},
+             "compile": "5s", "quantum": "20s"}]}, "w.yaml"), seed=1)
+    assert isinstance(result, RunResult)
+    before = result.summary()
+    jobs = result.jobs
+    dispatch = jobs["dispatch_at"].to_numpy().copy()
+    jobs.loc[:, "quantum_s"] = 1e6
+    jobs["dispatch_at"] *= 2
+    jobs.iloc[0, jobs.columns.get_loc("charged_s")] = -5.0
+    assert result.summary() == before
+    assert result.job_arrays["quantum_s"].max() < 1e6
+    np.testing.assert_array_equal(result.job_arrays["dispatch_at"], dispatch)
+    # the two names of one column are two columns: a write to one leaves the other
+    np.testing.assert_array_equal(jobs["compile_start_at"].to_numpy(), dispatch)

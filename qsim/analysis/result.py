@@ -38,8 +38,15 @@ class RunResult:
         return tables.job_arrays(self.trace, self.meta)
 
     @cached_property
+    def _job_columns(self) -> pd.DataFrame:
+        # job_arrays as a DataFrame over the same memory, held as long as they are: the jobs
+        # table shares it, so pandas copies a column a user writes to (copy on write) rather
+        # than write into the arrays the summary reads.
+        return pd.DataFrame(self.job_arrays, copy=False)
+
+    @cached_property
     def jobs(self) -> pd.DataFrame:
-        return tables.jobs_frame(self.trace, self.meta, self.job_arrays)
+        return tables.jobs_frame(self.trace, self.meta, self._job_columns)
 
     @cached_property
     def contexts(self) -> pd.DataFrame:

@@ -9,6 +9,7 @@ results, progress, Ctrl-C, output folders and standard output, escaped text; the
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -543,6 +544,53 @@ def test_an_interrupted_write_leaves_nothing_behind(tmp_path: Path,
         files.write_file(tmp_path / "ok.png", b"x")  # the first write passes; then Ctrl-C
         files.write_file(tmp_path / "t.png", b"x")
     assert [p.name for p in tmp_path.iterdir()] == ["ok.png"]
+
+
+def test_tables_written_on_their_own_thread_are_in_the_manifest(small: Path,
+                                                                 tmp_path: Path) -> None:
+    # jobs.csv is written by Arrow on a second thread, straight into the new folder, while
+    # the timeline is drawn: the manifest must still list every file as written.
+    out = tmp_path / "out"
+    code, err = _out(small, out)
+    assert (code, err) == (0, "")
+    listed = json.loads((out / files.MANIFEST).read_text())["files"]
+    assert set(listed) == {"summary.json", "jobs.csv", "contexts.csv", "timeline.png"}
+    for name, entry in listed.items():
+        data = (out / name).read_bytes()
+        assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    files.check_out_dir(out)  # so a second run may replace it
+
+
+def test_a_table_writer_that_fails_leaves_the_old_folder_and_no_temporary_one(
+        small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qsim.present import out_tables
+
+    out = tmp_path / "out"
+    assert _out(small, out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full_disk(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(out_tables, "_write_csv", full_disk)
+    code, err = _out(small, out)
+    assert code == 2
+    assert one_error_line(err) == f"--out {out.absolute()}: cannot write: No space left on device"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "small.yaml"]
+
+
+def test_a_folder_lists_only_the_files_it_was_given(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="written but not listed"):
+        with files.out_folder(tmp_path / "out") as folder:
+            folder.add("a.csv", "1\n")
+            folder.path("b.csv").write_text("stray")  # written, never adopted
+    assert [p.name for p in tmp_path.iterdir()] == []
+    for bad in (files.MANIFEST, "../x.csv", ".hidden", ""):
+        with pytest.raises(ValueError, match="not a name"):
+            with files.out_folder(tmp_path / "out") as folder:
+                folder.add(bad, "x")
+    assert [p.name for p in tmp_path.iterdir()] == []
 
 
 @pytest.mark.parametrize("args", [["--json"], []], ids=["json", "report"])

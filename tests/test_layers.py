@@ -149,3 +149,16 @@ def test_public_names_resolve_lazily_and_stay_the_same_objects() -> None:
     assert old_name is plots
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         qsim.nothing  # noqa: B018
+
+
+def test_a_run_that_draws_nothing_loads_no_matplotlib() -> None:
+    # matplotlib costs half a second to import, and a picture of a million jobs seconds more:
+    # `qsim run` draws only for --plot or --out.
+    vqe = PACKAGE.parent / "scenarios" / "vqe.yaml"
+    for args in (["run", str(vqe), "--json"], ["run", str(vqe)], ["run", str(vqe), "-r", "2"]):
+        code = (f"import sys; from qsim.present.cli import main; code = main({args!r}); "
+                "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True)
+        loaded = {name.split(".")[0] for name in done.stderr.split()}
+        assert "matplotlib" not in loaded, args

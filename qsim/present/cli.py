@@ -29,7 +29,8 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 from qsim.errors import QsimError
 from qsim.limits import DEFAULT_MAX_JOBS, MAX_SEED
-from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
+from qsim.present.files import (OutFolder, check_out_dir, check_plot_path, out_folder, write_file,
+                                write_out_dir)
 from qsim.present.window import parse_window
 from qsim.scenario import RecordedWorkload, Scenario, dump_resolved, load_scenario
 from qsim.text import escape, shown
@@ -303,21 +304,18 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
         drawn = plot is not None or out is not None
         summary, result, files = _run_and_tables(scenario, seed, replications, bool(out), drawn,
                                                  max_jobs)
-        if parquet and result is not None:
-            from qsim.present.out_tables import parquet_files
-
-            files.update(parquet_files(result.jobs, result.contexts))
-        if drawn and result is not None:
+        if drawn and result is not None:  # to draw, and with --out to keep
             check_window_in_run(bounds, window, result.info.end_s)
-            from qsim.present import plots  # matplotlib: half a second to import, only when drawing
-
-            # Replications draw replication 0: the run `qsim run` shows without them.
-            picture = _png(lambda f: plots.save_timeline(result, f, *bounds))
-            files["timeline.png"] = picture
-        if out is not None:
-            write_out_dir(out, {"summary.json": _json_text(summary), **files})
-        if plot is not None:
-            write_file(plot, picture)
+            if out is None:
+                picture = _picture_and_tables(result, bounds)
+            else:
+                files = {"summary.json": _json_text(summary), **files}
+                with out_folder(out) as folder:
+                    picture = _picture_and_tables(result, bounds, folder, parquet)
+                    for name, data in {**files, "timeline.png": picture}.items():
+                        folder.add(name, data)
+            if plot is not None:
+                write_file(plot, picture)
     except QsimError as exc:
         return error(str(exc))
     _show(summary, as_json, percentiles)
@@ -336,7 +334,7 @@ def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, wan
                                     percent=True) as bar:
             result = experiments.simulate(scenario, seed, max_jobs=max_jobs,
                                           progress=bar.update)
-        return result.summary(), result, _result_files(result) if want_files else {}
+        return result.summary(), result, {}
     with report.DelayedProgress("replications", report.console(stderr=True)) as bar:
         reps = experiments.replicate(scenario, replications, seed=seed, progress=bar.update,
                                      max_jobs=max_jobs)
@@ -348,7 +346,7 @@ def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, wan
     result = experiments.simulate(scenario, reps.seed, replication=0, max_jobs=max_jobs)
     files: dict[str, str | bytes] = {}
     if want_files:
-        files = {**_result_files(result), "replications.csv": _csv(reps.table())}
+        files = {"replications.csv": _csv(reps.table())}
     return reps.to_dict(), result, files
 
 
@@ -502,10 +500,28 @@ def _csv(frame: Any) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
 
 
-def _result_files(result: RunResult) -> dict[str, str | bytes]:
-    from qsim.present.out_tables import run_files  # pyarrow: a million rows in about a second
+def _picture_and_tables(result: RunResult, bounds: tuple[float | None, float | None],
+                        folder: OutFolder | None = None, parquet: bool = False) -> bytes:
+    """The timeline as PNG bytes; with a ``folder``, the per-run tables are written into it
+    meanwhile, on a thread of their own: Arrow writes them without holding the GIL while this
+    thread draws (at a million jobs each takes about a second)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    return run_files(result.jobs, result.contexts)
+    from qsim.present import plots  # matplotlib: half a second to import, only when drawing
+    from qsim.present.out_tables import run_files
+
+    def picture() -> bytes:
+        # Replications draw replication 0: the run `qsim run` shows without them.
+        return _png(lambda f: plots.save_timeline(result, f, *bounds))
+
+    if folder is None:
+        return picture()
+    write = run_files(result.jobs, result.contexts, parquet)
+    with ThreadPoolExecutor(1, thread_name_prefix="qsim-tables") as pool:
+        written = pool.submit(write, folder)
+        drawn = picture()
+        written.result()  # its error, if any, is raised here
+    return drawn
 
 
 def _png(draw: Any) -> bytes:

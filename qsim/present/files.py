@@ -31,8 +31,8 @@ from typing import Any, Final
 from qsim.errors import QsimError
 from qsim.version import __version__
 
-__all__ = ["MANIFEST", "OUT_FILES", "check_out_dir", "check_plot_path", "write_file",
-           "write_out_dir"]
+__all__ = ["MANIFEST", "OUT_FILES", "OutFolder", "check_out_dir", "check_plot_path",
+           "out_folder", "write_file", "write_out_dir"]
 
 #: The manifest of an ``--out`` folder (hidden: it is qsim's bookkeeping, not a result).
 MANIFEST: Final = ".qsim-manifest.json"
@@ -141,14 +141,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _manifest(contents: dict[str, bytes]) -> bytes:
-    files = {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-             for name, data in sorted(contents.items())}
-    text = json.dumps({"format": _FORMAT, "qsim_version": __version__, "files": files},
-                      indent=2)
-    return (text + "\n").encode("utf-8")
-
-
 def check_plot_path(plot: Path) -> None:
     """QsimError unless ``plot`` names a PNG file that can be written."""
     if plot.suffix.lower() != ".png":
@@ -183,10 +175,58 @@ def write_out_dir(out: Path, files: dict[str, str | bytes]) -> None:
 
     Readers see either the old folder or the complete new one, never a half-written one.
     """
-    if MANIFEST in files:
-        raise ValueError(f"{MANIFEST} is the manifest's own name")
-    contents = {name: data if isinstance(data, bytes) else data.encode("utf-8")
-                for name, data in files.items()}
+    with out_folder(out) as folder:
+        for name, data in files.items():
+            folder.add(name, data)
+
+
+class OutFolder:
+    """A fresh folder beside an ``--out`` being filled: ``add`` writes a file from memory,
+    ``adopt`` takes one a writer put at ``path(name)`` itself (a table too large to hold
+    twice). Each file's size and SHA-256 is taken as it comes, for the manifest. ``add`` and
+    ``adopt`` may be called from several threads, for different files."""
+
+    def __init__(self, out: Path, tmp: Path) -> None:
+        self.out, self.tmp = out, tmp
+        self._listed: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def path(self, name: str) -> Path:
+        return self.tmp / self._checked(name)
+
+    def add(self, name: str, data: str | bytes) -> None:
+        raw = data if isinstance(data, bytes) else data.encode("utf-8")
+        self.path(name).write_bytes(raw)
+        self._list(name, len(raw), hashlib.sha256(raw).hexdigest())
+
+    def adopt(self, name: str) -> None:
+        path = self.path(name)
+        self._list(name, path.stat().st_size, _sha256(path))
+
+    def _checked(self, name: str) -> str:
+        if name == MANIFEST or not name or os.sep in name or name.startswith("."):
+            raise ValueError(f"{name!r} is not a name for a result file")
+        return name
+
+    def _list(self, name: str, size: int, sha256: str) -> None:
+        with self._lock:
+            self._listed[name] = {"bytes": size, "sha256": sha256}
+
+    def _manifest(self) -> bytes:
+        written = set(os.listdir(self.tmp))
+        if written != set(self._listed):
+            raise ValueError(f"files written but not listed: {sorted(written ^ set(self._listed))}")
+        files = dict(sorted(self._listed.items()))
+        text = json.dumps({"format": _FORMAT, "qsim_version": __version__, "files": files},
+                          indent=2)
+        return (text + "\n").encode("utf-8")
+
+
+@contextlib.contextmanager
+def out_folder(out: Path) -> Iterator[OutFolder]:
+    """An :class:`OutFolder` for ``out``: when the block ends, its manifest is written and, after
+    one more check that the folder it replaces loses nothing, it takes ``out``'s place; if the
+    block raises (Ctrl-C included), it is removed and ``out`` is left as it was."""
     out = out.absolute()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -195,8 +235,9 @@ def write_out_dir(out: Path, files: dict[str, str | bytes]) -> None:
         raise QsimError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
-        for name, data in {**contents, MANIFEST: _manifest(contents)}.items():
-            (tmp / name).write_bytes(data)
+        folder = OutFolder(out, tmp)
+        yield folder
+        (tmp / MANIFEST).write_bytes(folder._manifest())
         check_out_dir(out)  # again: a long run leaves time to put files there
         _move_into_place(tmp, out)
     except OSError as exc:

@@ -119,7 +119,9 @@ HEAVY = {"pandas", "matplotlib", "simpy", "scipy", *QISKIT}
 @pytest.mark.parametrize("statement,unloaded", [
     ("import qsim; qsim.__version__", HEAVY),
     ("import qsim.model.engine", {"pandas", "matplotlib", "scipy"}),
-    ("import qsim.analysis.result, qsim.analysis.metrics", {"simpy", "matplotlib"}),
+    # the summary works on numpy columns: pandas only once a DataFrame is asked for
+    ("import qsim.analysis.result, qsim.analysis.metrics", {"simpy", "matplotlib", "pandas"}),
+    ("import qsim.experiments", {"matplotlib", "pandas"}),
     ("import qsim.present.cli", HEAVY),
     ("import qsim.scenario, qsim.recording", HEAVY),
 ])
@@ -151,14 +153,20 @@ def test_public_names_resolve_lazily_and_stay_the_same_objects() -> None:
         qsim.nothing  # noqa: B018
 
 
-def test_a_run_that_draws_nothing_loads_no_matplotlib() -> None:
-    # matplotlib costs half a second to import, and a picture of a million jobs seconds more:
-    # `qsim run` draws only for --plot or --out.
+@pytest.mark.parametrize("options,unloaded", [
+    (["--json"], {"matplotlib", "pandas"}),  # the summary alone needs neither
+    ([], {"matplotlib", "pandas"}),  # nor does the report
+    (["-r", "2"], {"matplotlib"}),  # replications are a table (pandas), not a picture
+])
+def test_a_run_that_draws_nothing_loads_no_matplotlib(options: list[str],
+                                                      unloaded: set[str]) -> None:
+    # matplotlib costs half a second to import, pandas a fifth, and a picture of a million
+    # jobs seconds more: `qsim run` draws only for --plot or --out.
     vqe = PACKAGE.parent / "scenarios" / "vqe.yaml"
-    for args in (["run", str(vqe), "--json"], ["run", str(vqe)], ["run", str(vqe), "-r", "2"]):
+    for args in (["run", str(vqe), *options],):
         code = (f"import sys; from qsim.present.cli import main; code = main({args!r}); "
                 "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True)
         loaded = {name.split(".")[0] for name in done.stderr.split()}
-        assert "matplotlib" not in loaded, args
+        assert loaded & unloaded == set(), args

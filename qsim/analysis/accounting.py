@@ -4,7 +4,7 @@
 - session: the sum of its active windows (``active_windows``), or one span from the first
   activation to the last window's end (``first_start_to_end``, paused gaps included);
 - idle: inside the workload's billed windows, the time the QPU ran none of its jobs
-  (``idle_gap_table``: the one derivation both the summary and the timeline use).
+  (``idle_gap_arrays``: the one derivation both the summary and the timeline use).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 GAP_EPS_S = 1e-9  # gaps shorter than this are float noise, not idle time
 
@@ -29,24 +28,25 @@ class Idle:
         return cls(float(sum(lengths)), len(lengths), max(lengths, default=0.0))
 
 
-def idle_gap_table(windows: pd.DataFrame, busy: dict[str, np.ndarray], workloads: tuple[str, ...],
-                   modes: tuple[str, ...], session_accounting: str) -> pd.DataFrame:
-    """Every idle gap of every workload: ``workload, start_at, end_at, length_s``, in
-    workload order then time. The summary's idle figures are sums over it and the timeline
-    draws it, so the number and the picture cannot disagree."""
-    names, starts, ends = [], [], []
-    for index, (name, mode) in enumerate(zip(workloads, modes)):
-        own = windows[windows["workload"] == name]
-        w0, w1 = billed_windows(own["start_at"].to_numpy(), own["end_at"].to_numpy(), mode,
+def idle_gap_arrays(windows: dict[str, np.ndarray], busy: dict[str, np.ndarray],
+                    modes: tuple[str, ...], session_accounting: str) -> dict[str, np.ndarray]:
+    """Every idle gap of every workload: ``workload`` (its index), ``start_at, end_at``, in
+    workload order then time, from the active windows (``columns.window_arrays``) and what
+    held the QPU (``columns.qpu_intervals``). The summary's idle figures are sums over it and
+    the timeline draws it, so the number and the picture cannot disagree."""
+    owners, starts, ends = [], [], []
+    for index, mode in enumerate(modes):
+        own = windows["workload"] == index
+        w0, w1 = billed_windows(windows["start_at"][own], windows["end_at"][own], mode,
                                 session_accounting)
         mine = busy["workload"] == index
         g0, g1 = idle_gaps(w0, w1, busy["start_at"][mine], busy["end_at"][mine])
-        names.append(np.full(len(g0), name, dtype=object))
+        owners.append(np.full(len(g0), index, dtype=np.int64))
         starts.append(g0)
         ends.append(g1)
-    start, end = np.concatenate([np.empty(0), *starts]), np.concatenate([np.empty(0), *ends])
-    return pd.DataFrame({"workload": np.concatenate([np.empty(0, object), *names]),
-                         "start_at": start, "end_at": end, "length_s": end - start})
+    return {"workload": np.concatenate([np.empty(0, np.int64), *owners]),
+            "start_at": np.concatenate([np.empty(0), *starts]),
+            "end_at": np.concatenate([np.empty(0), *ends])}
 
 
 def billed_windows(starts: np.ndarray, ends: np.ndarray, mode: str, accounting: str

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, TypedDict
-from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Final, TypedDict
 
 import numpy as np
-import pandas as pd
 
 from qsim import plans
-from qsim.analysis import accounting, tables
-from qsim.analysis.tables import STATUSES
-
+from qsim.analysis import accounting, columns
+from qsim.analysis.columns import STATUSES
 from qsim.scenario import IndependentWorkload, IterativeWorkload, RecordedWorkload
 from qsim.trace import CANCELLED, CONTEXT_CLOSED, MAX_TIME
 
@@ -111,30 +108,38 @@ def summarize(result: RunResult) -> Summary:
     sums per workload in one pass: a summary of a million jobs should cost little next to
     simulating them."""
     info, scenario = result.info, result.info.scenario
-    jobs, windows, busy, gaps = result.job_arrays, result.windows, result.busy, result.idle_gaps
-    reason_jobs, reasons = tables.reasons_given(result.trace, result.trace.columns())
+    jobs, windows, busy = result.job_arrays, result.window_arrays, result.busy
+    gaps, cal = result.gap_arrays, result.calibration_arrays
+    reason_jobs, reasons = columns.reasons_given(result.trace, result.trace.columns())
     reason_workload = jobs["workload"][reason_jobs]
-    cal = result.calibrations
     if scenario.warmup:
         jobs, busy = _from_zero(jobs, busy)
     sums = _sums_by_workload(jobs, len(scenario.workloads))
     workloads = [
-        _workload(w, index, jobs, sums, windows[windows["workload"] == w.name],
-                  gaps[gaps["workload"] == w.name], busy, scenario, info.end_s,
-                  set(reasons[reason_workload == index].tolist()))
+        _workload(w, index, jobs, sums, _rows(windows, index), _rows(gaps, index), busy,
+                  scenario, info.end_s, set(reasons[reason_workload == index].tolist()))
         for index, w in enumerate(scenario.workloads)
     ]
+    sessions = np.isin(windows["workload"],
+                       [i for i, w in enumerate(scenario.workloads) if w.mode.kind == "session"])
     return {
         "scenario": scenario.name,
         "seed": info.seed,
         "qsim_version": info.qsim_version,
         "end_s": info.end_s,
         "workloads": workloads,
-        "backend": _backend(busy, windows, info.end_s, cal["deferred_s"].to_numpy()),
+        "backend": _backend(busy, _rows(windows, sessions), info.end_s,
+                            cal["start_at"] - cal["due_at"]),
         "instances": _instances(scenario, workloads),
         "streams": (streams := _streams(scenario)),
         "expected_utilization": sum(x["offered_load"] for x in streams),
     }
+
+
+def _rows(table: dict[str, np.ndarray], which: int | np.ndarray) -> dict[str, np.ndarray]:
+    """The rows of a table of columns that belong to workload ``which`` (or a row mask)."""
+    keep = table["workload"] == which if isinstance(which, int) else which
+    return {name: column[keep] for name, column in table.items()}
 
 
 def _streams(scenario: Scenario) -> list[StreamLoad]:
@@ -181,15 +186,14 @@ def _sums_by_workload(jobs: dict[str, np.ndarray], workloads: int) -> dict[str, 
 
 
 def _workload(spec: Workload, index: int, all_jobs: dict[str, np.ndarray],
-              sums: dict[str, np.ndarray], windows: pd.DataFrame, gaps: pd.DataFrame,
-              busy: dict[str, np.ndarray], scenario: Scenario, end_s: float,
-              reasons: set[str]) -> WorkloadSummary:
+              sums: dict[str, np.ndarray], windows: dict[str, np.ndarray],
+              gaps: dict[str, np.ndarray], busy: dict[str, np.ndarray], scenario: Scenario,
+              end_s: float, reasons: set[str]) -> WorkloadSummary:
     mode = spec.mode.kind
     mine = all_jobs["workload"] == index
     submitted = int(np.count_nonzero(mine))
-    starts, ends = accounting.billed_windows(
-        windows["start_at"].to_numpy(), windows["end_at"].to_numpy(), mode,
-        scenario.accounting.session)
+    starts, ends = accounting.billed_windows(windows["start_at"], windows["end_at"], mode,
+                                             scenario.accounting.session)
     idle = accounting.Idle.of(gaps["start_at"].tolist(), gaps["end_at"].tolist())
     usage = accounting.usage(mode, sums["charged_s"][index], ends - starts)
     if submitted:
@@ -242,15 +246,15 @@ def _first_qpu_start(jobs: dict[str, np.ndarray], mine: np.ndarray, first: int
     return float(started.min() - jobs["submit_at"][first]) if len(started) else None
 
 
-def _others_in_windows(windows: pd.DataFrame, busy: dict[str, np.ndarray], index: int) -> float:
+def _others_in_windows(windows: dict[str, np.ndarray], busy: dict[str, np.ndarray],
+                       index: int) -> float:
     """QPU time of other workloads' jobs and of calibrations inside the workload's active
     windows (SPEC §7): what a session pays for under ``session_entry: overlap``."""
-    if windows.empty:
+    if not len(windows["start_at"]):
         return 0.0
     others = busy["workload"] != index  # calibrations have workload -1
-    ordered = windows.sort_values("start_at", kind="stable")
-    s, e = accounting.intersect(ordered["start_at"].to_numpy(float),
-                                ordered["end_at"].to_numpy(float),
+    order = np.argsort(windows["start_at"], kind="stable")
+    s, e = accounting.intersect(windows["start_at"][order], windows["end_at"][order],
                                 busy["start_at"][others], busy["end_at"][others])
     return float(np.sum(e - s))
 
@@ -293,14 +297,14 @@ def _stopped_by(reasons: set[str], jobs: JobCounts) -> str:
     return "a failure" if jobs["failed"] else "the end of the run"
 
 
-def _backend(busy: dict[str, np.ndarray], windows: pd.DataFrame, end_s: float,
+def _backend(busy: dict[str, np.ndarray], sessions: dict[str, np.ndarray], end_s: float,
              deferred: np.ndarray) -> BackendSummary:
+    """The QPU's figures; ``sessions``: the active windows of sessions."""
     busy_start, busy_end = busy["start_at"], busy["end_at"]
     length = busy_end - busy_start
     total = float(np.sum(length))
-    sessions = windows[windows["mode"] == "session"]
-    reserved = float(sessions["length_s"].sum()) - accounting.busy_within(
-        sessions["start_at"].to_numpy(), sessions["end_at"].to_numpy(), busy_start, busy_end)
+    reserved = float(np.sum(sessions["end_at"] - sessions["start_at"])) - accounting.busy_within(
+        sessions["start_at"], sessions["end_at"], busy_start, busy_end)
     is_cal = busy["job"] < 0
     return {
         "qpu_busy_s": total,
@@ -313,20 +317,3 @@ def _backend(busy: dict[str, np.ndarray], windows: pd.DataFrame, end_s: float,
         "calibration_deferred_s": float(deferred.sum()),
         "calibration_max_deferred_s": float(deferred.max()) if len(deferred) else 0.0,
     }
-
-
-def summaries_frame(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per run and workload, with every figure of its summary entry (counts of jobs
-    as ``jobs_<status>``): the tidy form of many summaries."""
-    return entries_frame([({"replication": r}, w)
-                          for r, s in enumerate(summaries) for w in s["workloads"]])
-
-
-def entries_frame(rows: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> pd.DataFrame:
-    """One row per (labels, workload entry): the labels, then ``workload``, ``mode`` and every
-    figure of the entry (counts of jobs as ``jobs_<status>``)."""
-    return pd.DataFrame([
-        {**labels, "workload": w["name"], "mode": w["mode"],
-         **{f"jobs_{k}": v for k, v in w["jobs"].items()},
-         **{k: v for k, v in w.items() if k not in ("name", "kind", "mode", "jobs")}}
-        for labels, w in rows])

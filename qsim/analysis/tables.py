@@ -1,21 +1,29 @@
-"""The record log as tidy DataFrames: records, jobs, contexts, windows, QPU intervals.
+"""The record log as tidy DataFrames: records, jobs, contexts, windows, QPU intervals, idle
+gaps; and many summaries as one table.
 
-Pure functions of a ``Trace`` and a little metadata (no SimPy), each one linear in the number
-of records: every column is filled by one vectorised pass per record kind.
+Built from the numpy columns of ``columns`` (this module is the analysis' one pandas
+importer, with ``sweeps``); pure functions of a ``Trace`` and a little metadata (no SimPy),
+each one linear in the number of records.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from qsim.trace import SYSTEM_ERROR, Columns, Kind, Trace
+from qsim.analysis import accounting
+from qsim.analysis.columns import (STATUSES, TraceMeta, calibration_arrays, job_arrays,
+                                   qpu_intervals, reasons_given, window_arrays)
+from qsim.trace import Kind, Trace
 
-STATUSES = ("done", "failed", "cancelled", "incomplete")
-_END_KINDS = (Kind.JOB_DONE, Kind.JOB_FAILED, Kind.JOB_CANCELLED, Kind.JOB_INCOMPLETE)
+__all__ = ["STATUSES", "TraceMeta", "calibrations_frame", "contexts_frame", "entries_frame",
+           "idle_gap_frame", "idle_gap_table", "intervals_frame", "jobs_frame", "records_frame",
+           "summaries_frame", "windows_frame"]
+
 _CONTEXT_CHANGES = (Kind.CONTEXT_OPEN, Kind.CONTEXT_ACTIVATE, Kind.CONTEXT_DEACTIVATE,
                     Kind.CONTEXT_DRAIN, Kind.CONTEXT_CLOSE)  # context.release ends a window
 _STATE_AFTER = {
@@ -24,23 +32,9 @@ _STATE_AFTER = {
 }
 
 
-@dataclass(frozen=True)
-class TraceMeta:
-    """What the tables need to know beyond the records."""
-
-    workloads: tuple[str, ...]  # names, by workload index
-    modes: tuple[str, ...]  # job | batch | session, by workload index
-    legacy_lock: bool  # job_lock: all — the QPU is held from dispatch to the job's end
-    end_s: float
-
-
-def _columns(trace: Trace) -> Columns:
-    return trace.columns()
-
-
 def records_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
     """Every record, in order: ``t, seq, kind, job, context, workload, info``."""
-    cols = _columns(trace)
+    cols = trace.columns()
     labels = np.array([k.label for k in Kind], dtype=object)
     info = np.full(len(trace), None, dtype=object)
     for seq, value in trace.info.items():
@@ -65,72 +59,9 @@ def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.array(pa.array(values, pa.large_string()), dtype="str")
 
 
-def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
-    """The jobs table as numpy columns, in job order: ``workload`` as its index and
-    ``status`` as its place in ``STATUSES`` (the summary works on these, not on strings).
-
-    Written for a log of millions of records: one pass per record kind and few temporaries
-    (fresh memory is much of what a large table costs)."""
-    cols = _columns(trace)
-    kind, t = cols.kind, cols.t
-    # Row indices rather than boolean masks: numpy takes by index faster than by mask.
-    submitted = np.flatnonzero(kind == Kind.JOB_SUBMIT)
-    submit_at = t[submitted]  # submissions are logged in job order
-    n = len(submit_at)
-
-    def time_of(record_kind: Kind) -> np.ndarray:
-        out = np.full(n, np.nan)
-        rows = np.flatnonzero(kind == record_kind)
-        out[cols.field("job", rows)] = t[rows]
-        return out
-
-    dispatch, qpu_start, qpu_end = (time_of(k) for k in (
-        Kind.JOB_DISPATCH, Kind.QPU_START, Kind.QPU_END))
-    ended = np.flatnonzero((kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_INCOMPLETE))
-    ended_job = cols.field("job", ended)
-    end_at = np.full(n, np.nan)
-    end_at[ended_job] = t[ended]
-    status = np.full(n, -1, dtype=np.int8)  # -1: no end record (not in a finished run)
-    status[ended_job] = kind[ended] - Kind.JOB_DONE  # _END_KINDS is in STATUSES' order
-    quantum_s = np.where(np.isnan(qpu_end), end_at, qpu_end)
-    quantum_s -= qpu_start
-    np.nan_to_num(quantum_s, copy=False)
-    if meta.legacy_lock:
-        charged = np.nan_to_num(end_at - dispatch)
-    else:
-        charged = quantum_s.copy()
-    jobs, reasons = reasons_given(trace, cols)
-    charged[jobs[reasons == SYSTEM_ERROR]] = 0.0  # system failures are not charged
-    queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
-    queue_wait -= submit_at
-    ready = time_of(Kind.JOB_READY)
-    # Ready for the QPU until it started there, or ended without (failed, cancelled, cut off).
-    qpu_wait = np.where(np.isnan(qpu_start), np.where(np.isnan(end_at), meta.end_s, end_at),
-                        qpu_start)
-    qpu_wait -= ready
-    np.nan_to_num(qpu_wait, copy=False)  # never ready: no wait for the QPU
-    return {
-        "workload": cols.field("workload", submitted),
-        "context": cols.field("context", submitted),
-        "submit_at": submit_at, "dispatch_at": dispatch, "ready_at": ready,
-        "quantum_start_at": qpu_start, "quantum_end_at": qpu_end, "end_at": end_at,
-        "status": status, "queue_wait_s": queue_wait, "qpu_wait_s": qpu_wait,
-        "quantum_s": quantum_s,
-        "charged_s": charged,
-    }
-
-
-def reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
-    """The failed or cancelled jobs and their reasons (only their records carry one)."""
-    rows = np.array([seq for seq in trace.info
-                     if cols.kind[seq] in (Kind.JOB_FAILED, Kind.JOB_CANCELLED)], dtype=np.int64)
-    reasons = np.array([trace.info[seq] for seq in rows.tolist()], dtype=object)
-    return cols.field("job", rows), reasons
-
-
 def _reasons(trace: Trace, n: int) -> np.ndarray:
     """The reason of every failed or cancelled job (None for the others)."""
-    jobs, reasons = reasons_given(trace, _columns(trace))
+    jobs, reasons = reasons_given(trace, trace.columns())
     reason = np.full(n, None, dtype=object)
     reason[jobs] = reasons
     return reason
@@ -176,7 +107,7 @@ def jobs_frame(trace: Trace, meta: TraceMeta,
 def contexts_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
     """Every state change of every batch and session: ``context, workload, mode, at,
     change, state, accepting_jobs``."""
-    cols = _columns(trace)
+    cols = trace.columns()
     rows = cols.rows_of(*_CONTEXT_CHANGES)
     state: dict[int, str] = {}
     accepting: dict[int, bool] = {}
@@ -193,51 +124,17 @@ def contexts_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
         "context", "workload", "mode", "at", "change", "state", "accepting_jobs"])
 
 
-def windows_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
-    """Active windows: ``context, workload, mode, start_at, end_at, length_s`` in start order."""
-    cols = _columns(trace)
-    opened: dict[int, float] = {}
-    out = []
-    rows = cols.rows_of(Kind.CONTEXT_ACTIVATE, Kind.CONTEXT_RELEASE)
-    for kind, ctx, wl, t in zip(cols.kind[rows].tolist(), cols.field("context", rows).tolist(),
-                                cols.field("workload", rows).tolist(), cols.t[rows].tolist()):
-        if kind == Kind.CONTEXT_ACTIVATE:
-            opened[ctx] = t
-            continue
-        start = opened.pop(ctx)
-        out.append((ctx, meta.workloads[wl], meta.modes[wl], start, t, t - start))
-    frame = pd.DataFrame(out, columns=[
-        "context", "workload", "mode", "start_at", "end_at", "length_s"])
-    return frame.sort_values(["start_at", "context"], kind="stable").reset_index(drop=True)
-
-
-def _calibration_times(cols: Columns, end_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end of every calibration; one still running at the end ends there."""
-    start = cols.t[cols.rows_of(Kind.CALIBRATION_START)]
-    end = cols.t[cols.rows_of(Kind.CALIBRATION_END)]
-    return start, np.concatenate([end, np.full(len(start) - len(end), end_s)])
-
-
-def qpu_intervals(arrays: dict[str, np.ndarray], cal_start: np.ndarray, cal_end: np.ndarray,
-                  meta: TraceMeta) -> dict[str, np.ndarray]:
-    """What held the QPU, when, sorted by start: ``start_at, end_at, job, workload, context``
-    (job -1 for a calibration). Under the legacy lock a job holds it from dispatch to its end;
-    anything still holding it at the end of the run holds it until then."""
-    first, last = (arrays["dispatch_at"], arrays["end_at"]) if meta.legacy_lock else (
-        arrays["quantum_start_at"], arrays["quantum_end_at"])
-    held = np.flatnonzero(~np.isnan(first))
-    end = np.where(np.isnan(last[held]), arrays["end_at"][held], last[held])
-    end = np.where(np.isnan(end), meta.end_s, end)
-    no = np.full(len(cal_start), -1)
-    start = np.concatenate([first[held], cal_start])
-    order = np.argsort(start, kind="stable")
-    return {
-        "start_at": start[order],
-        "end_at": np.concatenate([end, cal_end])[order],
-        "job": np.concatenate([held, no])[order],
-        "workload": np.concatenate([arrays["workload"][held], no])[order],
-        "context": np.concatenate([arrays["context"][held], no])[order],
-    }
+def windows_frame(trace: Trace, meta: TraceMeta,
+                  windows: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Active windows: ``context, workload, mode, start_at, end_at, length_s`` in start order.
+    ``windows``: ``window_arrays`` of the same trace, if already computed."""
+    w = window_arrays(trace) if windows is None else windows
+    modes = np.array(meta.modes + ("",), dtype=object)  # -1 never happens: "" if it did
+    return pd.DataFrame({
+        "context": w["context"], "workload": _names(w["workload"], meta.workloads),
+        "mode": _text(modes[w["workload"]]), "start_at": w["start_at"],
+        "end_at": w["end_at"], "length_s": w["end_at"] - w["start_at"],
+    })
 
 
 def intervals_frame(trace: Trace, meta: TraceMeta,
@@ -246,7 +143,8 @@ def intervals_frame(trace: Trace, meta: TraceMeta,
     (``what`` is job or calibration), sorted by start. ``arrays``: ``job_arrays`` of the same
     trace, if already computed."""
     a = job_arrays(trace, meta) if arrays is None else arrays
-    iv = qpu_intervals(a, *_calibration_times(_columns(trace), meta.end_s), meta)
+    cal = calibration_arrays(trace, meta.end_s)
+    iv = qpu_intervals(a, cal["start_at"], cal["end_at"], meta)
     return pd.DataFrame({  # fresh arrays, the frame's alone: no copy
         "start_at": iv["start_at"], "end_at": iv["end_at"],
         "length_s": iv["end_at"] - iv["start_at"],
@@ -259,9 +157,44 @@ def intervals_frame(trace: Trace, meta: TraceMeta,
 def calibrations_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
     """Calibrations: ``due_at, start_at, end_at, deferred_s`` (how long a session or busy QPU
     pushed each one back)."""
-    cols = _columns(trace)
-    starts = cols.rows_of(Kind.CALIBRATION_START)
-    due = np.array([trace.info[int(s)] for s in starts], dtype=np.float64)
-    start, end = _calibration_times(cols, meta.end_s)
-    return pd.DataFrame({"due_at": due, "start_at": start, "end_at": end,
-                         "deferred_s": start - due})
+    cal = calibration_arrays(trace, meta.end_s)
+    return pd.DataFrame({**cal, "deferred_s": cal["start_at"] - cal["due_at"]})
+
+
+def idle_gap_frame(gaps: dict[str, np.ndarray], workloads: tuple[str, ...]) -> pd.DataFrame:
+    """``accounting.idle_gap_arrays`` as a table: ``workload, start_at, end_at, length_s``."""
+    return pd.DataFrame({"workload": _names(gaps["workload"], workloads),
+                         "start_at": gaps["start_at"], "end_at": gaps["end_at"],
+                         "length_s": gaps["end_at"] - gaps["start_at"]})
+
+
+def idle_gap_table(windows: pd.DataFrame, busy: dict[str, np.ndarray], workloads: tuple[str, ...],
+                   modes: tuple[str, ...], session_accounting: str) -> pd.DataFrame:
+    """Every idle gap of every workload, from a windows table (``windows_frame``'s columns):
+    ``accounting.idle_gap_arrays`` for tables that did not come from a run's record log."""
+    index = {name: i for i, name in enumerate(workloads)}
+    arrays = {"workload": windows["workload"].map(index).fillna(-1).to_numpy(np.int64),
+              "start_at": windows["start_at"].to_numpy(float),
+              "end_at": windows["end_at"].to_numpy(float)}
+    gaps = accounting.idle_gap_arrays(arrays, busy, modes, session_accounting)
+    return idle_gap_frame(gaps, workloads)
+
+
+# ---- many summaries as one table ----------------------------------------------------------
+
+
+def summaries_frame(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per run and workload, with every figure of its summary entry (counts of jobs
+    as ``jobs_<status>``): the tidy form of many summaries."""
+    return entries_frame([({"replication": r}, w)
+                          for r, s in enumerate(summaries) for w in s["workloads"]])
+
+
+def entries_frame(rows: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> pd.DataFrame:
+    """One row per (labels, workload entry): the labels, then ``workload``, ``mode`` and every
+    figure of the entry (counts of jobs as ``jobs_<status>``)."""
+    return pd.DataFrame([
+        {**labels, "workload": w["name"], "mode": w["mode"],
+         **{f"jobs_{k}": v for k, v in w["jobs"].items()},
+         **{k: v for k, v in w.items() if k not in ("name", "kind", "mode", "jobs")}}
+        for labels, w in rows])

@@ -93,7 +93,7 @@ class Comparison:
     def table(self) -> pd.DataFrame:
         """One row per mode and replication with every figure of the workload's entry
         (``compare.csv``)."""
-        from qsim.analysis.metrics import entries_frame
+        from qsim.analysis.tables import entries_frame
 
         return entries_frame([({"replication": r}, e)
                               for runs in self.runs.values() for r, e in enumerate(runs)])

@@ -42,7 +42,7 @@ class Replications:
     def table(self) -> pd.DataFrame:
         """One row per replication and workload, with every figure of its summary entry
         (``replications.csv``)."""
-        from qsim.analysis.metrics import summaries_frame
+        from qsim.analysis.tables import summaries_frame
 
         return summaries_frame(self.summaries)
 

@@ -26,7 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from qsim.analysis.accounting import idle_gap_table
+from qsim.analysis.tables import idle_gap_table
 from qsim.present import plot_timeline as pt
 from qsim.present.plot_timeline import (BINS, MAX_BARS, MAX_LANE_ROWS, MAX_ROWS_TALL,
                                         assign_lanes, ittl_tails, label, occupancy,

@@ -1,0 +1,155 @@
+"""The record log as numpy columns: jobs, active windows, calibrations, what held the QPU.
+
+The summary works on these alone (no pandas: ``qsim run --json`` never imports it); the
+DataFrames of ``tables`` are built from them. Pure functions of a ``Trace`` and a little
+metadata (no SimPy), each one linear in the number of records: every column is filled by one
+vectorised pass per record kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qsim.trace import SYSTEM_ERROR, Columns, Kind, Trace
+
+STATUSES = ("done", "failed", "cancelled", "incomplete")
+
+
+@dataclass(frozen=True)
+class TraceMeta:
+    """What the tables need to know beyond the records."""
+
+    workloads: tuple[str, ...]  # names, by workload index
+    modes: tuple[str, ...]  # job | batch | session, by workload index
+    legacy_lock: bool  # job_lock: all — the QPU is held from dispatch to the job's end
+    end_s: float
+
+
+def _columns(trace: Trace) -> Columns:
+    return trace.columns()
+
+
+def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
+    """The jobs table as numpy columns, in job order: ``workload`` as its index and
+    ``status`` as its place in ``STATUSES`` (the summary works on these, not on strings).
+
+    Written for a log of millions of records: one pass per record kind and few temporaries
+    (fresh memory is much of what a large table costs)."""
+    cols = _columns(trace)
+    kind, t = cols.kind, cols.t
+    # Row indices rather than boolean masks: numpy takes by index faster than by mask.
+    submitted = np.flatnonzero(kind == Kind.JOB_SUBMIT)
+    submit_at = t[submitted]  # submissions are logged in job order
+    n = len(submit_at)
+
+    def time_of(record_kind: Kind) -> np.ndarray:
+        out = np.full(n, np.nan)
+        rows = np.flatnonzero(kind == record_kind)
+        out[cols.field("job", rows)] = t[rows]
+        return out
+
+    dispatch, qpu_start, qpu_end = (time_of(k) for k in (
+        Kind.JOB_DISPATCH, Kind.QPU_START, Kind.QPU_END))
+    ended = np.flatnonzero((kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_INCOMPLETE))
+    ended_job = cols.field("job", ended)
+    end_at = np.full(n, np.nan)
+    end_at[ended_job] = t[ended]
+    status = np.full(n, -1, dtype=np.int8)  # -1: no end record (not in a finished run)
+    status[ended_job] = kind[ended] - Kind.JOB_DONE  # _END_KINDS is in STATUSES' order
+    quantum_s = np.where(np.isnan(qpu_end), end_at, qpu_end)
+    quantum_s -= qpu_start
+    np.nan_to_num(quantum_s, copy=False)
+    if meta.legacy_lock:
+        charged = np.nan_to_num(end_at - dispatch)
+    else:
+        charged = quantum_s.copy()
+    jobs, reasons = reasons_given(trace, cols)
+    charged[jobs[reasons == SYSTEM_ERROR]] = 0.0  # system failures are not charged
+    queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
+    queue_wait -= submit_at
+    ready = time_of(Kind.JOB_READY)
+    # Ready for the QPU until it started there, or ended without (failed, cancelled, cut off).
+    qpu_wait = np.where(np.isnan(qpu_start), np.where(np.isnan(end_at), meta.end_s, end_at),
+                        qpu_start)
+    qpu_wait -= ready
+    np.nan_to_num(qpu_wait, copy=False)  # never ready: no wait for the QPU
+    return {
+        "workload": cols.field("workload", submitted),
+        "context": cols.field("context", submitted),
+        "submit_at": submit_at, "dispatch_at": dispatch, "ready_at": ready,
+        "quantum_start_at": qpu_start, "quantum_end_at": qpu_end, "end_at": end_at,
+        "status": status, "queue_wait_s": queue_wait, "qpu_wait_s": qpu_wait,
+        "quantum_s": quantum_s,
+        "charged_s": charged,
+    }
+
+
+def reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """The failed or cancelled jobs and their reasons (only their records carry one)."""
+    rows = np.array([seq for seq in trace.info
+                     if cols.kind[seq] in (Kind.JOB_FAILED, Kind.JOB_CANCELLED)], dtype=np.int64)
+    reasons = np.array([trace.info[seq] for seq in rows.tolist()], dtype=object)
+    return cols.field("job", rows), reasons
+
+
+def window_arrays(trace: Trace) -> dict[str, np.ndarray]:
+    """Active windows: ``context, workload`` (its index), ``start_at, end_at``, in start
+    order (then context)."""
+    cols = _columns(trace)
+    opened: dict[int, float] = {}
+    out = []
+    rows = cols.rows_of(Kind.CONTEXT_ACTIVATE, Kind.CONTEXT_RELEASE)
+    for kind, ctx, wl, t in zip(cols.kind[rows].tolist(), cols.field("context", rows).tolist(),
+                                cols.field("workload", rows).tolist(), cols.t[rows].tolist()):
+        if kind == Kind.CONTEXT_ACTIVATE:
+            opened[ctx] = t
+            continue
+        out.append((ctx, wl, opened.pop(ctx), t))
+    table = np.array(out, dtype=float).reshape(-1, 4)
+    context, workload = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+    order = np.lexsort((context, table[:, 2]))  # stable: by start, then context
+    return {"context": context[order], "workload": workload[order],
+            "start_at": table[order, 2], "end_at": table[order, 3]}
+
+
+def calibration_arrays(trace: Trace, end_s: float) -> dict[str, np.ndarray]:
+    """Calibrations: ``due_at, start_at, end_at`` (one still running at the end ends
+    there)."""
+    cols = _columns(trace)
+    starts = cols.rows_of(Kind.CALIBRATION_START)
+    due = np.array([trace.info[int(s)] for s in starts], dtype=np.float64)
+    start, end = calibration_times(cols, end_s)
+    return {"due_at": due, "start_at": start, "end_at": end}
+
+
+def calibration_times(cols: Columns, end_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of every calibration; one still running at the end ends there."""
+    start = cols.t[cols.rows_of(Kind.CALIBRATION_START)]
+    end = cols.t[cols.rows_of(Kind.CALIBRATION_END)]
+    return start, np.concatenate([end, np.full(len(start) - len(end), end_s)])
+
+
+def qpu_intervals(arrays: dict[str, np.ndarray], cal_start: np.ndarray, cal_end: np.ndarray,
+                  meta: TraceMeta) -> dict[str, np.ndarray]:
+    """What held the QPU, when, sorted by start: ``start_at, end_at, job, workload, context``
+    (job -1 for a calibration). Under the legacy lock a job holds it from dispatch to its end;
+    anything still holding it at the end of the run holds it until then."""
+    first, last = (arrays["dispatch_at"], arrays["end_at"]) if meta.legacy_lock else (
+        arrays["quantum_start_at"], arrays["quantum_end_at"])
+    held = np.flatnonzero(~np.isnan(first))
+    end = np.where(np.isnan(last[held]), arrays["end_at"][held], last[held])
+    end = np.where(np.isnan(end), meta.end_s, end)
+    no = np.full(len(cal_start), -1)
+    start = np.concatenate([first[held], cal_start])
+    order = np.argsort(start, kind="stable")
+    return {
+        "start_at": start[order],
+        "end_at": np.concatenate([end, cal_end])[order],
+        "job": np.concatenate([held, no])[order],
+        "workload": np.concatenate([arrays["workload"][held], no])[order],
+        "context": np.concatenate([arrays["context"][held], no])[order],
+    }
+
+

@@ -210,7 +210,8 @@ class Backend:
         # window, asks for a dispatch itself (so a queue behind a session costs nothing).
         active = self.active
         if self.lanes_free and (active is None or not active.exclusive or context is active):
-            self.request_dispatch()
+            self._want_dispatch = True  # request_dispatch(), written out: once per job
+            self.env.settle = self._settle_hook
 
     def finish(self, job: Job, kind: int = Kind.JOB_DONE, reason: str | None = None) -> None:
         """End ``job`` now with a final status; frees its lane (and the QPU under legacy lock).
@@ -234,7 +235,8 @@ class Backend:
             if self.fair_share:
                 self._charge_job(job)
             if self.queued:
-                self.request_dispatch()
+                self._want_dispatch = True  # request_dispatch(), written out: once per job
+                self.env.settle = self._settle_hook
         context = job.context
         if context is not None and (was_running or was_queued):
             context.on_job_end(was_running)
@@ -302,9 +304,10 @@ class Backend:
             self.queues[job.workload].popleft()
             return job
         if active is None:
-            if self.drain:
+            if self.drain and (self._session_jobs_queued or self._entering is not None):
                 return self._next_or_drain()
-            if self.fair_share:  # _pick's answer with no context active
+            if self.fair_share:  # _pick's answer with no context active (and no session
+                # queued: _next_or_drain's answer too)
                 queue = self._fair_share_pick(None)
                 return None if queue is None else queue.popleft()
         queue = self._pick(active)
@@ -419,7 +422,8 @@ class Backend:
             return
         self.waiting_for_qpu.append(job)
         if not self.qpu_busy:  # else the QPU's release asks for a choice itself
-            self.request_qpu()
+            self._want_qpu = True  # request_qpu(), written out: once per job
+            self.env.settle = self._settle_hook
 
     # ---- the QPU ----------------------------------------------------------------------------
 
@@ -440,7 +444,11 @@ class Backend:
             job = min(waiting, key=self._qpu_order)
             waiting.remove(job)
         self.qpu_busy = True
-        self._run_quantum(job)
+        now = self.env.now  # _run_quantum(job), written out: once per job
+        self._log_t.append(now)
+        self._log_code.append(job.code | _QPU_START)
+        heappush(self._heap, (now + job.run_s, END, next(self._entry_ids), self._after_quantum,
+                              job))
 
     def _qpu_order(self, job: Job) -> tuple[int, float, int]:
         # Jobs of the active batch or session first, then first ready, then queue order.
@@ -459,7 +467,13 @@ class Backend:
         self._log_t.append(now)
         self._log_code.append(job.code | _QPU_END)
         if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)
-            self._release_qpu()
+            self.qpu_busy = False  # _release_qpu(), written out: once per job
+            if self.waiting_for_qpu or self.calibration_due is not None:
+                self._want_qpu = True
+                self.env.settle = self._settle_hook
+            if self._dispatch_on_release:
+                self._want_dispatch = True
+                self.env.settle = self._settle_hook
         if job.stop_reason is not None:
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return

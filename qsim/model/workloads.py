@@ -60,10 +60,11 @@ class WorkloadRun:
             streams.draws(spec.arrivals, spec.name, "arrivals")
             if isinstance(spec, BackgroundWorkload) else iter(()))
         self.streams = streams
-        self._next_arrival = self._arrive  # bound once: a background stream calls it per job
         # Read once: every job needs them, and a pydantic model's attributes are slow to read.
         self._failure_spec = spec.failure
         self._cap_s = spec.max_execution_time
+        # Bound once: a background stream calls it per job.
+        self._next_arrival = self._arrive if spec.failure is not None else self._arrive_sound
         self.live = 0  # submitted jobs not yet ended
         self.submitting = True  # False once it will submit nothing more (background: stop)
         self.ended = False
@@ -167,6 +168,23 @@ class WorkloadRun:
         # Background streams never end, so their jobs need no end bookkeeping (on_end None).
         self.backend.submit(self._new_job(None, 0))
         env = self.env  # env.call, written out (see Clock): this runs once per job
+        heappush(env.heap, (env.now + next(self._arrivals), self.priority, next(env.entry_ids),
+                            self._next_arrival, None))
+
+
+    def _arrive_sound(self, _arg: object) -> None:
+        """``_arrive`` for a stream whose jobs never fail: ``_new_job`` written out (a call
+        and its failure checks less per job, a percent of a million-job run)."""
+        if not self.submitting:
+            return
+        compile_s, quantum_s, post_s = next(self._compile), next(self._quantum), next(self._post)
+        if quantum_s <= self._cap_s:
+            run, stop = quantum_s, None
+        else:
+            run, stop = quantum_run(quantum_s, self._cap_s, None, None, 0.0)
+        self.backend.submit(Job(self.index, self.context, compile_s, run, post_s, None, stop,
+                                None, 0))
+        env = self.env
         heappush(env.heap, (env.now + next(self._arrivals), self.priority, next(env.entry_ids),
                             self._next_arrival, None))
 

@@ -135,3 +135,22 @@ def test_writing_to_the_jobs_table_leaves_the_summary_and_its_columns_alone() ->
     np.testing.assert_array_equal(result.job_arrays["dispatch_at"], dispatch)
     # the two names of one column are two columns: a write to one leaves the other
     np.testing.assert_array_equal(jobs["compile_start_at"].to_numpy(), dispatch)
+
+
+def test_the_qpu_intervals_from_the_log_order_equal_a_sort_by_start_then_job() -> None:
+    # Jobs 1 and 0 took the QPU at t=5 (job 1's zero-length phase first), job 2 at 3; a
+    # calibration starts at 5 too: ties go by job, calibrations after the jobs.
+    from qsim.analysis import columns
+
+    nan = np.nan
+    arrays = {"dispatch_at": np.array([1.0, 1.0, 1.0, 1.0]),
+              "quantum_start_at": np.array([5.0, 5.0, 3.0, nan]),
+              "quantum_end_at": np.array([6.0, 5.0, 4.0, nan]),
+              "end_at": np.array([7.0, 5.5, 4.5, nan]),
+              "workload": np.array([0, 1, 1, 0]), "context": np.array([-1, -1, -1, -1])}
+    cal = (np.array([5.0]), np.array([8.0]))
+    expected = {"start_at": [3.0, 5.0, 5.0, 5.0], "end_at": [4.0, 6.0, 5.0, 8.0],
+                "job": [2, 0, 1, -1], "workload": [1, 0, 1, -1], "context": [-1, -1, -1, -1]}
+    for order in (None, np.array([2, 1, 0]), np.array([2, 0, 1])):
+        table = columns.qpu_intervals(arrays, *cal, META, order)
+        assert {k: v.tolist() for k, v in table.items()} == expected, order

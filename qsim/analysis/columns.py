@@ -143,25 +143,42 @@ def calibration_times(cols: Columns, end_s: float) -> tuple[np.ndarray, np.ndarr
     return start, np.concatenate([end, np.full(len(start) - len(end), end_s)])
 
 
+def qpu_order(trace: Trace, meta: TraceMeta) -> np.ndarray:
+    """The jobs that took the QPU, in the order they took it: the log's order of their
+    QPU-start records (dispatch records under the legacy lock), which is time order."""
+    took = Kind.JOB_DISPATCH if meta.legacy_lock else Kind.QPU_START
+    parts = [chunk.field("job", np.flatnonzero(chunk.kind == took))
+             for chunk in _chunks(_columns(trace))]
+    return np.concatenate([np.empty(0, np.int64), *parts])
+
+
 def qpu_intervals(arrays: dict[str, np.ndarray], cal_start: np.ndarray, cal_end: np.ndarray,
-                  meta: TraceMeta) -> dict[str, np.ndarray]:
-    """What held the QPU, when, sorted by start: ``start_at, end_at, job, workload, context``
-    (job -1 for a calibration). Under the legacy lock a job holds it from dispatch to its end;
-    anything still holding it at the end of the run holds it until then."""
+                  meta: TraceMeta, order: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """What held the QPU, when, sorted by start (ties by job, then calibrations): ``start_at,
+    end_at, job, workload, context`` (job -1 for a calibration). Under the legacy lock a job
+    holds it from dispatch to its end; anything still holding it at the end of the run holds
+    it until then. ``order``: ``qpu_order`` of the same trace, if known: with no two jobs
+    taking the QPU at one instant, it is the sorted order, and no sort is needed (sorting
+    millions of starts cost more per job the larger the run)."""
     first, last = (arrays["dispatch_at"], arrays["end_at"]) if meta.legacy_lock else (
         arrays["quantum_start_at"], arrays["quantum_end_at"])
-    held = np.flatnonzero(~np.isnan(first))
-    end = np.where(np.isnan(last[held]), arrays["end_at"][held], last[held])
-    end = np.where(np.isnan(end), meta.end_s, end)
-    no = np.full(len(cal_start), -1)
-    start = np.concatenate([first[held], cal_start])
-    order = np.argsort(start, kind="stable")
-    return {
-        "start_at": start[order],
-        "end_at": np.concatenate([end, cal_end])[order],
-        "job": np.concatenate([held, no])[order],
-        "workload": np.concatenate([arrays["workload"][held], no])[order],
-        "context": np.concatenate([arrays["context"][held], no])[order],
-    }
+    held = order if order is not None else np.flatnonzero(~np.isnan(first))
+    start = first[held]
+    if order is None or np.any(start[1:] <= start[:-1]):  # ties go by job: sort
+        by_start = np.argsort(start, kind="stable") if order is None else np.lexsort(
+            (held, start))
+        held, start = held[by_start], start[by_start]
+    end = last[held]
+    unended = np.isnan(end)
+    end[unended] = arrays["end_at"][held[unended]]
+    end[np.isnan(end)] = meta.end_s
+    table = {"start_at": start, "end_at": end, "job": held,
+             "workload": arrays["workload"][held], "context": arrays["context"][held]}
+    if len(cal_start):  # few: each goes after the jobs that start when it does
+        at = np.searchsorted(start, cal_start, side="right")
+        no = np.full(len(cal_start), -1)
+        table = {name: np.insert(column, at, added) for (name, column), added in zip(
+            table.items(), (cal_start, cal_end, no, no, no))}
+    return table
 
 

@@ -64,7 +64,8 @@ class RunResult:
     def busy(self) -> dict[str, np.ndarray]:
         """What held the QPU, when (``columns.qpu_intervals``): the numpy form of ``intervals``."""
         cal = self.calibration_arrays
-        return columns.qpu_intervals(self.job_arrays, cal["start_at"], cal["end_at"], self.meta)
+        return columns.qpu_intervals(self.job_arrays, cal["start_at"], cal["end_at"], self.meta,
+                                     columns.qpu_order(self.trace, self.meta))
 
     @cached_property
     def gap_arrays(self) -> dict[str, np.ndarray]:

@@ -17,7 +17,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from qsim.analysis import accounting
 from qsim.analysis.columns import (STATUSES, TraceMeta, calibration_arrays, job_arrays,
-                                   qpu_intervals, reasons_given, window_arrays)
+                                   qpu_intervals, qpu_order, reasons_given, window_arrays)
 from qsim.trace import Kind, Trace
 
 __all__ = ["STATUSES", "TraceMeta", "calibrations_frame", "contexts_frame", "entries_frame",
@@ -144,7 +144,7 @@ def intervals_frame(trace: Trace, meta: TraceMeta,
     trace, if already computed."""
     a = job_arrays(trace, meta) if arrays is None else arrays
     cal = calibration_arrays(trace, meta.end_s)
-    iv = qpu_intervals(a, cal["start_at"], cal["end_at"], meta)
+    iv = qpu_intervals(a, cal["start_at"], cal["end_at"], meta, qpu_order(trace, meta))
     return pd.DataFrame({  # fresh arrays, the frame's alone: no copy
         "start_at": iv["start_at"], "end_at": iv["end_at"],
         "length_s": iv["end_at"] - iv["start_at"],

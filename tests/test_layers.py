@@ -129,14 +129,19 @@ def test_each_floor_loads_only_what_it_needs(statement: str, unloaded: set[str])
     assert loaded_after(statement) & unloaded == set()
 
 
+def loaded_by_command(args: list[str]) -> set[str]:
+    """The top-level modules loaded once ``qsim ARGS`` has run, in a fresh interpreter (the
+    list goes to stderr: stdout is the command's)."""
+    code = (f"import sys; from qsim.present.cli import main; code = main({args!r}); "
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    return {name.split(".")[0] for name in done.stderr.split()}
+
+
 def test_help_and_version_load_no_heavy_library() -> None:
     for args in (["--help"], ["--version"], ["run", "--help"], ["trace", "--help"]):
-        code = (f"import sys; from qsim.present.cli import main; code = main({args!r}); "
-                "print(' '.join(sorted(sys.modules)))")
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              check=True)
-        loaded = {name.split(".")[0] for name in done.stdout.split()}
-        assert loaded & HEAVY == set(), args
+        assert loaded_by_command(args) & HEAVY == set(), args
 
 
 def test_public_names_resolve_lazily_and_stay_the_same_objects() -> None:
@@ -163,10 +168,4 @@ def test_a_run_that_draws_nothing_loads_no_matplotlib(options: list[str],
     # matplotlib costs half a second to import, pandas a fifth, and a picture of a million
     # jobs seconds more: `qsim run` draws only for --plot or --out.
     vqe = PACKAGE.parent / "scenarios" / "vqe.yaml"
-    for args in (["run", str(vqe), *options],):
-        code = (f"import sys; from qsim.present.cli import main; code = main({args!r}); "
-                "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              check=True)
-        loaded = {name.split(".")[0] for name in done.stderr.split()}
-        assert loaded & unloaded == set(), args
+    assert loaded_by_command(["run", str(vqe), *options]) & unloaded == set()

@@ -1,7 +1,7 @@
 """The timeline's geometry and row painters (used by ``qsim.plots.timeline_from_tables``).
 
 Geometry: pure functions of the run's tables that only the picture needs (lanes, phases,
-ITTL tails, occupancy); the idle gaps are the analysis' (``accounting.idle_gap_table``), the
+ITTL tails, occupancy); the idle gaps are the analysis' (``accounting.idle_gap_arrays``), the
 same the summary sums. Painters: each draws one kind of thing onto a :class:`Canvas` as one
 collection per workload and phase, never one patch per job, so 100 000 jobs stay quick.
 

@@ -83,8 +83,10 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
     queue_wait -= submit_at
     # Ready for the QPU until it started there, or ended without (failed, cancelled, cut off).
-    qpu_wait = np.where(np.isnan(qpu_start), np.where(np.isnan(end_at), meta.end_s, end_at),
-                        qpu_start)
+    # Filled in place: at 10M jobs each temporary is 73 MB of memory fresh from the system.
+    qpu_wait = end_at.copy()
+    qpu_wait[np.isnan(end_at)] = meta.end_s
+    np.copyto(qpu_wait, qpu_start, where=~np.isnan(qpu_start))
     qpu_wait -= ready
     np.nan_to_num(qpu_wait, copy=False)  # never ready: no wait for the QPU
     return {
@@ -168,17 +170,22 @@ def qpu_intervals(arrays: dict[str, np.ndarray], cal_start: np.ndarray, cal_end:
         by_start = np.argsort(start, kind="stable") if order is None else np.lexsort(
             (held, start))
         held, start = held[by_start], start[by_start]
-    end = last[held]
-    unended = np.isnan(end)
-    end[unended] = arrays["end_at"][held[unended]]
+    # The calibrations' rows: each goes after the jobs that start when it does. Every column
+    # is then one gather by row, calibrations' cells written over (one fresh array each).
+    cal_rows = np.searchsorted(start, cal_start, side="right") + np.arange(len(cal_start))
+    job = np.zeros(len(held) + len(cal_rows), np.int64)
+    on_job = np.ones(len(job), bool)
+    on_job[cal_rows] = False
+    job[on_job] = held
+    end = last[job]
+    unended = on_job & np.isnan(end)
+    end[unended] = arrays["end_at"][job[unended]]
     end[np.isnan(end)] = meta.end_s
-    table = {"start_at": start, "end_at": end, "job": held,
-             "workload": arrays["workload"][held], "context": arrays["context"][held]}
-    if len(cal_start):  # few: each goes after the jobs that start when it does
-        at = np.searchsorted(start, cal_start, side="right")
-        no = np.full(len(cal_start), -1)
-        table = {name: np.insert(column, at, added) for (name, column), added in zip(
-            table.items(), (cal_start, cal_end, no, no, no))}
+    table = {"start_at": first[job], "end_at": end, "job": job,
+             "workload": arrays["workload"][job], "context": arrays["context"][job]}
+    for name, values in (("start_at", cal_start), ("end_at", cal_end), ("job", -1),
+                         ("workload", -1), ("context", -1)):
+        table[name][cal_rows] = values
     return table
 
 

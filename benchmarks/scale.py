@@ -191,6 +191,8 @@ def simulated(scenario: Any, limit: int) -> tuple[Any, dict, tuple[float, float,
 def measure(jobs: int, with_cli: bool) -> dict:
     """One round of one size, in this process: run from a fresh subprocess (see main), so
     that peak memory is this run's alone."""
+    import pandas  # noqa: F401  (the summary needs none: the jobs table's time is its own)
+
     import qsim
 
     limit = work_limit(jobs)

@@ -154,3 +154,32 @@ def test_the_qpu_intervals_from_the_log_order_equal_a_sort_by_start_then_job() -
     for order in (None, np.array([2, 1, 0]), np.array([2, 0, 1])):
         table = columns.qpu_intervals(arrays, *cal, META, order)
         assert {k: v.tolist() for k, v in table.items()} == expected, order
+
+
+def test_calibrations_hold_the_qpu_in_a_run_where_no_job_did() -> None:
+    from qsim.analysis import columns
+
+    none = np.empty(0)
+    arrays = {"dispatch_at": none, "quantum_start_at": none, "quantum_end_at": none,
+              "end_at": none, "workload": np.empty(0, np.int64),
+              "context": np.empty(0, np.int64)}
+    for order in (None, np.empty(0, np.int64)):
+        table = columns.qpu_intervals(arrays, np.array([0.0, 3600.0]), np.array([300.0, 3900.0]),
+                                      META, order)
+        assert {k: v.tolist() for k, v in table.items()} == {
+            "start_at": [0.0, 3600.0], "end_at": [300.0, 3900.0], "job": [-1, -1],
+            "workload": [-1, -1], "context": [-1, -1]}
+
+
+def test_a_run_with_calibrations_and_no_job_on_the_qpu_has_a_summary_and_tables() -> None:
+    import qsim
+
+    scenario = qsim.parse_scenario({
+        "name": "calibrations only", "horizon": "3h",
+        "backend": {"calibration": {"every": "1h", "duration": "5m"}},
+        "workloads": [{"name": "late", "kind": "independent", "jobs": 1, "quantum": "1s",
+                       "start": "10h"}]}, "c.yaml")
+    result = qsim.simulate(scenario)
+    backend = result.summary()["backend"]
+    assert (backend["calibrations"], backend["qpu_busy_s"]) == (2, 600.0)  # at 1h and 2h
+    assert result.intervals["what"].tolist() == ["calibration", "calibration"]

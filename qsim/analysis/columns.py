@@ -170,8 +170,13 @@ def qpu_intervals(arrays: dict[str, np.ndarray], cal_start: np.ndarray, cal_end:
         by_start = np.argsort(start, kind="stable") if order is None else np.lexsort(
             (held, start))
         held, start = held[by_start], start[by_start]
+    if not len(held):  # nothing to gather from: the calibrations alone
+        no = np.full(len(cal_start), -1, np.int64)
+        return {"start_at": cal_start.copy(), "end_at": cal_end.copy(), "job": no,
+                "workload": no.copy(), "context": no.copy()}
     # The calibrations' rows: each goes after the jobs that start when it does. Every column
-    # is then one gather by row, calibrations' cells written over (one fresh array each).
+    # is then one gather by row (a calibration's row reads job 0's cells), calibrations' cells
+    # written over (one fresh array each).
     cal_rows = np.searchsorted(start, cal_start, side="right") + np.arange(len(cal_start))
     job = np.zeros(len(held) + len(cal_rows), np.int64)
     on_job = np.ones(len(job), bool)

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import pandas as pd
 
     from qsim.present.files import OutFolder
@@ -37,18 +35,17 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def _csv(columns: list[Any], table: Any) -> bytes:
-    import pyarrow.csv as pcsv  # type: ignore[import-untyped]
-
     buffer = io.BytesIO()
-    buffer.write(_header(columns))
-    pcsv.write_csv(table, buffer, _csv_options())
+    _write_csv(columns, table, buffer)
     return buffer.getvalue()
 
 
-def _csv_options() -> Any:
-    import pyarrow.csv as pcsv
+def _write_csv(columns: list[Any], table: Any, sink: Any) -> None:
+    """The header line, then pyarrow's rows, into ``sink`` (a file object or Arrow's own)."""
+    import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 
-    return pcsv.WriteOptions(include_header=False, quoting_style="needed")
+    sink.write(_header(columns))
+    pcsv.write_csv(table, sink, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
 
 
 def _header(columns: list[Any]) -> bytes:
@@ -93,19 +90,13 @@ def run_files(jobs: pd.DataFrame, contexts: pd.DataFrame,
               for name, frame in (("jobs", jobs), ("contexts", contexts))}
 
     def write(folder: OutFolder) -> None:
+        import pyarrow as pa
+
         for name, (columns, table) in tables.items():
-            _write_csv(columns, table, folder.path(f"{name}.csv"))
+            with pa.OSFile(str(folder.path(f"{name}.csv")), "wb") as sink:
+                _write_csv(columns, table, sink)  # Arrow's own file: written without the GIL
             folder.adopt(f"{name}.csv")
             if parquet:
                 folder.add(f"{name}.parquet", _parquet(table))
 
     return write
-
-
-def _write_csv(columns: list[Any], table: Any, path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    with pa.OSFile(str(path), "wb") as sink:  # Arrow's own file: written without the GIL
-        sink.write(_header(columns))
-        pcsv.write_csv(table, sink, _csv_options())

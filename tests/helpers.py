@@ -52,6 +52,17 @@ def column(result: qsim.RunResult, name: str, workload_name: str) -> list[Any]:
     return jobs[jobs["workload"] == workload_name][name].tolist()
 
 
+# One iterative workload and nothing else. Line numbers matter to tests that use it: 1 name,
+# 2 workloads, 3 "- name", 4 kind, 5 iterations, 6 quantum.
+ONE_LOOP_YAML = """\
+name: t
+workloads:
+  - name: vqe
+    kind: iterative
+    iterations: 3
+    quantum: 10s
+"""
+
 # A small session loop beside a background stream: the scenario the CLI tests run.
 SMALL_YAML = """\
 name: small

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ONE_LOOP_YAML
+
 from qsim.errors import ScenarioError
 from qsim.present.window import parse_window
 from qsim.scenario import load_scenario
@@ -70,14 +72,7 @@ def test_window_reads_compound_durations() -> None:
     assert parse_window("1h30m:1d10h") == (5400.0, 122400.0)
 
 
-BASE = """\
-name: t
-workloads:
-  - name: vqe
-    kind: iterative
-    iterations: 3
-    quantum: 10s
-"""
+BASE = ONE_LOOP_YAML
 
 
 def test_a_compound_duration_in_a_file(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from helpers import ONE_LOOP_YAML
+
 from qsim.dists import Circuits, Exponential, Fixed, Lognormal
 from qsim.errors import MISSING, QsimError, ScenarioError
 from qsim.scenario import (BackgroundWorkload, IndependentWorkload, IterativeWorkload, Mode,
@@ -68,14 +70,7 @@ workloads:
 """
 
 # Line numbers matter below: 1 name, 2 workloads, 3 "- name", 4 kind, 5 iterations, 6 quantum.
-BASE = """\
-name: t
-workloads:
-  - name: vqe
-    kind: iterative
-    iterations: 3
-    quantum: 10s
-"""
+BASE = ONE_LOOP_YAML
 
 
 def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:

@@ -21,7 +21,7 @@ import qsim
 from qsim.analysis.sweeps import point_estimates, sweep_frame
 from qsim.experiments import Estimate, executors
 from qsim.experiments.sweep import SweepError, grid, parse_vary, points, with_fields
-from helpers import scenario
+from helpers import SMALL_YAML, scenario
 
 LOOP = {"name": "vqe", "kind": "iterative", "mode": "session", "iterations": 3,
         "compile": "2s", "quantum": {"circuits": 10, "shots": 1000}, "post": "1s",
@@ -341,23 +341,9 @@ def qsim_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=180)
 
 
-SMALL = """\
-name: small
-seed: 3
-workloads:
-  - name: vqe
-    kind: iterative
-    mode: session
-    iterations: 3
-    compile: 2s
-    quantum: 10s
-    post: 1s
-    classical: {dist: exponential, mean: 5s}
-  - name: others
-    kind: background
-    arrivals: {dist: exponential, mean: 20s}
-    quantum: {dist: lognormal, mean: 8s, cv: 1}
-"""
+# The CLI tests' small scenario, its loop named vqe and its seed fixed.
+SMALL = SMALL_YAML.replace("name: small\n", "name: small\nseed: 3\n", 1).replace(
+    "- name: loop\n", "- name: vqe\n")
 ARGS = ("--vary", "workloads.others.arrivals.mean=40s,20s", "--vary",
         "workloads.vqe.mode=job,session", "-r", "2")
 

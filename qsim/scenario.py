@@ -21,6 +21,7 @@ from .dists import DIST_NAMES, Circuits, Distribution, Duration, Exponential, Fi
 from .dists import as_number, as_whole_number, check_circuit_seconds
 from .errors import FieldError, QsimError, ScenarioError, explain_validation_error, format_path
 from .loader import read_yaml
+from .outages import FixedOutage, Outage
 from .units import format_duration, parse_duration
 
 __all__ = [
@@ -175,6 +176,8 @@ class Backend(StrictModel):
     rep_delay: Duration = 250e-6
     calibration: Calibration | None = None
     fair_share_window: PositiveDuration = 28 * 86400.0
+    # SPEC §16: periods when the backend dispatches and starts nothing (qsim.outages).
+    outages: Annotated[tuple[Outage, ...], Field(max_length=limits.MAX_OUTAGES)] = ()
 
 
 class Pricing(StrictModel):
@@ -466,8 +469,11 @@ class Scenario(StrictModel):
                 if getattr(w.mode, key) is not None})
             return w.model_copy(update={"start": w.start + d, "mode": mode})
 
+        outages = tuple(o.shifted(d) if isinstance(o, FixedOutage) else o
+                        for o in self.backend.outages)
         return self.model_copy(update={
             "workloads": tuple(later(w) for w in self.workloads),
+            "backend": self.backend.model_copy(update={"outages": outages}),
             "horizon": None if self.horizon is None else self.horizon + d})
 
     @model_validator(mode="after")

@@ -74,6 +74,10 @@ class RandomOutage(StrictModel):
         return self
 
 
+#: The union's tags, which pydantic puts in error locations (not keys of the file).
+OUTAGE_TAGS = frozenset(("fixed", "random"))
+
+
 def _outage_tag(value: Any) -> str:
     if isinstance(value, dict):
         return "random" if "every" in value else "fixed"

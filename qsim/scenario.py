@@ -21,7 +21,7 @@ from .dists import DIST_NAMES, Circuits, Distribution, Duration, Exponential, Fi
 from .dists import as_number, as_whole_number, check_circuit_seconds
 from .errors import FieldError, QsimError, ScenarioError, explain_validation_error, format_path
 from .loader import read_yaml
-from .outages import FixedOutage, Outage
+from .outages import OUTAGE_TAGS, FixedOutage, Outage
 from .units import format_duration, parse_duration
 
 __all__ = [
@@ -757,7 +757,7 @@ def _plan_warnings(data: dict[str, Any], scenario: Scenario, file: str | None,
 
 
 # Union tags pydantic inserts in error locations; they are not keys of the file.
-_TAGS: Final = frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS}
+_TAGS: Final = frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS} | OUTAGE_TAGS
 # Discriminators as pydantic names them in errors -> (the key they read, what it selects).
 _TAG_HINTS: Final[dict[str, tuple[str, str]]] = {
     "'kind'": ("kind", "workload kind; expected one of " + ", ".join(WORKLOAD_KINDS)),

@@ -23,12 +23,15 @@ The rules as the implementation contract states them:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import qsim
 from helpers import column, job, job_rows, loop, run, workload
 from qsim.errors import ScenarioError
+from qsim.scenario import load_scenario
 
 
 def outages(*periods: dict[str, Any], **backend: Any) -> dict[str, Any]:
@@ -90,6 +93,46 @@ def test_pause_during_a_quantum_phase_lets_it_end_and_starts_nothing_until_the_e
 def test_no_outages_is_the_same_run_as_without_the_key() -> None:
     scenario = (job("x", jobs=2, compile="2s", post="1s"), job("late", start="8s"))
     assert run(*scenario, backend=outages()).trace.rows() == run(*scenario).trace.rows()
+
+
+def test_an_outage_start_comes_after_a_job_end_and_its_end_before_a_submission() -> None:
+    """Same-instant order (SPEC §10/§11): job phase ends, then timers (the outage's start or
+    end), then submissions, then dispatch, then the QPU's choice. x: two 10 s jobs (post 1),
+    both ready at 0; job 0 on the QPU 0-10. A down outage 10-20: job 0's quantum phase ends
+    at 10 before the outage starts, so it is not failed (post 10-11, done); the QPU's choice
+    comes after the outage start, so job 1 does not start at 10 but at 20 (20-30, done 31).
+    late (5 s) is submitted at 20, after the outage's end: dispatched and ready at once, it
+    waits behind job 1 (ready since 0): 30-35."""
+    result = run(job("x", jobs=2, post="1s"), job("late", start="20s", quantum="5s"),
+                 backend=outages(down("10s", "20s")))
+    assert result.trace.rows() == [
+        (0.0, "job.submit", 0), (0.0, "job.submit", 1),
+        (0.0, "job.dispatch", 0), (0.0, "job.dispatch", 1),
+        (0.0, "job.ready", 0), (0.0, "job.ready", 1), (0.0, "qpu.start", 0),
+        (10.0, "qpu.end", 0), (10.0, "outage.start", -1), (11.0, "job.done", 0),
+        (20.0, "outage.end", -1), (20.0, "job.submit", 2), (20.0, "job.dispatch", 2),
+        (20.0, "job.ready", 2), (20.0, "qpu.start", 1),
+        (30.0, "qpu.end", 1), (30.0, "qpu.start", 2), (31.0, "job.done", 1),
+        (35.0, "qpu.end", 2), (35.0, "job.done", 2), (35.0, "run.end", -1)]
+    assert result.jobs["status"].tolist() == ["done"] * 3
+
+
+def test_the_background_keeps_arriving_during_an_outage() -> None:
+    """others: a 1 s job every 10 s; x: one 1 s job at 35. Pause 12-33. The arrivals at 20
+    and 30 are submitted and queue; at 33 both are dispatched and run 33-34, 34-35; x,
+    submitted at 35 after that instant's job end, runs 35-36, and the stream stops with it."""
+    others = {"name": "others", "kind": "background", "arrivals": "10s", "quantum": "1s"}
+    result = run(job("x", start="35s", quantum="1s"), others,
+                 backend=outages(pause("12s", "33s")))
+    assert result.trace.rows() == [
+        (10.0, "job.submit", 0), *job_rows(10, 0, 0, 1, 0),
+        (12.0, "outage.start", -1), (20.0, "job.submit", 1), (30.0, "job.submit", 2),
+        (33.0, "outage.end", -1), (33.0, "job.dispatch", 1), (33.0, "job.dispatch", 2),
+        (33.0, "job.ready", 1), (33.0, "job.ready", 2), (33.0, "qpu.start", 1),
+        (34.0, "qpu.end", 1), (34.0, "job.done", 1), (34.0, "qpu.start", 2),
+        (35.0, "qpu.end", 2), (35.0, "job.done", 2),
+        (35.0, "job.submit", 3), *job_rows(35, 3, 0, 1, 0), (36.0, "run.end", -1)]
+    assert column(result, "queue_wait_s", "others") == [0.0, 13.0, 3.0]
 
 
 # ---- (2) session mode: a pause in the classical gap --------------------------------------------
@@ -417,3 +460,35 @@ def test_an_outage_with_both_end_and_duration_is_refused() -> None:
     assert "\n" not in message
     assert message.startswith("test.yaml: backend.outages[0]"), message
     assert "end" in message and "duration" in message, message
+
+
+SPEC_16_EXAMPLE = """\
+name: outages
+horizon: 1d
+backend:
+  outages:
+    - {start: 2h, end: 3h, kind: pause}          # or {start, duration}; fixed periods
+    - {every: {dist: exponential, mean: 2d}, duration: {dist: lognormal, mean: 3h, cv: 1},
+       kind: down}                               # a random process: up-time, then down-time
+workloads:
+  - name: x
+    kind: independent
+    jobs: 1
+    quantum: 10s
+"""
+
+
+def test_the_spec_16_example_loads_and_runs(tmp_path: Path) -> None:
+    """SPEC §16's YAML, verbatim, under a one-day horizon: the fixed hour 2h-3h lies in the
+    run, so whatever the random process adds (merged with it or not), at least 3600 s of
+    outage are reported, and the records alternate start, end."""
+    path = tmp_path / "outages.yaml"
+    path.write_text(SPEC_16_EXAMPLE, encoding="utf-8")
+    result = qsim.simulate(load_scenario(path))
+    records = outage_rows(result)
+    assert records, "no outage recorded"
+    assert [kind for _, kind, _ in records] == (["outage.start", "outage.end"] * len(records))[
+        :len(records)]
+    b = backend_summary(result)
+    assert b["outages"] == sum(kind == "outage.start" for _, kind, _ in records)
+    assert b["outage_s"] >= 3600.0

@@ -194,6 +194,37 @@ def test_pause_in_a_session_ittl_tail_ends_the_window_and_the_run() -> None:
     assert (b["outage_s"], b["outages"]) == (0.0, 1)  # within the run: 20 -> 20
 
 
+def test_after_an_outage_a_session_reenters_through_the_drain() -> None:
+    """s: session loop of two 10 s jobs (no compile, no post), optimiser 5 s: job 0 0-10.
+    Pause 12-30: the session goes inactive at 12 (window 0-12). o (job mode; compile 2,
+    quantum 5) is submitted at 13 and s's job 1 at 15: both queue. At 30, o, the older, is
+    dispatched first (the session is inactive: no priority); s's job would re-activate the
+    session, so the backend drains (SPEC §3.3): o compiles 30-32 and runs 32-37. At 37 the
+    backend is quiet: s's job 1 is dispatched, re-activates the session, runs 37-47; closed
+    at 47. Windows 0-12 and 37-47 (usage 22); the drain 30-37 is job 1's queue wait (22 s
+    from 15, of which 15 s outage)."""
+    result = run(loop("s", 2, classical="5s", mode="session"),
+                 job("o", start="13s", compile="2s", quantum="5s"),
+                 backend=outages(pause("12s", "30s")))
+    assert result.trace.rows() == [
+        (0.0, "context.open", -1), (0.0, "job.submit", 0), (0.0, "job.dispatch", 0),
+        (0.0, "context.activate", -1), (0.0, "job.ready", 0), (0.0, "qpu.start", 0),
+        (10.0, "qpu.end", 0), (10.0, "job.done", 0),
+        (12.0, "outage.start", -1), (12.0, "context.deactivate", -1),
+        (12.0, "context.release", -1),
+        (13.0, "job.submit", 1), (15.0, "job.submit", 2),
+        (30.0, "outage.end", -1), (30.0, "job.dispatch", 1),
+        (32.0, "job.ready", 1), (32.0, "qpu.start", 1),
+        (37.0, "qpu.end", 1), (37.0, "job.done", 1),
+        (37.0, "job.dispatch", 2), (37.0, "context.activate", -1), (37.0, "job.ready", 2),
+        (37.0, "qpu.start", 2), (47.0, "qpu.end", 2), (47.0, "job.done", 2),
+        (47.0, "context.drain", -1), (47.0, "context.close", -1),
+        (47.0, "context.release", -1), (47.0, "run.end", -1)]
+    assert windows(result, "s") == [(0.0, 12.0), (37.0, 47.0)]
+    assert workload(result, "s")["usage_s"] == 22.0
+    assert column(result, "queue_wait_s", "s") == [0.0, 22.0]
+
+
 # ---- (3) a down outage fails the job on the QPU ------------------------------------------------
 
 
@@ -227,17 +258,18 @@ def test_down_fails_the_running_job_and_the_loop_retries_it_after_the_outage() -
 
 
 def test_down_in_a_session_fails_the_job_then_the_session_goes_inactive() -> None:
-    """The same loop in a session. At 5: outage.start, job 0 fails (its retry, job 1, is
-    submitted), and then the session, with no job on the QPU any more, goes inactive: window
-    0-5. At 15 job 1 is dispatched and re-activates it: 15-28, optimiser, job 2 33-46, closed
-    at 46. Usage (windows) 5 + 31 = 36: a session pays its windows whatever its jobs' fate."""
+    """The same loop in a session. At 5: outage.start, job 0 fails, and then the session, with
+    no job on the QPU any more, goes inactive: window 0-5. The retry (job 1) is submitted at
+    that instant but, as every retry, in the submission phase (SPEC §10: after the timers, of
+    which the outage start is one): after the deactivation. At 15 job 1 is dispatched and
+    re-activates it: 15-28, optimiser, job 2 33-46, closed at 46. Usage (windows) 5 + 31 = 36: a session pays its windows whatever its jobs' fate."""
     result = run(loop("v", 2, compile="2s", post="1s", classical="5s", mode="session"),
                  backend=outages(down("5s", "15s")))
     assert result.trace.rows() == [
         (0.0, "context.open", -1), (0.0, "job.submit", 0), (0.0, "job.dispatch", 0),
         (0.0, "context.activate", -1), (2.0, "job.ready", 0), (2.0, "qpu.start", 0),
         (5.0, "outage.start", -1), (5.0, "qpu.end", 0), (5.0, "job.failed", 0),
-        (5.0, "job.submit", 1), (5.0, "context.deactivate", -1), (5.0, "context.release", -1),
+        (5.0, "context.deactivate", -1), (5.0, "context.release", -1), (5.0, "job.submit", 1),
         (15.0, "outage.end", -1), (15.0, "job.dispatch", 1), (15.0, "context.activate", -1),
         *job_rows(15, 1, 2, 10, 1)[1:],
         (33.0, "job.submit", 2), *job_rows(33, 2, 2, 10, 1),

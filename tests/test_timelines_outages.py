@@ -262,7 +262,8 @@ def test_down_in_a_session_fails_the_job_then_the_session_goes_inactive() -> Non
     no job on the QPU any more, goes inactive: window 0-5. The retry (job 1) is submitted at
     that instant but, as every retry, in the submission phase (SPEC §10: after the timers, of
     which the outage start is one): after the deactivation. At 15 job 1 is dispatched and
-    re-activates it: 15-28, optimiser, job 2 33-46, closed at 46. Usage (windows) 5 + 31 = 36: a session pays its windows whatever its jobs' fate."""
+    re-activates it: 15-28, optimiser, job 2 33-46, closed at 46. Usage (windows)
+    5 + 31 = 36: a session pays its windows whatever its jobs' fate."""
     result = run(loop("v", 2, compile="2s", post="1s", classical="5s", mode="session"),
                  backend=outages(down("5s", "15s")))
     assert result.trace.rows() == [

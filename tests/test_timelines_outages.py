@@ -7,7 +7,8 @@ The rules as the implementation contract states them:
   ``pause``. Overlapping outages merge: one ``outage.start``, one ``outage.end``.
 - At an outage start, in order: ``outage.start``; for ``kind: down`` the job on the QPU gets
   ``qpu.end`` and ``job.failed`` (reason ``outage``, charged 0; an iterative workload retries it
-  at that instant); then the active batch or session, if none of its jobs is on the QPU, gets
+  at that instant, the retry submitted in the instant's submission phase as every retry is);
+  then the active batch or session, if none of its jobs is on the QPU, gets
   ``context.deactivate`` and ``context.release``. If one of its jobs is on the QPU (pause), the
   context goes inactive right after that job's ``qpu.end``.
 - During the outage nothing is dispatched and the QPU starts nothing (no job, no calibration);

@@ -328,5 +328,5 @@ def _outages(outages: dict[str, np.ndarray], end_s: float) -> tuple[float, int]:
     """Time in outage within the run, [0, end] (a warm-up's outages are before 0)."""
     start = np.clip(outages["start_at"], 0.0, end_s)
     end = np.clip(outages["end_at"], 0.0, end_s)
-    within = (outages["end_at"] > 0.0) & (outages["start_at"] < end_s)
+    within = (outages["end_at"] > 0.0) & (outages["start_at"] <= end_s)
     return float(np.sum(end - start)), int(within.sum())

@@ -53,7 +53,7 @@ def test_instance_usage_expires_as_the_deque_of_tuples_did() -> None:
     import random
     from collections import deque
 
-    from qsim.model.backend import InstanceUsage
+    from qsim.model.rules import InstanceUsage
 
     rng = random.Random(1)
     usage, entries, total, now = InstanceUsage(2.0, 500.0), deque(), 0.0, 0.0
@@ -67,4 +67,4 @@ def test_instance_usage_expires_as_the_deque_of_tuples_did() -> None:
         while entries and entries[0][0] < now - 500.0:
             total -= entries.popleft()[1]
         assert usage.ratio(now) == total / 2.0
-    assert len(usage._times) - usage._head == len(entries)
+    assert len(usage.times) - usage.head == len(entries)

@@ -25,73 +25,21 @@ in and defer the calibration for the whole session.
 
 from __future__ import annotations
 
-from array import array
 from collections import deque
 from heapq import heappush
-from math import inf as _INF
 from typing import TYPE_CHECKING
 
 from qsim.model.clock import END, TIMER, Clock
 from qsim.model.jobs import ENDED, QUEUED, RUNNING, Job
-from qsim.trace import CONTEXT_CLOSED, UNCHARGED_REASONS, Kind, Trace
+from qsim.model.rules import (QPU_LOCKS, SESSION_ENTRIES, InstanceLedger, QpuLock,
+                              QueuePolicy, queue_policy)
+from qsim.trace import CONTEXT_CLOSED, Kind, Trace
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from qsim.model.modes import Context
     from qsim.scenario import Backend as BackendSpec
-
-
-class InstanceUsage:
-    """Usage of one fair-share instance over a rolling window (entries expire as time moves on).
-
-    The entries are two arrays of floats (times, seconds) read from ``_head`` on: a window of
-    28 days holds hundreds of thousands of them, 16 bytes each and nothing for the garbage
-    collector to walk (a deque of tuples was ~110 bytes each). ``_oldest`` is the first
-    entry's time (inf when there is none), so that ``ratio`` costs one comparison when
-    nothing expires. Same additions and subtractions, in the same order, as ever.
-    """
-
-    __slots__ = ("share", "window_s", "total", "_times", "_seconds", "_head", "_oldest")
-
-    def __init__(self, share: float, window_s: float) -> None:
-        self.share = share
-        self.window_s = window_s
-        self.total = 0.0
-        self._times = array("d")
-        self._seconds = array("d")
-        self._head = 0
-        self._oldest = _INF
-
-    def add(self, t: float, seconds: float) -> None:
-        self._times.append(t)
-        self._seconds.append(seconds)
-        self.total += seconds
-        if self._oldest == _INF:
-            self._oldest = self._times[self._head]
-
-    def ratio(self, now: float) -> float:
-        limit = now - self.window_s
-        if self._oldest < limit:
-            self._expire(limit)
-        return self.total / self.share
-
-    def _expire(self, limit: float) -> None:
-        times, seconds, head = self._times, self._seconds, self._head
-        end = len(times)
-        total = self.total
-        while head < end and times[head] < limit:
-            total -= seconds[head]
-            head += 1
-        self.total = total
-        if head == end:
-            del times[:], seconds[:]
-            head = 0
-        elif head > 4096 and 2 * head > end:  # drop the expired half (amortised O(1))
-            del times[:head], seconds[:head]
-            head = 0
-        self._head = head
-        self._oldest = times[head] if head < len(times) else _INF
 
 
 # Record kinds as plain ints: the hot path packs them into record codes.
@@ -112,45 +60,49 @@ class Backend:
     """
 
     __slots__ = (
-        "env", "trace", "_log_t", "_log_code", "legacy_lock", "fair_share", "drain",
+        "env", "trace", "_log_t", "_log_code", "policy", "entry", "lock", "legacy_lock",
+        "_keeps_order", "_charges_jobs", "drain",
         "lanes_free", "queues", "contexts", "_code_base", "active", "_queue_order",
-        "waiting_for_qpu", "queued", "_session_jobs_queued", "_oldest_first", "_entering",
+        "waiting_for_qpu", "queued", "_session_jobs_queued", "_oldest_first",
         "_dispatch_on_release", "qpu_busy", "calibration_due", "_calibration_duration",
         "_next_id", "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_entry_ids",
-        "_settle_hook", "_after_compile", "_after_quantum", "_after_post", "_usage",
-        "_instance_of", "in_outage", "_legacy_quantum", "_held_quantum",
+        "_settle_hook", "_after_compile", "_after_quantum", "_after_post",
+        "in_outage", "_legacy_quantum", "_held_quantum",
     )
 
-    def __init__(
-        self, env: Clock, trace: Trace, spec: BackendSpec,
-        workload_instances: list[tuple[str, float]],
-        used_before: Mapping[str, float] | None = None,
-    ) -> None:
+    def __init__(self, env: Clock, trace: Trace, spec: BackendSpec, workloads: int,
+                 ledger: InstanceLedger) -> None:
         self.env = env
         self.trace = trace
         # The record log's two arrays: a record is one append to each.
         self._log_t = trace.t
         self._log_code = trace.code
-        self.legacy_lock = spec.job_lock == "all"
-        self.fair_share = spec.queue == "fair_share"
-        self.drain = spec.session_entry == "drain"
+        # The rules (qsim.model.rules), chosen once; their constant answers are read here
+        # once, as plain attributes, where the per-job path needs them.
+        self.policy: QueuePolicy = queue_policy(spec.queue, ledger)
+        self.entry = SESSION_ENTRIES[spec.session_entry]()
+        self.lock: QpuLock = QPU_LOCKS[spec.job_lock]()
+        self.legacy_lock = self.lock.whole_job
+        self._keeps_order = self.policy.keeps_order
+        self._charges_jobs = self.policy.charges_jobs
+        self.drain = self.entry.drains
         self.lanes_free = spec.lanes
-        self.queues: list[deque[Job]] = [deque() for _ in workload_instances]
-        self.contexts: list[Context | None] = [None] * len(workload_instances)
+        self.queues: list[deque[Job]] = [deque() for _ in range(workloads)]
+        self.contexts: list[Context | None] = [None] * workloads
         # Each job's records share its packed fields: the base for its workload, plus its id.
-        self._code_base = [Trace.job_code(-1, -1, w) for w in range(len(workload_instances))]
+        self._code_base = [Trace.job_code(-1, -1, w) for w in range(workloads)]
         self.active: Context | None = None  # the one active batch or session, if any
         # Every queued job in queue order, plus jobs that have left their queue since (skipped
         # when they reach the front): the oldest queued job without scanning the queues.
-        # Only fifo reads it; under fair share it stays empty (it would hold every job).
+        # Only a policy that keeps order reads it; else it stays empty (it would hold every
+        # job).
         self._queue_order: deque[Job] = deque()
         self.waiting_for_qpu: deque[Job] = deque()  # compiled jobs, in ready order
         self.queued = 0  # jobs in all queues: when 0, a freed lane has nothing to dispatch
         # Exclusive entry (module docstring). The next job is simply the oldest queued one
         # under fifo with no context active, unless a session's job is queued under drain.
         self._session_jobs_queued = 0
-        self._oldest_first = not self.fair_share
-        self._entering: Context | None = None  # the session whose entry the backend drains for
+        self._oldest_first = self._keeps_order
         # A freed QPU asks for a dispatch: under the legacy lock (a job waits for the QPU to be
         # dispatched) and during a drain (its last job leaving the QPU may end it).
         self._dispatch_on_release = self.legacy_lock
@@ -173,15 +125,6 @@ class Backend:
         # during an outage.
         self._legacy_quantum: Callable[[Job], None] = self._run_quantum
         self._held_quantum: list[Job] = []
-        self._usage: dict[str, InstanceUsage] = {}
-        self._instance_of: list[InstanceUsage] = []
-        for name, share in workload_instances:
-            if name not in self._usage:
-                self._usage[name] = InstanceUsage(share, spec.fair_share_window)
-                # An instance's prior use (SPEC §12) counts as usage entered at t = 0.
-                if used_before and used_before.get(name):
-                    self._usage[name].add(0.0, used_before[name])
-            self._instance_of.append(self._usage[name])
         if spec.calibration is not None:
             self._schedule_calibration(spec.calibration.every, spec.calibration.duration, 1)
 
@@ -189,6 +132,10 @@ class Backend:
         """The batch or session every job of ``workload`` belongs to."""
         self.contexts[workload] = context
         self._code_base[workload] = Trace.job_code(-1, context.id, workload)
+
+    def jobs_submitted(self) -> int:
+        """Jobs submitted so far (ids are given in submission order)."""
+        return self._next_id
 
     # ---- submission and the end of a job -------------------------------------------------
 
@@ -210,7 +157,7 @@ class Backend:
                     self._oldest_first = False  # its entry may need a drain: look first
         job.state = QUEUED
         self.queues[job.workload].append(job)
-        if not self.fair_share:
+        if self._keeps_order:
             self._queue_order.append(job)
         self.queued += 1
         # Else there is nothing to dispatch it to: a freed lane, or the end of a session's
@@ -239,7 +186,7 @@ class Backend:
             self.lanes_free += 1
             if self.legacy_lock:
                 self._release_qpu()
-            if self.fair_share:
+            if self._charges_jobs:
                 self._charge_job(job)
             if self.queued:
                 self._want_dispatch = True  # request_dispatch(), written out: once per job
@@ -252,7 +199,7 @@ class Backend:
 
     def cancel_queued(self, context: Context, reason: str) -> None:
         """Cancel every queued (not yet dispatched) job of ``context``."""
-        if context is self._entering:
+        if context is self.entry.entering:
             self._end_drain()  # nothing left to enter with
         queue = self.queues[context.workload]
         while queue:
@@ -311,11 +258,11 @@ class Backend:
             self.queues[job.workload].popleft()
             return job
         if active is None:
-            if self.drain and (self._session_jobs_queued or self._entering is not None):
+            if self.drain and (self._session_jobs_queued or self.entry.entering is not None):
                 return self._next_or_drain()
-            if self.fair_share:  # _pick's answer with no context active (and no session
-                # queued: _next_or_drain's answer too)
-                queue = self._fair_share_pick(None)
+            if not self._keeps_order:  # the policy's answer with no context active (and no
+                # session queued: _next_or_drain's answer too)
+                queue = self.policy.pick(self.queues, self.contexts, False, self.env.now)
                 return None if queue is None else queue.popleft()
         queue = self._pick(active)
         return None if queue is None else queue.popleft()
@@ -324,15 +271,17 @@ class Backend:
         """With no context active and a session's job queued, under drain (SPEC §3.3): the
         next job by §4's order, unless it would activate a session; then the backend drains
         for it, and it is dispatched (None until then) once the backend is quiet."""
-        context = self._entering
+        entry = self.entry
+        context = entry.entering
         if context is None:
-            queue = self._fair_share_pick(None) if self.fair_share else self._oldest_queue()
+            queue = self._oldest_queue() if self._keeps_order else self.policy.pick(
+                self.queues, self.contexts, False, self.env.now)
             if queue is None:
                 return None
             context = queue[0].context
             if context is None or not context.exclusive:
                 return queue.popleft()
-            self._entering = context  # committed: nothing else goes before it
+            entry.entering = context  # committed: nothing else goes before it
             self._dispatch_on_release = True
         if not self._quiet():
             return None
@@ -346,7 +295,7 @@ class Backend:
         return not self.env.scheduled(self._after_compile)  # read only during a drain
 
     def _end_drain(self) -> None:
-        self._entering = None
+        self.entry.entering = None
         self._dispatch_on_release = self.legacy_lock
 
     def _oldest_queue(self) -> deque[Job]:
@@ -360,7 +309,7 @@ class Backend:
         """A session's queued job was dispatched or cancelled."""
         self._session_jobs_queued -= 1
         if not self._session_jobs_queued:
-            self._oldest_first = not self.fair_share
+            self._oldest_first = self._keeps_order
 
     def _pick(self, active: Context | None) -> deque[Job] | None:
         """The queue whose head is dispatched next, with a context active or fair share."""
@@ -370,34 +319,7 @@ class Backend:
                 return queue
             if active.exclusive:
                 return None  # a session holds the backend even while it has nothing queued
-        if self.fair_share:
-            return self._fair_share_pick(active)
-        best_queue, best_head = None, -1  # the oldest head among queues outside any context
-        for queue, context in zip(self.queues, self.contexts):
-            if queue and context is None and (best_head < 0 or queue[0].id < best_head):
-                best_queue, best_head = queue, queue[0].id
-        return best_queue
-
-    def _fair_share_pick(self, active: Context | None) -> deque[Job] | None:
-        """The queue whose instance used least per share, ties to the oldest head."""
-        best_queue: deque[Job] | None = None
-        best_ratio, best_id = 0.0, 0
-        now = self.env.now
-        contexts = self.contexts if active is not None else None
-        index = -1
-        for queue in self.queues:
-            index += 1
-            if not queue or (contexts is not None and contexts[index] is not None):
-                continue
-            usage = self._instance_of[index]
-            limit = now - usage.window_s  # usage.ratio(now), written out: once per dispatch
-            if usage._oldest < limit:
-                usage._expire(limit)
-            ratio = usage.total / usage.share
-            if best_queue is None or ratio < best_ratio or (
-                    ratio == best_ratio and queue[0].id < best_id):
-                best_queue, best_ratio, best_id = queue, ratio, queue[0].id
-        return best_queue
+        return self.policy.pick(self.queues, self.contexts, active is not None, self.env.now)
 
     def _start(self, job: Job) -> None:
         now = self.env.now
@@ -579,36 +501,14 @@ class Backend:
     # ---- fair share (SPEC §4, §11) ----------------------------------------------------------
 
     def _charge_job(self, job: Job) -> None:
-        # Job and batch jobs add their charged time when they end; sessions add windows.
-        # The job's charged time (charged_seconds: nothing for a system failure; under the
-        # legacy lock it held the QPU from dispatch to its end), added as charge_instance
-        # would: written out, as this runs once per job.
+        # Job and batch jobs book their charged time when they end; sessions book windows.
         context = job.context
-        if context is not None and context.exclusive:
-            return
-        reason = job.reason
-        if reason is not None and reason in UNCHARGED_REASONS:
-            used = 0.0
-        elif self.legacy_lock:
-            used = job.compile_s + job.run_s + (job.post_s if job.status == "done" else 0.0)
-        else:
-            used = job.run_s
-        usage = self._instance_of[job.workload]  # usage.add(now, used), written out
-        usage._times.append(self.env.now)
-        usage._seconds.append(used)
-        usage.total += used
-        if usage._oldest == _INF:
-            usage._oldest = usage._times[usage._head]
+        if context is None or not context.exclusive:
+            self.policy.charge_job(job, self.env.now, self.lock)
 
     def charge_instance(self, workload: int, seconds: float) -> None:
-        if self.fair_share:
-            self._instance_of[workload].add(self.env.now, seconds)
-
-
-def charged_seconds(reason: str | None, used: float) -> float:
-    """Charged quantum time of an ended job (SPEC §6, §16): nothing for a system failure or
-    an outage."""
-    return 0.0 if reason in UNCHARGED_REASONS else used
+        """Book a session window's length for the workload's instance (SPEC §11)."""
+        self.policy.book(workload, self.env.now, seconds)
 
 
 _STATUS: dict[int, str] = {

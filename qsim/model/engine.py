@@ -20,6 +20,7 @@ from qsim.model.availability import Availability
 from qsim.model.backend import Backend
 from qsim.model.clock import STOP, Clock, fire
 from qsim.model.modes import CLOSED, INACTIVE, Context
+from qsim.model.rules import InstanceLedger
 from qsim.model.watch import Progress, watched
 from qsim.model.workloads import WorkloadRun
 from qsim.rng import Streams
@@ -42,10 +43,12 @@ class _Simulation:
         if len(workloads) > Trace.MAX_WORKLOADS:  # the record code has 12 bits for them
             raise QsimError(f"{scenario.name}: {len(workloads)} workloads; qsim simulates at "
                             f"most {Trace.MAX_WORKLOADS} in one scenario")
-        self.backend = Backend(
-            self.env, self.trace, scenario.backend, [(w.instance, w.share) for w in workloads],
-            {name: i.used for name, i in scenario.instances.items()},
-        )
+        # Usage per instance over the rolling window: one ledger, whatever the backends.
+        self.ledger = InstanceLedger(
+            [(w.instance, w.share) for w in workloads], scenario.backend.fair_share_window,
+            {name: i.used for name, i in scenario.instances.items()})
+        self.backend = Backend(self.env, self.trace, scenario.backend, len(workloads),
+                               self.ledger)
         self.contexts: list[Context] = []
         self.runs: list[WorkloadRun] = []
         streams = Streams(seed, replication)
@@ -137,7 +140,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
         end = sim.run()
     else:
         backend, trace = sim.backend, sim.trace
-        with watched(sim.env, lambda: backend._next_id, trace.__len__,  # ids: jobs submitted
+        with watched(sim.env, backend.jobs_submitted, trace.__len__,
                      partial(_over_limit, sim, max_jobs), progress):
             end = sim.run()
     _check_finite(sim.trace, scenario)

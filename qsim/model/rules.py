@@ -1,0 +1,260 @@
+"""The backend's rules as small objects, each chosen once from the scenario (SPEC §1, §3.3, §4).
+
+- the **queue policy** picks which waiting queue is dispatched next: ``Fifo`` (oldest
+  submission first) or ``FairShare`` (the instance that used least per share over a rolling
+  window; its usage is an ``InstanceLedger`` the engine may share between backends, SPEC §18);
+- the **session entry** says how a session enters a shared backend: ``Drain`` (wait until no
+  other job compiles or holds the QPU) or ``Overlap`` (the what-if: at once);
+- the **QPU lock** says what a job holds the QPU for: ``QuantumLock`` (its quantum phase) or
+  ``WholeJobLock`` (the legacy what-if: from dispatch to its end).
+
+The backend asks each rule only at the points where it decides (a dispatch, a job's end), and
+reads a rule's constant answers (``keeps_order``, ``charges_jobs``, ``whole_job``) once, at
+construction, where the hot path needs them as plain attributes. A new rule is one class here
+and one entry in its table (``QUEUE_POLICIES``, ``SESSION_ENTRIES``, ``QPU_LOCKS``) with the
+scenario key that names it (``qsim.scenario.Backend``); nothing else compares these names.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import deque
+from collections.abc import Mapping, Sequence
+from math import inf
+from typing import TYPE_CHECKING, ClassVar, Protocol, Union
+
+from qsim.trace import UNCHARGED_REASONS
+
+if TYPE_CHECKING:
+    from qsim.model.jobs import Job
+    from qsim.model.modes import Context
+
+
+# ---- usage over a rolling window (fair share, SPEC §4, §11; usage limits, §19) --------------
+
+class InstanceUsage:
+    """Usage of one instance over a rolling window (entries expire as time moves on).
+
+    The entries are two arrays of floats (times, seconds) read from ``head`` on: a window of
+    28 days holds hundreds of thousands of them, 16 bytes each and nothing for the garbage
+    collector to walk (a deque of tuples was ~110 bytes each). ``oldest`` is the first
+    entry's time (inf when there is none), so that ``ratio`` costs one comparison when
+    nothing expires.
+    """
+
+    __slots__ = ("share", "window_s", "total", "times", "seconds", "head", "oldest")
+
+    def __init__(self, share: float, window_s: float) -> None:
+        self.share = share
+        self.window_s = window_s
+        self.total = 0.0
+        self.times = array("d")
+        self.seconds = array("d")
+        self.head = 0
+        self.oldest = inf
+
+    def add(self, t: float, seconds: float) -> None:
+        self.times.append(t)
+        self.seconds.append(seconds)
+        self.total += seconds
+        if self.oldest == inf:
+            self.oldest = self.times[self.head]
+
+    def ratio(self, now: float) -> float:
+        """Usage per share within the window ending ``now``."""
+        limit = now - self.window_s
+        if self.oldest < limit:
+            self.expire(limit)
+        return self.total / self.share
+
+    def expire(self, limit: float) -> None:
+        """Drop the entries made before ``limit``."""
+        times, seconds, head = self.times, self.seconds, self.head
+        end = len(times)
+        total = self.total
+        while head < end and times[head] < limit:
+            total -= seconds[head]
+            head += 1
+        self.total = total
+        if head == end:
+            del times[:], seconds[:]
+            head = 0
+        elif head > 4096 and 2 * head > end:  # drop the expired half (amortised O(1))
+            del times[:head], seconds[:head]
+            head = 0
+        self.head = head
+        self.oldest = times[head] if head < len(times) else inf
+
+
+class InstanceLedger:
+    """Every instance's usage over the rolling window, and which instance each workload bills.
+
+    One ledger per run: every backend's fair share reads and books the same usage, as the
+    service counts an instance's usage "on all the QPUs" (SPEC §18)."""
+
+    def __init__(self, workload_instances: Sequence[tuple[str, float]], window_s: float,
+                 used_before: Mapping[str, float] | None = None) -> None:
+        self.by_name: dict[str, InstanceUsage] = {}
+        self.of_workload: list[InstanceUsage] = []
+        for name, share in workload_instances:
+            if name not in self.by_name:
+                self.by_name[name] = InstanceUsage(share, window_s)
+                # An instance's prior use (SPEC §12) counts as usage entered at t = 0.
+                if used_before and used_before.get(name):
+                    self.by_name[name].add(0.0, used_before[name])
+            self.of_workload.append(self.by_name[name])
+
+    def book(self, workload: int, t: float, seconds: float) -> None:
+        self.of_workload[workload].add(t, seconds)
+
+
+# ---- queue policies (SPEC §4) ---------------------------------------------------------------
+
+class QueuePolicy(Protocol):
+    """Which queue's head is dispatched next among the queues outside the active context."""
+
+    #: The backend keeps every queued job in one deque in submission order (oldest first).
+    keeps_order: ClassVar[bool]
+    #: Job ends and session windows are booked as usage (``book``).
+    charges_jobs: ClassVar[bool]
+
+    def pick(self, queues: Sequence[deque[Job]], contexts: Sequence[Context | None],
+             outside_contexts: bool, now: float) -> deque[Job] | None: ...
+
+    def book(self, workload: int, t: float, seconds: float) -> None: ...
+
+    def charge_job(self, job: Job, now: float, lock: QpuLock) -> None: ...
+
+
+class Fifo:
+    """Oldest submission first."""
+
+    keeps_order: ClassVar[bool] = True
+    charges_jobs: ClassVar[bool] = False
+
+    def pick(self, queues: Sequence[deque[Job]], contexts: Sequence[Context | None],
+             outside_contexts: bool, now: float) -> deque[Job] | None:
+        """The queue of the oldest head (only queues outside any context, if asked)."""
+        best_queue, best_head = None, -1
+        for queue, context in zip(queues, contexts):
+            if queue and (context is None or not outside_contexts) and (
+                    best_head < 0 or queue[0].id < best_head):
+                best_queue, best_head = queue, queue[0].id
+        return best_queue
+
+    def book(self, workload: int, t: float, seconds: float) -> None:
+        pass  # fifo keeps no account of usage
+
+    def charge_job(self, job: Job, now: float, lock: QpuLock) -> None:
+        pass
+
+
+class FairShare:
+    """The instance that used least per share over the rolling window, then the oldest job
+    within it; instances that tie go in the order of their oldest waiting job."""
+
+    keeps_order: ClassVar[bool] = False
+    charges_jobs: ClassVar[bool] = True
+
+    def __init__(self, ledger: InstanceLedger) -> None:
+        self.ledger = ledger
+        self._of_workload = ledger.of_workload  # read once per waiting queue per dispatch
+
+    def pick(self, queues: Sequence[deque[Job]], contexts: Sequence[Context | None],
+             outside_contexts: bool, now: float) -> deque[Job] | None:
+        best_queue: deque[Job] | None = None
+        best_ratio, best_id = 0.0, 0
+        of_workload = self._of_workload
+        index = -1
+        for queue in queues:
+            index += 1
+            if not queue or (outside_contexts and contexts[index] is not None):
+                continue
+            usage = of_workload[index]
+            limit = now - usage.window_s  # usage.ratio(now), written out: once per queue
+            if usage.oldest < limit:
+                usage.expire(limit)
+            ratio = usage.total / usage.share
+            if best_queue is None or ratio < best_ratio or (
+                    ratio == best_ratio and queue[0].id < best_id):
+                best_queue, best_ratio, best_id = queue, ratio, queue[0].id
+        return best_queue
+
+    def book(self, workload: int, t: float, seconds: float) -> None:
+        self.ledger.book(workload, t, seconds)
+
+    def charge_job(self, job: Job, now: float, lock: QpuLock) -> None:
+        """Book an ended job's charged time (SPEC §6: nothing for a system failure or an
+        outage) for its instance. ``InstanceUsage.add``, written out: once per job."""
+        reason = job.reason
+        used = 0.0 if reason is not None and reason in UNCHARGED_REASONS else lock.charged(job)
+        usage = self._of_workload[job.workload]
+        usage.times.append(now)
+        usage.seconds.append(used)
+        usage.total += used
+        if usage.oldest == inf:
+            usage.oldest = usage.times[usage.head]
+
+
+QUEUE_POLICIES: dict[str, type[Fifo] | type[FairShare]] = {"fifo": Fifo, "fair_share": FairShare}
+
+
+def queue_policy(name: str, ledger: InstanceLedger) -> QueuePolicy:
+    """The policy a scenario's ``backend.queue`` names."""
+    policy = QUEUE_POLICIES[name]
+    return FairShare(ledger) if policy is FairShare else Fifo()
+
+
+# ---- session entry (SPEC §3.3) --------------------------------------------------------------
+
+class Drain:
+    """Exclusive entry: the session's job waits until no other job compiles, waits for the QPU
+    or holds it, and no calibration runs or is due; the backend dispatches nothing else
+    meanwhile (it has committed to ``entering``)."""
+
+    drains: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.entering: Context | None = None  # the session the backend drains for
+
+
+class Overlap:
+    """The 2025 reading (what-if): a session activates at once; others' jobs already
+    dispatched run to completion inside its window."""
+
+    drains: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self.entering: Context | None = None  # never set: nothing to drain for
+
+
+SESSION_ENTRIES: dict[str, type[Drain] | type[Overlap]] = {"drain": Drain, "overlap": Overlap}
+
+
+# ---- what a job holds the QPU for (SPEC §1) -------------------------------------------------
+
+class QuantumLock:
+    """Only the quantum phase holds the QPU (since May 2024)."""
+
+    whole_job: ClassVar[bool] = False
+
+    @staticmethod
+    def charged(job: Job) -> float:
+        """What a job that ends is charged (SPEC §6): its quantum time."""
+        return job.run_s
+
+
+class WholeJobLock:
+    """Legacy (what-if): a job is dispatched only when a lane and the QPU are both free and
+    holds the QPU until its post-processing ends; it is charged that whole locked span."""
+
+    whole_job: ClassVar[bool] = True
+
+    @staticmethod
+    def charged(job: Job) -> float:
+        return job.compile_s + job.run_s + (job.post_s if job.status == "done" else 0.0)
+
+
+QpuLock = Union[QuantumLock, WholeJobLock]
+QPU_LOCKS: dict[str, type[QuantumLock] | type[WholeJobLock]] = {
+    "quantum": QuantumLock, "all": WholeJobLock}

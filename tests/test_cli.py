@@ -261,7 +261,7 @@ def test_validate_show_prints_the_resolved_scenario(small: Path) -> None:
     proc = qsim_cli("validate", small, "--show")
     assert proc.returncode == 0, proc.stderr
     data = yaml.safe_load(proc.stdout)
-    assert data == as_json(qsim.scenario.dump_resolved(qsim.load_scenario(small)))
+    assert data == as_json(qsim.input.scenario.dump_resolved(qsim.load_scenario(small)))
     # Defaults filled in: the session's TTL, the lanes, the price.
     assert data["workloads"][0]["mode"]["interactive_ttl"] == 60.0
     assert data["backend"]["lanes"] == 5 and data["backend"]["fair_share_window"] == 28 * 86400

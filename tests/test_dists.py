@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from qsim.dists import (DIST_NAMES, Circuits, Distribution, DistributionBase, Empirical,
+from qsim.input.dists import (DIST_NAMES, Circuits, Distribution, DistributionBase, Empirical,
                         Exponential, Fixed, Lognormal, Normal, Uniform)
 
 N = 200_000

@@ -9,7 +9,7 @@ from scipy import stats
 
 import qsim
 from qsim.experiments import Comparison, Estimate, aggregate
-from qsim.student_t import t_quantile
+from qsim.analysis.student_t import t_quantile
 from helpers import scenario
 
 LOOP = {"name": "loop", "kind": "iterative", "mode": "session", "iterations": 3,

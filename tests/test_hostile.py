@@ -29,12 +29,12 @@ from hypothesis import strategies as st
 
 import qsim
 from helpers import SMALL_YAML
-from qsim import limits
-from qsim.dists import Fixed
+from qsim.input import limits
+from qsim.input.dists import Fixed
 from qsim.model import engine
 from qsim.present import files
 from qsim.present.cli import _json_text, main
-from qsim.work import WorkLimitError, estimate
+from qsim.input.work import WorkLimitError, estimate
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = SMALL_YAML

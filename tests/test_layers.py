@@ -1,11 +1,12 @@
 """The floors of docs/ARCHITECTURE.md hold: imports point down only, and each floor loads only
 the heavy libraries it is allowed to.
 
-core (qsim/*.py) <- model, analysis <- experiments <- present. The model alone imports SimPy and
+core (qsim/*.py, qsim/input, qsim/records) <- model, analysis <- experiments <- present. The model alone imports SimPy and
 never pandas; the analysis never imports the model or SimPy; the pictures and the analysis are
 the only pandas importers. qsim/qiskit imports the core only, and it alone imports qiskit
 (present's `qsim trace` reaches it inside the command). Imports under ``if TYPE_CHECKING:`` are
-annotations, not imports.
+annotations, not imports. Relative imports (``from ..present import x``) count as what they
+name.
 """
 
 from __future__ import annotations
@@ -46,10 +47,22 @@ ALIASES = {"plots.py"}
 
 
 def floor_of(module: str) -> str:
+    """The floor of a module; the core is the top level, ``qsim.input`` and ``qsim.records``."""
     if module == "qsim.__main__":  # `python -m qsim`: the command line's entry
         return "present"
     parts = module.split(".")
     return parts[1] if len(parts) >= 2 and parts[1] in FLOORS else "core"
+
+
+def absolute(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    """The module a ``from`` import names, relative ones resolved against ``module``."""
+    if node.level == 0:
+        return node.module or ""
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]  # a module's relative imports start from its package
+    base = base[:len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
 
 
 def modules() -> list[tuple[str, Path]]:
@@ -62,9 +75,11 @@ def modules() -> list[tuple[str, Path]]:
     return out
 
 
-def runtime_imports(path: Path) -> set[str]:
-    """Every module imported outside ``if TYPE_CHECKING:``, function bodies included."""
+def runtime_imports(path: Path, module: str = "") -> set[str]:
+    """Every module imported outside ``if TYPE_CHECKING:``, function bodies included, relative
+    imports resolved against ``module`` (the importing module's name)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    is_package = path.name == "__init__.py"
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
@@ -74,10 +89,12 @@ def runtime_imports(path: Path) -> set[str]:
             return
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-            if node.module == "qsim":  # from qsim import plots: the submodule
-                found.update(f"qsim.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            name = absolute(module, is_package, node)
+            found.add(name)
+            if name.startswith("qsim") and (node.module is None or name == "qsim"):
+                # from qsim import plots, from . import x: the submodules
+                found.update(f"{name}.{alias.name}" for alias in node.names)
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -88,7 +105,7 @@ def runtime_imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("module,path", modules(), ids=[m for m, _ in modules()])
 def test_imports_point_down_only(module: str, path: Path) -> None:
     floor = floor_of(module)
-    for imported in runtime_imports(path):
+    for imported in runtime_imports(path, module):
         top = imported.split(".")[0]
         if top == "qsim":
             if imported == "qsim" or imported == "qsim.version":
@@ -100,9 +117,19 @@ def test_imports_point_down_only(module: str, path: Path) -> None:
             assert top not in BANNED[floor], f"{module} ({floor}) imports {top}"
 
 
+def test_relative_imports_are_seen() -> None:
+    """A relative import that climbs a floor is caught like an absolute one."""
+    tree = ast.parse("from ..present import report\nfrom . import clock\n")
+    first, second = tree.body
+    assert isinstance(first, ast.ImportFrom) and isinstance(second, ast.ImportFrom)
+    assert absolute("qsim.model.backend", False, first) == "qsim.present"
+    assert absolute("qsim.model", True, second) == "qsim.model"
+    assert floor_of("qsim.present.report") == "present"
+
+
 def test_the_core_never_imports_a_floor_above_it() -> None:
     # the lazy package __init__ names floors only inside strings and TYPE_CHECKING
-    init = runtime_imports(PACKAGE / "__init__.py")
+    init = runtime_imports(PACKAGE / "__init__.py", "qsim")
     assert {m for m in init if m.startswith("qsim.")} <= {"qsim.version"}
 
 
@@ -123,7 +150,8 @@ HEAVY = {"pandas", "matplotlib", "simpy", "scipy", *QISKIT}
     ("import qsim.analysis.result, qsim.analysis.metrics", {"simpy", "matplotlib", "pandas"}),
     ("import qsim.experiments", {"matplotlib", "pandas"}),
     ("import qsim.present.cli", HEAVY),
-    ("import qsim.scenario, qsim.recording", HEAVY),
+    ("import qsim.input.scenario, qsim.records.trace_file", HEAVY),
+    ("import qsim.scenario, qsim.recording", HEAVY),  # the 0.2 paths, still there
 ])
 def test_each_floor_loads_only_what_it_needs(statement: str, unloaded: set[str]) -> None:
     assert loaded_after(statement) & unloaded == set()
@@ -154,6 +182,14 @@ def test_public_names_resolve_lazily_and_stay_the_same_objects() -> None:
     import qsim.plots as old_name
 
     assert old_name is plots
+    # 0.2's module paths (0.3 moved them into qsim.input, qsim.records, ...) are the same
+    # modules at their new places
+    import qsim.input.scenario
+    import qsim.records.log
+    import qsim.scenario
+    import qsim.trace
+
+    assert (qsim.scenario, qsim.trace) == (qsim.input.scenario, qsim.records.log)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         qsim.nothing  # noqa: B018
 

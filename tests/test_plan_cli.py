@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qsim.scenario import load_scenario
+from qsim.input.scenario import load_scenario
 from test_plan_terms import LOADED, PLANNED, qsim_cli, write
 
 

@@ -15,10 +15,10 @@ import pytest
 
 from helpers import ONE_LOOP_YAML
 
-from qsim.errors import ScenarioError
+from qsim.input.errors import ScenarioError
 from qsim.present.window import parse_window
-from qsim.scenario import load_scenario
-from qsim.units import parse_duration
+from qsim.input.scenario import load_scenario
+from qsim.input.units import parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,9 +100,9 @@ workloads:
 
 
 def test_load_gives_exponential_arrivals_of_mean_quantum_over_load(tmp_path: Path) -> None:
-    from qsim import plans
-    from qsim.dists import Exponential
-    from qsim.scenario import dump_resolved, parse_scenario
+    from qsim.input import plans
+    from qsim.input.dists import Exponential
+    from qsim.input.scenario import dump_resolved, parse_scenario
 
     scenario = load_scenario(write(tmp_path, LOADED))
     assert scenario.workloads[0].arrivals.mean == pytest.approx(30.0)
@@ -283,7 +283,7 @@ workloads:
 
 def test_a_repeat_is_its_copies_started_every_apart(tmp_path: Path) -> None:
     import qsim
-    from qsim.scenario import dump_resolved, parse_scenario
+    from qsim.input.scenario import dump_resolved, parse_scenario
 
     scenario = load_scenario(write(tmp_path, NIGHTLY))
     assert [(w.name, w.start, w.mode.cancel_at, w.instance) for w in scenario.workloads] == [
@@ -379,7 +379,7 @@ workloads:
 
 def test_compile_and_post_scale_with_the_circuits(tmp_path: Path) -> None:
     import qsim
-    from qsim.scenario import dump_resolved, parse_scenario
+    from qsim.input.scenario import dump_resolved, parse_scenario
 
     scenario = load_scenario(write(tmp_path, SCALED))
     w = scenario.workloads[0]
@@ -394,7 +394,7 @@ def test_a_sums_draws_average_to_its_analytic_mean() -> None:
     import numpy as np
     from pydantic import TypeAdapter
 
-    from qsim.dists import Distribution
+    from qsim.input.dists import Distribution
 
     dist = TypeAdapter(Distribution).validate_python(
         {"dist": "sum", "of": [{"dist": "uniform", "low": 1, "high": 3},

@@ -207,7 +207,7 @@ def test_the_recorder_recovers_think_times_jobs_and_modes(vqe: Path, tmp_path: P
         assert (job.circuits[0].executions, job.circuits[0].shots) == (2, 256)
 
 
-def _thinks_after_waits(rec: qsim.recording.Recording) -> list[float]:
+def _thinks_after_waits(rec: qsim.records.trace_file.Recording) -> list[float]:
     out = []
     for before, step in zip(rec.steps, rec.steps[1:]):
         if before.op == "wait" and step.op == "think":

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import qsim
-from qsim import recording
+from qsim.records import trace_file as recording
 from qsim.present.cli import main
 
 # 2 s + (250 us + 50 us) x 2 executions x 10 000 shots = 8 s on the default backend
@@ -213,7 +213,7 @@ def test_compare_replications_plots_and_the_cli_take_it_like_any_workload(
 
 def test_a_resolved_scenario_loads_again_equal(tmp_path: Path) -> None:
     scenario = qsim.load_scenario(write(tmp_path, trace(LOOP)))
-    again = qsim.parse_scenario(qsim.scenario.dump_resolved(scenario))
+    again = qsim.parse_scenario(qsim.input.scenario.dump_resolved(scenario))
     assert again == scenario
 
 

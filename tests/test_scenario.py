@@ -12,9 +12,9 @@ from pydantic import ValidationError
 
 from helpers import ONE_LOOP_YAML
 
-from qsim.dists import Circuits, Exponential, Fixed, Lognormal
-from qsim.errors import MISSING, QsimError, ScenarioError
-from qsim.scenario import (BackgroundWorkload, IndependentWorkload, IterativeWorkload, Mode,
+from qsim.input.dists import Circuits, Exponential, Fixed, Lognormal
+from qsim.input.errors import MISSING, QsimError, ScenarioError
+from qsim.input.scenario import (BackgroundWorkload, IndependentWorkload, IterativeWorkload, Mode,
                            Scenario, dump_resolved, load_scenario, parse_scenario)
 
 # SPEC §10, verbatim.

@@ -9,7 +9,7 @@ import pytest
 
 import qsim
 from qsim.present.cli import main
-from qsim.scenario import dump_resolved
+from qsim.input.scenario import dump_resolved
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

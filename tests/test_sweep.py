@@ -116,7 +116,7 @@ def test_defaults_that_depend_on_a_varied_field_follow_it(sc: qsim.Scenario) -> 
      "--vary workloads.nope.mode: no workload named 'nope' (workloads: others, vqe)"),
     ({"backend.lane": [1]},
      "--vary backend.lane: backend has no field 'lane' (it has lanes, queue, job_lock, "
-     "session_entry, rep_delay, calibration, fair_share_window)"),
+     "session_entry, rep_delay, calibration, fair_share_window, outages)"),
     ({"workloads.vqe.post.mean": ["1s"]},
      "--vary workloads.vqe.post.mean: workloads.vqe.post has no field 'mean' (it has dist, "
      "value)"),

@@ -8,8 +8,8 @@ import pytest
 from qsim.analysis import accounting
 from qsim.analysis.tables import (TraceMeta, calibrations_frame, contexts_frame, intervals_frame,
                          jobs_frame, windows_frame)
-from qsim.trace import Kind as K
-from qsim.trace import Trace
+from qsim.records.log import Kind as K
+from qsim.records.log import Trace
 
 META = TraceMeta(workloads=("s", "bg"), modes=("session", "job"), legacy_lock=False, end_s=40.0)
 

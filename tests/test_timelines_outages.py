@@ -31,8 +31,8 @@ import pytest
 
 import qsim
 from helpers import column, job, job_rows, loop, run, workload
-from qsim.errors import ScenarioError
-from qsim.scenario import load_scenario
+from qsim.input.errors import ScenarioError
+from qsim.input.scenario import load_scenario
 
 
 def outages(*periods: dict[str, Any], **backend: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from qsim.units import format_duration, parse_duration
+from qsim.input.units import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

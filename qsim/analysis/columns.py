@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qsim.trace import UNCHARGED_REASONS, Columns, Kind, Trace
+from qsim.records.log import UNCHARGED_REASONS, Columns, Kind, Trace
 
 STATUSES = ("done", "failed", "cancelled", "incomplete")
 

@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING, Final, TypedDict
 
 import numpy as np
 
-from qsim import plans
+from qsim.input import plans
 from qsim.analysis import accounting, columns
 from qsim.analysis.columns import STATUSES
-from qsim.scenario import IndependentWorkload, IterativeWorkload, RecordedWorkload
-from qsim.trace import CANCELLED, CONTEXT_CLOSED, MAX_TIME
+from qsim.input.scenario import IndependentWorkload, IterativeWorkload, RecordedWorkload
+from qsim.records.log import CANCELLED, CONTEXT_CLOSED, MAX_TIME
 
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
-    from qsim.scenario import Scenario, Workload
+    from qsim.input.scenario import Scenario, Workload
 
 
 class JobCounts(TypedDict):

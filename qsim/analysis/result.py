@@ -10,7 +10,7 @@ import numpy as np
 
 from qsim.analysis import accounting, columns
 from qsim.analysis.metrics import Summary, summarize
-from qsim.trace import RunInfo, Trace
+from qsim.records.log import RunInfo, Trace
 
 if TYPE_CHECKING:
     import pandas as pd

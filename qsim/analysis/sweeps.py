@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from qsim.student_t import t_quantile
+from qsim.analysis.student_t import t_quantile
 
 __all__ = ["CONFIDENCE", "flatten", "point_estimates", "sweep_frame"]
 

@@ -18,7 +18,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from qsim.analysis import accounting
 from qsim.analysis.columns import (STATUSES, TraceMeta, calibration_arrays, job_arrays,
                                    qpu_intervals, qpu_order, reasons_given, window_arrays)
-from qsim.trace import Kind, Trace
+from qsim.records.log import Kind, Trace
 
 __all__ = ["STATUSES", "TraceMeta", "calibrations_frame", "contexts_frame", "entries_frame",
            "idle_gap_frame", "idle_gap_table", "intervals_frame", "jobs_frame", "records_frame",

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from collections.abc import Iterable, Sequence
 
-from qsim.errors import QsimError
+from qsim.input.errors import QsimError
 from qsim.experiments.estimates import Estimate, aggregate_value
 from qsim.experiments.replications import check_count, entry
 from qsim.experiments.estimates import Summary
 from qsim.experiments.runner import Progress, run_many
-from qsim.limits import DEFAULT_MAX_JOBS
-from qsim.scenario import Mode, Scenario
-from qsim.work import check_work
+from qsim.input.limits import DEFAULT_MAX_JOBS
+from qsim.input.scenario import Mode, Scenario
+from qsim.input.work import check_work
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -188,7 +188,7 @@ def compare(scenario: Scenario, workload: str | None = None,
     Everything else keeps its random streams in every mode (common random numbers). With
     ``replications`` > 1 each mode gets the same R replications and each figure is a mean
     with a 95% interval. ``max_jobs`` (None: no limit) bounds the jobs of all the runs
-    together, estimated before they start (``qsim.work``).
+    together, estimated before they start (``qsim.input.work``).
     """
     check_count(replications)
     name = resolve_workload(scenario, workload)

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from qsim.student_t import t_quantile
+from qsim.analysis.student_t import t_quantile
 
 __all__ = ["CONFIDENCE", "Estimate", "Summary", "aggregate", "aggregate_value"]
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 from collections.abc import Callable, Iterator
 
-from qsim.errors import QsimError
+from qsim.input.errors import QsimError
 from qsim.experiments.runner import available_cores
 from qsim.version import __version__
 

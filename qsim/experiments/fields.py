@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 
 import yaml
 
-from qsim.errors import QsimError, ScenarioError
-from qsim.plans import PLANS
-from qsim.scenario import DEFAULT_INTERACTIVE_TTL, Scenario, parse_scenario
+from qsim.input.errors import QsimError, ScenarioError
+from qsim.input.plans import PLANS
+from qsim.input.scenario import DEFAULT_INTERACTIVE_TTL, Scenario, parse_scenario
 
 __all__ = ["Setting", "SweepError", "check_path", "editable_dump", "show", "with_fields"]
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qsim.errors import QsimError
+from qsim.input.errors import QsimError
 from qsim.experiments.estimates import Estimate, aggregate
 from qsim.experiments.estimates import Summary
 from qsim.experiments.runner import Progress, run_many
-from qsim.limits import DEFAULT_MAX_JOBS, MAX_REPLICATIONS
-from qsim.scenario import Scenario
-from qsim.work import check_work
+from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_REPLICATIONS
+from qsim.input.scenario import Scenario
+from qsim.input.work import check_work
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,7 +72,7 @@ def replicate(scenario: Scenario, replications: int, seed: int | None = None,
 
     ``seed`` defaults to the scenario's; ``workers`` to the available cores; ``progress`` is
     called as ``progress(done, total)``. ``max_jobs`` (None: no limit) bounds the jobs of all
-    the replications together, estimated before they start (``qsim.work``).
+    the replications together, estimated before they start (``qsim.input.work``).
     """
     check_count(replications)
     check_work([scenario], replications, max_jobs)

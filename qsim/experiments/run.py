@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qsim.analysis.result import RunResult
-from qsim.limits import DEFAULT_MAX_JOBS
+from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.model import engine
-from qsim.scenario import Scenario
-from qsim.work import check_work
+from qsim.input.scenario import Scenario
+from qsim.input.work import check_work
 
 __all__ = ["simulate"]
 
@@ -23,7 +23,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0, 
     an independent set of random streams from the same seed.
 
     ``max_jobs`` (None: no limit) refuses, before it starts, a run expected to simulate
-    more jobs than that (``qsim.work``), and stops one that passes it while it runs, both
+    more jobs than that (``qsim.input.work``), and stops one that passes it while it runs, both
     with a WorkLimitError. ``progress(done, total)`` is called a few times a second (from
     another thread) with the run's progress in thousandths: simulated time out of the
     horizon, or else jobs out of the estimate.

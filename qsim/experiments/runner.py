@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 
 from qsim.experiments.estimates import Summary
 from qsim.experiments.run import simulate
-from qsim.limits import DEFAULT_MAX_JOBS
-from qsim.scenario import Scenario
+from qsim.input.limits import DEFAULT_MAX_JOBS
+from qsim.input.scenario import Scenario
 
 #: ``progress(done, total)``: called in the calling process as runs finish.
 Progress = Callable[[int, int], None]

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from collections.abc import Mapping, Sequence
 
-from qsim.errors import QsimError, ScenarioError
+from qsim.input.errors import QsimError, ScenarioError
 from qsim.experiments.fields import Setting, SweepError, check_path, show, with_fields
 from qsim.experiments.replications import check_count
 from qsim.experiments.runner import Progress, run_many
-from qsim.limits import DEFAULT_MAX_JOBS
-from qsim.loader import read_yaml_text
-from qsim.scenario import Scenario
-from qsim.text import shown
-from qsim.work import check_work
+from qsim.input.limits import DEFAULT_MAX_JOBS
+from qsim.input.reader import read_yaml_text
+from qsim.input.scenario import Scenario
+from qsim.input.text import shown
+from qsim.input.work import check_work
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -164,7 +164,7 @@ def sweep(scenario: Scenario, vary: Vary, replications: int = 1, seed: int | Non
     is sent; without one, a process pool on this machine's cores (``workers`` of them).
     ``progress(done, total)`` is called as runs finish. The table is the same whatever ran it.
     ``max_jobs`` (None: no limit) bounds the jobs of all the runs together, estimated before
-    any starts (``qsim.work``).
+    any starts (``qsim.input.work``).
     """
     check_count(replications)
     return run_points(points(scenario, vary), replications,

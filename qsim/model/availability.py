@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from qsim.model.clock import TIMER
-from qsim.outages import FixedOutage, RandomOutage
-from qsim.trace import OUTAGE, Kind
+from qsim.input.outages import FixedOutage, RandomOutage
+from qsim.records.log import OUTAGE, Kind
 
 if TYPE_CHECKING:
     from qsim.model.backend import Backend
-    from qsim.outages import Outage
-    from qsim.rng import Streams
+    from qsim.input.outages import Outage
+    from qsim.model.rng import Streams
 
 
 class Pause:

@@ -33,13 +33,13 @@ from qsim.model.clock import END, TIMER, Clock
 from qsim.model.jobs import ENDED, QUEUED, RUNNING, Job
 from qsim.model.rules import (QPU_LOCKS, SESSION_ENTRIES, InstanceLedger, QpuLock,
                               QueuePolicy, queue_policy)
-from qsim.trace import CONTEXT_CLOSED, Kind, Trace
+from qsim.records.log import CONTEXT_CLOSED, Kind, Trace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from qsim.model.modes import Context
-    from qsim.scenario import Backend as BackendSpec
+    from qsim.input.scenario import Backend as BackendSpec
 
 
 # Record kinds as plain ints: the hot path packs them into record codes.

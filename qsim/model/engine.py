@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 from simpy.events import Event
 
-from qsim.errors import QsimError
+from qsim.input.errors import QsimError
 from qsim.model.availability import Availability
 from qsim.model.backend import Backend
 from qsim.model.clock import STOP, Clock, fire
@@ -23,13 +23,13 @@ from qsim.model.modes import CLOSED, INACTIVE, Context
 from qsim.model.rules import InstanceLedger
 from qsim.model.watch import Progress, watched
 from qsim.model.workloads import WorkloadRun
-from qsim.rng import Streams
-from qsim.scenario import Scenario, Workload
-from qsim.text import shown
-from qsim.trace import RunInfo, Kind, Trace
-from qsim.units import format_duration
+from qsim.model.rng import Streams
+from qsim.input.scenario import Scenario, Workload
+from qsim.input.text import shown
+from qsim.records.log import RunInfo, Kind, Trace
+from qsim.input.units import format_duration
 from qsim.version import __version__
-from qsim.work import HINT, RECORDS_PER_JOB, WorkLimitError
+from qsim.input.work import HINT, RECORDS_PER_JOB, WorkLimitError
 
 END_OF_RUN = "end_of_run"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from collections.abc import Callable
 
-from qsim.trace import RAN_TOO_LONG
+from qsim.records.log import RAN_TOO_LONG
 
 if TYPE_CHECKING:
     from qsim.model.modes import Context

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 from collections.abc import Callable
 
 from qsim.model.clock import TIMER
-from qsim.trace import CANCELLED, MAX_TIME, Kind
+from qsim.records.log import CANCELLED, MAX_TIME, Kind
 
 if TYPE_CHECKING:
     from qsim.model.backend import Backend
-    from qsim.scenario import Mode
+    from qsim.input.scenario import Mode
 
 AUTO_CLOSE_S = 1800.0  # a session that receives no job this long after it opens closes
 

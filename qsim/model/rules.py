@@ -12,7 +12,7 @@ The backend asks each rule only at the points where it decides (a dispatch, a jo
 reads a rule's constant answers (``keeps_order``, ``charges_jobs``, ``whole_job``) once, at
 construction, where the hot path needs them as plain attributes. A new rule is one class here
 and one entry in its table (``QUEUE_POLICIES``, ``SESSION_ENTRIES``, ``QPU_LOCKS``) with the
-scenario key that names it (``qsim.scenario.Backend``); nothing else compares these names.
+scenario key that names it (``qsim.input.scenario.Backend``); nothing else compares these names.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from math import inf
 from typing import TYPE_CHECKING, ClassVar, Protocol, Union
 
-from qsim.trace import UNCHARGED_REASONS
+from qsim.records.log import UNCHARGED_REASONS
 
 if TYPE_CHECKING:
     from qsim.model.jobs import Job

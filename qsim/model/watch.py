@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
-from qsim.errors import QsimError
+from qsim.input.errors import QsimError
 
 if TYPE_CHECKING:
     from qsim.model.clock import Clock

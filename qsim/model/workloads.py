@@ -17,18 +17,18 @@ from simpy.events import Event
 
 from qsim.model.clock import END, at, fire, submit_priority
 from qsim.model.jobs import Job, quantum_run
-from qsim.rng import Streams
-from qsim.trace import SYSTEM_ERROR, USER_ERROR
+from qsim.model.rng import Streams
+from qsim.records.log import SYSTEM_ERROR, USER_ERROR
 
-from qsim.scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
-from qsim.scenario import RecordedWorkload
-from qsim.recording import Close, Submit, Think, Wait
+from qsim.input.scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
+from qsim.input.scenario import RecordedWorkload
+from qsim.records.trace_file import Close, Submit, Think, Wait
 
 if TYPE_CHECKING:
-    from qsim.dists import Distribution
+    from qsim.input.dists import Distribution
     from qsim.model.backend import Backend
     from qsim.model.modes import Context
-    from qsim.scenario import Workload
+    from qsim.input.scenario import Workload
 
 
 class _UnitUniform:

@@ -4,7 +4,7 @@ Each command is a small function returning an exit code; :func:`main` only dispa
 turns every user error (a bad scenario, a bad option, an unwritable ``--out``, standard output
 that cannot be written) into one line ``qsim: error: <message>`` on stderr with exit code 2,
 and no traceback; Ctrl-C into one line ``qsim: interrupted`` and exit code 130. Every message
-is escaped (``qsim.text``): nothing a file names reaches the terminal as a control character.
+is escaped (``qsim.input.text``): nothing a file names reaches the terminal as a control character.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ try:  # typer 0.2x vendors click as typer._click; earlier versions use click its
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click.exceptions import ClickException  # type: ignore[no-redef,assignment,unused-ignore]
 
-from qsim.errors import QsimError
-from qsim.limits import DEFAULT_MAX_JOBS, MAX_SEED
+from qsim.input.errors import QsimError
+from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_SEED
 from qsim.present.files import (OutFolder, check_out_dir, check_plot_path, out_folder, write_file,
                                 write_out_dir)
 from qsim.present.window import parse_window
-from qsim.scenario import RecordedWorkload, Scenario, dump_resolved, load_scenario
-from qsim.text import escape, shown
-from qsim.units import format_duration
+from qsim.input.scenario import RecordedWorkload, Scenario, dump_resolved, load_scenario
+from qsim.input.text import escape, shown
+from qsim.input.units import format_duration
 from qsim.version import __version__
 
 if TYPE_CHECKING:
@@ -382,7 +382,7 @@ def validate(file: str, *, show: bool) -> int:
         return error(str(exc))
     warn(scenario)
     if show:
-        from qsim import plans
+        from qsim.input import plans
 
         print(f"# {escape(file)} resolved by qsim {__version__}: every default filled in, "
               "durations in seconds")

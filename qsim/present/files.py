@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from qsim.errors import QsimError
+from qsim.input.errors import QsimError
 from qsim.version import __version__
 
 __all__ = ["MANIFEST", "OUT_FILES", "OutFolder", "check_out_dir", "check_plot_path",

@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from qsim.analysis.accounting import GAP_EPS_S
-from qsim.text import NAME_LIMIT, shown
+from qsim.input.text import NAME_LIMIT, shown
 
 MAX_BARS = 2000  # beyond this many visible jobs, bars turn to mush: draw occupancy instead
 MAX_MARKED_WINDOWS = 150  # beyond this many windows in a row, markers and edges smear

@@ -21,8 +21,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgress
 from rich.table import Table
 from rich.text import Text
 
-from qsim.text import shown
-from qsim.units import format_duration
+from qsim.input.text import shown
+from qsim.input.units import format_duration
 
 if TYPE_CHECKING:
     from qsim.experiments.comparison import Comparison

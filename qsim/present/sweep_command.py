@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
-from qsim.errors import QsimError
-from qsim.limits import DEFAULT_MAX_JOBS
+from qsim.input.errors import QsimError
+from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.present.cli import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt, _csv,
                               _png, app, error, examples, inputs_of, warn)
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
-from qsim.scenario import load_scenario
+from qsim.input.scenario import load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,7 +91,7 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
     """The command; returns its exit code."""
     from qsim.experiments import sweep as sweeps  # SimPy: only once there is a scenario
     from qsim.experiments.replications import check_count
-    from qsim.work import check_work
+    from qsim.input.work import check_work
 
     try:
         scenario = load_scenario(file)

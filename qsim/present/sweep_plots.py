@@ -23,7 +23,7 @@ from qsim.analysis.sweeps import point_estimates
 from qsim.present.plot_timeline import label as picture_text
 from qsim.present.plot_timeline import time_unit
 from qsim.present.plots import DPI, MODE_COLOURS, PANELS as COMPARE_PANELS
-from qsim.units import parse_duration
+from qsim.input.units import parse_duration
 
 # The comparison's panels, with idle time in windows (a column of the sweep table) in place
 # of the billed idle the comparison derives per mode.

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
-from qsim.errors import QsimError
+from qsim.input.errors import QsimError
 from qsim.present.cli import app, error, examples
 from qsim.present.files import check_out_dir, write_out_dir
 
 if TYPE_CHECKING:
-    from qsim.recording import Recording
+    from qsim.records.trace_file import Recording
 
 __all__ = ["trace"]
 
@@ -66,7 +66,7 @@ def trace(script: str, args: list[str], *, out: Path) -> int:
         started = time.perf_counter()
         recording, warnings = trace_script(script, args)
         wall = time.perf_counter() - started
-        from qsim.recording import dump_trace, scenario_text
+        from qsim.records.trace_file import dump_trace, scenario_text
 
         name = Path(script).stem or "program"
         command = " ".join(["qsim trace", script, *args])
@@ -88,7 +88,7 @@ def trace(script: str, args: list[str], *, out: Path) -> int:
 
 def summary(recording: Recording, script: str, out: Path, wall_s: float) -> str:
     """What was recorded, in a few lines, and the commands that replay it."""
-    from qsim.units import format_duration as d
+    from qsim.input.units import format_duration as d
 
     jobs = recording.jobs
     primitives = ", ".join(sorted({j.primitive for j in jobs}))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qsim.errors import QsimError
-from qsim.units import parse_duration
+from qsim.input.errors import QsimError
+from qsim.input.units import parse_duration
 
 __all__ = ["parse_window"]
 

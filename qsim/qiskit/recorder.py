@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from qsim.errors import QsimError
+from qsim.input.errors import QsimError
 from qsim.qiskit.estimate import DurationWarning, QuantumEstimate, estimate_quantum_seconds
-from qsim.recording import (FORMAT, MODES, VERSION, BackendInfo, Close, Context, ContextKind,
-                            ModeName, Open, PrimitiveName, Program, RecordedJob, Recording,
-                            Submit, Think, Wait)
+from qsim.records.trace_file import (FORMAT, MODES, VERSION, BackendInfo, Close, Context,
+                                    ContextKind, ModeName, Open, PrimitiveName, Program,
+                                    RecordedJob, Recording, Submit, Think, Wait)
 from qsim.version import __version__
 
 __all__ = ["Recorder", "trace_script"]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 
 if TYPE_CHECKING:
-    from qsim.scenario import Scenario
+    from qsim.input.scenario import Scenario
 
 # Reasons recorded with job.failed / job.cancelled (the `reason` column of the jobs table).
 SYSTEM_ERROR = "system_error"

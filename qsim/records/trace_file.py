@@ -35,10 +35,10 @@ from typing import Annotated, Any, Final, Literal, Union
 
 from pydantic import Field, Strict, ValidationError, model_validator
 
-from .dists import StrictModel
-from .errors import MISSING, FieldError, ScenarioError, explain_validation_error
-from .loader import read_bounded_text
-from .units import format_duration
+from qsim.input.dists import StrictModel
+from qsim.input.errors import MISSING, FieldError, ScenarioError, explain_validation_error
+from qsim.input.reader import read_bounded_text
+from qsim.input.units import format_duration
 
 __all__ = [
     "FORMAT", "MODES", "OPS", "VERSION", "Close", "Context", "ContextKind", "DurationFrom",

@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 from typing import Final
 
-from qsim.limits import MAX_DURATION_S
+from qsim.input.limits import MAX_DURATION_S
 
 __all__ = ["UNITS", "format_duration", "parse_duration"]
 

@@ -2,7 +2,7 @@
 every key, so that an error can name the line the user should look at.
 
 It reads what a hostile file can throw at it in bounded time and memory, and turns every
-problem into one located ScenarioError (``qsim.limits`` has the bounds):
+problem into one located ScenarioError (``qsim.input.limits`` has the bounds):
 
 - at most ``MAX_FILE_BYTES`` bytes, of UTF-8 text without control characters (NUL, BEL, ESC,
   ...: YAML refuses them anyway, and a terminal should never see them);
@@ -22,8 +22,8 @@ from typing import Any, Final
 
 import yaml
 
-from qsim.errors import Path, ScenarioError, format_path
-from qsim.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
+from qsim.input.errors import Path, ScenarioError, format_path
+from qsim.input.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
 __all__ = ["MAX_INT_DIGITS", "read_yaml", "read_yaml_text"]
 

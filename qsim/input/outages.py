@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Tag, model_validator
 
-from .dists import Distribution, Duration, StrictModel
-from .errors import FieldError
-from .units import format_duration
+from qsim.input.dists import Distribution, Duration, StrictModel
+from qsim.input.errors import FieldError
+from qsim.input.units import format_duration
 
 OutageKind = Literal["pause", "down"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from qsim.text import escape
+from qsim.input.text import escape
 
 __all__ = [
     "MISSING", "FieldError", "QsimError", "ScenarioError", "explain_validation_error",

@@ -1,6 +1,6 @@
 """How much work a scenario asks for, before it runs: the expected jobs, calibrations and end of
 one run, from the analytic means of its distributions (SPEC §8), and the limit a command holds
-all its runs to (``--max-jobs``, ``max_jobs=``; default ``qsim.limits.DEFAULT_MAX_JOBS``).
+all its runs to (``--max-jobs``, ``max_jobs=``; default ``qsim.input.limits.DEFAULT_MAX_JOBS``).
 
 The estimate is rough on purpose: it reads means only (queueing from background load is
 taken as an M/M/1 wait, an overloaded QPU as a backlog that grows with time), and its use is
@@ -16,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from qsim.errors import QsimError
-from qsim.limits import DEFAULT_MAX_JOBS
-from qsim.text import shown
+from qsim.input.errors import QsimError
+from qsim.input.limits import DEFAULT_MAX_JOBS
+from qsim.input.text import shown
 
 if TYPE_CHECKING:
-    from qsim.scenario import Scenario
+    from qsim.input.scenario import Scenario
 
 __all__ = ["DEFAULT_MAX_JOBS", "RECORDS_PER_JOB", "HINT", "Work", "WorkLimitError",
            "check_work", "estimate", "count_text"]

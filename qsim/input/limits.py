@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-# ---- scenario files (qsim.loader) ----------------------------------------------------------
+# ---- scenario files (qsim.input.reader) ----------------------------------------------------------
 
 #: Bytes of a scenario file. Real files are a few kB; a long empirical list is a few hundred.
 MAX_FILE_BYTES: Final = 10_000_000
@@ -19,7 +19,7 @@ MAX_DEPTH: Final = 100
 #: to billions). A large scenario is a few thousand.
 MAX_NODES: Final = 100_000
 
-# ---- numbers in scenarios (qsim.units, qsim.dists, qsim.scenario) --------------------------
+# ---- numbers in scenarios (qsim.input: units, dists, scenario) -----------------------------
 
 #: Any duration, in seconds: about 31,700 years. Sums of a billion of them stay finite.
 MAX_DURATION_S: Final = 1e12
@@ -44,7 +44,7 @@ MAX_OUTAGES: Final = 100_000
 #: Workloads in one scenario: the record log packs a workload (and a context) in 12 bits.
 MAX_WORKLOADS: Final = (1 << 12) - 1
 
-# ---- commands (qsim.work, qsim.experiments) ------------------------------------------------
+# ---- commands (qsim.input.work, qsim.experiments) ------------------------------------------------
 
 #: Jobs a command may simulate, all its runs together, unless raised with ``--max-jobs`` (or
 #: ``max_jobs=``): at about 50,000 jobs a second a core, a minute or two of work.

@@ -2,7 +2,7 @@
 
 ``load_scenario(path)`` reads YAML and returns a :class:`Scenario` whose durations are float
 seconds and whose defaults are filled in (mode TTLs, ``instance``, the circuit form's
-``rep_delay``). Every problem raises :class:`~qsim.errors.ScenarioError` naming the file, the
+``rep_delay``). Every problem raises :class:`~qsim.input.errors.ScenarioError` naming the file, the
 line, the field path and the offending value. Loading has no side effects.
 """
 
@@ -16,13 +16,18 @@ from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, Strict
 from pydantic import ValidationInfo
 from pydantic import field_validator, model_validator
 
-from . import dists, limits, plans, recording
-from .dists import DIST_NAMES, Circuits, Distribution, Duration, Exponential, Fixed, StrictModel
-from .dists import as_number, as_whole_number, check_circuit_seconds
-from .errors import FieldError, QsimError, ScenarioError, explain_validation_error, format_path
-from .loader import read_yaml
-from .outages import OUTAGE_TAGS, FixedOutage, Outage
-from .units import format_duration, parse_duration
+from qsim.input import dists
+from qsim.input import limits
+from qsim.input import plans
+from qsim.records import trace_file as recording
+from qsim.input.dists import (DIST_NAMES, Circuits, Distribution, Duration, Exponential, Fixed,
+                              StrictModel)
+from qsim.input.dists import as_number, as_whole_number, check_circuit_seconds
+from qsim.input.errors import (FieldError, QsimError, ScenarioError, explain_validation_error,
+                               format_path)
+from qsim.input.reader import read_yaml
+from qsim.input.outages import OUTAGE_TAGS, FixedOutage, Outage
+from qsim.input.units import format_duration, parse_duration
 
 __all__ = [
     "DEFAULT_INTERACTIVE_TTL", "MAX_EXECUTION_TIME", "Accounting", "Backend",
@@ -67,7 +72,7 @@ def _load_fraction(x: float) -> float:
 
 Name = Annotated[str, Strict(), AfterValidator(_not_blank)]
 # A count: ``1e6`` and ``"1e6"`` (YAML 1.1 reads it as a string) are whole numbers too; each
-# count field is bounded by its limit in qsim.limits.
+# count field is bounded by its limit in qsim.input.limits.
 WholeNumber = Annotated[int, BeforeValidator(as_whole_number), Strict()]
 Count = Annotated[WholeNumber, Field(ge=1, le=limits.MAX_JOBS_FIELD)]
 PositiveDuration = Annotated[Duration, Field(gt=0)]
@@ -176,7 +181,7 @@ class Backend(StrictModel):
     rep_delay: Duration = 250e-6
     calibration: Calibration | None = None
     fair_share_window: PositiveDuration = 28 * 86400.0
-    # SPEC §16: periods when the backend dispatches and starts nothing (qsim.outages).
+    # SPEC §16: periods when the backend dispatches and starts nothing (qsim.input.outages).
     outages: Annotated[tuple[Outage, ...], Field(max_length=limits.MAX_OUTAGES)] = ()
 
 
@@ -346,7 +351,8 @@ class RecordedWorkload(WorkloadBase):
 
     @property
     def recording(self) -> recording.Recording:
-        """The trace (read once per file version; see :func:`qsim.recording.read_trace`)."""
+        """The trace (read once per file version; see
+        :func:`qsim.records.trace_file.read_trace`)."""
         return recording.read_trace(self.trace)
 
     def quantum_seconds(self) -> list[float]:

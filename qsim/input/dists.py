@@ -24,9 +24,9 @@ import numpy as np
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Strict, Tag,
                       model_validator)
 
-from .errors import FieldError
-from .limits import MAX_CIRCUITS, MAX_CV, MAX_DURATION_S, MAX_MULTIPLIER, MAX_SHOTS
-from .units import format_duration, parse_duration
+from qsim.input.errors import FieldError
+from qsim.input.limits import MAX_CIRCUITS, MAX_CV, MAX_DURATION_S, MAX_MULTIPLIER, MAX_SHOTS
+from qsim.input.units import format_duration, parse_duration
 
 __all__ = [
     "DISTRIBUTIONS", "DIST_NAMES", "Circuits", "Distribution", "DistributionBase", "Duration",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: A duration in scenario files: seconds, or a string with a unit; never negative, at most
-#: ``qsim.limits.MAX_DURATION_S``.
+#: ``qsim.input.limits.MAX_DURATION_S``.
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 # A number as YAML 1.2 writes one. YAML 1.1 (PyYAML) reads ``2e-3`` and ``1e6`` -- an exponent

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from .dists import Circuits
-from .units import format_duration
+from qsim.input.dists import Circuits
+from qsim.input.units import format_duration
 
 if TYPE_CHECKING:
-    from .scenario import Scenario
+    from qsim.input.scenario import Scenario
 
 __all__ = ["PLANS", "Plan", "WorkloadLoad", "notes", "offered_load", "open_stream_load",
            "relaxation_time"]
@@ -71,7 +71,7 @@ class WorkloadLoad:
 
 def offered_load(scenario: Scenario) -> list[WorkloadLoad]:
     """Each workload's offered load (see :class:`WorkloadLoad`)."""
-    from .scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
+    from qsim.input.scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
 
     out: list[WorkloadLoad] = []
     for w in scenario.workloads:

@@ -43,6 +43,9 @@ for _floor in BANNED:  # the Qiskit libraries belong to qsim/qiskit alone
         BANNED[_floor] |= QISKIT
 # qsim/plots.py is the old name of qsim.present.plots, kept for users: an alias, not code.
 ALIASES = {"plots.py"}
+# qsim/examples holds the examples `qsim examples` copies out (vqe_local.py is a user's Qiskit
+# script): data shipped with the package, not one of its modules.
+EXAMPLES = PACKAGE / "examples"
 
 
 def floor_of(module: str) -> str:
@@ -56,7 +59,7 @@ def modules() -> list[tuple[str, Path]]:
     out = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE.parent).with_suffix("")
-        if path.name in ALIASES and path.parent == PACKAGE:
+        if path.name in ALIASES and path.parent == PACKAGE or EXAMPLES in path.parents:
             continue
         out.append((".".join(relative.parts).removesuffix(".__init__"), path))
     return out

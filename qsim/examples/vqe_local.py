@@ -8,7 +8,7 @@ its noise on this machine), then samples the optimised circuit once with a Sampl
     qsim trace vqe_local.py --out my-vqe             # record it for qsim
     qsim compare my-vqe/scenario.yaml                # what each execution mode would cost
 
-Needs: pip install 'qsim[qiskit]' (qiskit, qiskit-ibm-runtime, qiskit-aer; scipy).
+Needs: pip install 'qsim-execution-modes[qiskit]' (qiskit, qiskit-ibm-runtime, qiskit-aer; scipy).
 """
 
 import numpy as np

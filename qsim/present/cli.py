@@ -237,7 +237,7 @@ SeedOpt = Annotated[int | None, typer.Option(
     help="Seed for the random streams [default: the file's `seed`].",
     show_default=False)]
 JsonOpt = Annotated[bool, typer.Option(
-    "--json", help="Print only the summary as JSON on stdout (the contract in the README).")]
+    "--json", help="Print only the summary as JSON on stdout (the contract in docs/results.md).")]
 PlotOpt = Annotated[Path | None, typer.Option(
     "--plot", metavar="FILE.png", help="Also draw the picture into this PNG file.",
     show_default=False)]

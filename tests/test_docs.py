@@ -150,6 +150,8 @@ def _params() -> list[object]:
 @pytest.mark.parametrize("block", _params())
 def test_docs_command_runs(block: Block, folders: Folders,
                            capsys: pytest.CaptureFixture[str]) -> None:
+    if any(c.text.startswith("qsim trace ") for b in blocks(block.page) for c in b.commands):
+        pytest.importorskip("qiskit_ibm_runtime")  # the qiskit extra, for the page's recording
     cwd = folders.of(block.page)
     capsys.readouterr()  # what the copy said
     # `qsim` is this interpreter's qsim, whatever is on PATH

@@ -25,7 +25,7 @@ def pyproject() -> dict:
 
 
 def shipped() -> list[Path]:
-    return sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".ipynb", ".py"))
+    return sorted(p for p in EXAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -43,7 +43,8 @@ def test_the_wheel_takes_every_example() -> None:
     config = pyproject()
     patterns = config["tool"]["setuptools"]["package-data"]["qsim.examples"]
     for path in shipped():
-        # vqe_local.py comes as the folder's module; the rest as package data
+        # vqe_local.py comes as the folder's module; every other file as package data (a
+        # file no pattern takes would be listed and copied here, and missing from the wheel)
         assert path.suffix == ".py" or any(path.match(p) for p in patterns), path.name
     assert config["project"]["name"] == DISTRIBUTION
 
@@ -63,9 +64,9 @@ def test_notebooks_load_scenarios_from_their_own_folder() -> None:
 def test_lists_each_example_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["examples"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == \
-        [p.name for p in sorted(shipped(), key=lambda p: ((".yaml", ".ipynb", ".py").index(
-            p.suffix), p.name))]
+    kinds = (".yaml", ".ipynb", ".py")
+    assert [line.split()[0] for line in lines] == [p.name for p in sorted(
+        shipped(), key=lambda p: (kinds.index(p.suffix) if p.suffix in kinds else 3, p.name))]
     for line in lines:
         name, about = line.split(maxsplit=1)
         assert about != "(no description)" and len(about) <= examples_command.WIDTH, line
@@ -84,6 +85,7 @@ def test_lists_each_example_on_one_line(capsys: pytest.CaptureFixture[str]) -> N
     ("a.py", '"""A script.\n\nMore."""\n', "A script"),
     ("a.ipynb", json.dumps({"cells": [{"cell_type": "markdown", "source": ["# Title\n", "x"]}]}),
      "Title"),
+    ("trace.json", "{}", "a file the examples read"),
 ])
 def test_describe(name: str, text: str, about: str) -> None:
     assert examples_command.describe(name, text) == about

@@ -1,7 +1,8 @@
 """``qsim examples [--copy DIR]``: the examples that ship inside the package.
 
 Registered on :data:`qsim.present.cli.app` when the CLI is imported. The example scenarios,
-the notebooks that use them and a Qiskit script for ``qsim trace`` live once, in the package's
+the notebooks that use them, a Qiskit script for ``qsim trace`` (and any trace or data file
+an example reads) live once, in the package's
 ``examples`` folder (the repository's ``scenarios/`` is a link to it), so that an installed
 wheel has them too: ``qsim examples`` lists them, one line each, and ``--copy DIR`` writes them
 into ``DIR``, next to each other as the notebooks expect. A copy never overwrites a file: if
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["copy_examples", "describe", "example_files", "list_examples"]
 
 KINDS: Final = (".yaml", ".ipynb", ".py")  # scenarios first, then notebooks, then scripts
+DATA: Final = "a file the examples read"  # a trace or data file: listed last, described so
 WIDTH: Final = 72  # a description longer than this is cut at a word, so each is one line
 
 
@@ -56,10 +58,17 @@ def _examples_command(
 
 
 def example_files() -> list[Traversable]:
-    """The shipped examples: scenarios (YAML), then notebooks, then scripts, each by name."""
+    """The shipped examples: scenarios (YAML), then notebooks, then scripts, then any file
+    they read (a recorded trace, data), each kind by name. Every file of the folder: a copy
+    holds whatever the examples refer to."""
     folder = resources.files("qsim").joinpath("examples")
-    found = [f for f in folder.iterdir() if f.is_file() and Path(f.name).suffix in KINDS]
-    return sorted(found, key=lambda f: (KINDS.index(Path(f.name).suffix), f.name))
+    found = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
+    return sorted(found, key=lambda f: (_rank(f.name), f.name))
+
+
+def _rank(name: str) -> int:
+    suffix = Path(name).suffix
+    return KINDS.index(suffix) if suffix in KINDS else len(KINDS)
 
 
 def list_examples() -> str:
@@ -75,6 +84,8 @@ def describe(name: str, text: str) -> str:
     sentence of a scenario's opening comment, of a notebook's title, of a script's docstring.
     Taken from the file itself, so a new example needs no entry anywhere else."""
     suffix = Path(name).suffix
+    if suffix not in KINDS:
+        return DATA
     if suffix == ".yaml":
         lines = _leading_comment(text.splitlines())
     elif suffix == ".ipynb":

@@ -2,10 +2,10 @@
 
 Registered on :data:`qsim.present.cli.app` when the CLI is imported. The example scenarios,
 the notebooks that use them, a Qiskit script for ``qsim trace`` (and any trace or data file
-an example reads) live once, in the package's
-``examples`` folder (the repository's ``scenarios/`` is a link to it), so that an installed
-wheel has them too: ``qsim examples`` lists them, one line each, and ``--copy DIR`` writes them
-into ``DIR``, next to each other as the notebooks expect. A copy never overwrites a file: if
+an example reads) live once, in the package's ``examples`` folder (the repository's
+``scenarios/`` is a link to it), so that an installed wheel has them too: ``qsim examples``
+lists them, one line each, and ``--copy DIR`` writes them into ``DIR``, next to each other as
+the notebooks expect. A copy never overwrites a file: if
 any of them is already in ``DIR``, the command names it, exits with 2 and copies nothing.
 """
 

@@ -1,8 +1,8 @@
 """The floors of docs/ARCHITECTURE.md hold: imports point down only, and each floor loads only
 the heavy libraries it is allowed to.
 
-core (qsim/*.py, qsim/input, qsim/records) <- model, analysis <- experiments <- present. The model alone imports SimPy and
-never pandas; the analysis never imports the model or SimPy; the pictures and the analysis are
+core (qsim/*.py, qsim/input, qsim/records) <- model, analysis <- experiments <- present. The
+model alone imports SimPy and never pandas; the analysis never imports the model or SimPy; the pictures and the analysis are
 the only pandas importers. qsim/qiskit imports the core only, and it alone imports qiskit
 (present's `qsim trace` reaches it inside the command). Imports under ``if TYPE_CHECKING:`` are
 annotations, not imports. Relative imports (``from ..present import x``) count as what they
@@ -44,6 +44,9 @@ for _floor in BANNED:  # the Qiskit libraries belong to qsim/qiskit alone
         BANNED[_floor] |= QISKIT
 # qsim/plots.py is the old name of qsim.present.plots, kept for users: an alias, not code.
 ALIASES = {"plots.py"}
+# qsim/examples holds the examples `qsim examples` copies out (vqe_local.py is a user's Qiskit
+# script): data shipped with the package, not one of its modules.
+EXAMPLES = PACKAGE / "examples"
 
 
 def floor_of(module: str) -> str:
@@ -69,7 +72,7 @@ def modules() -> list[tuple[str, Path]]:
     out = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE.parent).with_suffix("")
-        if path.name in ALIASES and path.parent == PACKAGE:
+        if path.name in ALIASES and path.parent == PACKAGE or EXAMPLES in path.parents:
             continue
         out.append((".".join(relative.parts).removesuffix(".__init__"), path))
     return out

@@ -9,7 +9,8 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+# They live beside the scenarios they load, in the folder `qsim examples --copy` writes out.
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "qsim" / "examples").glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

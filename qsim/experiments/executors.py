@@ -32,7 +32,8 @@ __all__ = ["DaskError", "check_dask_workers", "check_executor", "dask_executor",
 #: How long to wait for a scheduler to answer, and for its first worker and the probe.
 CONNECT_TIMEOUT_S: Final = 10.0
 WORKER_TIMEOUT_S: Final = 30.0
-INSTALL_HINT: Final = "pip install 'qsim[dask]' (or pip install -e '.[dask]' in a checkout)"
+INSTALL_HINT: Final = ("pip install 'qsim-execution-modes[dask]' (or pip install -e '.[dask]' in "
+                       "a checkout)")
 
 
 class DaskError(QsimError):

@@ -210,7 +210,13 @@ def _root(
 ) -> None:
     """Simulate IBM Qiskit Runtime execution modes (job, batch, session) and what they cost, before spending QPU time.
 
-    Start with: qsim run scenarios/vqe.yaml; every command has --help.
+    \b
+    Start in any folder (the examples come with qsim):
+      qsim examples --copy scenarios    # the example scenarios and notebooks
+      qsim run scenarios/vqe.yaml       # a VQE in a session: its bill and its time
+      qsim compare scenarios/vqe.yaml   # the same VQE in job, batch and session mode
+
+    Every command has --help; its examples use scenarios/ as copied above.
     """  # noqa: E501 (rich help keeps line breaks, so each paragraph is one line)
 
 
@@ -224,14 +230,14 @@ def examples(*commands: str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {c}" for c in commands)
 
 FileArg = Annotated[str, typer.Argument(
-    metavar="FILE", help="Scenario file (YAML). See scenarios/ for commented examples.",
+    metavar="FILE", help="Scenario file (YAML). See qsim examples for commented ones.",
     show_default=False)]
 SeedOpt = Annotated[int | None, typer.Option(
     "--seed", min=0, max=MAX_SEED, metavar="N",
     help="Seed for the random streams [default: the file's `seed`].",
     show_default=False)]
 JsonOpt = Annotated[bool, typer.Option(
-    "--json", help="Print only the summary as JSON on stdout (the contract in the README).")]
+    "--json", help="Print only the summary as JSON on stdout (the contract in docs/results.md).")]
 PlotOpt = Annotated[Path | None, typer.Option(
     "--plot", metavar="FILE.png", help="Also draw the picture into this PNG file.",
     show_default=False)]
@@ -534,7 +540,8 @@ def _png(draw: Any) -> bytes:
     return buffer.getvalue()
 
 
-# `qsim sweep` and `qsim trace` live in their own modules, which register themselves on the
-# app (imported last: they take the options and helpers above).
+# `qsim sweep`, `qsim trace` and `qsim examples` live in their own modules, which register
+# themselves on the app (imported last: they take the options and helpers above).
 from qsim.present import sweep_command  # noqa: E402,F401
 from qsim.present import trace_command  # noqa: E402,F401
+from qsim.present import examples_command  # noqa: E402,F401

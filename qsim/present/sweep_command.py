@@ -61,7 +61,7 @@ OutOpt = Annotated[Path | None, typer.Option(
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", metavar="ADDRESS", show_default=False,
     help="Run on a Dask cluster: tcp://HOST:PORT, or 'local' for one on this machine "
-         "(needs pip install 'qsim[dask]'). Results are the same as without it.")]
+         "(needs pip install 'qsim-execution-modes[dask]'). Results are the same as without it.")]
 
 
 @app.command("sweep", epilog=examples(

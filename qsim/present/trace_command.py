@@ -1,7 +1,8 @@
 """``qsim trace SCRIPT [ARGS...] --out DIR``: record a Qiskit program, ready to replay.
 
 Registered on :data:`qsim.present.cli.app` when the CLI is imported. The script runs
-unmodified under :class:`qsim.qiskit.Recorder` (which needs ``pip install 'qsim[qiskit]'``);
+unmodified under :class:`qsim.qiskit.Recorder` (which needs
+``pip install 'qsim-execution-modes[qiskit]'``);
 ``DIR`` then gets ``trace.json`` (the recording, docs/TRACE.md) and ``scenario.yaml`` (a
 scenario replaying it). A script that cannot be found, raises, exits with an error or runs no
 primitive job ends with one ``qsim: error:`` line (exit 2), and nothing is written.
@@ -62,7 +63,7 @@ def trace(script: str, args: list[str], *, out: Path) -> int:
             from qsim.qiskit import trace_script
         except ImportError as exc:
             raise QsimError(f"qsim trace needs qiskit, qiskit-ibm-runtime and qiskit-aer "
-                            f"(pip install 'qsim[qiskit]'): {exc}") from None
+                            f"(pip install 'qsim-execution-modes[qiskit]'): {exc}") from None
         started = time.perf_counter()
         recording, warnings = trace_script(script, args)
         wall = time.perf_counter() - started

@@ -1,6 +1,6 @@
-"""Real Qiskit programs in qsim (``pip install 'qsim[qiskit]'``): the quantum time of
-circuits by the service's published estimate, and a recorder of a program's jobs, batches,
-sessions and think times that writes a trace a ``kind: recorded`` workload replays.
+"""Real Qiskit programs in qsim (``pip install 'qsim-execution-modes[qiskit]'``): the quantum
+time of circuits by the service's published estimate, and a recorder of a program's jobs,
+batches, sessions and think times that writes a trace a ``kind: recorded`` workload replays.
 
 This package alone imports qiskit, qiskit-ibm-runtime and qiskit-aer; nothing else in qsim
 imports it except ``qsim trace``, when run.

@@ -4,11 +4,11 @@ It finds the ground-state energy of a two-qubit Hamiltonian with an EstimatorV2 
 Session on a fake backend (FakeManilaV2: a snapshot of a real 5-qubit QPU, simulated with
 its noise on this machine), then samples the optimised circuit once with a SamplerV2.
 
-    python examples/vqe_local.py                     # run it
-    qsim trace examples/vqe_local.py --out my-vqe    # record it for qsim
+    python vqe_local.py                              # run it
+    qsim trace vqe_local.py --out my-vqe             # record it for qsim
     qsim compare my-vqe/scenario.yaml                # what each execution mode would cost
 
-Needs: pip install 'qsim[qiskit]' (qiskit, qiskit-ibm-runtime, qiskit-aer; scipy).
+Needs: pip install 'qsim-execution-modes[qiskit]' (qiskit, qiskit-ibm-runtime, qiskit-aer; scipy).
 """
 
 import numpy as np

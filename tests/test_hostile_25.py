@@ -41,3 +41,46 @@ def test_a_lone_surrogate_in_a_name_is_refused_at_validation(text: str, field: s
     assert (code, out) == (2, "")
     line = one_error_line(err)
     assert f"{field}: " in line and "lone surrogate" in line, line
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 6: a FIFO (or any file that is not a regular one) as the scenario or a recorded trace:
+# refused at once; opening a FIFO to read it would wait for a writer for ever
+
+
+def _fifo(folder: Path, name: str) -> Path:
+    path = folder / name
+    os.mkfifo(path)
+    return path
+
+
+def _qsim(*args: str | Path, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from qsim.present.cli import app; app()", *map(str, args)]
+    return subprocess.run(command, text=True, cwd=cwd, timeout=timeout, capture_output=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("command", ["validate", "run", "compare"])
+def test_a_fifo_as_the_scenario_is_refused_at_once(command: str, tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path, "s.yaml")
+    done = _qsim(command, fifo, cwd=tmp_path, timeout=30)  # a hang fails here, not for ever
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr) == (
+        f"{fifo}: is a FIFO (named pipe), not a scenario file (qsim reads regular files only)")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_as_a_recorded_trace_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path, "t.json")
+    path = write(tmp_path, "name: x\nworkloads:\n  - {name: r, kind: recorded, trace: t.json}\n")
+    done = _qsim("validate", path, cwd=tmp_path, timeout=30)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr) == (
+        f"{path}:3: workloads[0].trace: {fifo}: is a FIFO (named pipe), not a trace file "
+        "(qsim reads regular files only)")
+
+
+def test_a_device_is_refused_rather_than_read(tmp_path: Path) -> None:
+    code, _, err = cli("validate", "/dev/zero")
+    assert code == 2 and one_error_line(err) == (
+        "/dev/zero: is a character device, not a scenario file (qsim reads regular files only)")

@@ -84,3 +84,35 @@ def test_a_device_is_refused_rather_than_read(tmp_path: Path) -> None:
     code, _, err = cli("validate", "/dev/zero")
     assert code == 2 and one_error_line(err) == (
         "/dev/zero: is a character device, not a scenario file (qsim reads regular files only)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 3: the work estimate counts the jobs a run builds, not only those it runs: a batch
+# submits all its jobs at once, and those past its max_time are built too (then cancelled)
+
+BATCH = ("name: x\nworkloads:\n  - name: a\n    kind: independent\n    mode: {mode}\n"
+         "    jobs: {jobs}\n    quantum: 10s\n")
+
+
+def test_a_billion_job_batch_is_refused_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, BATCH.format(mode="batch", jobs=1_000_000_000))
+    done = _qsim("run", path, cwd=tmp_path, timeout=60)  # it built jobs for ever before
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr).startswith(
+        "x: about 1e+09 jobs expected (a: 1e+09), more than the limit of 5,000,000 jobs")
+
+
+def test_the_estimate_counts_what_a_closed_batch_still_builds() -> None:
+    import qsim
+    from qsim.scenario import parse_scenario
+    from qsim.work import estimate
+
+    # max_time 10 s passes after about 10 of the 100 jobs; the other 90 are built, cancelled
+    text = BATCH.format(mode="{kind: batch, max_time: 10s}", jobs=100).replace(
+        "quantum: 10s", "quantum: 1s\n    submit_interval: 1s")
+    scenario = parse_scenario(__import__("yaml").safe_load(text))
+    built = len(qsim.simulate(scenario).jobs)
+    assert built == 100 and estimate(scenario).jobs == built
+    # a horizon stops the submissions: 10 of them before t = 10 s (t = 0, 1, ..., 9)
+    short = parse_scenario({**__import__("yaml").safe_load(text), "horizon": "10s"})
+    assert estimate(short).jobs == len(qsim.simulate(short).jobs) == 10

@@ -116,3 +116,41 @@ def test_the_estimate_counts_what_a_closed_batch_still_builds() -> None:
     # a horizon stops the submissions: 10 of them before t = 10 s (t = 0, 1, ..., 9)
     short = parse_scenario({**__import__("yaml").safe_load(text), "horizon": "10s"})
     assert estimate(short).jobs == len(qsim.simulate(short).jobs) == 10
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 2: the record log's end-of-run pass kept a numpy view of its growing array in a local;
+# a profiler (Dask's worker samples every 10 ms) or a debugger holding the frame made the
+# next extend fail with BufferError. Reproduced with a thread that holds every frame
+
+
+def test_no_view_of_the_growing_log_outlives_its_statement() -> None:
+    import threading
+
+    from qsim.trace import Kind, Trace
+
+    stop = threading.Event()
+
+    def hold_frames() -> None:  # what a sampling profiler does: keep the frames a moment
+        while not stop.is_set():
+            frames = sys._current_frames()
+            time.sleep(0.001)
+            del frames
+
+    holder = threading.Thread(target=hold_frames, daemon=True)
+    holder.start()
+    failures = 0
+    try:
+        for _ in range(300):  # bounded; 0 fail once no view outlives its call
+            trace = Trace()
+            for job in range(50):
+                trace.add(float(job), Kind.JOB_SUBMIT, job)
+            try:
+                for t in range(20):
+                    trace.add_incomplete(100.0 + t)  # the extend after the pass
+            except BufferError:
+                failures += 1
+    finally:
+        stop.set()
+        holder.join(timeout=5)
+    assert failures == 0

@@ -154,3 +154,33 @@ def test_no_view_of_the_growing_log_outlives_its_statement() -> None:
         stop.set()
         holder.join(timeout=5)
     assert failures == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 1: `qsim trace` in the plain install (no qiskit extra): one line naming the extra
+
+_WITHOUT_RUNTIME = """\
+import sys
+
+class NoRuntime:  # as if qiskit-ibm-runtime were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "qiskit_ibm_runtime":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoRuntime())
+from qsim.present.cli import app
+app()
+"""
+
+
+def test_trace_without_the_qiskit_extra_is_one_line(tmp_path: Path) -> None:
+    script = write(tmp_path, "print('never run')\n", "prog.py")
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_RUNTIME, "trace", str(script),
+                           "--out", str(tmp_path / "out")], text=True, cwd=tmp_path,
+                          capture_output=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr) == (
+        "qsim trace needs qiskit, qiskit-ibm-runtime and qiskit-aer (pip install "
+        "'qsim[qiskit]'): No module named 'qiskit_ibm_runtime'; nothing was written")
+    assert not (tmp_path / "out").exists()

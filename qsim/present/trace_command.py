@@ -60,6 +60,7 @@ def trace(script: str, args: list[str], *, out: Path) -> int:
         check_out_dir(out)
         try:
             from qsim.qiskit import trace_script
+            import qiskit_ibm_runtime  # noqa: F401  (trace_script's own import: here, guarded)
         except ImportError as exc:
             raise QsimError(f"qsim trace needs qiskit, qiskit-ibm-runtime and qiskit-aer "
                             f"(pip install 'qsim[qiskit]'): {exc}") from None

@@ -184,3 +184,59 @@ def test_trace_without_the_qiskit_extra_is_one_line(tmp_path: Path) -> None:
         "qsim trace needs qiskit, qiskit-ibm-runtime and qiskit-aer (pip install "
         "'qsim[qiskit]'): No module named 'qiskit_ibm_runtime'; nothing was written")
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 4: a sweep's grid size, and its work, are checked before (or as) its points are built,
+# not after a million of them have been
+
+SMALL_SWEEP = ("name: small\nworkloads:\n  - name: loop\n    kind: iterative\n"
+               "    iterations: 3\n    quantum: 10s\n")
+
+
+def _values(n: int, start: int = 1) -> str:
+    return ",".join(str(start + k) for k in range(n))
+
+
+@pytest.mark.parametrize(("vary", "message"), [
+    ([f"backend.lanes={_values(100)}", f"workloads.loop.iterations={_values(100)}",
+      f"workloads.loop.quantum={_values(100)}"],
+     "--vary: the grid has 1,000,000 points (100 × 100 × 100), more than qsim's limit of "
+     "10,000; vary fewer values, or split the sweep into several"),
+    ([f"workloads.loop.iterations={_values(20_000)}"],
+     "--vary: the grid has 20,000 points, more than qsim's limit of 10,000; vary fewer "
+     "values, or split the sweep into several"),
+])
+def test_a_grid_too_large_is_refused_before_any_point_is_built(vary: list[str], message: str,
+                                                                 tmp_path: Path) -> None:
+    path = write(tmp_path, SMALL_SWEEP)
+    args: list[str] = []
+    for option in vary:
+        args += ["--vary", option]
+    done = _qsim("sweep", path, *args, cwd=tmp_path, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr) == message
+
+
+def test_a_grid_whose_work_is_too_much_is_refused_as_its_points_are_built(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from qsim.experiments import sweep as sweeps
+    from qsim.scenario import parse_scenario
+
+    built: list[int] = []
+    original = sweeps._point_scenario
+
+    def counted(*args: Any) -> Any:
+        built.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(sweeps, "_point_scenario", counted)
+    scenario = parse_scenario(__import__("yaml").safe_load(SMALL_SWEEP))
+    vary = {"workloads.loop.iterations": list(range(1000, 6000))}  # 5,000 points
+    # 1,000 iterations x 100 replications: the first point alone is 100,000 jobs
+    with pytest.raises(sweeps.WorkLimitError) as caught:
+        sweeps.points(scenario, vary, replications=100, max_jobs=250_000)
+    assert len(built) == 3  # 100,000 + 100,100 + 100,200 jobs pass 250,000 at the third
+    assert str(caught.value).startswith(
+        "--vary: the first 3 of the grid's 5,000 points already ask too much: small: about "
+        "300,300 jobs expected in 300 runs of up to about 1,002 each")

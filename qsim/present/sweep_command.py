@@ -91,14 +91,13 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
     """The command; returns its exit code."""
     from qsim.experiments import sweep as sweeps  # SimPy: only once there is a scenario
     from qsim.experiments.replications import check_count
-    from qsim.work import check_work
 
     try:
         scenario = load_scenario(file)
         warn(scenario)  # the file's own; each point's are its values' (their table says)
-        grid_points = sweeps.points(scenario, _vary(vary))
-        check_count(replications)  # both before a cluster starts
-        check_work([p.scenario for p in grid_points], replications, max_jobs)
+        check_count(replications)  # all before a cluster starts; the grid's size and work
+        grid_points = sweeps.points(scenario, _vary(vary), replications=replications,
+                                    max_jobs=max_jobs)  # as its points are built
         if out is not None:
             check_out_dir(out, inputs_of(file, scenario))
         if plot is not None:

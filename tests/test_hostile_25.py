@@ -240,3 +240,89 @@ def test_a_grid_whose_work_is_too_much_is_refused_as_its_points_are_built(
     assert str(caught.value).startswith(
         "--vary: the first 3 of the grid's 5,000 points already ask too much: small: about "
         "300,300 jobs expected in 300 runs of up to about 1,002 each")
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 7: --scheduler addresses that are not a Dask scheduler: one line each, within qsim's
+# stated connect timeout (5 s), on the loopback only
+
+class _Server:
+    """A TCP server on 127.0.0.1 that accepts and then says nothing (``reply`` None) or
+    replies once; it stops by itself after ``life`` s, or when the test ends."""
+
+    def __init__(self, reply: bytes | None, life: float = 90.0) -> None:
+        import socket
+        import threading
+
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self._reply, self._end = reply, time.monotonic() + life
+        self._stop = threading.Event()
+        self._held: list[Any] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set() and time.monotonic() < self._end:
+            try:
+                conn, _ = self.socket.accept()
+            except OSError:  # the 0.2 s tick
+                continue
+            self._held.append(conn)  # held open, never closed by the server: it "hangs"
+            if self._reply is not None:
+                conn.sendall(self._reply)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for conn in self._held:
+            conn.close()
+        self.socket.close()
+
+
+@pytest.mark.parametrize(("reply", "problem"), [
+    (None, "no answer within 5 s (qsim's connect timeout); is a Dask scheduler listening "
+           "there?"),
+    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4,
+     "what answers there is not a Dask scheduler"),
+])
+def test_a_scheduler_address_that_is_not_dask_is_one_line(reply: bytes | None, problem: str,
+                                                          tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    path = write(tmp_path, SMALL_SWEEP)
+    server = _Server(reply)
+    try:
+        address = f"tcp://127.0.0.1:{server.port}"
+        done = _qsim("sweep", path, "--vary", "backend.lanes=1,2", "--scheduler", address,
+                     cwd=tmp_path, timeout=60)  # it hung past 60 s, or crashed, before
+    finally:
+        server.close()
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr) == f"--scheduler {address}: {problem}"
+
+
+def test_a_closed_port_is_refused_at_once(tmp_path: Path) -> None:
+    import socket
+
+    pytest.importorskip("distributed")
+
+    with socket.socket() as unused:  # a port nothing listens on: bound, never listening
+        unused.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
+        done = _qsim("sweep", write(tmp_path, SMALL_SWEEP), "--vary", "backend.lanes=1,2",
+                     "--scheduler", address, cwd=tmp_path, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr) == f"--scheduler {address}: cannot connect: Connection " \
+                                          "refused"
+
+
+def test_the_probe_passes_a_real_scheduler() -> None:
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    from qsim.experiments import executors
+
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        executors._probe(cluster.scheduler_address)  # no DaskError

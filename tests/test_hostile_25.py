@@ -326,3 +326,59 @@ def test_the_probe_passes_a_real_scheduler() -> None:
     with LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1",
                       dashboard_address=None) as cluster:
         executors._probe(cluster.scheduler_address)  # no DaskError
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 5: SIGTERM (a supervisor's `kill`, a CI timeout) on a command with a pool of workers:
+# treated as Ctrl-C, the workers stopped, one line, exit 143, nothing written, nothing left
+# running (the workers held the caller's stdout open, so `$(qsim ...)` blocked)
+
+LONG = ("name: long\nhorizon: 3d\nworkloads:\n  - name: others\n    kind: background\n"
+        "    arrivals: {dist: exponential, mean: 5s}\n    quantum: {dist: exponential, mean: 4s}\n"
+        "  - {name: loop, kind: iterative, iterations: 3, quantum: 1s, start: 1d}\n")
+
+
+def _group_is_gone(pgid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _terminate(args: list[str], cwd: Path, after: float = 2.5) -> tuple[int, str, str]:
+    """Start ``qsim ARGS`` in a session of its own with its stdout a pipe (as ``$(...)``
+    reads it), send SIGTERM to the main process alone after ``after`` s; (code, stdout,
+    stderr). ``communicate`` returns only once every holder of the pipe has exited."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from qsim.present.cli import app; app()", *args], cwd=cwd,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        time.sleep(after)
+        assert proc.poll() is None, "finished before the signal: make it longer"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert _group_is_gone(proc.pid), "processes of the group outlived it"
+        return proc.returncode, out, err
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["run", "long.yaml", "-r", "50", "--out", "out"], "qsim: terminated\n"),
+    (["compare", "long.yaml", "-r", "20", "--out", "out"], "qsim: terminated\n"),
+    (["sweep", "long.yaml", "--vary", "backend.lanes=1,2,3,4,5", "-r", "10", "--out", "out"],
+     "qsim: terminated: the runs not yet done were cancelled; nothing was written\n"),
+], ids=["run", "compare", "sweep"])
+def test_sigterm_stops_the_workers_and_exits_143(args: list[str], line: str,
+                                                 tmp_path: Path) -> None:
+    write(tmp_path, LONG, "long.yaml")
+    code, out, err = _terminate(args, tmp_path)
+    assert (code, out, err) == (143, "", line)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yaml"]

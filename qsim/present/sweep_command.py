@@ -22,7 +22,7 @@ import typer
 from qsim.errors import QsimError
 from qsim.limits import DEFAULT_MAX_JOBS
 from qsim.present.cli import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt, _csv,
-                              _png, app, error, examples, inputs_of, warn)
+                              _png, app, error, examples, inputs_of, stopped, warn)
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.scenario import load_scenario
 
@@ -107,10 +107,11 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
         _write(table, out, plot)
     except QsimError as exc:
         return error(str(exc))
-    except KeyboardInterrupt:
-        print("qsim: interrupted: the runs not yet done were cancelled; nothing was written",
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (cli.Terminated)
+        word, code = stopped(exc)
+        print(f"qsim: {word}: the runs not yet done were cancelled; nothing was written",
               file=sys.stderr)
-        return INTERRUPTED
+        return code
     _show(table, out)
     return 0
 

@@ -382,3 +382,115 @@ def test_sigterm_stops_the_workers_and_exits_143(args: list[str], line: str,
     code, out, err = _terminate(args, tmp_path)
     assert (code, out, err) == (143, "", line)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yaml"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 9: trace scripts that end qsim, keep it alive, open the real service, or are stopped
+# after many jobs. Each runs in a process of its own (os._exit, threads and signals are the
+# process's), with a bounded wait
+
+PROGRAM = """\
+import os, signal, sys, threading, time
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import SamplerV2, Session
+from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+backend = FakeManilaV2()
+qc = QuantumCircuit(1)
+qc.h(0)
+qc.measure_all()
+isa = generate_preset_pass_manager(backend=backend, optimization_level=0).run(qc)
+with Session(backend=backend) as session:
+    for k in range(int(sys.argv[1])):
+        SamplerV2(mode=session).run([isa], shots=10).result()
+{ending}
+"""
+
+
+
+
+def _qsim_w(*args: str | Path, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-W", "ignore", "-c",
+               "from qsim.present.cli import app; app()", *map(str, args)]
+    return subprocess.run(command, text=True, cwd=cwd, timeout=timeout, capture_output=True)
+
+
+def _trace_w(ending: str, jobs: int, tmp_path: Path
+             ) -> tuple[subprocess.CompletedProcess[str], Path]:
+    pytest.importorskip("qiskit_ibm_runtime")
+    script = write(tmp_path, PROGRAM.format(ending=ending), "prog.py")
+    done = _qsim_w("trace", script, str(jobs), "--out", tmp_path / "out", cwd=tmp_path,
+                   timeout=120)  # a hang fails here
+    return done, script
+
+
+def test_os_exit_in_the_script_is_one_line(tmp_path: Path) -> None:
+    done, script = _trace_w("    os._exit(4)", 1, tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert one_error_line(done.stderr) == (
+        f"{script} called os._exit(): exited with status 4; nothing was written")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_lingering_thread_does_not_keep_qsim_alive(tmp_path: Path) -> None:
+    ending = ("stop = time.monotonic() + 300  # ends by itself, long after the test\n"
+              "threading.Thread(target=lambda: [time.sleep(0.1) for _ in range(3000)\n"
+              "                                 if time.monotonic() < stop],\n"
+              "                 name='poller').start()\n"
+              "raise RuntimeError('optimiser diverged')")
+    done, script = _trace_w(ending, 1, tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"qsim: error: {script} raised RuntimeError: optimiser diverged (line 19); nothing was "
+        f"written\nqsim: warning: {script} left 1 thread running (poller); qsim does not wait "
+        "for them\n")
+
+
+def test_a_script_that_opens_the_real_service_is_told_how_to_use_a_fake_backend(
+        tmp_path: Path) -> None:
+    ending = ("try:\n"
+              "    from qiskit_ibm_runtime import QiskitRuntimeService\n"
+              "    service = QiskitRuntimeService(channel='ibm_quantum_platform', token='x')\n"
+              "except Exception:  # a script's own guard must not swallow qsim's refusal\n"
+              "    pass")
+    done, script = _trace_w(ending, 1, tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    line = one_error_line(done.stderr)
+    assert line.startswith(f"{script} opens the real IBM Quantum service (QiskitRuntimeService, "
+                           "line 17): qsim trace runs programs in local testing mode only. "
+                           "Give the primitives a fake backend instead, e.g. ")
+    assert "FakeManilaV2" in line and line.endswith("; nothing was written")
+
+
+@pytest.mark.parametrize(("signum", "word", "code"), [
+    ("SIGINT", "interrupted", 130), ("SIGTERM", "terminated", 143)])
+def test_a_trace_stopped_after_many_jobs_writes_them_marked_partial(
+        signum: str, word: str, code: int, tmp_path: Path) -> None:
+    import json
+
+    # the program stops itself after its 5th job: as a user's Ctrl-C or a kill would, but
+    # at a known point (the stop lands inside the loop, in the open session)
+    ending = ""
+    script = PROGRAM.replace(
+        "        SamplerV2(mode=session).run([isa], shots=10).result()\n",
+        "        SamplerV2(mode=session).run([isa], shots=10).result()\n"
+        f"        if k == 4:\n            os.kill(os.getpid(), signal.{signum})\n"
+        "            time.sleep(5)\n")
+    pytest.importorskip("qiskit_ibm_runtime")
+    path = write(tmp_path, script.format(ending=ending), "prog.py")
+    out = tmp_path / "out"
+    done = _qsim_w("trace", path, "1000", "--out", out, cwd=tmp_path, timeout=120)
+    assert (done.returncode, done.stdout) == (code, "")
+    assert done.stderr == (f"qsim: {word}: wrote the 5 jobs recorded so far to {out}, marked "
+                           "partial\n")
+    trace = json.loads((out / "trace.json").read_text())
+    stop = "SIGTERM" if signum == "SIGTERM" else "Ctrl-C"
+    assert trace["program"]["partial"] == (f"stopped by {stop} after 5 jobs; the program did "
+                                           "not run to its end")
+    assert len(trace["jobs"]) == 5
+    scenario = (out / "scenario.yaml").read_text()
+    assert scenario.startswith(f"# PARTIAL RECORDING: {trace['program']['partial']}.\n")
+    assert "    mode: session " in scenario  # closed as the with block left on the stop
+    replay, _, err = cli("run", out / "scenario.yaml", "--json")
+    assert (replay, err) == (0, "")

@@ -73,8 +73,8 @@ def _trace(script: str, args: list[str], *, out: Path) -> int:
     try:
         check_out_dir(out)
         try:
-            from qsim.qiskit import trace_script
-            import qiskit_ibm_runtime  # noqa: F401  (trace_script's own import: here, guarded)
+            from qsim.qiskit import import_runtime, trace_script
+            import_runtime()  # trace_script's own import, here inside the guard
         except ImportError as exc:
             raise QsimError(f"qsim trace needs qiskit, qiskit-ibm-runtime and qiskit-aer "
                             f"(pip install 'qsim[qiskit]'): {exc}") from None

@@ -31,7 +31,7 @@ from qsim.recording import (FORMAT, MODES, VERSION, BackendInfo, Close, Context,
                             Submit, Think, Wait)
 from qsim.version import __version__
 
-__all__ = ["PartialRecording", "Recorder", "trace_script"]
+__all__ = ["PartialRecording", "Recorder", "import_runtime", "trace_script"]
 
 _RESOLUTION = 1e-6  # think times are kept to the microsecond
 
@@ -339,6 +339,12 @@ def _with_note(estimate: QuantumEstimate, note: str) -> QuantumEstimate:
 
 # ---------------------------------------------------------------------------------------------
 # Running a script
+
+def import_runtime() -> None:
+    """Import qiskit-ibm-runtime (ImportError without the qiskit extra): a command checks
+    with it that it can trace before it starts."""
+    import qiskit_ibm_runtime  # noqa: F401
+
 
 def trace_script(script: str, args: Sequence[str] = ()) -> tuple[Recording, list[str]]:
     """Run ``script`` (with ``args`` as its ``sys.argv[1:]``) under a :class:`Recorder`, as

@@ -494,3 +494,19 @@ def test_a_trace_stopped_after_many_jobs_writes_them_marked_partial(
     assert "    mode: session " in scenario  # closed as the with block left on the stop
     replay, _, err = cli("run", out / "scenario.yaml", "--json")
     assert (replay, err) == (0, "")
+
+
+def test_a_worker_address_is_not_taken_for_the_scheduler() -> None:
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    from qsim.experiments import executors
+
+    with LocalCluster(n_workers=1, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        worker = next(iter(cluster.scheduler_info["workers"]))
+        with pytest.raises(executors.DaskError) as caught:
+            executors._probe(worker)
+    assert str(caught.value) == (
+        f"--scheduler {worker}: this is a Dask worker, not the scheduler: give the scheduler's "
+        "address (dask scheduler prints it)")

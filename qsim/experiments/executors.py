@@ -186,8 +186,9 @@ def _probe(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
 
     Dask's own connect has no time limit on the handshake a server sends first (a port that
     accepts and never answers holds a Client for ever), and reads a non-Dask answer as frame
-    lengths (an HTTP reply asks for 3 EiB). Here the whole handshake is bounded, and any
-    failure after the connection is up means that what answers is not a Dask scheduler. On
+    lengths (an HTTP reply asks for 3 EiB). Here the handshake and an ``identity`` request
+    are bounded together, and any failure after the connection is up, or an identity that
+    is not a scheduler's (a worker's), means that what answers is not a Dask scheduler. On
     its own thread and event loop: the caller may be inside one (a notebook)."""
     import asyncio
 
@@ -196,13 +197,17 @@ def _probe(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
     async def handshake() -> object:
         _refused_at_once(address, timeout)
         comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
-        try:
-            return comm.remote_info
+        try:  # a Dask worker or nanny answers too: ask what it is
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
         finally:
             comm.abort()
 
+    async def bounded() -> object:
+        return await asyncio.wait_for(handshake(), timeout)
+
     outcome: list[BaseException | object] = []
-    worker = threading.Thread(target=lambda: outcome.append(_outcome(handshake)),
+    worker = threading.Thread(target=lambda: outcome.append(_outcome(bounded)),
                               name="qsim-dask-probe", daemon=True)
     worker.start()
     worker.join(timeout + 5)  # wait_for bounds it; this bounds wait_for
@@ -215,7 +220,11 @@ def _probe(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
         raise DaskError(f"{where}: cannot connect: {answer.strerror or answer}")
     if isinstance(answer, ValueError):  # a malformed address
         raise DaskError(f"{where}: not an address Dask reads (tcp://HOST:PORT): {answer}")
-    if isinstance(answer, BaseException) or not isinstance(answer, dict):
+    if isinstance(answer, dict) and answer.get("type") in ("Worker", "Nanny"):
+        raise DaskError(f"{where}: this is a Dask {answer['type'].lower()}, not the "
+                        "scheduler: give the scheduler's address (dask scheduler prints it)")
+    if isinstance(answer, BaseException) or not isinstance(answer, dict) or \
+            answer.get("type") != "Scheduler":
         raise DaskError(f"{where}: what answers there is not a Dask scheduler")
 
 

@@ -3,10 +3,10 @@ the heavy libraries it is allowed to.
 
 core (qsim/*.py, qsim/input, qsim/records) <- model, analysis <- experiments <- present. The
 model alone imports SimPy and never pandas; the analysis never imports the model or SimPy;
-the pictures and the analysis are the only pandas importers. qsim/qiskit imports the core only, and it alone imports qiskit
-(present's `qsim trace` reaches it inside the command). Imports under ``if TYPE_CHECKING:`` are
-annotations, not imports. Relative imports (``from ..present import x``) count as what they
-name.
+the pictures and the analysis are the only pandas importers. qsim/qiskit imports the core
+only, and it alone imports qiskit (present's `qsim trace` reaches it inside the command).
+Imports under ``if TYPE_CHECKING:`` are annotations, not imports. Relative imports (``from
+..present import x``) count as what they name.
 """
 
 from __future__ import annotations

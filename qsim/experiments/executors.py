@@ -30,7 +30,7 @@ __all__ = ["DaskError", "check_dask_workers", "check_executor", "dask_executor",
            "probe_version", "version_probe", "workers_of"]
 
 #: How long to wait for a scheduler to answer, and for its first worker and the probe.
-CONNECT_TIMEOUT_S: Final = 10.0
+CONNECT_TIMEOUT_S: Final = 5.0
 WORKER_TIMEOUT_S: Final = 30.0
 INSTALL_HINT: Final = ("pip install 'qsim-execution-modes[dask]' (or pip install -e '.[dask]' in "
                        "a checkout)")
@@ -151,6 +151,8 @@ def dask_executor(address: str, workers: int | None = None) -> Iterator[Executor
             cluster = LocalCluster(n_workers=workers or available_cores(),
                                    threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None, silence_logs=logging.ERROR)
+    if cluster is None:
+        _probe(address)  # Client itself waits for ever on a port that accepts and is silent
     try:
         client = _connect(Client, cluster if cluster is not None else address)
         try:
@@ -178,6 +180,78 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _probe(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """DaskError unless a Dask scheduler answers at ``address`` within ``timeout`` s.
+
+    Dask's own connect has no time limit on the handshake a server sends first (a port that
+    accepts and never answers holds a Client for ever), and reads a non-Dask answer as frame
+    lengths (an HTTP reply asks for 3 EiB). Here the handshake and an ``identity`` request
+    are bounded together, and any failure after the connection is up, or an identity that
+    is not a scheduler's (a worker's), means that what answers is not a Dask scheduler. On
+    its own thread and event loop: the caller may be inside one (a notebook)."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def handshake() -> object:
+        _refused_at_once(address, timeout)
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        try:  # a Dask worker or nanny answers too: ask what it is
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    async def bounded() -> object:
+        return await asyncio.wait_for(handshake(), timeout)
+
+    outcome: list[BaseException | object] = []
+    worker = threading.Thread(target=lambda: outcome.append(_outcome(bounded)),
+                              name="qsim-dask-probe", daemon=True)
+    worker.start()
+    worker.join(timeout + 5)  # wait_for bounds it; this bounds wait_for
+    where = f"--scheduler {address}"
+    answer = outcome[0] if outcome else TimeoutError()
+    if isinstance(answer, (TimeoutError, asyncio.TimeoutError)):
+        raise DaskError(f"{where}: no answer within {timeout:g} s (qsim's connect timeout); "
+                        "is a Dask scheduler listening there?")
+    if isinstance(answer, OSError):
+        raise DaskError(f"{where}: cannot connect: {answer.strerror or answer}")
+    if isinstance(answer, ValueError):  # a malformed address
+        raise DaskError(f"{where}: not an address Dask reads (tcp://HOST:PORT): {answer}")
+    if isinstance(answer, dict) and answer.get("type") in ("Worker", "Nanny"):
+        raise DaskError(f"{where}: this is a Dask {answer['type'].lower()}, not the "
+                        "scheduler: give the scheduler's address (dask scheduler prints it)")
+    if isinstance(answer, BaseException) or not isinstance(answer, dict) or \
+            answer.get("type") != "Scheduler":
+        raise DaskError(f"{where}: what answers there is not a Dask scheduler")
+
+
+def _refused_at_once(address: str, timeout: float) -> None:
+    """ConnectionRefusedError now for a closed TCP port (Dask's connect retries one until
+    its timeout, as if the scheduler were still starting)."""
+    import socket
+
+    from distributed.comm import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme != "tcp":
+        return
+    host, port = parse_host_port(location)
+    socket.create_connection((host, port), timeout=timeout).close()
+
+
+def _outcome(run: Callable[[], Any]) -> object:
+    """``asyncio.run(run())``, or the exception it raised (MemoryError included: a reply
+    that is not Dask's can be read as an absurd frame length)."""
+    import asyncio
+
+    try:
+        return asyncio.run(run())
+    except BaseException as exc:  # noqa: BLE001 - reported by the caller as one line
+        return exc
 
 
 def _connect(client_type: Any, target: Any) -> Client:

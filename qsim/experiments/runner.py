@@ -42,8 +42,11 @@ def _run_chunk(tasks: list[Task], max_jobs: int | None = DEFAULT_MAX_JOBS) -> li
 
 
 def _ignore_sigint() -> None:
-    """A pool worker's initializer: Ctrl-C is the calling process's to handle."""
+    """A pool worker's initializer: Ctrl-C is the calling process's to handle; SIGTERM, with
+    which the caller stops it, ends it at once (a forked worker inherits the command line's
+    handler, which would turn it into an exception the worker survives)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def available_cores() -> int:

@@ -14,6 +14,7 @@ two points is the parameter, not the noise). Nothing depends on which worker ran
 from __future__ import annotations
 
 import itertools
+import math
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,11 +24,11 @@ from qsim.input.errors import QsimError, ScenarioError
 from qsim.experiments.fields import Setting, SweepError, check_path, show, with_fields
 from qsim.experiments.replications import check_count
 from qsim.experiments.runner import Progress, run_many
-from qsim.input.limits import DEFAULT_MAX_JOBS
+from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_SWEEP_POINTS
 from qsim.input.reader import read_yaml_text
 from qsim.input.scenario import Scenario
 from qsim.input.text import shown
-from qsim.input.work import check_work
+from qsim.input.work import WorkLimitError, check_work, estimate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,11 +88,39 @@ def check_vary(vary: Vary) -> dict[str, list[Any]]:
             raise SweepError(f"--vary {path}: expected a list of values (got {values!r})")
         if not values:
             raise SweepError(f"--vary {path}: no values; expected PATH=V1,V2,...")
-        for i, value in enumerate(values):
-            if value in values[:i]:
-                raise SweepError(f"--vary {path}: the value {show(value)} is listed twice")
+        _check_distinct(path, values)
         out[path] = list(values)
     return out
+
+
+def _check_distinct(path: str, values: Sequence[Any]) -> None:
+    """SweepError for a value listed twice (equal as ``==`` says: 1 and 1.0 are). Hashable
+    values are looked up in a set, so that thousands of them take no quadratic time."""
+    seen: set[Any] = set()
+    unhashable: list[Any] = []  # mappings and lists, compared one by one
+    for value in values:
+        try:
+            twice = value in seen
+            seen.add(value)
+        except TypeError:
+            twice = value in unhashable
+            unhashable.append(value)
+        if twice:
+            raise SweepError(f"--vary {path}: the value {show(value)} is listed twice")
+
+
+def check_grid_size(vary: Vary) -> int:
+    """The grid's number of points; SweepError if it is more than ``MAX_SWEEP_POINTS``,
+    counted from the value lists alone, before any point is built."""
+    sizes = [len(values) for values in vary.values()]
+    total = math.prod(sizes)
+    if total > MAX_SWEEP_POINTS:
+        product = " × ".join(f"{n:,}" for n in sizes)
+        shape = f" ({product})" if len(sizes) > 1 else ""
+        raise SweepError(f"--vary: the grid has {total:,} points{shape}, more than qsim's "
+                         f"limit of {MAX_SWEEP_POINTS:,}; vary fewer values, or split the "
+                         "sweep into several")
+    return total
 
 
 def grid(vary: Vary) -> list[tuple[Setting, ...]]:
@@ -100,20 +129,46 @@ def grid(vary: Vary) -> list[tuple[Setting, ...]]:
     return [tuple(zip(paths, combo)) for combo in itertools.product(*vary.values())]
 
 
-def points(scenario: Scenario, vary: Vary) -> list[Point]:
+def points(scenario: Scenario, vary: Vary, *, replications: int = 1,
+           max_jobs: int | None = None) -> list[Point]:
     """Every point of the grid, each validated as a scenario file would be.
+
+    The grid's size is checked first (``qsim.input.limits.MAX_SWEEP_POINTS``), and with
+    ``max_jobs`` the expected work of ``replications`` runs of each point as the points are
+    built (WorkLimitError as soon as the points so far pass it), so that no grid is built
+    whole only to be refused.
 
     The paths are checked first against the scenario; then each point's scenario is built.
     The first problem raises SweepError naming the option (``--vary PATH``), the point and
     what is wrong, so nothing runs on a grid with a bad point in it.
     """
     vary = check_vary(vary)
+    total = check_grid_size(vary)
     full = scenario.model_dump(by_alias=True)
     for path in vary:
         check_path(full, path)
-    combos = grid(vary)
-    return [Point(i, settings, _point_scenario(scenario, settings, i, len(combos)))
-            for i, settings in enumerate(combos)]
+    paths = list(vary)
+    out: list[Point] = []
+    expected = 0.0
+    for i, combo in enumerate(itertools.product(*vary.values())):  # as grid() orders them
+        settings = tuple(zip(paths, combo))
+        out.append(Point(i, settings, _point_scenario(scenario, settings, i, total)))
+        if max_jobs is not None:  # the work so far: refused as soon as it is too much
+            expected += replications * estimate(out[-1].scenario).units
+            if expected > max_jobs:
+                _check_work_so_far(out, total, replications, max_jobs)
+    return out
+
+
+def _check_work_so_far(built: list[Point], total: int, replications: int,
+                       max_jobs: int) -> None:
+    try:
+        check_work([p.scenario for p in built], replications, max_jobs)
+    except WorkLimitError as exc:
+        if len(built) == total:
+            raise
+        raise WorkLimitError(f"--vary: the first {len(built):,} of the grid's {total:,} "
+                             f"points already ask too much: {exc}") from None
 
 
 def _point_scenario(scenario: Scenario, settings: tuple[Setting, ...], index: int,
@@ -167,7 +222,8 @@ def sweep(scenario: Scenario, vary: Vary, replications: int = 1, seed: int | Non
     any starts (``qsim.input.work``).
     """
     check_count(replications)
-    return run_points(points(scenario, vary), replications,
+    built = points(scenario, vary, replications=replications, max_jobs=max_jobs)
+    return run_points(built, replications,
                       scenario.seed if seed is None else seed, scenario.name,
                       executor=executor, progress=progress, workers=workers,
                       max_jobs=max_jobs)

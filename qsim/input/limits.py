@@ -51,3 +51,7 @@ MAX_WORKLOADS: Final = (1 << 12) - 1
 DEFAULT_MAX_JOBS: Final = 5_000_000
 #: Replications of one scenario (``--replications``).
 MAX_REPLICATIONS: Final = 100_000
+#: Points of one sweep's grid (the product of its ``--vary`` value counts), checked before any
+#: point is built: a point is a validated scenario (about a millisecond and tens of kB), and
+#: three ``--vary`` of 100 values would otherwise build a million of them before any check.
+MAX_SWEEP_POINTS: Final = 10_000

@@ -16,7 +16,9 @@ problem into one located ScenarioError (``qsim.input.limits`` has the bounds):
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path as _FilePath
 from typing import Any, Final
 
@@ -51,14 +53,24 @@ def read_bounded_text(file: str, what: str, language: str,
     (``what``: "scenario file"; ``language``: what its text should be written in)."""
     name = file if shown is None else shown
     try:
-        with open(_FilePath(file), "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)  # a FIFO or /dev/zero has no size to ask
+        # Opened without blocking: opening a FIFO for reading waits for a writer, for ever.
+        fd = os.open(_FilePath(file), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise error("no such file", file=name) from None
     except IsADirectoryError:
         raise error(f"is a directory, not a {what}", file=name) from None
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror or exc}", file=name) from None
+    kind = _not_regular(os.fstat(fd).st_mode)
+    if kind:  # a FIFO, a socket or a device: a read could block, or never end
+        os.close(fd)
+        why = "" if kind == "a directory" else " (qsim reads regular files only)"
+        raise error(f"is {kind}, not a {what}{why}", file=name)
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise error(f"cannot read: {exc.strerror or exc}", file=name) from None
     if len(data) > MAX_FILE_BYTES:
         raise error(f"larger than {MAX_FILE_BYTES / 1e6:g} MB: not a {what} "
                     "(qsim reads at most that much)", file=name)
@@ -66,6 +78,18 @@ def read_bounded_text(file: str, what: str, language: str,
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise error(f"not a text file (expected UTF-8 {language})", file=name) from None
+
+
+def _not_regular(mode: int) -> str:
+    """What a file of ``mode`` is when it is not a regular file ("" when it is)."""
+    if stat.S_ISREG(mode):
+        return ""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "something other than a file"
 
 
 def read_yaml(file: str) -> tuple[object, dict[Path, int]]:

@@ -48,7 +48,14 @@ _DEFAULT_MAX_TIME: Final = 28800.0
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
+    lone = _SURROGATE.search(text)
+    if lone:  # a YAML escape ("\\ud800") can write one; no file, CSV or stream key can hold it
+        raise ValueError(f"holds a lone surrogate (U+{ord(lone.group()):04X}), which is not "
+                         "text: names must be valid Unicode")
     return text
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 def _probability(p: float) -> float:

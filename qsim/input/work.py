@@ -127,7 +127,7 @@ def estimate(scenario: Scenario) -> Work:
         if horizon is not None and start >= horizon:
             done = 0.0
         jobs = planned * done if math.isfinite(end) or planned == 0 else planned
-        foreground[w.name] = (start, end, jobs)
+        foreground[w.name] = (start, end, max(jobs, _built(w, horizon)))
     if horizon is not None:
         run_end = horizon
     else:
@@ -159,6 +159,23 @@ def _outages(outages: Any, run_end: float) -> float:
         every = getattr(outage, "every", None)
         count += 1.0 if every is None else _ratio(run_end, every.mean + outage.duration.mean)
     return count
+
+
+def _built(w: Any, horizon: float | None) -> float:
+    """Jobs an independent workload builds whatever runs of them: it submits all its ``jobs``
+    (at once when ``submit_interval`` is 0), also past a batch's ``max_time`` (they fail
+    there), until the horizon. A billion-job batch costs a billion jobs before its first
+    ``max_time`` is reached."""
+    if w.kind != "independent":
+        return 0.0
+    jobs = float(w.jobs)
+    if horizon is None:
+        return jobs
+    if w.start >= horizon:
+        return 0.0
+    if w.submit_interval <= 0:
+        return jobs
+    return min(jobs, math.ceil((horizon - w.start) / w.submit_interval))  # before it
 
 
 def _ratio(span: float, every: float) -> float:

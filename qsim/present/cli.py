@@ -13,7 +13,9 @@ import contextlib
 import io
 import json
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, NoReturn
@@ -44,6 +46,18 @@ MODES: Final = ("job", "batch", "session")  # as in qsim.experiments (not import
 
 USER_ERROR: Final = 2
 INTERRUPTED: Final = 130  # the shell's code for a command stopped by Ctrl-C
+TERMINATED: Final = 143  # and by SIGTERM (128 + 15)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that it stops a command the same clean way
+    (pool workers terminated, nothing half-written); the exit code is then 143."""
+
+
+def stopped(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """What stopped a command (``interrupted`` or ``terminated``) and its exit code."""
+    return ("terminated", TERMINATED) if isinstance(exc, Terminated) else (
+        "interrupted", INTERRUPTED)
 
 
 class _App(typer.Typer):
@@ -79,17 +93,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout = sys.stdout
     sys.stdout = _Guarded(stdout)  # a stream in all it does
     try:
-        code = _invoke(command, args)
-        sys.stdout.flush()
-    except KeyboardInterrupt:
-        _say("qsim: interrupted")
-        return INTERRUPTED
+        with _sigterm_as_interrupt():
+            code = _invoke(command, args)
+            sys.stdout.flush()
+    except KeyboardInterrupt as exc:
+        word, code = stopped(exc)
+        _say(f"qsim: {word}")
+        return code
     except OutputError as exc:
         _silence(stdout)
         return error(str(exc))
     finally:
         sys.stdout = stdout
     return code
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` while a command runs. Its default would end this
+    process at once and leave pool workers running (holding the caller's stdout open). A
+    second SIGTERM ends the process at once, as the default does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler (and gets the signal)
+        return
+
+    def terminate(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _invoke(command: Any, args: list[str]) -> int:

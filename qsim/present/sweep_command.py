@@ -22,7 +22,7 @@ import typer
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.present.cli import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt, _csv,
-                              _png, app, error, examples, inputs_of, warn)
+                              _png, app, error, examples, inputs_of, stopped, warn)
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.input.scenario import load_scenario
 
@@ -91,14 +91,13 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
     """The command; returns its exit code."""
     from qsim.experiments import sweep as sweeps  # SimPy: only once there is a scenario
     from qsim.experiments.replications import check_count
-    from qsim.input.work import check_work
 
     try:
         scenario = load_scenario(file)
         warn(scenario)  # the file's own; each point's are its values' (their table says)
-        grid_points = sweeps.points(scenario, _vary(vary))
-        check_count(replications)  # both before a cluster starts
-        check_work([p.scenario for p in grid_points], replications, max_jobs)
+        check_count(replications)  # all before a cluster starts; the grid's size and work
+        grid_points = sweeps.points(scenario, _vary(vary), replications=replications,
+                                    max_jobs=max_jobs)  # as its points are built
         if out is not None:
             check_out_dir(out, inputs_of(file, scenario))
         if plot is not None:
@@ -108,10 +107,11 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
         _write(table, out, plot)
     except QsimError as exc:
         return error(str(exc))
-    except KeyboardInterrupt:
-        print("qsim: interrupted: the runs not yet done were cancelled; nothing was written",
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (cli.Terminated)
+        word, code = stopped(exc)
+        print(f"qsim: {word}: the runs not yet done were cancelled; nothing was written",
               file=sys.stderr)
-        return INTERRUPTED
+        return code
     _show(table, out)
     return 0
 

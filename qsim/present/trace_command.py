@@ -10,8 +10,11 @@ primitive job ends with one ``qsim: error:`` line (exit 2), and nothing is writt
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -20,6 +23,7 @@ import typer
 from qsim.input.errors import QsimError
 from qsim.present.cli import app, error, examples
 from qsim.present.files import check_out_dir, write_out_dir
+from qsim.input.text import escape
 
 if TYPE_CHECKING:
     from qsim.records.trace_file import Recording
@@ -56,35 +60,93 @@ def _trace_command(
 
 
 def trace(script: str, args: list[str], *, out: Path) -> int:
-    """The command; returns its exit code."""
+    """The command; returns its exit code (or ends the process, when the script left
+    threads running that would keep it alive: see :func:`_leave_lingering_threads`)."""
+    before = set(threading.enumerate())
+    code = _trace(script, args, out=out)
+    _leave_lingering_threads(script, before, code)
+    return code
+
+
+def _trace(script: str, args: list[str], *, out: Path) -> int:
+    from qsim.present.cli import stopped
+
     try:
         check_out_dir(out)
         try:
-            from qsim.qiskit import trace_script
+            from qsim.qiskit import import_runtime, trace_script
+            import_runtime()  # trace_script's own import, here inside the guard
         except ImportError as exc:
             raise QsimError(f"qsim trace needs qiskit, qiskit-ibm-runtime and qiskit-aer "
                             f"(pip install 'qsim-execution-modes[qiskit]'): {exc}") from None
         started = time.perf_counter()
-        recording, warnings = trace_script(script, args)
+        try:
+            recording, warnings = trace_script(script, args)
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: what was recorded, if anything
+            return _partial(exc, script, args, out, stopped)
         wall = time.perf_counter() - started
-        from qsim.records.trace_file import dump_trace, scenario_text
-
-        name = Path(script).stem or "program"
-        command = " ".join(["qsim trace", script, *args])
-        write_out_dir(out, {
-            TRACE_FILE: dump_trace(recording),
-            SCENARIO_FILE: scenario_text(recording, name=name, trace_file=TRACE_FILE,
-                                         command=command),
-        })
+        _write(recording, script, args, out)
     except QsimError as exc:
         return error(f"{exc}; nothing was written")
-    except KeyboardInterrupt:
-        print("qsim: interrupted: nothing was written", file=sys.stderr)
-        return INTERRUPTED
+    except KeyboardInterrupt as exc:
+        word, code = stopped(exc)
+        print(f"qsim: {word}: nothing was written", file=sys.stderr)
+        return code
     for warning in warnings:
         print(f"qsim: warning: {warning}", file=sys.stderr)
     print(summary(recording, script, out, wall))
     return 0
+
+
+def _write(recording: Recording, script: str, args: list[str], out: Path) -> None:
+    from qsim.records.trace_file import dump_trace, scenario_text
+
+    name = Path(script).stem or "program"
+    command = " ".join(["qsim trace", script, *args])
+    write_out_dir(out, {
+        TRACE_FILE: dump_trace(recording),
+        SCENARIO_FILE: scenario_text(recording, name=name, trace_file=TRACE_FILE,
+                                     command=command),
+    })
+
+
+def _partial(exc: KeyboardInterrupt, script: str, args: list[str], out: Path,
+             stopped: Callable[[KeyboardInterrupt], tuple[str, int]]) -> int:
+    """A script stopped by Ctrl-C or SIGTERM: its jobs so far are written, marked partial
+    (a long program can be recorded in part); with none, nothing is."""
+    from qsim.qiskit import PartialRecording
+
+    if not isinstance(exc, PartialRecording):
+        raise exc
+    word, code = stopped(exc.cause)
+    _write(exc.recording, script, args, out)
+    jobs = len(exc.recording.jobs)
+    print(f"qsim: {word}: wrote the {jobs} job{'s' if jobs != 1 else ''} recorded so far to "
+          f"{out}, marked partial", file=sys.stderr)
+    return code
+
+
+def _leave_lingering_threads(script: str, before: set[threading.Thread], code: int) -> None:
+    """End the process now, with ``code``, if the script left threads running that Python
+    would wait for at exit (qsim would hang after its last line); say so first. A thread
+    pool's idle workers are not among them: Python stops those at exit."""
+    from concurrent.futures import thread as pool_threads
+
+    pooled = set(getattr(pool_threads, "_threads_queues", {}))
+    lingering = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                 and not t.daemon and t not in pooled]
+    if not lingering:
+        return
+    names = ", ".join(escape(t.name) for t in lingering[:3])
+    count = f"{len(lingering)} thread{'s' if len(lingering) != 1 else ''}"
+    print(f"qsim: warning: {escape(script)} left {count} running ({names}); qsim does not "
+          "wait for them", file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def summary(recording: Recording, script: str, out: Path, wall_s: float) -> str:

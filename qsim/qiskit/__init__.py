@@ -8,7 +8,8 @@ imports it except ``qsim trace``, when run.
 
 from qsim.qiskit.estimate import (DEFAULT_CIRCUIT_S, DurationWarning, QuantumEstimate,
                                   circuit_seconds, estimate_quantum_seconds)
-from qsim.qiskit.recorder import Recorder, trace_script
+from qsim.qiskit.recorder import PartialRecording, Recorder, import_runtime, trace_script
 
-__all__ = ["DEFAULT_CIRCUIT_S", "DurationWarning", "QuantumEstimate", "Recorder",
-           "circuit_seconds", "estimate_quantum_seconds", "trace_script"]
+__all__ = ["DEFAULT_CIRCUIT_S", "DurationWarning", "PartialRecording", "QuantumEstimate",
+           "Recorder", "circuit_seconds", "estimate_quantum_seconds", "import_runtime",
+           "trace_script"]

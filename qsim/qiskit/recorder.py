@@ -22,7 +22,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from qsim.input.errors import QsimError
 from qsim.qiskit.estimate import DurationWarning, QuantumEstimate, estimate_quantum_seconds
@@ -31,7 +31,7 @@ from qsim.records.trace_file import (FORMAT, MODES, VERSION, BackendInfo, Close,
                                     RecordedJob, Recording, Submit, Think, Wait)
 from qsim.version import __version__
 
-__all__ = ["Recorder", "trace_script"]
+__all__ = ["PartialRecording", "Recorder", "import_runtime", "trace_script"]
 
 _RESOLUTION = 1e-6  # think times are kept to the microsecond
 
@@ -269,6 +269,25 @@ class Recorder:
         except AttributeError:  # a job class without instance attributes: waits go unrecorded
             pass
 
+    def submitted_jobs(self) -> int:
+        """Jobs whose submission is recorded (a stop between a job and its step leaves one
+        without)."""
+        return sum(isinstance(s, Submit) for s in self.steps)
+
+    def partial(self, script: str, args: Sequence[str], cause: KeyboardInterrupt) -> Recording:
+        """What was recorded until the program was stopped by ``cause``, marked partial: the
+        jobs whose submission was recorded, and the steps up to the last of them."""
+        jobs = self.submitted_jobs()
+        del self.jobs[jobs:]
+        self.steps = [s for s in self.steps
+                      if not isinstance(s, (Submit, Wait)) or s.job < jobs]
+        word = "SIGTERM" if type(cause).__name__ == "Terminated" else "Ctrl-C"
+        recording = self.recording(script, args)
+        program = recording.program.model_copy(update={
+            "partial": f"stopped by {word} after {jobs} job{'s' if jobs != 1 else ''}; the "
+                       "program did not run to its end"})
+        return recording.model_copy(update={"program": program})
+
     def recording(self, script: str = "", args: Sequence[str] = ()) -> Recording:
         """What was recorded, as a validated trace. QsimError if no job was run."""
         if not self.jobs:
@@ -321,6 +340,12 @@ def _with_note(estimate: QuantumEstimate, note: str) -> QuantumEstimate:
 # ---------------------------------------------------------------------------------------------
 # Running a script
 
+def import_runtime() -> None:
+    """Import qiskit-ibm-runtime (ImportError without the qiskit extra): a command checks
+    with it that it can trace before it starts."""
+    import qiskit_ibm_runtime  # noqa: F401
+
+
 def trace_script(script: str, args: Sequence[str] = ()) -> tuple[Recording, list[str]]:
     """Run ``script`` (with ``args`` as its ``sys.argv[1:]``) under a :class:`Recorder`, as
     ``python script args...`` would; return its recording and the recorder's warnings.
@@ -336,26 +361,103 @@ def trace_script(script: str, args: Sequence[str] = ()) -> tuple[Recording, list
     saved_argv, saved_path, saved_main = sys.argv, sys.path[:], sys.modules.get("__main__")
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(path))
+    stopped: KeyboardInterrupt | None = None
     try:
-        with Recorder() as recorder:
+        with Recorder() as recorder, _guarded_exits():
             try:
                 runpy.run_path(path, run_name="__main__")
-            except SystemExit as exc:
-                if exc.code not in (None, 0):
-                    raise QsimError(f"{script} exited with status {exc.code}") from None
-            except (QsimError, KeyboardInterrupt):
+            except (SystemExit, _Exit) as exc:
+                status = exc.code if isinstance(exc, SystemExit) else exc.status
+                how = "exited" if isinstance(exc, SystemExit) else "called os._exit(): exited"
+                if status not in (None, 0):
+                    raise QsimError(f"{script} {how} with status {status}") from None
+            except _RealService as exc:
+                raise QsimError(_REAL_SERVICE.format(script=script, where=_line(exc, path))
+                                ) from None
+            except QsimError:
                 raise
+            except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: keep what was recorded
+                stopped = exc
             except BaseException as exc:  # the script's own error
                 raise QsimError(f"{script} raised {_described(exc, path)}") from None
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
         if saved_main is not None:
             sys.modules["__main__"] = saved_main
+    if stopped is not None:
+        if not recorder.submitted_jobs():
+            raise stopped
+        raise PartialRecording(recorder.partial(script, args, stopped), recorder.warnings,
+                               stopped)
     try:
         recording = recorder.recording(script, args)
     except QsimError as exc:
         raise QsimError(f"{script}: {exc}") from None
     return recording, recorder.warnings
+
+
+class PartialRecording(KeyboardInterrupt):
+    """The script was stopped (Ctrl-C, SIGTERM: ``cause``) after some jobs: ``recording``
+    holds them, marked partial (``program.partial``), with the recorder's ``warnings``."""
+
+    def __init__(self, recording: Recording, warnings: list[str],
+                 cause: KeyboardInterrupt) -> None:
+        super().__init__("stopped after recording some jobs")
+        self.recording, self.warnings, self.cause = recording, warnings, cause
+
+
+_REAL_SERVICE = (
+    "{script} opens the real IBM Quantum service (QiskitRuntimeService{where}): qsim trace runs "
+    "programs in local testing mode only. Give the primitives a fake backend instead, e.g. "
+    "`from qiskit_ibm_runtime.fake_provider import FakeManilaV2` and "
+    "`SamplerV2(mode=FakeManilaV2())` (or a Session or Batch on it, or an AerSimulator)")
+
+
+class _RealService(BaseException):
+    """The script opened QiskitRuntimeService (a BaseException: a script's ``except
+    Exception`` must not swallow it)."""
+
+
+class _Exit(BaseException):
+    """The script called ``os._exit(status)``, which would end qsim itself at once."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@contextmanager
+def _guarded_exits() -> Iterator[None]:
+    """While the script runs: ``os._exit`` in this process raises :class:`_Exit` (in a
+    child the script forked it still exits), and opening the real service raises
+    :class:`_RealService`: a trace is of a program in local testing mode."""
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    real_exit, pid = os._exit, os.getpid()
+    opened = QiskitRuntimeService.__dict__["__init__"]
+
+    def _exit(status: int) -> NoReturn:
+        if os.getpid() != pid:
+            real_exit(status)
+        raise _Exit(status)
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise _RealService()
+
+    os._exit = _exit
+    QiskitRuntimeService.__init__ = refuse
+    try:
+        yield
+    finally:
+        os._exit = real_exit
+        QiskitRuntimeService.__init__ = opened
+
+
+def _line(exc: BaseException, path: str) -> str:
+    """``, line 12``: the script's last line in ``exc``'s traceback, or nothing."""
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__)
+             if os.path.abspath(f.filename) == path]
+    return f", line {lines[-1]}" if lines else ""
 
 
 def _described(exc: BaseException, path: str) -> str:

@@ -13,7 +13,7 @@ from array import array
 from enum import IntEnum
 from functools import cached_property
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 from collections.abc import Iterator
 
 import numpy as np
@@ -135,12 +135,22 @@ class Trace:
         self.code.extend((still_open - Kind.JOB_SUBMIT + Kind.JOB_INCOMPLETE).tolist())
 
     def _unended_submissions(self) -> np.ndarray:
-        code = _view(self.code, np.int64)  # released on return: the log can still grow
-        kind = _kinds(code)
-        submitted = code[kind == Kind.JOB_SUBMIT]  # in job order: ids are submission order
-        ended = np.zeros(len(submitted) + 1, dtype=bool)  # indexed by job + 1
-        ended[code[(kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_CANCELLED)] >> _JOB_SHIFT] = True
-        return submitted[~ended[1:]]
+        # A view of the live array, dropped before returning: the log still grows, and an
+        # array.array cannot while a view exports its buffer. Returning is not enough: a
+        # profiler or debugger that holds this frame (Dask's worker profiler samples the
+        # stack every 10 ms) keeps its locals, and the next extend fails with BufferError.
+        # Nor is the view passed to a function (_kinds), whose frame would hold it the same.
+        code = _view(self.code, np.int64)
+        try:
+            kind = code.view(np.uint8)[_LOW_BYTE::8] & 63  # a new array, as are the masked
+            # selections below; the kind is the low 6 bits, as in _kinds
+            submitted = code[kind == Kind.JOB_SUBMIT]  # in job order, as ids are
+            ended = np.zeros(len(submitted) + 1, dtype=bool)  # indexed by job + 1
+            ended[code[(kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_CANCELLED)]
+                  >> _JOB_SHIFT] = True
+            return submitted[~ended[1:]]
+        finally:
+            del code
 
     def freeze(self) -> None:
         """The run is over: no more records. Columns then view the log without copying it."""
@@ -229,6 +239,9 @@ class Columns:
             out &= _FIELD_MASK
         out -= 1
         return out
+
+
+_LOW_BYTE: Final = 0 if sys.byteorder == "little" else 7  # of each 8-byte code
 
 
 def _kinds(code: np.ndarray) -> np.ndarray:

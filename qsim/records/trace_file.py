@@ -159,6 +159,9 @@ Step = Annotated[Union[Think, Submit, Wait, Open, Close], Field(discriminator="o
 class Program(StrictModel):
     script: Text = ""
     args: tuple[Text, ...] = ()
+    # Why the recording ends before the program did (it was stopped: Ctrl-C, SIGTERM);
+    # None for a whole program (and then not written).
+    partial: Text | None = None
 
 
 class BackendInfo(StrictModel):
@@ -344,6 +347,8 @@ def dump_trace(recording: Recording) -> str:
     """The trace as JSON text (what ``qsim trace`` writes); :func:`parse_trace` reads it back
     to an equal Recording."""
     data = recording.model_dump(mode="json")
+    if data["program"]["partial"] is None:  # a whole program's trace reads as it always has
+        del data["program"]["partial"]
     return json.dumps(data, indent=1) + "\n"
 
 
@@ -361,7 +366,9 @@ def scenario_text(recording: Recording, *, name: str, trace_file: str = "trace.j
     def row(text: str, note: str = "") -> str:
         return f"{text:<30}# {note}" if note else text
 
+    partial = recording.program.partial
     lines = [
+        *([f"# PARTIAL RECORDING: {partial}.", "#"] if partial else []),
         f"# {name}: the program recorded by `{command or 'qsim trace'}`, replayed by qsim:",
         f"# {jobs} job{'s' if jobs != 1 else ''} in {modes} mode, "
         f"{format_duration(recording.quantum_s())} of estimated quantum time, "

@@ -182,7 +182,8 @@ def test_trace_without_the_qiskit_extra_is_one_line(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (2, "")
     assert one_error_line(done.stderr) == (
         "qsim trace needs qiskit, qiskit-ibm-runtime and qiskit-aer (pip install "
-        "'qsim-execution-modes[qiskit]'): No module named 'qiskit_ibm_runtime'; nothing was written")
+        "'qsim-execution-modes[qiskit]'): No module named 'qiskit_ibm_runtime'; nothing was "
+        "written")
     assert not (tmp_path / "out").exists()
 
 

@@ -1,0 +1,1 @@
+"""``qsim fit``: a backend's background and outages from what a user can observe (SPEC §21)."""

@@ -538,3 +538,4 @@ def _png(draw: Any) -> bytes:
 # app (imported last: they take the options and helpers above).
 from qsim.present import sweep_command  # noqa: E402,F401
 from qsim.present import trace_command  # noqa: E402,F401
+from qsim.present import fit_command  # noqa: E402,F401

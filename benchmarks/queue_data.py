@@ -28,7 +28,7 @@ import qsim
 from qsim.analysis.queue_stats import (
     TARGETS, Grid, QueueStats, compare, queue_level_of_run, queue_stats, resample,
 )
-from qsim.fitting.series import read_series
+from qsim.queue_series import read_series
 from qsim.trace import Kind
 
 ROOT = Path(__file__).resolve().parent.parent

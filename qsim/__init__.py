@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from qsim.experiments.replications import replicate
     from qsim.experiments.run import simulate
     from qsim.experiments.sweep import sweep
+    from qsim.experiments.fitting import fit
     from qsim.present import plots
     from qsim.scenario import Scenario, load_scenario, parse_scenario
     from qsim.trace import RunInfo
@@ -34,13 +35,14 @@ _LAZY: dict[str, str] = {
     "simulate": "qsim.experiments", "replicate": "qsim.experiments",
     "compare": "qsim.experiments",
     "sweep": "qsim.experiments.sweep",  # the module's function (the package keeps the module)
+    "fit": "qsim.experiments.fitting",
     "RunInfo": "qsim.trace", "RunResult": "qsim.analysis.result",
     "plots": "qsim.present.plots:",
 }
 
 __all__ = [
     "QsimError", "RunInfo", "RunResult", "Scenario", "ScenarioError", "__version__", "compare",
-    "load_scenario", "parse_scenario", "plots", "replicate", "simulate", "sweep",
+    "fit", "load_scenario", "parse_scenario", "plots", "replicate", "simulate", "sweep",
 ]
 
 

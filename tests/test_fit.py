@@ -14,8 +14,8 @@ import yaml
 
 import qsim
 from qsim.analysis.queue_stats import compare, queue_stats, resample
-from qsim.fitting.fit import fit, mean_stats
-from qsim.fitting.replay import Draws, Model, arrivals, dispatch_times
+from qsim.experiments.fitting import fit, mean_stats
+from qsim.experiments.fit_replay import Draws, Model, arrivals, dispatch_times
 from qsim.present.cli import main
 
 # ---- the replay: qsim's schedule for the fitted scenario's shape ---------------------------
@@ -182,7 +182,7 @@ def test_a_huge_series_is_refused_without_reading_it_all(tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    from qsim.fitting import series as series_module
+    from qsim import queue_series as series_module
 
     monkeypatch.setattr(series_module, "MAX_SERIES_BYTES", 100_000)
     huge = tmp_path / "huge.csv"

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qsim.fitting import series as series_module
-from qsim.fitting.series import SeriesError, read_series
+from qsim import queue_series as series_module
+from qsim.queue_series import SeriesError, read_series
 
 HEADER = "timestamp,pending_jobs,status_msg,operational\n"
 

@@ -1,12 +1,12 @@
 """``qsim.fit``: a backend's background and pauses from its ``pending_jobs`` series (SPEC §21).
 
 1. The data's statistics (``qsim.analysis.queue_stats``: a 10-s grid, time-weighted).
-2. Moment matching (``qsim.fitting.estimate``): pauses, the service time, the arrival rate, a
+2. Moment matching (``qsim.analysis.queue_estimate``): pauses, the service time, the arrival rate, a
    first burst size, a daily profile and two regimes.
 3. A seeded simulation-based search over what the moments do not pin down: the service time
    (the data bound it from above: a shorter one is as consistent with the data) and the burst
    size (the dispersion also holds the profile's and the regimes' share). Each candidate runs
-   ``replications`` replications of the fitted scenario (``qsim.fitting.replay``: its exact
+   ``replications`` replications of the fitted scenario (``qsim.experiments.fit_replay``: its exact
    schedule) with common random numbers, sampled as the data were; the loss is the squared
    log-ratio of p50, p90, mean, dispersion and arrivals, model to data, plus a small pull
    towards the moments (``PULL``). scipy's Nelder-Mead, bounded,
@@ -31,9 +31,9 @@ import numpy as np
 from qsim.analysis.queue_stats import (
     TARGETS, Grid, QueueStats, compare, queue_level_of_jobs, queue_stats, resample,
 )
-from qsim.fitting.estimate import Estimate, estimate
-from qsim.fitting.replay import Draws, Model, simulate_queue
-from qsim.fitting.series import Series, read_series
+from qsim.analysis.queue_estimate import Estimate, estimate
+from qsim.experiments.fit_replay import Draws, Model, simulate_queue
+from qsim.queue_series import Series, read_series
 
 __all__ = ["FitResult", "fit", "fit_series"]
 

@@ -10,7 +10,7 @@ from typing import Final
 import numpy as np
 
 from qsim.analysis.queue_stats import TARGETS
-from qsim.fitting.fit import FitResult, summary_json
+from qsim.experiments.fitting import FitResult, summary_json
 from qsim.version import __version__
 
 __all__ = ["fit_json", "picture", "scenario_text", "table"]

@@ -50,8 +50,8 @@ def fit_command(series: str, *, out: Path, seed: int = 0, replications: int = 2)
     """The command; returns its exit code."""
     try:
         check_out_dir(out, [series])
-        from qsim.fitting.fit import fit, stderr_progress
-        from qsim.fitting.output import fit_json, picture, scenario_text, table
+        from qsim.experiments.fitting import fit, stderr_progress
+        from qsim.present.fit_files import fit_json, picture, scenario_text, table
 
         result = fit(series, seed=seed, replications=replications, progress=stderr_progress)
         command = f"qsim fit {series} --out {out} --seed {seed}"

@@ -33,7 +33,7 @@ class Model:
     """The background of a fitted scenario (rates per second, times in seconds)."""
 
     arrival_rate: float  # jobs per second, averaged over the profile and the regimes
-    burst_mean: float  # geometric, >= 1
+    burst_mean: float  # >= 1: a geometric burst's mean, or a constant burst (whole)
     service_s: float  # mean quantum (lognormal)
     service_cv: float
     profile: tuple[float, ...] = ()  # multipliers of equal slices of a day, mean 1
@@ -42,6 +42,7 @@ class Model:
     lanes: int = 5
     pending0: int = 0
     pauses: tuple[tuple[float, float], ...] = ()
+    burst_fixed: bool = False  # every arrival brings exactly burst_mean jobs
 
 
 class Draws:
@@ -124,8 +125,8 @@ def arrivals(model: Model, draws: Draws) -> np.ndarray:
     at = np.interp(operational, big, t)
     p = 1.0 / model.burst_mean
     u = draws.grow("burst_u", len(at))
-    if p >= 1:
-        size = np.ones(len(at), np.int64)
+    if model.burst_fixed or p >= 1:
+        size = np.full(len(at), max(1, round(model.burst_mean)), np.int64)
     else:
         size = 1 + np.floor(np.log1p(-u) / math.log1p(-p)).astype(np.int64)
     return np.concatenate([np.zeros(model.pending0), np.repeat(at, size)])

@@ -4,8 +4,11 @@
 2. Moment matching (``qsim.analysis.queue_estimate``): pauses, the service time, the arrival rate, a
    first burst size, a daily profile and two regimes.
 3. A seeded simulation-based search over what the moments do not pin down: the service time
-   (the data bound it from above: a shorter one is as consistent with the data) and the burst
-   size (the dispersion also holds the profile's and the regimes' share). Each candidate runs
+   (the data bound it from above: a shorter one is as consistent with the data), the burst
+   size (the dispersion also holds the profile's and the regimes' share) and how much of the
+   profile's and the regimes' swings to keep (their estimates also hold the bursts' noise);
+   once with geometric bursts and once with constant ones (the same dispersion, a lighter
+   tail), keeping the better. Each candidate runs
    ``replications`` replications of the fitted scenario (``qsim.experiments.fit_replay``: its exact
    schedule) with common random numbers, sampled as the data were; the loss is the squared
    log-ratio of p50, p90, mean, dispersion and arrivals, model to data, plus a small pull
@@ -43,9 +46,9 @@ BURST_BOUNDS: Final = (0.02, 3.0)  # scale of the moment-matched burst
 STRENGTH_BOUNDS: Final = (0.0, 1.0)  # of the profile's and the regimes' swings (1: estimated)
 FIGURES: Final = ("p50", "p90", "mean", "dispersion", "arrivals_per_10min")
 CHECK_REPLICATION: Final = 1000  # the model's reported runs: replications the search never saw
-JOBS_PER_CANDIDATE: Final = 300_000  # simulated jobs per candidate (replications: auto)
+JOBS_PER_CANDIDATE: Final = 600_000  # simulated jobs per candidate (replications: auto)
 MAX_REPLICATIONS: Final = 8
-PULL: Final = 0.1  # weight of the squared log-scales (and swings) in the loss
+PULL: Final = 0.02  # weight of the squared log-scales (and swings) in the loss
 
 Progress = Callable[[str], None]
 
@@ -81,10 +84,15 @@ def _shrunk(levels: list[float], strength: float) -> tuple[float, ...]:
 
 
 def _model(first: Estimate, service_scale: float, burst_scale: float,
-           strength: float) -> Model:
+           strength: float, *, fixed: bool = False) -> Model:
+    """The candidate: a constant burst (``fixed``) starts from the dispersion itself (a
+    constant burst k has variance / mean k), a geometric one from (dispersion + 1) / 2."""
+    moment = max(first.dispersion, 1.0) if fixed and np.isfinite(first.dispersion) else (
+        first.burst_mean)
+    burst = max(1.0, moment * burst_scale)
     return Model(
         arrival_rate=first.arrival_rate,
-        burst_mean=max(1.0, first.burst_mean * burst_scale),
+        burst_mean=float(round(burst)) if fixed else burst, burst_fixed=fixed,
         service_s=first.service_s * service_scale,
         service_cv=first.service_cv,
         profile=_shrunk(first.profile, strength), regimes=_shrunk(first.regimes, strength),
@@ -120,33 +128,55 @@ def _loss(data: QueueStats, runs: list[QueueStats]) -> float:
 def fit_series(series: Series, *, seed: int = 0, replications: int | None = None,
                max_evaluations: int = 60, progress: Progress | None = None) -> FitResult:
     """Fit ``series`` (see the module docstring); deterministic for ``seed``."""
-    from scipy.optimize import minimize
-
     say = progress or (lambda _: None)
     grid = resample(series.t, series.pending, series.paused)
     data = queue_stats(grid)
     first = estimate(grid, data.dispersion)
     say(f"data: {data.hours:.0f} h, mean {data.mean:.1f} pending, paused "
         f"{100 * data.paused_share:.1f} %; moments: {first.arrival_rate * 600:.1f} jobs per "
-        f"10 min, {first.service_s:.1f} s each (load {first.load:.2f}), bursts of "
-        f"{first.burst_mean:.0f}")
+        f"10 min, {first.service_s:.1f} s each (load {first.load:.2f}), dispersion "
+        f"{first.dispersion:.0f}")
     if replications is None:  # as many as a fixed budget of simulated jobs allows
         jobs = first.arrival_rate * first.span_s + first.pending0
         replications = int(np.clip(JOBS_PER_CANDIDATE // max(jobs, 1.0), 2, MAX_REPLICATIONS))
     say(f"search: {replications} replications per candidate, at most {max_evaluations} "
-        "candidates")
+        "candidates for each shape of burst")
     draws = [Draws(seed, r, first.span_s) for r in range(replications)]
+    searches = [_search(data, first, draws, fixed, max_evaluations, say)
+                for fixed in (False, True)]
+    loss, scales, fixed, _ = min(searches, key=lambda found: found[0])  # a tie: geometric
+    evaluations = sum(found[3] for found in searches)
+    model = _model(first, *scales, fixed=fixed)
+    checks = [model_grid(model, Draws(seed, CHECK_REPLICATION + r, first.span_s))
+              for r in range(replications)]
+    stats = mean_stats([queue_stats(g) for g in checks])
+    met = compare(data, stats)
+    say(f"fitted: {'constant' if fixed else 'geometric'} bursts, service x{scales[0]:.3f}, "
+        f"burst x{scales[1]:.3f}, swings x{scales[2]:.2f} after {evaluations} runs; "
+        f"{sum(met.values())} of {len(met)} targets met on unseen replications")
+    return FitResult(series, data, first, model, stats, met, grid, checks[0], seed,
+                     evaluations, loss, scales)
+
+
+def _search(data: QueueStats, first: Estimate, draws: list[Draws], fixed: bool,
+            max_evaluations: int, say: Progress
+            ) -> tuple[float, tuple[float, float, float], bool, int]:
+    """Nelder-Mead over (log service scale, log burst scale, swings) for one shape of burst:
+    its best loss, scales, the shape, and the candidates it ran."""
+    from scipy.optimize import minimize
+
     evaluations = 0
+    shape = "constant" if fixed else "geometric"
 
     def objective(x: np.ndarray) -> float:
         nonlocal evaluations
         evaluations += 1
-        model = _model(first, math.exp(x[0]), math.exp(x[1]), float(x[2]))
+        model = _model(first, math.exp(x[0]), math.exp(x[1]), float(x[2]), fixed=fixed)
         runs = [queue_stats(model_grid(model, d)) for d in draws]
         # A pull towards the moments (and towards no swings): where the data cannot tell two
         # candidates apart, the search should not wander on the replications' noise.
         loss = _loss(data, runs) + PULL * (x[0] ** 2 + x[1] ** 2 + x[2] ** 2)
-        say(f"  search {evaluations:>2}: service x{math.exp(x[0]):.3f}, burst "
+        say(f"  {shape} {evaluations:>2}: service x{math.exp(x[0]):.3f}, burst "
             f"x{math.exp(x[1]):.3f}, swings x{x[2]:.2f}: loss {loss:.4f}")
         return loss
 
@@ -160,17 +190,7 @@ def fit_series(series: Series, *, seed: int = 0, replications: int | None = None
                      options={"maxfev": max_evaluations, "initial_simplex": simplex,
                               "xatol": 0.01, "fatol": 1e-3})
     scales = (math.exp(found.x[0]), math.exp(found.x[1]), float(found.x[2]))
-    model = _model(first, *scales)
-    checks = [model_grid(model, Draws(seed, CHECK_REPLICATION + r, first.span_s))
-              for r in range(replications)]
-    stats = mean_stats([queue_stats(g) for g in checks])
-    check = checks[0]
-    met = compare(data, stats)
-    say(f"fitted: service x{scales[0]:.3f}, burst x{scales[1]:.3f}, swings x{scales[2]:.2f} "
-        f"after {evaluations} "
-        f"runs; {sum(met.values())} of {len(met)} targets met on unseen replications")
-    return FitResult(series, data, first, model, stats, met, grid, check, seed, evaluations,
-                     float(found.fun), scales)
+    return float(found.fun), scales, fixed, evaluations
 
 
 def fit(series: str, *, seed: int = 0, replications: int | None = None, max_evaluations: int = 60,
@@ -214,6 +234,7 @@ def summary_json(result: FitResult) -> dict[str, Any]:
             "swing_scale": result.scales[2], "profile": list(model.profile),
             "regimes": list(model.regimes),
             "service_s": model.service_s, "burst_mean": model.burst_mean,
+            "burst": "constant" if model.burst_fixed else "geometric",
             "load": model.arrival_rate * model.service_s,
             "evaluations": result.evaluations, "loss": result.loss,
         },

@@ -38,15 +38,16 @@ def _fit_command(
     seed: Annotated[int, typer.Option(
         "--seed", min=0, max=MAX_SEED, metavar="N",
         help="Seed of the search's simulations and of the scenario.")] = 0,
-    replications: Annotated[int, typer.Option(
+    replications: Annotated[int | None, typer.Option(
         "--replications", "-r", min=1, max=20, metavar="R",
-        help="Simulated replications per candidate of the search.")] = 2,
+        help="Simulated replications per candidate of the search [default: as many as 600,000 "
+             "simulated jobs allow, 2 to 8].", show_default=False)] = None,
 ) -> int:
     """Fit a backend's background (rate, bursts, daily profile, regimes, service time) and pauses to its pending_jobs series, and write a runnable scenario of it."""  # noqa: E501
     return fit_command(series, out=out, seed=seed, replications=replications)
 
 
-def fit_command(series: str, *, out: Path, seed: int = 0, replications: int = 2) -> int:
+def fit_command(series: str, *, out: Path, seed: int = 0, replications: int | None = None) -> int:
     """The command; returns its exit code."""
     try:
         check_out_dir(out, [series])

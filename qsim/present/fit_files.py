@@ -61,8 +61,7 @@ def scenario_text(result: FitResult, command: str) -> str:
         f"    arrivals: {{dist: exponential, mean: {_s(mean_gap)}}}   # burst / rate: "
         f"{model.arrival_rate * 600:.2f} jobs per 10 min, the",
         "    #   positive 10-s increments of the data (a lower bound on the arrivals)",
-        f"    burst: {{dist: geometric, mean: {model.burst_mean:.2f}}}   # x{burst_scale:.3f} "
-        f"(search) of (dispersion {first.dispersion:.0f} + 1) / 2",
+        _burst_line(result),
     ]
     if model.profile:
         lines.append(f"    profile: {{period: 1d, levels: {_levels(model.profile)}}}")
@@ -82,6 +81,15 @@ def scenario_text(result: FitResult, command: str) -> str:
         "    #   blocks the queue never emptied; cv from their variance / mean",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _burst_line(result: FitResult) -> str:
+    model, burst_scale, dispersion = result.model, result.scales[1], result.first.dispersion
+    if model.burst_fixed:  # a constant burst k: arrivals per block have variance / mean k
+        return (f"    burst: {round(model.burst_mean)}   # constant (it fitted better than "
+                f"geometric); x{burst_scale:.3f} (search) of the dispersion {dispersion:.0f}")
+    return (f"    burst: {{dist: geometric, mean: {model.burst_mean:.2f}}}   # x{burst_scale:.3f} "
+            f"(search) of (dispersion {dispersion:.0f} + 1) / 2")
 
 
 def fit_json(result: FitResult) -> str:
@@ -105,9 +113,9 @@ def table(result: FitResult) -> str:
         rows.append(f"{name:<20} {want:>10.3g} {got:>10.3g}  {mark}")
     missed = [n for n, ok in result.met.items() if not ok]
     met = len(result.met) - len(missed)
-    sentence = (f"The fitted model meets {met} of {len(result.met)} targets on a replication "
-                "the search never saw" + (f"; it falls short on {', '.join(missed)}." if missed
-                                          else "."))
+    sentence = (f"The fitted model meets {met} of {len(result.met)} targets (its figures: the "
+                "means over replications the search never saw)"
+                + (f"; it falls short on {', '.join(missed)}." if missed else "."))
     return "\n".join([*rows, sentence])
 
 

@@ -21,6 +21,7 @@ from .dists import DIST_NAMES, Circuits, Distribution, Duration, Exponential, Fi
 from .dists import as_number, as_whole_number, check_circuit_seconds
 from .errors import FieldError, QsimError, ScenarioError, explain_validation_error, format_path
 from .loader import read_yaml
+from .outages import OUTAGE_TAGS, FixedOutage, Outage
 from .units import format_duration, parse_duration
 
 __all__ = [
@@ -175,6 +176,8 @@ class Backend(StrictModel):
     rep_delay: Duration = 250e-6
     calibration: Calibration | None = None
     fair_share_window: PositiveDuration = 28 * 86400.0
+    # SPEC §16: periods when the backend dispatches and starts nothing (qsim.outages).
+    outages: Annotated[tuple[Outage, ...], Field(max_length=limits.MAX_OUTAGES)] = ()
 
 
 class Pricing(StrictModel):
@@ -466,8 +469,11 @@ class Scenario(StrictModel):
                 if getattr(w.mode, key) is not None})
             return w.model_copy(update={"start": w.start + d, "mode": mode})
 
+        outages = tuple(o.shifted(d) if isinstance(o, FixedOutage) else o
+                        for o in self.backend.outages)
         return self.model_copy(update={
             "workloads": tuple(later(w) for w in self.workloads),
+            "backend": self.backend.model_copy(update={"outages": outages}),
             "horizon": None if self.horizon is None else self.horizon + d})
 
     @model_validator(mode="after")
@@ -751,7 +757,7 @@ def _plan_warnings(data: dict[str, Any], scenario: Scenario, file: str | None,
 
 
 # Union tags pydantic inserts in error locations; they are not keys of the file.
-_TAGS: Final = frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS}
+_TAGS: Final = frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS} | OUTAGE_TAGS
 # Discriminators as pydantic names them in errors -> (the key they read, what it selects).
 _TAG_HINTS: Final[dict[str, tuple[str, str]]] = {
     "'kind'": ("kind", "workload kind; expected one of " + ", ".join(WORKLOAD_KINDS)),

@@ -28,6 +28,9 @@ RAN_TOO_LONG = "ran_too_long"
 CONTEXT_CLOSED = "context_closed"  # submitted to a closed batch or session
 MAX_TIME = "max_time"  # queued when the context's max TTL expired
 CANCELLED = "cancelled"  # queued when the context was cancelled (cancel_at)
+OUTAGE = "outage"  # on the QPU when a `down` outage began (SPEC §16): charged 0
+#: Reasons whose jobs are charged nothing (SPEC §6, §16): the service's fault, not the user's.
+UNCHARGED_REASONS = frozenset((SYSTEM_ERROR, OUTAGE))
 
 
 class Kind(IntEnum):
@@ -51,6 +54,8 @@ class Kind(IntEnum):
     CALIBRATION_START = 15  # info: the (earliest) due time it served
     CALIBRATION_END = 16
     RUN_END = 17
+    OUTAGE_START = 18  # the backend stops dispatching and starting (SPEC §16); info: its kind
+    OUTAGE_END = 19
 
     @property
     def label(self) -> str:

@@ -49,16 +49,17 @@ class Work:
     by_workload: dict[str, float] = field(default_factory=dict)
     why: str = ""
     note: str = ""  # what makes it long, when the estimate knows (an overloaded QPU)
+    outages: float = 0.0  # SPEC §16: each costs about a job, as a calibration does
 
     @property
     def units(self) -> float:
-        """Jobs and calibrations: what the limit counts (a calibration costs about a job)."""
-        return self.jobs + self.calibrations
+        """Jobs, calibrations and outages: what the limit counts (each costs about a job)."""
+        return self.jobs + self.calibrations + self.outages
 
     @property
     def records(self) -> float:
         """Records the run's log is expected to hold."""
-        return RECORDS_PER_JOB * self.jobs + 2 * self.calibrations
+        return RECORDS_PER_JOB * self.jobs + 2 * (self.calibrations + self.outages)
 
 
 def count_text(x: float) -> str:
@@ -83,6 +84,8 @@ def check_work(scenarios: Iterable[Scenario], runs_each: int, max_jobs: int | No
     parts = sorted(worst.by_workload.items(), key=lambda kv: -kv[1])[:3]
     if worst.calibrations >= 1:
         parts.append(("calibrations", worst.calibrations))
+    if worst.outages >= 1:
+        parts.append(("outages", worst.outages))
     detail = ", ".join(f"{shown(n, 24)}: {count_text(j)}" for n, j in parts if j >= 1)
     each = (f" in {runs:,} runs of up to about {count_text(worst.units)} each" if runs > 1
             else "")
@@ -144,7 +147,18 @@ def estimate(scenario: Scenario) -> Work:
     if load >= 1 and horizon is None:
         note = (f"the background load ({load:.2f}) is more than the QPU serves and there is no "
                 "horizon, so a workload in job mode falls ever further behind (set horizon:)")
-    return Work(jobs, calibrations, run_end, by_workload, why, note)
+    return Work(jobs, calibrations, run_end, by_workload, why, note,
+                _outages(scenario.backend.outages, run_end))
+
+
+def _outages(outages: Any, run_end: float) -> float:
+    """Expected outages of one run: each fixed period, and a random process's run length over
+    its mean cycle (up plus down)."""
+    count = 0.0
+    for outage in outages:
+        every = getattr(outage, "every", None)
+        count += 1.0 if every is None else _ratio(run_end, every.mean + outage.duration.mean)
+    return count
 
 
 def _ratio(span: float, every: float) -> float:

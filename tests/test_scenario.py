@@ -120,7 +120,7 @@ def test_defaults_are_filled_in() -> None:
     assert s.backend.model_dump() == {
         "lanes": 5, "queue": "fifo", "job_lock": "quantum", "session_entry": "drain",
         "rep_delay": 250e-6,
-        "calibration": None, "fair_share_window": 2419200.0}
+        "calibration": None, "fair_share_window": 2419200.0, "outages": ()}
     assert s.pricing.usd_per_second == 1.60
     assert s.accounting.session == "active_windows"
     w = s.workloads[0]

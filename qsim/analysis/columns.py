@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qsim.trace import SYSTEM_ERROR, Columns, Kind, Trace
+from qsim.trace import UNCHARGED_REASONS, Columns, Kind, Trace
 
 STATUSES = ("done", "failed", "cancelled", "incomplete")
 
@@ -79,7 +79,8 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     else:
         charged = quantum_s.copy()
     jobs, reasons = reasons_given(trace, cols)
-    charged[jobs[reasons == SYSTEM_ERROR]] = 0.0  # system failures are not charged
+    # system failures and jobs an outage failed are not charged (SPEC §6, §16)
+    charged[jobs[np.isin(reasons, list(UNCHARGED_REASONS))]] = 0.0
     queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
     queue_wait -= submit_at
     # Ready for the QPU until it started there, or ended without (failed, cancelled, cut off).
@@ -143,6 +144,16 @@ def calibration_times(cols: Columns, end_s: float) -> tuple[np.ndarray, np.ndarr
     start = cols.t[cols.rows_of(Kind.CALIBRATION_START)]
     end = cols.t[cols.rows_of(Kind.CALIBRATION_END)]
     return start, np.concatenate([end, np.full(len(start) - len(end), end_s)])
+
+
+def outage_arrays(trace: Trace, end_s: float) -> dict[str, np.ndarray]:
+    """Outages (SPEC §16), merged as the model ran them: ``start_at, end_at`` (one still under
+    way at the end ends there)."""
+    cols = _columns(trace)
+    start = cols.t[cols.rows_of(Kind.OUTAGE_START)]
+    end = cols.t[cols.rows_of(Kind.OUTAGE_END)]
+    return {"start_at": start,
+            "end_at": np.concatenate([end, np.full(len(start) - len(end), end_s)])}
 
 
 def qpu_order(trace: Trace, meta: TraceMeta) -> np.ndarray:

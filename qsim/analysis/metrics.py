@@ -62,6 +62,8 @@ class BackendSummary(TypedDict):
     calibrations: int
     calibration_deferred_s: float
     calibration_max_deferred_s: float
+    outage_s: float  # added (SPEC §16): time in outage within the run
+    outages: int  # outages (merged) under way at some time within the run
 
 
 class InstanceSummary(TypedDict):
@@ -129,7 +131,7 @@ def summarize(result: RunResult) -> Summary:
         "end_s": info.end_s,
         "workloads": workloads,
         "backend": _backend(busy, _rows(windows, sessions), info.end_s,
-                            cal["start_at"] - cal["due_at"]),
+                            cal["start_at"] - cal["due_at"], result.outage_arrays),
         "instances": _instances(scenario, workloads),
         "streams": (streams := _streams(scenario)),
         "expected_utilization": sum(x["offered_load"] for x in streams),
@@ -298,7 +300,7 @@ def _stopped_by(reasons: set[str], jobs: JobCounts) -> str:
 
 
 def _backend(busy: dict[str, np.ndarray], sessions: dict[str, np.ndarray], end_s: float,
-             deferred: np.ndarray) -> BackendSummary:
+             deferred: np.ndarray, outages: dict[str, np.ndarray]) -> BackendSummary:
     """The QPU's figures; ``sessions``: the active windows of sessions."""
     busy_start, busy_end = busy["start_at"], busy["end_at"]
     length = busy_end - busy_start
@@ -306,6 +308,7 @@ def _backend(busy: dict[str, np.ndarray], sessions: dict[str, np.ndarray], end_s
     reserved = float(np.sum(sessions["end_at"] - sessions["start_at"])) - accounting.busy_within(
         sessions["start_at"], sessions["end_at"], busy_start, busy_end)
     is_cal = busy["job"] < 0
+    outage_s, outage_count = _outages(outages, end_s)
     return {
         "qpu_busy_s": total,
         "qpu_reserved_idle_s": reserved,
@@ -316,4 +319,14 @@ def _backend(busy: dict[str, np.ndarray], sessions: dict[str, np.ndarray], end_s
         # how long calibrations waited past their due time (busy QPU or an active session)
         "calibration_deferred_s": float(deferred.sum()),
         "calibration_max_deferred_s": float(deferred.max()) if len(deferred) else 0.0,
+        "outage_s": outage_s,
+        "outages": outage_count,
     }
+
+
+def _outages(outages: dict[str, np.ndarray], end_s: float) -> tuple[float, int]:
+    """Time in outage within the run, [0, end] (a warm-up's outages are before 0)."""
+    start = np.clip(outages["start_at"], 0.0, end_s)
+    end = np.clip(outages["end_at"], 0.0, end_s)
+    within = (outages["end_at"] > 0.0) & (outages["start_at"] < end_s)
+    return float(np.sum(end - start)), int(within.sum())

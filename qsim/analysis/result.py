@@ -61,6 +61,10 @@ class RunResult:
         return columns.calibration_arrays(self.trace, self.info.end_s)
 
     @cached_property
+    def outage_arrays(self) -> dict[str, np.ndarray]:
+        return columns.outage_arrays(self.trace, self.info.end_s)
+
+    @cached_property
     def busy(self) -> dict[str, np.ndarray]:
         """What held the QPU, when (``columns.qpu_intervals``): the numpy form of ``intervals``."""
         cal = self.calibration_arrays

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING
 
 from qsim.model.clock import END, TIMER, Clock
 from qsim.model.jobs import ENDED, QUEUED, RUNNING, Job
-from qsim.trace import CONTEXT_CLOSED, SYSTEM_ERROR, Kind, Trace
+from qsim.trace import CONTEXT_CLOSED, UNCHARGED_REASONS, Kind, Trace
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from qsim.model.modes import Context
     from qsim.scenario import Backend as BackendSpec
@@ -118,7 +118,7 @@ class Backend:
         "_dispatch_on_release", "qpu_busy", "calibration_due", "_calibration_duration",
         "_next_id", "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_entry_ids",
         "_settle_hook", "_after_compile", "_after_quantum", "_after_post", "_usage",
-        "_instance_of",
+        "_instance_of", "in_outage", "_legacy_quantum", "_held_quantum",
     )
 
     def __init__(
@@ -166,6 +166,13 @@ class Backend:
         self._after_compile = self._compiled
         self._after_quantum = self._quantum_ended
         self._after_post = self.finish
+        # Outages (SPEC §16): while one lasts, the settle hook holds every dispatch and QPU
+        # choice (``pause``), so a backend that never has one pays nothing for them.
+        self.in_outage = False
+        # Under the legacy lock, what starts a compiled job's quantum phase: held in a list
+        # during an outage.
+        self._legacy_quantum: Callable[[Job], None] = self._run_quantum
+        self._held_quantum: list[Job] = []
         self._usage: dict[str, InstanceUsage] = {}
         self._instance_of: list[InstanceUsage] = []
         for name, share in workload_instances:
@@ -418,7 +425,7 @@ class Backend:
         self._log_t.append(now)
         self._log_code.append(job.code | _READY)
         if self.legacy_lock:
-            self._run_quantum(job)  # it holds the QPU since dispatch
+            self._legacy_quantum(job)  # it holds the QPU since dispatch
             return
         self.waiting_for_qpu.append(job)
         if not self.qpu_busy:  # else the QPU's release asks for a choice itself
@@ -515,6 +522,60 @@ class Backend:
         self.request_qpu()
         self.request_dispatch()
 
+    # ---- outages (SPEC §16; when they come is qsim.model.availability's) ----------------------
+
+    def pause(self) -> None:
+        """An outage begins: no dispatch and no QPU start until ``resume`` (what runs finishes
+        its phase); the active batch or session goes inactive once none of its jobs is on
+        the QPU."""
+        self.in_outage = True
+        if self.env.settle is self._settle_hook:
+            self.env.settle = None  # what this instant asked for waits for the end
+        self._settle_hook = self._hold
+        self._legacy_quantum = self._held_quantum.append
+        active = self.active
+        if active is None:
+            return
+        on_qpu = self.env.pending(self._after_quantum)
+        if on_qpu is not None and on_qpu[4].context is active:
+            # Inactive right after that phase ends: a call at its time and rank, pushed after
+            # it, so it runs after it (SPEC §16: "as soon as its jobs on the QPU have ended").
+            heappush(self._heap, (on_qpu[0], END, next(self._entry_ids), self._suspend, active))
+        else:
+            active.suspend()
+
+    def fail_on_qpu(self, reason: str) -> None:
+        """A ``down`` outage: the job in its quantum phase fails now, charged nothing."""
+        entry = self.env.pending(self._after_quantum)
+        if entry is None:
+            return
+        self.env.revoke(entry)
+        job: Job = entry[4]
+        self.trace.add(self.env.now, Kind.QPU_END, job.id, _cid(job.context), job.workload)
+        if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)
+            self.qpu_busy = False
+        self.finish(job, Kind.JOB_FAILED, reason)
+        if self.in_outage and job.context is not None:
+            self._suspend(job.context)  # a down within a pause: its job has left the QPU
+
+    def resume(self) -> None:
+        """The outage is over: dispatch and the QPU's choice as at any instant."""
+        self.in_outage = False
+        self._settle_hook = self._settle
+        self._legacy_quantum = self._run_quantum
+        held, self._held_quantum = self._held_quantum, []
+        for job in held:
+            self._run_quantum(job)
+        self.request_dispatch()
+        self.request_qpu()
+
+    def _hold(self) -> None:
+        """The settle hook during an outage: what was asked for waits for ``resume``."""
+
+    def _suspend(self, context: Context) -> None:
+        if self.in_outage and context is self.active:
+            context.suspend()
+
     # ---- fair share (SPEC §4, §11) ----------------------------------------------------------
 
     def _charge_job(self, job: Job) -> None:
@@ -525,7 +586,8 @@ class Backend:
         context = job.context
         if context is not None and context.exclusive:
             return
-        if job.reason == SYSTEM_ERROR:
+        reason = job.reason
+        if reason is not None and reason in UNCHARGED_REASONS:
             used = 0.0
         elif self.legacy_lock:
             used = job.compile_s + job.run_s + (job.post_s if job.status == "done" else 0.0)
@@ -544,8 +606,9 @@ class Backend:
 
 
 def charged_seconds(reason: str | None, used: float) -> float:
-    """Charged quantum time of an ended job (SPEC §6): nothing for a system failure."""
-    return 0.0 if reason == SYSTEM_ERROR else used
+    """Charged quantum time of an ended job (SPEC §6, §16): nothing for a system failure or
+    an outage."""
+    return 0.0 if reason in UNCHARGED_REASONS else used
 
 
 _STATUS: dict[int, str] = {

@@ -27,8 +27,8 @@ the heap entry ``(time, priority, id, ...)`` of ``Environment._queue`` and its i
 the time only through ``schedule``, ``step`` and ``run``, which ``Clock`` replaces, so the
 time can be the plain attribute ``now`` (one attribute load on the hot path, not a
 property call). The rest of the model uses ``now``, ``heap``, ``entry_ids``, ``call``,
-``scheduled``, ``interrupt``, ``settle``, ``at``, ``fire`` and SimPy's public ``Event`` and
-``process``.
+``scheduled``, ``pending``, ``revoke``, ``interrupt``, ``settle``, ``at``, ``fire`` and
+SimPy's public ``Event`` and ``process``.
 """
 
 from __future__ import annotations
@@ -93,6 +93,17 @@ class Clock(simpy.Environment):
         """Whether a call of ``fn`` (the very object given to ``call`` or pushed) is pending.
         It walks the heap: for rare questions, not for the hot path."""
         return any(entry[3] is fn for entry in self.heap)
+
+    def pending(self, fn: Callable[[Any], Any]) -> HeapEntry | None:
+        """The pending call of ``fn`` due first, if any (walks the heap: rare questions only)."""
+        entries = [entry for entry in self.heap if entry[3] is fn]
+        return min(entries, key=lambda entry: entry[:3]) if entries else None
+
+    def revoke(self, entry: HeapEntry) -> None:
+        """Make a pending call do nothing: its place in the heap (and so the order of all
+        else) is kept, its function replaced. Walks the heap: rare events only."""
+        index = self.heap.index(entry)
+        self.heap[index] = (*entry[:3], _nothing, None)
 
     def events_scheduled(self) -> int:
         """How many heap entries the run has made so far (a measure of its work)."""
@@ -162,6 +173,10 @@ class Clock(simpy.Environment):
             exc = type(event._value)(*event._value.args)
             exc.__cause__ = event._value
             raise exc
+
+
+def _nothing(_arg: object) -> None:
+    pass
 
 
 def at(env: Clock, delay: float, priority: int) -> Event:

@@ -16,6 +16,7 @@ import numpy as np
 from simpy.events import Event
 
 from qsim.errors import QsimError
+from qsim.model.availability import Availability
 from qsim.model.backend import Backend
 from qsim.model.clock import STOP, Clock, fire
 from qsim.model.modes import CLOSED, INACTIVE, Context
@@ -48,6 +49,10 @@ class _Simulation:
         self.contexts: list[Context] = []
         self.runs: list[WorkloadRun] = []
         streams = Streams(seed, replication)
+        # One list of backends, each with its availability (SPEC §16, §18): one backend today.
+        self.backends = [self.backend]
+        self.availability = [Availability(self.backend, scenario.backend.outages, streams)
+                             if scenario.backend.outages else None]
         for index, spec in enumerate(workloads):
             context = self._context_for(index, spec)
             self.runs.append(WorkloadRun(

@@ -143,6 +143,18 @@ class Context:
         self._release()
         self._on_state_change()
 
+    def suspend(self) -> None:
+        """An outage (SPEC §16): the window ends now, nobody pays for a QPU that serves no one;
+        the next job dispatched re-activates the context by the ordinary rules. No ITTL runs
+        meanwhile (the context is not active)."""
+        if self.state != ACTIVE:
+            return
+        self._ittl_token += 1
+        self.state = INACTIVE
+        self._record(Kind.CONTEXT_DEACTIVATE)
+        self._release()
+        self._on_state_change()
+
     def _auto_close(self, _arg: object = None) -> None:
         if not self.received_job and self.state != CLOSED:
             self.closing = True

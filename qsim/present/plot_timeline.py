@@ -9,7 +9,7 @@ Rows (y grows downwards): one per batch or session, then the QPU, then one per l
 artist carries a ``gid`` so tests can find what was drawn: ``jobs/<workload>/<phase>``,
 ``jobs/wait``, ``qpu/<workload>``, ``window/<workload>`` (the band behind all rows),
 ``context/<workload>``, ``ittl``, ``inactive``, ``mark/<change>``, ``idle``, ``calibration``,
-``calibration/deferred``, ``end/<status>``, ``occupancy/...``.
+``calibration/deferred``, ``outage``, ``end/<status>``, ``occupancy/...``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ PHASES = ("compile", "wait", "quantum", "post")
 # Agg draws it: 1,400 hatched calibrations of a 58-day view took 0.8 s to render.
 HATCH_MIN_SHARE = 1 / 500
 IDLE_COLOUR, CAL_COLOUR, WAIT_COLOUR = "#e06666", "#4d4d4d", "#9e9e9e"
+OUTAGE_COLOUR = "#b0b0b0"
 IDLE_STYLE: dict[str, Any] = {"facecolor": "white", "edgecolor": IDLE_COLOUR, "hatch": "xx"}
 IDLE_LABEL, WAIT_LABEL = "reserved, QPU idle", "lane held, waiting for the QPU"
 _UNITS = (("s", 1.0, 300.0), ("min", 60.0, 3 * 3600.0), ("h", 3600.0, 3 * 86400.0),
@@ -403,6 +405,13 @@ def _steps(edges: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     top = np.column_stack([x, np.repeat(high, 2)])
     bottom = np.column_stack([x[::-1], np.repeat(low, 2)[::-1]])
     return np.vstack([top, bottom])
+
+
+def draw_outages(cv: Canvas, outages: Mapping[str, np.ndarray], n_rows: int) -> None:
+    """Outages (SPEC §16) as grey bands over every row: nothing starts inside one."""
+    if cv.bars(outages["start_at"], outages["end_at"], (n_rows - 1) / 2, n_rows, "outage",
+               facecolor=OUTAGE_COLOUR, alpha=0.35, edgecolor="none", zorder=0.5):
+        cv.note("outage", Patch(facecolor=OUTAGE_COLOUR, alpha=0.35))
 
 
 def draw_calibrations(cv: Canvas, calibrations: pd.DataFrame, qpu_y: float) -> None:

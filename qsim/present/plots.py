@@ -56,7 +56,8 @@ def timeline(result: RunResult, ax: Axes | None = None, start: float | None = No
         result.jobs, result.windows, result.intervals, result.calibrations,
         scenario.backend.lanes, {w.name: w.mode.kind for w in scenario.workloads}, ax,
         start, result.info.end_s if end is None else end,
-        contexts=result.contexts, idle=result.idle_gaps, max_bars=max_bars)
+        contexts=result.contexts, idle=result.idle_gaps, max_bars=max_bars,
+        outages=result.outage_arrays)
     ax.set_title(f"{label(scenario.name, 80)} · seed {result.info.seed}", loc="left",
                  fontsize=10)
     return ax
@@ -67,7 +68,7 @@ def timeline_from_tables(
     calibrations: pd.DataFrame, lanes: int, workloads: Sequence[str] | Mapping[str, str],
     ax: Axes | None = None, start: float | None = None, end: float | None = None, *,
     contexts: pd.DataFrame | None = None, idle: pd.DataFrame | None = None,
-    max_bars: int = MAX_BARS,
+    max_bars: int = MAX_BARS, outages: Mapping[str, np.ndarray] | None = None,
 ) -> Axes:
     """Draw a run's timeline from its tables (columns as in ``RunResult``) and return the Axes.
 
@@ -78,6 +79,8 @@ def timeline_from_tables(
     are derived from ``windows`` and ``intervals`` as the summary derives them under the
     default ``active_windows`` accounting.
     ``start``/``end`` (seconds) default to the whole run.
+    ``outages`` (optional): ``start_at``/``end_at`` of the backend's outages, drawn as bands
+    across every row (``RunResult.outage_arrays``).
     """
     modes = dict(workloads) if isinstance(workloads, Mapping) else dict.fromkeys(workloads, "")
     modes.update({w: m for w, m in zip(windows["workload"], windows.get("mode", ())) if w})
@@ -100,6 +103,8 @@ def timeline_from_tables(
     gaps = (idle["start_at"].to_numpy(float), idle["end_at"].to_numpy(float))
     _draw_work(cv, jobs, gaps, intervals, lane, colours, qpu_y, n_rows, max_bars)
     pt.draw_calibrations(cv, calibrations, qpu_y)
+    if outages is not None:
+        pt.draw_outages(cv, outages, n_rows)
     cv.notes.extend(_laneless(jobs, t0, t1))
     if used > MAX_LANE_ROWS:
         cv.notes.append(f"lanes {MAX_LANE_ROWS + 1}-{used:,} not drawn ({hidden:,} jobs ran "

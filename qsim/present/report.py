@@ -297,6 +297,8 @@ def backend_table(s: Summary, width: int = 10_000) -> Table:
         "calibrations deferred": f"{duration(b.get('calibration_deferred_s', 0))} "
                                  f"(max {duration(b.get('calibration_max_deferred_s', 0))})",
     }
+    if _mean(b.get("outages", 0)):  # SPEC §16: shown only where the backend had any
+        cells["outages"] = f"{count(b['outages'])} ({duration(b['outage_s'])})"
     table = Table(title="Backend (QPU)", title_justify="left", title_style="bold")
     for name in cells:
         table.add_column(name, justify="right", no_wrap=True)

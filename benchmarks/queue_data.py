@@ -29,7 +29,6 @@ from qsim.analysis.queue_stats import (
     TARGETS, Grid, QueueStats, compare, queue_level_of_run, queue_stats, resample,
 )
 from qsim.queue_series import read_series
-from qsim.trace import Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "queues"
@@ -43,20 +42,9 @@ def data_grid(path: Path) -> Grid:
 
 
 def outage_intervals(result: qsim.RunResult) -> list[tuple[float, float]]:
-    """The run's outages as ``[start, end)`` intervals, from its record log. SPEC §16's
-    outages are being added to the log; until a run records them, a scenario that declares
-    outages is refused here rather than measured as never paused."""
-    start_kind, end_kind = getattr(Kind, "OUTAGE_START", None), getattr(Kind, "OUTAGE_END", None)
-    declared = getattr(result.info.scenario.backend, "outages", None)
-    if start_kind is None or end_kind is None:
-        if declared:
-            raise SystemExit("this qsim records no outages: cannot measure the paused share")
-        return []
-    cols = result.trace.columns()
-    starts = cols.t[cols.rows_of(start_kind)]
-    ends = cols.t[cols.rows_of(end_kind)]
-    ends = np.concatenate([ends, np.full(len(starts) - len(ends), result.info.end_s)])
-    return list(zip(starts.tolist(), ends.tolist()))
+    """The run's outages (SPEC §16) as ``[start, end)`` intervals, from its record log."""
+    outages = result.outage_arrays
+    return list(zip(outages["start_at"].tolist(), outages["end_at"].tolist()))
 
 
 def simulated_grid(path: Path, seed: int | None) -> tuple[Grid, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,3 +159,28 @@ def test_compare_applies_issue_26s_bounds() -> None:
                             "paused_share": 0.131, "dispersion": 19.0, "acf_24h": 0.59})
     assert all(compare(data, inside).values())
     assert not any(compare(data, outside).values())
+
+
+def test_the_queue_data_benchmark_prints_a_backends_figures(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    rows = ["timestamp,pending_jobs,status_msg,operational"]
+    for i in range(721):  # two hours every 10 s: a sawtooth, paused for its last 12 minutes
+        rows.append(f"2023-11-16T{12 + i // 360:02d}:{(i // 6) % 60:02d}:{(i % 6) * 10:02d}Z,"
+                    f"{i % 60},{'internal' if i >= 649 else 'active'},true")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "ibm_test.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "benchmarks/queue_data.py", "--data", str(data),
+                           "--out", str(out)], cwd=root, capture_output=True, text=True,
+                          check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("| ibm_test"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    # hours, p10, p50, p90, p99, mean, paused share (72 of 721 grid points)
+    # 721 points: 13 zeros and 12 of each of 1..59, so the 361st is 29 and the 649th 53
+    assert cells[1:8] == ["2", "5.0", "29.0", "53.0", "59.0", "29.5", "10.0 %"]
+    assert (out / "queue_data.md").read_text().startswith("# Real backends")
+    assert (out / "queue_data.png").read_bytes()[:4] == b"\x89PNG"

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from qsim.experiments.replications import replicate
     from qsim.experiments.run import simulate
     from qsim.experiments.sweep import sweep
+    from qsim.experiments.fitting import fit
     from qsim.present import plots
     from qsim.input.scenario import Scenario, load_scenario, parse_scenario
     from qsim.records.log import RunInfo
@@ -38,13 +39,14 @@ _LAZY: dict[str, str] = {
     "simulate": "qsim.experiments", "replicate": "qsim.experiments",
     "compare": "qsim.experiments",
     "sweep": "qsim.experiments.sweep",  # the module's function (the package keeps the module)
+    "fit": "qsim.experiments.fitting",
     "RunInfo": "qsim.records.log", "RunResult": "qsim.analysis.result",
     "plots": "qsim.present.plots:",
 }
 
 __all__ = [
     "QsimError", "RunInfo", "RunResult", "Scenario", "ScenarioError", "__version__", "compare",
-    "load_scenario", "parse_scenario", "plots", "replicate", "simulate", "sweep",
+    "fit", "load_scenario", "parse_scenario", "plots", "replicate", "simulate", "sweep",
 ]
 
 

@@ -576,8 +576,9 @@ def _png(draw: Any) -> bytes:
     return buffer.getvalue()
 
 
-# `qsim sweep`, `qsim trace` and `qsim examples` live in their own modules, which register
-# themselves on the app (imported last: they take the options and helpers above).
+# `qsim sweep`, `qsim trace`, `qsim examples` and `qsim fit` live in their own modules, which
+# register themselves on the app (imported last: they take the options and helpers above).
 from qsim.present import sweep_command  # noqa: E402,F401
 from qsim.present import trace_command  # noqa: E402,F401
 from qsim.present import examples_command  # noqa: E402,F401
+from qsim.present import fit_command  # noqa: E402,F401

@@ -1,0 +1,182 @@
+"""The fitted scenario's queue, computed directly: what the search evaluates many times.
+
+The scenario ``qsim fit`` writes is one background stream in job mode on a FIFO backend with
+``lanes`` lanes, no compile, no post-processing and no calibration, plus fixed ``pause``
+outages. For that scenario qsim's schedule is a recursion (SPEC §1, §4, §16), in submission
+order n:
+
+    dispatch[n] = after_pauses(max(submit[n], qpu_end[n - lanes]))   # a lane frees at its end
+    qpu_start[n] = after_pauses(max(dispatch[n], qpu_end[n - 1]))     # one QPU, FIFO
+    qpu_end[n] = qpu_start[n] + quantum[n]
+
+(``after_pauses``: nothing is dispatched or started during a pause: a time inside one moves to
+its end.) ``tests/test_fit.py`` checks it against qsim's own runs to 1e-9.
+
+The arrivals are drawn with common random numbers (``Draws``): the same unit exponentials,
+uniforms and normals for every candidate of the search, transformed by its parameters, so
+that two candidates differ by their parameters, not by their luck.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Draws", "Model", "dispatch_times", "simulate_queue"]
+
+
+@dataclass(frozen=True)
+class Model:
+    """The background of a fitted scenario (rates per second, times in seconds)."""
+
+    arrival_rate: float  # jobs per second, averaged over the profile and the regimes
+    burst_mean: float  # >= 1: a geometric burst's mean, or a constant burst (whole)
+    service_s: float  # mean quantum (lognormal)
+    service_cv: float
+    profile: tuple[float, ...] = ()  # multipliers of equal slices of a day, mean 1
+    regimes: tuple[float, ...] = ()  # multipliers, mean 1, switched uniformly among the others
+    regime_dwell_s: float = 0.0  # mean of an exponential dwell
+    lanes: int = 5
+    pending0: int = 0
+    pauses: tuple[tuple[float, float], ...] = ()
+    burst_fixed: bool = False  # every arrival brings exactly burst_mean jobs
+
+
+class Draws:
+    """The random numbers of one replication, drawn once and reused by every candidate."""
+
+    NAMES: tuple[str, ...] = ("gaps", "burst_u", "service_z", "regime_u", "dwell_e")
+
+    def __init__(self, seed: int, replication: int, span_s: float) -> None:
+        # One generator per kind of number: growing one array never shifts another's values.
+        self.rngs = {name: np.random.default_rng([seed, replication, 0x9F17, k])
+                     for k, name in enumerate(self.NAMES)}
+        for name in self.NAMES:
+            setattr(self, name, self._more(name, 64))
+        self.span_s = span_s
+
+    def grow(self, name: str, n: int) -> np.ndarray:
+        """The first ``n`` numbers of kind ``name``, drawn on first need."""
+        have: np.ndarray = getattr(self, name)
+        while len(have) < n:  # drawn in order after what exists: earlier values never change
+            have = np.concatenate([have, self._more(name, len(have))])
+            setattr(self, name, have)
+        return have[:n]
+
+    def _more(self, name: str, size: int) -> np.ndarray:
+        rng = self.rngs[name]
+        if name in ("gaps", "dwell_e"):
+            return rng.standard_exponential(size)
+        if name == "service_z":
+            return rng.standard_normal(size)
+        return rng.random(size)
+
+
+def _intensity(model: Model, draws: Draws) -> tuple[np.ndarray, np.ndarray]:
+    """The rate multiplier's breakpoints ``t`` and its cumulative integral ``big`` there."""
+    span = draws.span_s
+    marks = [0.0, span]
+    profile = np.asarray(model.profile or (1.0,))
+    slice_s = 86400.0 / len(profile)
+    marks += list(np.arange(slice_s, span, slice_s))
+    switches: list[float] = []
+    levels = np.asarray(model.regimes or (1.0,))
+    if len(levels) > 1:
+        n = 1
+        while True:
+            dwell = draws.grow("dwell_e", n)
+            at = float(np.sum(dwell) * model.regime_dwell_s)
+            if at >= span:
+                break
+            switches.append(at)
+            n += 1
+    t = np.unique(np.asarray(marks + switches))
+    mid = (t[:-1] + t[1:]) / 2
+    mult = profile[((mid // slice_s) % len(profile)).astype(np.int64)]
+    if len(levels) > 1:
+        u = draws.grow("regime_u", len(switches) + 1)
+        state = [int(u[0] * len(levels))]
+        for x in u[1:]:  # the next level, uniformly among the others
+            step = 1 + int(x * (len(levels) - 1))
+            state.append((state[-1] + step) % len(levels))
+        which = np.searchsorted(np.asarray(switches), mid, side="right")
+        mult = mult * levels[np.asarray(state)[which]]
+    big = np.concatenate([[0.0], np.cumsum(mult * np.diff(t))])
+    return t, big
+
+
+def arrivals(model: Model, draws: Draws) -> np.ndarray:
+    """Submission instants of every job (bursts repeat their instant), sorted."""
+    events_rate = model.arrival_rate / model.burst_mean
+    t, big = _intensity(model, draws)
+    if events_rate <= 0:
+        return np.zeros(model.pending0)
+    expected = big[-1] * events_rate
+    n = int(expected + 10 * math.sqrt(expected) + 20)
+    gaps = draws.grow("gaps", n)
+    while gaps.sum() / events_rate < big[-1]:
+        n *= 2
+        gaps = draws.grow("gaps", n)
+    operational = np.cumsum(gaps) / events_rate
+    operational = operational[operational < big[-1]]
+    at = np.interp(operational, big, t)
+    p = 1.0 / model.burst_mean
+    u = draws.grow("burst_u", len(at))
+    if model.burst_fixed or p >= 1:
+        size = np.full(len(at), max(1, round(model.burst_mean)), np.int64)
+    else:
+        size = 1 + np.floor(np.log1p(-u) / math.log1p(-p)).astype(np.int64)
+    return np.concatenate([np.zeros(model.pending0), np.repeat(at, size)])
+
+
+def _merged(pauses: tuple[tuple[float, float], ...]) -> tuple[list[float], list[float]]:
+    """Pauses sorted, overlapping or touching ones merged (SPEC §16: they merge)."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for a, b in sorted(pauses):
+        if ends and a <= ends[-1]:
+            ends[-1] = max(ends[-1], b)
+        else:
+            starts.append(a)
+            ends.append(b)
+    return starts, ends
+
+
+def dispatch_times(submit: np.ndarray, quantum: np.ndarray, lanes: int,
+                   pauses: tuple[tuple[float, float], ...] = ()) -> np.ndarray:
+    """The recursion of the module docstring (``submit`` sorted)."""
+    starts, ends = _merged(pauses)
+    n = len(submit)
+    dispatch = [0.0] * n
+    end = [0.0] * n
+    qpu_free = -math.inf
+    sub, q = submit.tolist(), quantum.tolist()
+    for i in range(n):
+        d = sub[i]
+        if i >= lanes and end[i - lanes] > d:
+            d = end[i - lanes]
+        if starts:
+            k = bisect_right(starts, d) - 1
+            if k >= 0 and d < ends[k]:
+                d = ends[k]
+        s = d if d > qpu_free else qpu_free
+        if starts:
+            k = bisect_right(starts, s) - 1
+            if k >= 0 and s < ends[k]:
+                s = ends[k]
+        dispatch[i] = d
+        qpu_free = s + q[i]
+        end[i] = qpu_free
+    return np.asarray(dispatch, dtype=np.float64)
+
+
+def simulate_queue(model: Model, draws: Draws) -> tuple[np.ndarray, np.ndarray]:
+    """Submission and dispatch instants of every job of one replication."""
+    submit = arrivals(model, draws)
+    z = draws.grow("service_z", len(submit))
+    sigma2 = math.log1p(model.service_cv ** 2)
+    quantum = np.exp(math.log(model.service_s) - sigma2 / 2 + math.sqrt(sigma2) * z)
+    return submit, dispatch_times(submit, quantum, model.lanes, model.pauses)

@@ -1,0 +1,164 @@
+"""Reading a backend's queue-length series: a CSV (optionally gzipped) with ``timestamp`` (ISO
+8601) and ``pending_jobs``, optionally ``status_msg`` (anything but ``active`` is a pause), what
+``backend.status()`` returns sampled over time (the shared data in ``../shared/data/queues/``).
+
+Bounded: at most ``MAX_SERIES_BYTES`` of text (after decompression) are read, whatever the file
+is (a 2 GB file, a gzip bomb, a FIFO). Every problem is one :class:`SeriesError` naming the
+file, the line, the column and the value. Times: a timestamp without a zone is taken as UTC;
+one with a zone is converted to UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from qsim.input.errors import ScenarioError
+
+__all__ = ["MAX_SERIES_BYTES", "MIN_SPAN_S", "Series", "SeriesError", "read_series"]
+
+#: Text read at most (after decompression): 10 days of samples every second is about 40 MB.
+MAX_SERIES_BYTES: Final = 100_000_000
+#: A series shorter than this says nothing about a queue's level or its movement.
+MIN_SPAN_S: Final = 3600.0
+MAX_PENDING: Final = 10_000_000  # more jobs than any backend has queued: a corrupt column
+
+
+class SeriesError(ScenarioError):
+    """A series file that cannot be read or is invalid: ``file:line: column: message``."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (self.message, self.file, self.line, self.field, self.value))
+
+
+def _rebuild(message: str, file: str | None, line: int | None, field: str | None,
+             value: object) -> SeriesError:
+    return SeriesError(message, file=file, line=line, field=field, value=value)
+
+
+@dataclass(frozen=True)
+class Series:
+    """A queue's samples: ``t`` seconds after ``start`` (UTC), ``pending``, ``paused``."""
+
+    file: str
+    start: datetime
+    t: np.ndarray
+    pending: np.ndarray
+    paused: np.ndarray
+
+    @property
+    def span_s(self) -> float:
+        return float(self.t[-1] - self.t[0]) if len(self.t) else 0.0
+
+
+def read_series(file: str | Path) -> Series:
+    """The series in ``file`` (see the module docstring); a :class:`SeriesError` otherwise."""
+    name = str(file)
+    text = _read_text(Path(file), name)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise SeriesError("empty file: expected a CSV with columns timestamp, pending_jobs",
+                          file=name) from None
+    except csv.Error as exc:
+        raise SeriesError(f"not a CSV file: {exc}", file=name, line=1) from None
+    columns = [c.strip() for c in header]
+    for needed in ("timestamp", "pending_jobs"):
+        if needed not in columns:
+            raise SeriesError(f"no {needed!r} column (the header has {', '.join(columns)})",
+                              file=name, line=1)
+    i_time, i_pending = columns.index("timestamp"), columns.index("pending_jobs")
+    i_status = columns.index("status_msg") if "status_msg" in columns else None
+    times: list[float] = []
+    pending: list[int] = []
+    paused: list[bool] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row:
+                continue
+            if len(row) != len(columns):
+                raise SeriesError(f"{len(row)} fields where the header has {len(columns)}",
+                                  file=name, line=line)
+            times.append(_timestamp(row[i_time], name, line))
+            pending.append(_count(row[i_pending], name, line))
+            paused.append(i_status is not None and row[i_status].strip() != "active")
+            if len(times) > 1 and times[-1] < times[-2]:
+                raise SeriesError("timestamps must not go back in time (sort the file by time)",
+                                  file=name, line=line, field="timestamp", value=row[i_time])
+    except csv.Error as exc:
+        raise SeriesError(f"not a CSV file: {exc}", file=name, line=reader.line_num) from None
+    if not times:
+        raise SeriesError("no samples after the header", file=name)
+    t = np.asarray(times)
+    if t[-1] - t[0] < MIN_SPAN_S:
+        raise SeriesError(f"the samples span {t[-1] - t[0]:g} s: qsim fit needs at least an "
+                          "hour of them", file=name, field="timestamp")
+    start = datetime.fromtimestamp(t[0], tz=timezone.utc)
+    return Series(name, start, t - t[0], np.asarray(pending, dtype=np.float64),
+                  np.asarray(paused, dtype=bool))
+
+
+def _read_text(path: Path, name: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+            fh.seek(0)
+            if head == b"\x1f\x8b":
+                data = _read_gzip(fh, name)
+            else:
+                data = fh.read(MAX_SERIES_BYTES + 1)  # a FIFO has no size to ask
+    except FileNotFoundError:
+        raise SeriesError("no such file", file=name) from None
+    except IsADirectoryError:
+        raise SeriesError("is a directory, not a series file", file=name) from None
+    except OSError as exc:
+        raise SeriesError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    if len(data) > MAX_SERIES_BYTES:
+        raise SeriesError(f"larger than {MAX_SERIES_BYTES / 1e6:g} MB of text: qsim fit reads "
+                          "at most that much (resample the series to 10 s first)", file=name)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SeriesError("not a text file (expected UTF-8 CSV)", file=name) from None
+
+
+def _read_gzip(fh: io.BufferedReader, name: str) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=fh) as gz:
+            return gz.read(MAX_SERIES_BYTES + 1)  # a gzip bomb stops here
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SeriesError(f"not a readable gzip file: {exc}", file=name) from None
+
+
+def _timestamp(text: str, name: str, line: int) -> float:
+    raw = text.strip()
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise SeriesError("not an ISO 8601 time (e.g. 2023-11-16T13:59:48Z)", file=name,
+                          line=line, field="timestamp", value=text) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)  # no zone: UTC (stated in the docstring)
+    return when.timestamp()
+
+
+def _count(text: str, name: str, line: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise SeriesError("not a whole number of jobs", file=name, line=line,
+                          field="pending_jobs", value=text) from None
+    if value < 0 or value > MAX_PENDING:
+        raise SeriesError(f"must be between 0 and {MAX_PENDING:,}", file=name, line=line,
+                          field="pending_jobs", value=text)
+    return value

@@ -1,0 +1,71 @@
+"""``qsim fit SERIES --out DIR``: a backend's background and pauses from its ``pending_jobs``
+series (SPEC §21).
+
+Registered on :data:`qsim.present.cli.app` when the CLI is imported. ``DIR`` gets
+``scenario.yaml``, ``fit.json`` and ``fit.png``, whole or not at all; progress goes to stderr,
+the side-by-side table to stdout. Bad input: one ``qsim: error:`` line, exit 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from qsim.input.errors import QsimError
+from qsim.input.limits import MAX_SEED
+from qsim.present.cli import app, error, examples
+from qsim.present.files import check_out_dir, write_out_dir
+
+__all__ = ["fit_command"]
+
+INTERRUPTED: Final = 130
+
+
+@app.command("fit", epilog=examples(
+    "qsim fit ibm_cusco.csv.gz --out fitted/cusco",
+    "qsim fit pending.csv --out fitted/mine --seed 3"))
+def _fit_command(
+    series: Annotated[str, typer.Argument(
+        metavar="SERIES", help="CSV (or .csv.gz) with timestamp (ISO 8601) and pending_jobs, "
+        "optionally status_msg (anything but `active` is a pause): backend.status() sampled "
+        "over time.", show_default=False)],
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="DIR", help="Write scenario.yaml, fit.json and fit.png into this "
+        "folder (replaced as a whole, never half written).", show_default=False)],
+    seed: Annotated[int, typer.Option(
+        "--seed", min=0, max=MAX_SEED, metavar="N",
+        help="Seed of the search's simulations and of the scenario.")] = 0,
+    replications: Annotated[int | None, typer.Option(
+        "--replications", "-r", min=1, max=20, metavar="R",
+        help="Simulated replications per candidate of the search [default: as many as 600,000 "
+             "simulated jobs allow, 2 to 8].", show_default=False)] = None,
+) -> int:
+    """Fit a backend's background (rate, bursts, daily profile, regimes, service time) and pauses to its pending_jobs series, and write a runnable scenario of it."""  # noqa: E501
+    return fit_command(series, out=out, seed=seed, replications=replications)
+
+
+def fit_command(series: str, *, out: Path, seed: int = 0, replications: int | None = None) -> int:
+    """The command; returns its exit code."""
+    try:
+        check_out_dir(out, [series])
+        from qsim.experiments.fitting import fit, stderr_progress
+        from qsim.present.fit_files import fit_json, picture, scenario_text, table
+
+        result = fit(series, seed=seed, replications=replications, progress=stderr_progress)
+        command = f"qsim fit {series} --out {out} --seed {seed}"
+        write_out_dir(out, {
+            "scenario.yaml": scenario_text(result, command),
+            "fit.json": fit_json(result),
+            "fit.png": picture(result),
+        })
+    except QsimError as exc:
+        return error(f"{exc}; nothing was written")
+    except KeyboardInterrupt:
+        print("qsim: interrupted: nothing was written", file=sys.stderr)
+        return INTERRUPTED
+    print(table(result))
+    print(f"Wrote {out / 'scenario.yaml'}, {out / 'fit.json'} and {out / 'fit.png'}.")
+    return 0

@@ -98,7 +98,8 @@ def check_executor(executor: Executor, expected: str = __version__,
 def dask_client_of(executor: Executor) -> Client | None:
     """The Dask client behind ``executor`` when it is a ``Client.get_executor()``."""
     if type(executor).__name__ == "ClientExecutor" and hasattr(executor, "_client"):
-        return executor._client
+        client: Client = executor._client  # noqa: SLF001 (Dask keeps it there, unexported)
+        return client
     return None
 
 
@@ -128,7 +129,7 @@ def workers_of(executor: Executor) -> int:
     """How many runs ``executor`` can do at once (to size the chunks of work)."""
     client = dask_client_of(executor)
     if client is not None:
-        return max(1, sum(client.nthreads().values()))
+        return max(1, int(sum(client.nthreads().values())))
     return int(getattr(executor, "_max_workers", 0) or available_cores())
 
 
@@ -256,6 +257,7 @@ def _outcome(run: Callable[[], Any]) -> object:
 
 def _connect(client_type: Any, target: Any) -> Client:
     try:
-        return client_type(target, timeout=f"{CONNECT_TIMEOUT_S}s")
+        client: Client = client_type(target, timeout=f"{CONNECT_TIMEOUT_S}s")
+        return client
     except (OSError, TimeoutError, ValueError) as exc:
         raise DaskError(f"--scheduler {target}: cannot connect: {exc}") from None

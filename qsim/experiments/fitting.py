@@ -175,7 +175,7 @@ def _search(data: QueueStats, first: Estimate, draws: list[Draws], fixed: bool,
         runs = [queue_stats(model_grid(model, d)) for d in draws]
         # A pull towards the moments (and towards no swings): where the data cannot tell two
         # candidates apart, the search should not wander on the replications' noise.
-        loss = _loss(data, runs) + PULL * (x[0] ** 2 + x[1] ** 2 + x[2] ** 2)
+        loss = float(_loss(data, runs) + PULL * (x[0] ** 2 + x[1] ** 2 + x[2] ** 2))
         say(f"  {shape} {evaluations:>2}: service x{math.exp(x[0]):.3f}, burst "
             f"x{math.exp(x[1]):.3f}, swings x{x[2]:.2f}: loss {loss:.4f}")
         return loss

@@ -144,4 +144,4 @@ def relaxation_time(scenario: Scenario) -> float | None:
         return None
     rate = sum(1 / x.mean_interarrival_s for x in streams if x.mean_interarrival_s)
     service = rho / rate
-    return service / (1 - rho ** 0.5) ** 2
+    return float(service / (1 - rho ** 0.5) ** 2)

@@ -183,7 +183,8 @@ class _LineLoader(yaml.SafeLoader):
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        self._size(node)
+        if node is not None:  # (PyYAML composes None only at the end of a stream)
+            self._size(node)
         return node
 
     def _size(self, node: yaml.Node) -> None:

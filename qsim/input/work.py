@@ -175,7 +175,8 @@ def _built(w: Any, horizon: float | None) -> float:
         return 0.0
     if w.submit_interval <= 0:
         return jobs
-    return min(jobs, math.ceil((horizon - w.start) / w.submit_interval))  # before it
+    before: float = math.ceil((horizon - w.start) / w.submit_interval)  # submitted before it
+    return min(jobs, before)
 
 
 def _ratio(span: float, every: float) -> float:
@@ -191,7 +192,7 @@ def _mean(dist: Any) -> float:
 
 def _quantum(w: Any) -> float:
     """Mean quantum time of a job of ``w``, as its ``max_execution_time`` cuts it."""
-    return min(_mean(w.quantum), w.max_execution_time)
+    return min(_mean(w.quantum), float(w.max_execution_time))
 
 
 def _background_load(scenario: Scenario) -> tuple[float, float]:

@@ -539,7 +539,7 @@ def _json_text(data: object) -> str:
 
 def _csv(frame: Any) -> str:
     # pandas writes floats with repr precision (they read back exactly); NaN as an empty cell.
-    return frame.to_csv(index=False, lineterminator="\n")
+    return str(frame.to_csv(index=False, lineterminator="\n"))
 
 
 def _picture_and_tables(result: RunResult, bounds: tuple[float | None, float | None],

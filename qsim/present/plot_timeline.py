@@ -116,7 +116,7 @@ def phase_spans(jobs: pd.DataFrame, open_end: float) -> dict[str, tuple[np.ndarr
     once), and a job with no end yet lasts until ``open_end``.
     """
     def col(name: str) -> np.ndarray:
-        return jobs[name].to_numpy(float)
+        return np.asarray(jobs[name].to_numpy(float))
 
     end = np.where(np.isnan(col("end_at")), open_end, col("end_at"))
     ready, q0, q1 = col("compile_end_at"), col("quantum_start_at"), col("quantum_end_at")
@@ -157,7 +157,7 @@ def occupancy(a: np.ndarray, b: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
     (ka, sa), (kb, sb) = below(a), below(b)
     integral = (ka * edges - sa) - (kb * edges - sb)  # sum_i |[a_i, b_i] ∩ (-inf, edge]|
-    return np.diff(integral) / np.diff(edges)
+    return np.asarray(np.diff(integral) / np.diff(edges))
 
 
 def _edges_at_or_below(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -168,7 +168,7 @@ def _edges_at_or_below(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     at = np.clip(np.floor((x - edges[0]) / width) + 1, 0, n).astype(np.int64)
     at += (at < n) & (x >= edges[np.minimum(at, n - 1)])  # rounding put it one too low
     at -= (at > 0) & (x < edges[np.maximum(at - 1, 0)])  # or one too high
-    return at
+    return np.asarray(at)
 
 
 def _concat(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -380,7 +380,7 @@ def _rows_of(workload: pd.Series, lane: np.ndarray, names: list[str],
             for k in range(lanes) for j, n in enumerate(names)}
 
 
-def _stack(cv: Canvas, y: float, bands: list, cap: bool = False) -> bool:
+def _stack(cv: Canvas, y: float, bands: list[Any], cap: bool = False) -> bool:
     """Stack the occupancy of each band's intervals upwards from the bottom of row ``y`` (one
     polygon per band); return whether the last band showed."""
     base = np.full(len(cv.edges) - 1, y + 0.35)  # rows grow downwards: y + 0.35 is the bottom

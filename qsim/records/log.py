@@ -13,7 +13,7 @@ from array import array
 from enum import IntEnum
 from functools import cached_property
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from collections.abc import Iterator
 
 import numpy as np
@@ -148,7 +148,8 @@ class Trace:
             ended = np.zeros(len(submitted) + 1, dtype=bool)  # indexed by job + 1
             ended[code[(kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_CANCELLED)]
                   >> _JOB_SHIFT] = True
-            return submitted[~ended[1:]]
+            still_open: np.ndarray = submitted[~ended[1:]]
+            return still_open
         finally:
             del code
 
@@ -185,7 +186,7 @@ class Trace:
         return [(r.t, r.kind, r.job) for r in self]
 
 
-def _view(values: array, dtype: type) -> np.ndarray:
+def _view(values: array[Any], dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype)
 
 
@@ -199,7 +200,8 @@ class Columns:
         self.code = code
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return getattr(self, name)
+        column: np.ndarray = getattr(self, name)
+        return column
 
     @cached_property
     def kind(self) -> np.ndarray:

@@ -236,6 +236,7 @@ def test_the_local_pool_gives_the_serial_table_byte_for_byte(serial: pd.DataFram
 
 
 def test_a_dask_cluster_gives_the_serial_table_byte_for_byte(serial: pd.DataFrame) -> None:
+    pytest.importorskip("distributed", reason="the dask extra (pip install -e '.[dask]')")
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1",
@@ -255,7 +256,8 @@ def test_a_dask_cluster_gives_the_serial_table_byte_for_byte(serial: pd.DataFram
 
 def test_the_probe_runs_where_qsim_cannot_be_imported() -> None:
     # It travels by value, so a worker without qsim answers instead of failing to unpickle.
-    import cloudpickle
+    cloudpickle = pytest.importorskip("cloudpickle",
+                                      reason="the dask extra (pip install -e '.[dask]')")
 
     data = cloudpickle.dumps(executors.version_probe())
     code = ("import pickle, sys; sys.modules['qsim'] = None; "
@@ -390,6 +392,7 @@ def test_sweep_out_replaces_its_own_folder_and_refuses_others(small: Path) -> No
 
 
 def test_sweep_on_a_local_dask_cluster_writes_the_same_table(small: Path) -> None:
+    pytest.importorskip("distributed", reason="the dask extra (pip install -e '.[dask]')")
     plain = qsim_cli("sweep", "small.yaml", *ARGS, "--out", "plain", cwd=small)
     dask = qsim_cli("sweep", "small.yaml", *ARGS, "--out", "dask", "--scheduler", "local",
                     cwd=small)

@@ -389,6 +389,13 @@ def test_a_single_long_run_shows_progress_on_stderr(tmp_path: Path) -> None:
 # Ctrl-C: within about a second, one line, exit 130, nothing left behind
 
 
+def _default_sigint() -> None:
+    """In the child, before qsim starts: SIGINT as a terminal leaves it. A suite started with
+    SIGINT ignored (``nohup ... &``, some CI runners) passes SIG_IGN on to its children, and
+    Python then installs no KeyboardInterrupt handler: the interrupt would be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(args: list[str], cwd: Path, group: bool, after: float = 2.0
                ) -> tuple[int, str, float]:
     """Start ``qsim ARGS`` in a session of its own, send SIGINT after ``after`` s to the
@@ -396,7 +403,8 @@ def _interrupt(args: list[str], cwd: Path, group: bool, after: float = 2.0
     exit). The group must be empty once it has exited: no worker outlives it."""
     proc = subprocess.Popen(
         [sys.executable, "-c", "from qsim.present.cli import app; app()", *args], cwd=cwd,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_default_sigint)
     try:
         time.sleep(after)
         assert proc.poll() is None, "finished before the interrupt: make it longer"

@@ -141,6 +141,7 @@ HOSTILE_FILES: dict[str, tuple[bytes, str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(HOSTILE_FILES))
 def test_hostile_files_are_one_located_line(case: str, tmp_path: Path) -> None:
     text, message = HOSTILE_FILES[case]
@@ -408,6 +409,7 @@ def test_compare_with_an_infinite_ratio_is_strict_json(tmp_path: Path) -> None:
 # Progress of a single long run
 
 
+@pytest.mark.slow
 def test_a_single_long_run_shows_progress_on_stderr(tmp_path: Path) -> None:
     path = write(tmp_path, LONG.format(horizon="12d"))  # about 2 s
     env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "80"}
@@ -461,6 +463,7 @@ def _interrupt(args: list[str], cwd: Path, group: bool, after: float = 2.0
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,group", [
     (["run", "long.yaml", "-r", "50", "--out", "out"], True),  # a pool: workers and all
     (["run", "long.yaml", "-r", "50", "--out", "out"], False),  # the main process alone
@@ -635,6 +638,7 @@ def test_a_folder_lists_only_the_files_it_was_given(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["--json"], []], ids=["json", "report"])
 def test_a_full_disk_on_stdout_is_one_error_line(args: list[str], small: Path) -> None:
     if not Path("/dev/full").exists():
@@ -647,6 +651,7 @@ def test_a_full_disk_on_stdout_is_one_error_line(args: list[str], small: Path) -
                                            "device")
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_on_stdout_is_one_error_line(small: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", "from qsim.present.cli import app; app()", "run", str(small),
@@ -776,6 +781,7 @@ FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mutated_scenarios())
 def test_fuzz_scenarios_run_or_fail_with_one_line(data: dict[str, Any]) -> None:
@@ -788,6 +794,7 @@ def test_fuzz_random_mappings_fail_with_one_line(data: dict[str, Any]) -> None:
     _runs_or_one_error(yaml.safe_dump(data, allow_unicode=False).encode(), [])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.one_of(st.binary(max_size=300),
                  st.builds(lambda head, tail: head + tail,

@@ -27,6 +27,7 @@ def missing_modules(code: list[str]) -> list[str]:
     return sorted(n for n in names if importlib.util.find_spec(n) is None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_code_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     matplotlib.use("Agg")  # headless: figures are built, never shown

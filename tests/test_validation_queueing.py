@@ -271,7 +271,6 @@ def assert_check(check: QueueCheck, reps: int, jobs: int) -> None:
         assert est.z(check.wrong) > Z, f"{detail}: cannot reject {check.wrong_name}"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CHECKS))
 def test_queueing_formula(name: str) -> None:
     assert_check(CHECKS[name], **QUICK)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,6 +45,7 @@ def _number(text: str) -> float:
     return float(text.split()[0].replace(",", "").rstrip("x"))
 
 
+@pytest.mark.slow
 def test_scale_benchmark_prints_one_row_per_size_including_qsim_run() -> None:
     # The script itself exits non-zero if its heapq floor and qsim disagree on jobs done.
     out = _run("--sizes", "1000,3000", "--repeats", "2")
@@ -63,6 +66,7 @@ def test_scale_benchmark_prints_one_row_per_size_including_qsim_run() -> None:
     assert out.count(": met") + out.count(": NOT met") == 4  # -r 8's too
 
 
+@pytest.mark.slow
 def test_worst_case_benchmark_builds_a_queue_behind_the_session() -> None:
     baseline, blocked = _table(_run("--worst-case", "--repeats", "1"))
     assert baseline["jobs"] == blocked["jobs"]  # same arrivals, common random numbers

@@ -49,11 +49,13 @@ def small(tmp_path: Path) -> Path:
 # Version and help
 
 
+@pytest.mark.slow
 def test_version() -> None:
     proc = qsim_cli("--version")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"qsim {qsim.__version__}\n", "")
 
 
+@pytest.mark.slow
 def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("qsim")
     if not script.exists():
@@ -62,6 +64,7 @@ def test_console_script_is_installed() -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("qsim ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["run", "validate", "compare"])
 def test_every_command_has_help_with_examples(command: str) -> None:
     proc = qsim_cli(command, "--help")
@@ -69,6 +72,7 @@ def test_every_command_has_help_with_examples(command: str) -> None:
     assert "Examples" in proc.stdout and f"qsim {command} scenarios/" in proc.stdout
 
 
+@pytest.mark.slow
 def test_top_level_help_lists_the_commands() -> None:
     proc = qsim_cli("--help")
     assert proc.returncode == 0
@@ -76,6 +80,7 @@ def test_top_level_help_lists_the_commands() -> None:
         assert command in proc.stdout
 
 
+@pytest.mark.slow
 def test_plot_and_window_are_offered() -> None:
     assert "--plot" in qsim_cli("run", "--help").stdout
     assert "--window" in qsim_cli("run", "--help").stdout
@@ -86,6 +91,7 @@ def test_plot_and_window_are_offered() -> None:
 # qsim run
 
 
+@pytest.mark.slow
 def test_run_json_is_exactly_the_api_summary(small: Path) -> None:
     proc = qsim_cli("run", small, "--json")
     assert proc.returncode == 0, proc.stderr
@@ -94,6 +100,7 @@ def test_run_json_is_exactly_the_api_summary(small: Path) -> None:
     assert json.loads(proc.stdout) == as_json(expected)
 
 
+@pytest.mark.slow
 def test_run_seed_overrides_the_file(small: Path) -> None:
     proc = qsim_cli("run", small, "--json", "--seed", "3")
     expected = qsim.simulate(qsim.load_scenario(small), seed=3).summary()
@@ -101,6 +108,7 @@ def test_run_seed_overrides_the_file(small: Path) -> None:
     assert json.loads(proc.stdout)["seed"] == 3
 
 
+@pytest.mark.slow
 def test_run_is_byte_identical_across_runs(small: Path, tmp_path: Path) -> None:
     first = qsim_cli("run", small, "--json", "--out", tmp_path / "a")
     second = qsim_cli("run", small, "--json", "--out", tmp_path / "b")
@@ -109,6 +117,7 @@ def test_run_is_byte_identical_across_runs(small: Path, tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_run_report_names_every_figure() -> None:
     proc = qsim_cli("run", VQE)
     assert proc.returncode == 0, proc.stderr
@@ -118,6 +127,7 @@ def test_run_report_names_every_figure() -> None:
     assert proc.stderr == ""
 
 
+@pytest.mark.slow
 def test_out_writes_summary_and_tables(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "results" / "small"  # parents are created
     proc = qsim_cli("run", small, "--json", "--out", out)
@@ -138,6 +148,7 @@ def test_out_writes_summary_and_tables(small: Path, tmp_path: Path) -> None:
     assert _leftovers(out.parent) == []
 
 
+@pytest.mark.slow
 def test_out_replaces_a_previous_result(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     qsim_cli("run", small, "--out", out, "--seed", "1")
@@ -147,6 +158,7 @@ def test_out_replaces_a_previous_result(small: Path, tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_out_refuses_a_folder_with_other_files(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "mine"
     out.mkdir()
@@ -159,6 +171,7 @@ def test_out_refuses_a_folder_with_other_files(small: Path, tmp_path: Path) -> N
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
 
 
+@pytest.mark.slow
 def test_out_that_is_a_file(small: Path, tmp_path: Path) -> None:
     target = tmp_path / "taken"
     target.write_text("x")
@@ -168,6 +181,7 @@ def test_out_that_is_a_file(small: Path, tmp_path: Path) -> None:
     assert target.read_text() == "x"
 
 
+@pytest.mark.slow
 def test_out_that_cannot_be_created(small: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -187,6 +201,7 @@ def _leftovers(folder: Path) -> list[str]:
 # Replications
 
 
+@pytest.mark.slow
 def test_replications_json_matches_the_api(small: Path) -> None:
     proc = qsim_cli("run", small, "--json", "--replications", "4")
     assert proc.returncode == 0, proc.stderr
@@ -200,6 +215,7 @@ def test_replications_json_matches_the_api(small: Path) -> None:
     assert usage["p10"] <= usage["p50"] <= usage["p90"]
 
 
+@pytest.mark.slow
 def test_replications_out_files(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "reps"
     proc = qsim_cli("run", small, "-r", "3", "--out", out)
@@ -215,6 +231,7 @@ def test_replications_out_files(small: Path, tmp_path: Path) -> None:
     assert reps.loc[0, "usage_s"] == plain["usage_s"]  # replication 0 is the plain run
 
 
+@pytest.mark.slow
 def test_progress_bar_on_stderr_only(tmp_path: Path) -> None:
     """With a terminal on stderr, a long run shows a bar there; stdout stays pure JSON."""
     env = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "80"}
@@ -250,6 +267,7 @@ def test_delayed_progress_shows_only_after_the_delay() -> None:
 # qsim validate
 
 
+@pytest.mark.slow
 def test_validate_ok(small: Path) -> None:
     proc = qsim_cli("validate", small)
     assert proc.returncode == 0
@@ -257,6 +275,7 @@ def test_validate_ok(small: Path) -> None:
                            "loop (iterative, session), others (background, job)\n")
 
 
+@pytest.mark.slow
 def test_validate_show_prints_the_resolved_scenario(small: Path) -> None:
     proc = qsim_cli("validate", small, "--show")
     assert proc.returncode == 0, proc.stderr
@@ -272,6 +291,7 @@ def test_validate_show_prints_the_resolved_scenario(small: Path) -> None:
 # qsim compare
 
 
+@pytest.mark.slow
 def test_compare_json(small: Path) -> None:
     proc = qsim_cli("compare", small, "--json")
     assert proc.returncode == 0, proc.stderr
@@ -284,6 +304,7 @@ def test_compare_json(small: Path) -> None:
         assert entry == as_json(expected) and entry["mode"] == mode
 
 
+@pytest.mark.slow
 def test_compare_table_and_verdict(small: Path) -> None:
     proc = qsim_cli("compare", small, "--modes", "session,job")
     assert proc.returncode == 0, proc.stderr
@@ -295,6 +316,7 @@ def test_compare_table_and_verdict(small: Path) -> None:
         assert text in proc.stdout
 
 
+@pytest.mark.slow
 def test_compare_replications_json(small: Path) -> None:
     proc = qsim_cli("compare", small, "--json", "--modes", "job,session", "-r", "3")
     got = json.loads(proc.stdout)
@@ -355,6 +377,7 @@ BAD_FILES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(BAD_FILES))
 def test_bad_scenario(case: str, tmp_path: Path) -> None:
     text, message = BAD_FILES[case]
@@ -379,6 +402,7 @@ def test_bad_scenario_validate(case: str, tmp_path: Path,
     assert (captured.out, captured.err) == ("", f"qsim: error: {message.format(f=path)}\n")
 
 
+@pytest.mark.slow
 def test_missing_file(tmp_path: Path) -> None:
     proc = qsim_cli("run", tmp_path / "nope.yaml", "--out", tmp_path / "out")
     assert (proc.returncode, proc.stdout) == (2, "")
@@ -386,12 +410,14 @@ def test_missing_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     proc = qsim_cli("validate", tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == f"qsim: error: {tmp_path}: is a directory, not a scenario file\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (("--modes", "job,foo"), "--modes: unknown mode 'foo'; expected some of job, batch, session"),
     (("--modes", "job,job"), "--modes: mode 'job' is listed twice"),
@@ -407,6 +433,7 @@ def test_bad_compare_options(args: tuple[str, ...], message: str, small: Path) -
     assert proc.stderr == f"qsim: error: {message}\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, start", [
     (("run",), "qsim: error: Missing argument 'FILE'."),
     (("run", "x.yaml", "--seed", "abc"), "qsim: error: Invalid value for '--seed'"),
@@ -425,6 +452,7 @@ def test_usage_errors_read_like_all_others(args: tuple[str, ...], start: str) ->
 # ---------------------------------------------------------------------------------------------
 # Pictures
 
+@pytest.mark.slow
 def test_run_plot_writes_the_timeline_png(small: Path, tmp_path: Path) -> None:
     picture = tmp_path / "timeline.png"
     proc = qsim_cli("run", small, "--json", "--plot", picture, "--window", "0:30s")
@@ -434,6 +462,7 @@ def test_run_plot_writes_the_timeline_png(small: Path, tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_compare_plot_writes_the_comparison_png(small: Path, tmp_path: Path) -> None:
     picture = tmp_path / "compare.png"
     proc = qsim_cli("compare", small, "--plot", picture)
@@ -441,6 +470,7 @@ def test_compare_plot_writes_the_comparison_png(small: Path, tmp_path: Path) -> 
     assert picture.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,message", [
     (("--plot", "t.jpg"), "qsim: error: --plot t.jpg: pictures are PNG files; name it *.png\n"),
     (("--plot", "t.png", "--window", "5m"),
@@ -460,6 +490,7 @@ def test_bad_plot_options_write_nothing(args: tuple[str, ...], message: str, sma
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]
 
 
+@pytest.mark.slow
 def test_a_run_without_pictures_does_not_load_matplotlib() -> None:
     # matplotlib takes about half a second to import: `qsim run` without --plot or --out
     # should not pay for pictures it does not draw.
@@ -472,6 +503,7 @@ def test_a_run_without_pictures_does_not_load_matplotlib() -> None:
     assert "matplotlib" not in imported
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["run", "validate", "compare"])
 def test_help_renders_as_written_with_examples(command: str) -> None:
     proc = qsim_cli(command, "--help")
@@ -483,6 +515,7 @@ def test_help_renders_as_written_with_examples(command: str) -> None:
         assert "[default: the first non-" in text
 
 
+@pytest.mark.slow
 def test_a_window_after_the_run_is_refused_and_nothing_is_written(small: Path,
                                                                   tmp_path: Path) -> None:
     proc = qsim_cli("run", small, "--plot", "t.png", "--window", "10h:", cwd=tmp_path)
@@ -493,6 +526,7 @@ def test_a_window_after_the_run_is_refused_and_nothing_is_written(small: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]
 
 
+@pytest.mark.slow
 def test_validate_show_states_what_qsim_derived() -> None:
     proc = qsim_cli("validate", "scenarios/vqe.yaml", "--show")
     assert proc.returncode == 0, proc.stderr

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -294,6 +295,7 @@ INVARIANTS = (check_records_in_time_order, check_one_status_per_job, check_job_p
               check_usage)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(scenarios())
 def test_invariants_hold_for_random_scenarios(data: dict[str, Any]) -> None:
@@ -302,6 +304,7 @@ def test_invariants_hold_for_random_scenarios(data: dict[str, Any]) -> None:
         check(result)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(scenarios())
 def test_same_seed_gives_the_same_log(data: dict[str, Any]) -> None:

@@ -146,6 +146,7 @@ def loaded_after(statement: str) -> set[str]:
 HEAVY = {"pandas", "matplotlib", "simpy", "scipy", *QISKIT}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("statement,unloaded", [
     ("import qsim; qsim.__version__", HEAVY),
     ("import qsim.model.engine", {"pandas", "matplotlib", "scipy"}),
@@ -170,6 +171,7 @@ def loaded_by_command(args: list[str]) -> set[str]:
     return {name.split(".")[0] for name in done.stderr.split()}
 
 
+@pytest.mark.slow
 def test_help_and_version_load_no_heavy_library() -> None:
     for args in (["--help"], ["--version"], ["run", "--help"], ["trace", "--help"]):
         assert loaded_by_command(args) & HEAVY == set(), args
@@ -197,6 +199,7 @@ def test_public_names_resolve_lazily_and_stay_the_same_objects() -> None:
         qsim.nothing  # noqa: B018
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options,unloaded", [
     (["--json"], {"matplotlib", "pandas"}),  # the summary alone needs neither
     ([], {"matplotlib", "pandas"}),  # nor does the report

@@ -58,6 +58,7 @@ PHASE = st.sampled_from([0.0, 1.0, 2.0, 5.0, 10.0, 30.0])
 JOBS = st.lists(st.tuples(PHASE, PHASE.filter(lambda q: q > 0), PHASE), min_size=1, max_size=7)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(JOBS, st.integers(2, 5), st.sampled_from([0.0, 0.0, 3.0]))
 def test_any_lanes_are_never_slower_than_one(jobs: list, lanes: int, interval: float) -> None:
@@ -92,6 +93,7 @@ def walls_by_lanes(reps: int, lanes: range = range(1, 7)) -> np.ndarray:
                                  "s")["wall_time_s"] for k in lanes] for r in range(reps)])
 
 
+@pytest.mark.slow
 def test_more_lanes_speed_up_random_independent_work_on_average() -> None:
     walls = walls_by_lanes(reps=40)
     for k in range(walls.shape[1] - 1):
@@ -175,6 +177,7 @@ def load_penalty(reps: int, light: float = 60.0, heavy: float = 25.0) -> dict[st
                             for r in range(reps)]) for mode in ("job", "session")}
 
 
+@pytest.mark.slow
 def test_heavier_load_raises_job_mode_waiting_more_than_session_waiting() -> None:
     penalty = load_penalty(reps=60)
     assert paired_z(penalty["job"]) > Z  # load does hurt job mode

@@ -75,6 +75,7 @@ def test_parquet_holds_the_same_table(result: qsim.RunResult) -> None:
                 assert np.array_equal(_bits(back[column]), _bits(frame[column])), column
 
 
+@pytest.mark.slow
 def test_run_out_parquet_writes_them_beside_the_csvs(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text("name: s\nhorizon: 20m\nworkloads:\n  - {name: others, kind: "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from qsim.input.scenario import load_scenario
 from test_plan_terms import LOADED, PLANNED, qsim_cli, write
 
@@ -26,6 +28,7 @@ def test_an_offered_load_of_one_warns(tmp_path: Path) -> None:
                            "horizon\n")
 
 
+@pytest.mark.slow
 def test_the_open_plan_runs_sessions_in_job_mode_and_is_free(tmp_path: Path) -> None:
     path = write(tmp_path, PLANNED)
     scenario = load_scenario(path)
@@ -50,6 +53,7 @@ def test_max_time_above_the_plan_runs_with_a_warning(tmp_path: Path) -> None:
                            "payg plan's maximum of 8h: run as a what-if (got '10h')\n")
 
 
+@pytest.mark.slow
 def test_compare_and_sweep_warn_too(tmp_path: Path) -> None:
     path = write(tmp_path, PLANNED)
     for args in (("compare", path, "--workload", "vqe"),

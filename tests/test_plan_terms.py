@@ -80,6 +80,7 @@ def test_a_compound_duration_in_a_file(tmp_path: Path) -> None:
     assert scenario.workloads[0].start == 122400.0
 
 
+@pytest.mark.slow
 def test_a_unitless_part_is_one_error_line(tmp_path: Path) -> None:
     refused(tmp_path, BASE + "    start: 1h30\n",
             ":7: workloads[0].start: every part of a compound duration needs a unit, e.g. "
@@ -124,6 +125,7 @@ def test_a_simulated_load_keeps_the_qpu_busy_that_fraction(tmp_path: Path) -> No
     assert busy / (20 * 86400) == pytest.approx(0.7, abs=0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("line", "expected"), [
     ("    load: 1.2\n", ":6: workloads[0].load: must be greater than 0 and less than 1: the "
                         "fraction of the time the background alone keeps the QPU busy (got 1.2)"),
@@ -173,6 +175,7 @@ def test_an_open_batch_longer_than_ten_minutes_warns(tmp_path: Path) -> None:
         load_scenario(write(tmp_path, text)).warnings[1]
 
 
+@pytest.mark.slow
 def test_an_unknown_plan(tmp_path: Path) -> None:
     refused(tmp_path, PLANNED.replace("plan: open", "plan: free"),
             ":2: plan: must be 'payg', 'open', 'flex' or 'premium' (got 'free')")
@@ -235,6 +238,7 @@ def test_replications_give_the_share_that_go_over(tmp_path: Path) -> None:
     assert 0 < over < 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("change", "expected"), [
     (lambda t: t.replace("instance: chemistry\n", "instance: chemstry\n"),
      ":8: workloads[0].instance: no such instance; instances: chemistry (got 'chemstry')"),
@@ -294,6 +298,7 @@ def test_a_repeat_is_its_copies_started_every_apart(tmp_path: Path) -> None:
     assert [w["usage_s"] for w in summary["workloads"]] == [24.0, 24.0, 24.0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("change", "expected"), [
     ("times: 3", ":9: workloads[0].repeat.times: must be at least 1 (got 0)"),
     ("every: 1d", ":9: workloads[0].repeat.every: must be greater than 0 (got '0s')"),
@@ -303,6 +308,7 @@ def test_bad_repeats(tmp_path: Path, change: str, expected: str) -> None:
     refused(tmp_path, NIGHTLY.replace(change, bad), expected)
 
 
+@pytest.mark.slow
 def test_a_background_stream_does_not_repeat(tmp_path: Path) -> None:
     text = NIGHTLY + ("  - name: others\n    kind: background\n    load: 0.2\n    quantum: 5s\n"
                       "    repeat: {every: 1d, times: 2}\n")
@@ -328,6 +334,7 @@ workloads:
 """
 
 
+@pytest.mark.slow
 def test_after_a_warmup_the_first_jobs_wait_is_the_long_run_wait(tmp_path: Path) -> None:
     """One lane, no compile or post: the backend is M/M/1 (see test_validation_queueing), whose
     long-run wait is Wq = rho / (mu - lambda) = 0.5 * 20 / 0.5 = 20 s. A job arriving at a fixed
@@ -354,6 +361,7 @@ def test_after_a_warmup_the_first_jobs_wait_is_the_long_run_wait(tmp_path: Path)
     assert summary["workloads"][0]["jobs"]["submitted"] < 5
 
 
+@pytest.mark.slow
 def test_a_warmup_needs_a_background(tmp_path: Path) -> None:
     refused(tmp_path, "name: t\nwarmup: 1h30\n" + BASE.split("\n", 1)[1],
             ":2: warmup: every part of a compound duration needs a unit, e.g. 1h30m (us, ms, s, "
@@ -404,6 +412,7 @@ def test_a_sums_draws_average_to_its_analytic_mean() -> None:
     assert abs(draws.mean() - 4.5) < 4 * draws.std() / np.sqrt(len(draws))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("quantum: {circuits: 50, shots: 1000, multiplier: 3}", "quantum: 10s",
      ":6: workloads[0].compile: {base, per_circuit} applies to compile and post when quantum "

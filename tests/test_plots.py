@@ -452,6 +452,7 @@ def test_lanes_never_exceed_the_backend_and_calibrations_show() -> None:
     assert on_qpu == (result.intervals["what"] == "job").sum()
 
 
+@pytest.mark.slow
 def test_save_helpers_write_pngs(tmp_path: Path) -> None:
     result = run({**ITERATIVE, "mode": "session"})
     plots.save_timeline(result, tmp_path / "timeline.png")
@@ -477,6 +478,7 @@ def test_bad_window_option_says_what_is_wrong(text: str, message: str) -> None:
         plots.parse_window(text)
 
 
+@pytest.mark.slow
 def test_no_pyplot_state_is_touched(tmp_path: Path) -> None:
     code = ("import sys; sys.path.insert(0, 'tests'); from helpers import run; "
             "from qsim import plots; r = run({'name': 'a', 'kind': 'independent', 'jobs': 2, "
@@ -516,6 +518,7 @@ def test_a_window_says_how_many_were_still_queued_in_all() -> None:
         loc="right")
 
 
+@pytest.mark.slow
 def test_names_the_font_cannot_draw_are_escaped_not_boxes(tmp_path: Path) -> None:
     # DejaVu Sans, matplotlib's default, has no CJK or emoji: each such glyph used to be a
     # box and a warning on stderr. They are written as escapes instead.

@@ -178,6 +178,7 @@ def vqe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_recorder_recovers_think_times_jobs_and_modes(vqe: Path, tmp_path: Path) -> None:
     from qsim.qiskit import trace_script
 
@@ -215,6 +216,7 @@ def _thinks_after_waits(rec: qsim.records.trace_file.Recording) -> list[float]:
     return out
 
 
+@pytest.mark.slow
 def test_qsim_trace_writes_a_scenario_that_compares_in_all_modes(
         vqe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"

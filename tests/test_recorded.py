@@ -295,6 +295,7 @@ def test_a_missing_trace_and_keys_a_recorded_workload_does_not_take(
         recording.read_trace(tmp_path / "x.json", "x.json")
 
 
+@pytest.mark.slow
 def test_out_never_replaces_the_folder_of_the_trace_it_replays(tmp_path: Path) -> None:
     # A folder written by `qsim trace` (trace.json and scenario.yaml, with qsim's manifest) is
     # one qsim may replace, and `qsim run DIR/scenario.yaml --out DIR` would lose the

@@ -235,7 +235,9 @@ def test_the_local_pool_gives_the_serial_table_byte_for_byte(serial: pd.DataFram
     assert _parquet(pooled) == _parquet(serial) == _parquet(given)
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_serial_table_byte_for_byte(serial: pd.DataFrame) -> None:
+    pytest.importorskip("distributed", reason="the dask extra (pip install -e '.[dask]')")
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1",
@@ -253,9 +255,11 @@ def test_a_dask_cluster_gives_the_serial_table_byte_for_byte(serial: pd.DataFram
     assert said.endswith("; install qsim 9.9 on every worker")
 
 
+@pytest.mark.slow
 def test_the_probe_runs_where_qsim_cannot_be_imported() -> None:
     # It travels by value, so a worker without qsim answers instead of failing to unpickle.
-    import cloudpickle
+    cloudpickle = pytest.importorskip("cloudpickle",
+                                      reason="the dask extra (pip install -e '.[dask]')")
 
     data = cloudpickle.dumps(executors.version_probe())
     code = ("import pickle, sys; sys.modules['qsim'] = None; "
@@ -354,6 +358,7 @@ def small(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_sweep_writes_the_table_and_shows_the_means(small: Path) -> None:
     proc = qsim_cli("sweep", "small.yaml", *ARGS, "--out", "out", "--plot", "s.png", cwd=small)
     assert (proc.returncode, proc.stderr) == (0, "")
@@ -373,6 +378,7 @@ def test_sweep_writes_the_table_and_shows_the_means(small: Path) -> None:
     assert all(len(line) <= 100 for line in lines)
 
 
+@pytest.mark.slow
 def test_sweep_out_replaces_its_own_folder_and_refuses_others(small: Path) -> None:
     assert qsim_cli("sweep", "small.yaml", "--vary", "backend.lanes=1", "--out", "out",
                     cwd=small).returncode == 0
@@ -389,7 +395,9 @@ def test_sweep_out_replaces_its_own_folder_and_refuses_others(small: Path) -> No
         "there; choose a new folder\n"))
 
 
+@pytest.mark.slow
 def test_sweep_on_a_local_dask_cluster_writes_the_same_table(small: Path) -> None:
+    pytest.importorskip("distributed", reason="the dask extra (pip install -e '.[dask]')")
     plain = qsim_cli("sweep", "small.yaml", *ARGS, "--out", "plain", cwd=small)
     dask = qsim_cli("sweep", "small.yaml", *ARGS, "--out", "dask", "--scheduler", "local",
                     cwd=small)
@@ -399,6 +407,7 @@ def test_sweep_on_a_local_dask_cluster_writes_the_same_table(small: Path) -> Non
     assert plain.stdout.replace("plain", "dask") == dask.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, error", [
     (("--vary", "workloads.nope.mode=job"),
      "--vary workloads.nope.mode: no workload named 'nope' (workloads: vqe, others)"),
@@ -419,6 +428,7 @@ def test_bad_options_write_nothing(small: Path, args: tuple[str, ...], error: st
     assert sorted(p.name for p in small.iterdir()) == ["small.yaml"]
 
 
+@pytest.mark.slow
 def test_sweep_has_help_with_examples(small: Path) -> None:
     proc = qsim_cli("sweep", "--help", cwd=small)
     assert proc.returncode == 0 and "qsim sweep scenarios/" in proc.stdout
@@ -432,6 +442,7 @@ def test_the_api_name_is_lazy_and_the_same_function() -> None:
     assert qsim.sweep is sweep and "sweep" in qsim.__all__
 
 
+@pytest.mark.slow
 def test_the_benchmark_runs_and_prints_its_table() -> None:
     # A smoke run: the figures are measured by hand (benchmarks/sweep.py), never asserted.
     done = subprocess.run([sys.executable, "benchmarks/sweep.py", "--points", "2",

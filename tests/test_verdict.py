@@ -141,6 +141,7 @@ def cut_short_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_verdict_in_words_names_the_unfinished_mode(cut_short_file: Path) -> None:
     proc = cli("compare", cut_short_file)
     assert proc.returncode == 0, proc.stderr
@@ -149,6 +150,7 @@ def test_the_verdict_in_words_names_the_unfinished_mode(cut_short_file: Path) ->
     assert "/20 done (" in verdict and "batch (incomplete)" in proc.stdout
 
 
+@pytest.mark.slow
 def test_compare_out_writes_the_comparison_atomically(cut_short_file: Path,
                                                       tmp_path: Path) -> None:
     out = tmp_path / "cmp"
@@ -163,6 +165,7 @@ def test_compare_out_writes_the_comparison_atomically(cut_short_file: Path,
     assert len(rows) == 1 + 3 * 2  # a row per mode and replication
 
 
+@pytest.mark.slow
 def test_compare_out_refuses_a_folder_of_the_users(cut_short_file: Path, tmp_path: Path) -> None:
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -173,6 +176,7 @@ def test_compare_out_refuses_a_folder_of_the_users(cut_short_file: Path, tmp_pat
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_percentiles_show_the_spread_of_the_runs() -> None:
     plain = cli("run", "scenarios/vqe.yaml", "-r", "3")
     spread = cli("run", "scenarios/vqe.yaml", "-r", "3", "--percentiles")

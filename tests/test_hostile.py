@@ -36,7 +36,8 @@ from qsim.input import limits
 from qsim.input.dists import Fixed
 from qsim.model import engine
 from qsim.present import files
-from qsim.present.cli import _json_text, main
+from qsim.present.cli import main
+from qsim.present.shared import json_text as _json_text
 from qsim.input.work import WorkLimitError, estimate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 
 from qsim.input.errors import QsimError
-from qsim.present.cli import app, error, examples
+from qsim.present.options import command, examples
+from qsim.present.shared import error
 from qsim.input.text import escape
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ DATA: Final = "a file the examples read"  # a trace or data file: listed last, d
 WIDTH: Final = 72  # a description longer than this is cut at a word, so each is one line
 
 
-@app.command("examples", epilog=examples(
+@command("examples", epilog=examples(
     "qsim examples",
     "qsim examples --copy scenarios && qsim run scenarios/vqe.yaml",
     "qsim examples --copy ex && qsim compare ex/sampling-sweep.yaml --modes job,batch"))

@@ -16,7 +16,8 @@ import typer
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import MAX_SEED
-from qsim.present.cli import app, error, examples
+from qsim.present.options import command, examples
+from qsim.present.shared import error
 from qsim.present.files import check_out_dir, write_out_dir
 
 __all__ = ["fit_command"]
@@ -24,7 +25,7 @@ __all__ = ["fit_command"]
 INTERRUPTED: Final = 130
 
 
-@app.command("fit", epilog=examples(
+@command("fit", epilog=examples(
     "qsim fit ibm_cusco.csv.gz --out fitted/cusco",
     "qsim fit pending.csv --out fitted/mine --seed 3"))
 def _fit_command(

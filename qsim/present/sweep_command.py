@@ -21,8 +21,9 @@ import typer
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
-from qsim.present.cli import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt, _csv,
-                              _png, app, error, examples, inputs_of, stopped, warn)
+from qsim.present.options import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt,
+                                  command, examples)
+from qsim.present.shared import csv_text, error, inputs_of, png_bytes, stopped, warn
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.input.scenario import load_scenario
 
@@ -64,7 +65,7 @@ SchedulerOpt = Annotated[str | None, typer.Option(
          "(needs pip install 'qsim-execution-modes[dask]'). Results are the same as without it.")]
 
 
-@app.command("sweep", epilog=examples(
+@command("sweep", epilog=examples(
     "qsim sweep scenarios/vqe.yaml --vary workloads.others.arrivals.mean=100s,50s,25s "
     "--vary workloads.vqe.mode=job,session -r 10",
     "qsim sweep scenarios/vqe.yaml --vary backend.lanes=1,2,5 --out results/lanes",
@@ -107,7 +108,7 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
         _write(table, out, plot)
     except QsimError as exc:
         return error(str(exc))
-    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (cli.Terminated)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (shared.Terminated)
         word, code = stopped(exc)
         print(f"qsim: {word}: the runs not yet done were cancelled; nothing was written",
               file=sys.stderr)
@@ -157,9 +158,9 @@ def _write(table: pd.DataFrame, out: Path | None, plot: Path | None) -> None:
         return
     from qsim.present import sweep_plots  # matplotlib: only when drawing
 
-    picture = _png(lambda f: sweep_plots.save_sweep(table, f))
+    picture = png_bytes(lambda f: sweep_plots.save_sweep(table, f))
     if out is not None:
-        write_out_dir(out, {"sweep.parquet": _parquet(table), "sweep.csv": _csv(table),
+        write_out_dir(out, {"sweep.parquet": _parquet(table), "sweep.csv": csv_text(table),
                             "sweep.png": picture})
     if plot is not None:
         write_file(plot, picture)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 
 from qsim.input.errors import QsimError
-from qsim.present.cli import app, error, examples
+from qsim.present.options import command, examples
+from qsim.present.shared import error
 from qsim.present.files import check_out_dir, write_out_dir
 from qsim.input.text import escape
 
@@ -35,7 +36,7 @@ TRACE_FILE: Final = "trace.json"
 SCENARIO_FILE: Final = "scenario.yaml"
 
 
-@app.command(
+@command(
     "trace",
     context_settings={"ignore_unknown_options": True},
     epilog=examples(
@@ -69,7 +70,7 @@ def trace(script: str, args: list[str], *, out: Path) -> int:
 
 
 def _trace(script: str, args: list[str], *, out: Path) -> int:
-    from qsim.present.cli import stopped
+    from qsim.present.shared import stopped
 
     try:
         check_out_dir(out)

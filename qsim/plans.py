@@ -9,6 +9,7 @@ collected while it loads and kept on it (``Scenario.warnings``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -76,8 +77,10 @@ def offered_load(scenario: Scenario) -> list[WorkloadLoad]:
     out: list[WorkloadLoad] = []
     for w in scenario.workloads:
         if isinstance(w, BackgroundWorkload):
-            gap = w.arrivals.mean
-            out.append(WorkloadLoad(w.name, w.quantum.mean / gap, True, gap))
+            gap = w.mean_gap  # between jobs: a burst's count, a trace's rows, taken in
+            finite = math.isfinite(gap)  # a trace of one instant offers no lasting load
+            out.append(WorkloadLoad(w.name, w.quantum.mean / gap if finite else 0.0, True,
+                                    gap if finite else None))
         elif isinstance(w, IndependentWorkload) and w.submit_interval > 0:
             # A finite stream: its queue cannot grow without bound, so it is no open stream.
             gap = w.submit_interval

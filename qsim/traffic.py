@@ -27,7 +27,7 @@ __all__ = ["ArrivalTrace", "Profile", "Regimes", "TraceData", "read_arrival_trac
 
 Level = Annotated[float, BeforeValidator(as_number), Strict(),
                   Field(ge=0, le=1e6, allow_inf_nan=False)]
-Levels = Annotated[tuple[Level, ...], Field(min_length=2, max_length=MAX_LEVELS)]
+Levels = Annotated[tuple[Level, ...], Field(max_length=MAX_LEVELS)]
 
 
 def _scaled(levels: tuple[float, ...]) -> tuple[float, ...]:
@@ -37,6 +37,9 @@ def _scaled(levels: tuple[float, ...]) -> tuple[float, ...]:
 
 
 def _some_level_above_zero(levels: tuple[float, ...]) -> None:
+    if len(levels) < 2:
+        raise FieldError("needs at least two levels (one is a constant rate: set the arrivals "
+                         "or the load instead)", ("levels",), list(levels))
     if not any(level > 0 for level in levels):
         raise FieldError("must not all be 0: the stream would never arrive", ("levels",),
                          show_value=False)

@@ -14,7 +14,7 @@ import re
 from typing import Annotated, Any, Final, Literal, Union
 
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, PrivateAttr, Strict
-from pydantic import Tag, ValidationError
+from pydantic import SerializerFunctionWrapHandler, Tag, ValidationError, model_serializer
 from pydantic import ValidationInfo
 from pydantic import field_validator, model_validator
 
@@ -59,6 +59,14 @@ def _within_service_max(seconds: float) -> float:
     if not 0 < seconds <= MAX_EXECUTION_TIME:
         raise ValueError("must be greater than 0 and at most 3h (10800 s, the service maximum)")
     return seconds
+
+
+# ``warmup: auto`` until the Scenario resolves it (no duration is negative).
+_AUTO_WARMUP: Final = -1.0
+
+
+def _warmup_or_auto(value: Any) -> float:
+    return _AUTO_WARMUP if value == "auto" else parse_duration(value)
 
 
 def _load_fraction(x: float) -> float:
@@ -349,6 +357,18 @@ class BackgroundWorkload(WorkloadBase):
                              f"{limits.MAX_BURST:,}", ("burst",), show_value=False)
         return self
 
+    @model_serializer(mode="wrap")
+    def _without_unset_traffic(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """SPEC §17's keys only where set: a plain stream dumps as it did before them."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("burst", "profile", "regimes"):
+                if data.get(key, 0) is None:
+                    del data[key]
+            if data.get("pending") == 0:
+                del data["pending"]
+        return data
+
     @property
     def varies(self) -> bool:
         """True when any key of SPEC §17 is set (the stream needs its varying process)."""
@@ -462,7 +482,8 @@ class Scenario(StrictModel):
     horizon: PositiveDuration | None = None
     # Runs the background alone for this long before t = 0, so that the foreground starts on
     # a backend as busy as its background makes it; figures are from t = 0 (SPEC §12 reading).
-    warmup: Duration = 0.0
+    # ``auto`` (SPEC §17): long enough for the background's load (plans.auto_warmup).
+    warmup: Annotated[float, BeforeValidator(_warmup_or_auto)] = 0.0
     plan: Literal["payg", "open", "flex", "premium"] = "payg"
     instances: dict[Name, Instance] = Field(default_factory=dict)
     backend: Backend = Backend()
@@ -472,6 +493,14 @@ class Scenario(StrictModel):
     # What the service would not allow, or would make of the file (SPEC §12): one line each,
     # printed as ``qsim: warning:`` lines. Set when a file is loaded; not a key of the file.
     _warnings: tuple[str, ...] = PrivateAttr(default=())
+    # How ``warmup: auto`` was resolved ("auto", or "auto, bounded by the work limit"); "" when
+    # the file gave a duration.
+    _warmup_auto: str = PrivateAttr(default="")
+
+    @property
+    def warmup_auto(self) -> str:
+        """"auto" (and whether the work limit bounded it) when ``warmup: auto`` set it."""
+        return self._warmup_auto
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -538,9 +567,18 @@ class Scenario(StrictModel):
 
     @model_validator(mode="after")
     def _warmup_has_a_background(self) -> Scenario:
-        if self.warmup > 0 and not any(w.kind == "background" for w in self.workloads):
+        auto = self.warmup == _AUTO_WARMUP
+        if self.warmup != 0 and not any(w.kind == "background" for w in self.workloads):
             raise FieldError("needs a background workload to warm the backend up",
-                             ("warmup",), format_duration(self.warmup))
+                             ("warmup",), "auto" if auto else format_duration(self.warmup))
+        if auto:
+            try:
+                seconds, bounded = plans.auto_warmup(self)
+            except ValueError as err:
+                raise FieldError(str(err), ("warmup",), "auto") from None
+            # Set once, while validating: the frozen model's field takes its resolved value.
+            self.__dict__["warmup"] = seconds
+            self._warmup_auto = "auto, bounded by the work limit" if bounded else "auto"
         return self
 
     def warmed_up(self) -> Scenario:

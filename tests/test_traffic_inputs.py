@@ -115,3 +115,20 @@ def test_the_estimate_counts_bursts_pending_and_traces(tmp_path: Path) -> None:
     assert estimate(burst).by_workload == {"o": pytest.approx(7 + 3 * 3600 / 10)}
     trace = qsim.load_scenario(write(tmp_path, HEAD + "arrivals: {trace: a.csv}}\n"))
     assert estimate(trace).by_workload == {"o": 5.0}  # the row at 5000 s is past the horizon
+
+
+def test_a_multiplier_that_stays_0_for_ever_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    # Slices of 1 h at 0, 1 and regimes of exactly 1 h at 0, 1: whichever comes first, the
+    # product is 0 at every instant; the run must not loop for ever.
+    keys = ("arrivals: 10s, profile: {period: 2h, levels: [0, 1]}, "
+            "regimes: {levels: [0, 1], dwell: 1h}")
+    for seed in range(4):
+        path = write(tmp_path, HEAD.replace("horizon: 1h", f"horizon: 1h\nseed: {seed}") + keys
+                     + "}\n")
+        code, out, err = cli("run", path, "--json")
+        if code == 0:
+            continue  # the seed made them line up: profile 1 meets regimes 1
+        assert (code, out) == (2, "")
+        assert "stayed 0 over 100,000 changes in a row" in one_error_line(err)
+        return
+    pytest.fail("no seed gave the multiplier that stays 0")

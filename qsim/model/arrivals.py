@@ -16,10 +16,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from qsim.errors import QsimError
 from qsim.rng import Streams
 from qsim.traffic import Profile, Regimes, TraceData
 
 __all__ = ["Drawn", "RateClock", "Replayed"]
+
+#: Changes of the multiplier in a row at 0 before a stream is taken to have stopped for ever
+#: (profile 0s that regimes' 0s always meet: a fixed dwell of the profile's slice).
+MAX_STILL_CHANGES = 100_000
 
 
 class _Regimes:
@@ -51,6 +56,7 @@ class RateClock:
         self._levels = profile.multipliers if profile is not None else (1.0,)
         self._slice = profile.slice_s if profile is not None else math.inf
         self._regimes = _Regimes(regimes, streams, name) if regimes is not None else None
+        self._name = name
 
     def _rate(self, t: float) -> tuple[float, float]:
         """(multiplier, until when it holds) at ``t``."""
@@ -68,6 +74,7 @@ class RateClock:
 
     def advance(self, t: float, d: float) -> float:
         """The instant ``d`` of the stream's own time after ``t``."""
+        still = 0  # changes in a row at a multiplier of 0
         while True:
             rate, end = self._rate(t)
             room = (end - t) * rate  # the stream's time until the multiplier changes
@@ -75,6 +82,11 @@ class RateClock:
                 return t + d / rate if d > 0 else t
             d -= room
             t = end
+            still = still + 1 if rate == 0 else 0
+            if still > MAX_STILL_CHANGES:  # a profile's 0s lined up with regimes' for ever
+                raise QsimError(f"workload {self._name!r}: its profile x regimes multiplier "
+                                f"stayed 0 over {MAX_STILL_CHANGES:,} changes in a row from "
+                                f"t = {t:g} s: the stream would never arrive again")
 
 
 class Drawn:

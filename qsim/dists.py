@@ -531,11 +531,22 @@ class Rounded(DistributionBase):
         return np.maximum(1.0, np.floor(self.of.sample(rng, size) + 0.5))
 
 
-def _whole_tag(value: Any) -> str | None:
+WHOLE_DIST_NAMES: Final = (UniformInt.TAG, Geometric.TAG, "fixed", "exponential", "uniform",
+                           "lognormal", "normal", "empirical")
+
+
+def whole_tag(value: Any) -> str | None:
+    """Which whole-number distribution a (wrapped) value describes; an unknown ``dist:``
+    name gets a tag that matches none, so that the error is about the name."""
     if isinstance(value, DistributionBase):
         return value.TAG
     if isinstance(value, dict):
-        return value.get("dist", Rounded.TAG) if "of" not in value else Rounded.TAG
+        if "of" in value and "dist" not in value:
+            inner = value["of"]
+            name = inner.get("dist") if isinstance(inner, dict) else None
+            known = name is None or name in WHOLE_DIST_NAMES or name in DIST_NAMES
+            return Rounded.TAG if known else f"unknown dist {name!r}"
+        return value.get("dist", Rounded.TAG)
     return None
 
 
@@ -557,7 +568,7 @@ WholeDistribution = Annotated[
         Annotated[Geometric, Tag(Geometric.TAG)],
         Annotated[Rounded, Tag(Rounded.TAG)],
     ],
-    Discriminator(_whole_tag),
+    Discriminator(whole_tag),
     BeforeValidator(_wrap_whole),
 ]
 Rounded.model_rebuild()

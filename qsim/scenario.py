@@ -889,6 +889,9 @@ _TAGS: Final = (frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS}
 # Discriminators as pydantic names them in errors -> (the key they read, what it selects).
 _TAG_HINTS: Final[dict[str, tuple[str, str]]] = {
     "'kind'": ("kind", "workload kind; expected one of " + ", ".join(WORKLOAD_KINDS)),
+    f"{dists.whole_tag.__name__}()": (
+        "dist", "whole-number distribution; expected one of "
+        + ", ".join(dists.WHOLE_DIST_NAMES)),
     f"{dists.dist_tag.__name__}()": (
         "dist", "distribution; expected one of " + ", ".join(DIST_NAMES)
         + ", or the circuit form (circuits:, shots:)"),

@@ -26,6 +26,8 @@ HEAD = "name: t\nhorizon: 1h\nworkloads:\n  - {name: o, kind: background, quantu
     ("arrivals: 10s, burst: {dist: empirical, values: [1, 0.5]}", "whole number"),
     ("arrivals: 10s, burst: {dist: sum, of: [1, 2]}", "cannot be drawn from a sum"),
     ("arrivals: 10s, burst: {dist: geometric, mean: 1e7}", "at most 1,000,000"),
+    ("arrivals: 10s, burst: {dist: poisson, mean: 3}",
+     "burst.dist: unknown whole-number distribution; expected one of uniform_int, geometric"),
     ("arrivals: 10s, profile: {period: 1d, levels: []}", "profile.levels: needs at least two"),
     ("arrivals: 10s, profile: {period: 1d, levels: [2]}", "profile.levels: needs at least two"),
     ("arrivals: 10s, profile: {period: 1d, levels: [0, 0]}", "must not all be 0"),

@@ -199,6 +199,26 @@ def pk_wait(lam: float, mean_s: float, second_moment: float) -> float:
     return lam * second_moment / (2 * (1 - lam * mean_s))
 
 
+def batch_wait(lam: float, mean_x: float, second_x: float, mean_s: float,
+               second_s: float) -> float:
+    """M^X/G/1 mean wait in queue of a job (batches of X jobs arriving as a Poisson stream of
+    rate lambda, served one job at a time in order; rho = lambda E[X] E[S] < 1).
+
+    Exact for qsim's backend with one lane, no compile, no post and ``job_lock: quantum``: the
+    lane is held exactly for the quantum phase, so it is a FIFO single server, and a burst's
+    jobs are submitted in order at one instant (SPEC §17). Derivation: a batch as one
+    customer of work B = S_1 + ... + S_X is an M/G/1 queue, so the first job of a batch waits
+    (P-K) lambda E[B^2] / (2 (1 - rho)), E[B^2] = E[X] Var[S] + E[X^2] E[S]^2; a job picked
+    at random has on average (E[X^2] - E[X]) / (2 E[X]) jobs of its own batch ahead of it
+    (the size-biased batch, a uniform place in it), each E[S]. Summed:
+
+        Wq = rho E[S^2] / (2 E[S] (1 - rho)) + (E[X^2] - E[X]) E[S] / (2 E[X] (1 - rho)).
+    """
+    rho = lam * mean_x * mean_s
+    return (rho * second_s / (2 * mean_s * (1 - rho))
+            + (second_x - mean_x) * mean_s / (2 * mean_x * (1 - rho)))
+
+
 def erlang_c_wait(lam: float, mean_s: float, c: int) -> float:
     """M/M/c mean wait in queue: C(c, a) / (c mu - lambda), a = lambda / mu."""
     mu, a = 1 / mean_s, lam * mean_s
@@ -244,6 +264,25 @@ _CHECKS = (
                wrong=mm1_wait(MMC_LAM, MMC_MEAN / MMC_LANES), wrong_name="M/M/1 c-times faster"),
     QueueCheck("QPU utilisation (3 lanes, compile+post)", "lambda E[Q]", 12.0 / 20.0,
                PHASES, 20.0, qpu_utilisation),
+)
+# M^X/G/1 (SPEC §17 bursts): geometric batches of mean 3 (E[X^2] = (2 - p)/p^2 = 15 at
+# p = 1/3) of 1-s jobs, given as load 0.6 (so one arrival every 3 x 1 s / 0.6 = 5 s, which
+# checks that load counts the burst); and batches of exactly 4 exponential jobs of mean 1 s
+# at rho = 0.5 (an arrival every 8 s). The wrong model is M/D/1 or M/M/1 at the same job rate.
+GEOMETRIC_BURST = {**background(5.0, 1.0), "workloads": [
+    {"name": "others", "kind": "background", "load": 0.6, "quantum": 1.0,
+     "burst": {"dist": "geometric", "mean": 3}}]}
+FIXED_BURST = background(8.0, {"dist": "exponential", "mean": 1.0})
+FIXED_BURST["workloads"][0]["burst"] = 4
+_CHECKS += (
+    QueueCheck("M^X/D/1 geometric bursts mean wait Wq (s)", "batch P-K",
+               batch_wait(0.2, 3.0, 15.0, 1.0, 1.0), GEOMETRIC_BURST, 5.0, mean_queue_wait,
+               wrong=md1_wait(0.6, 1.0), wrong_name="M/D/1 same job rate"),
+    QueueCheck("M^X/M/1 bursts of 4 mean wait Wq (s)", "batch P-K",
+               batch_wait(0.125, 4.0, 16.0, 1.0, 2.0), FIXED_BURST, 8.0, mean_queue_wait,
+               wrong=mm1_wait(0.5, 1.0), wrong_name="M/M/1 same job rate"),
+    QueueCheck("Little's law L - lambda*W (geometric bursts)", "0", 0.0, GEOMETRIC_BURST, 5.0,
+               little_gap),
 )
 # One seed per check: checks on the same stream names and seed would share their input draws
 # (an exponential stream scaled to another mean is the same draws scaled), so one unusual

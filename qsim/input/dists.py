@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Final, Literal, Union
 
 import numpy as np
@@ -25,13 +26,14 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Fie
                       model_validator)
 
 from qsim.input.errors import FieldError
-from qsim.input.limits import MAX_CIRCUITS, MAX_CV, MAX_DURATION_S, MAX_MULTIPLIER, MAX_SHOTS
+from qsim.input.limits import (MAX_CIRCUITS, MAX_CV, MAX_DURATION_S, MAX_MULTIPLIER, MAX_SHOTS,
+                     MAX_WHOLE_MEAN)
 from qsim.input.units import format_duration, parse_duration
 
 __all__ = [
     "DISTRIBUTIONS", "DIST_NAMES", "Circuits", "Distribution", "DistributionBase", "Duration",
-    "Empirical", "Exponential", "Fixed", "Lognormal", "Normal", "PerCircuit", "StrictModel",
-    "Sum", "Uniform",
+    "Empirical", "Exponential", "Fixed", "Geometric", "Lognormal", "Normal", "PerCircuit",
+    "Rounded", "StrictModel", "Sum", "Uniform", "UniformInt", "WholeDistribution",
     "as_number", "as_whole_number", "dist_tag",
 ]
 
@@ -382,3 +384,191 @@ Distribution = Annotated[
 ]
 
 Sum.model_rebuild()
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole-number distributions (SPEC §8, §17 `burst`, §20 `iterations`/`jobs`)
+
+WholeInt = Annotated[int, BeforeValidator(as_whole_number), Strict(),
+                     Field(ge=1, le=int(MAX_WHOLE_MEAN))]
+
+
+class UniformInt(DistributionBase):
+    """``{dist: uniform_int, low, high}``: each whole number of ``[low, high]`` equally likely."""
+
+    TAG: ClassVar[str] = "uniform_int"
+    dist: Literal["uniform_int"] = "uniform_int"
+    low: WholeInt
+    high: WholeInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformInt:
+        if self.high < self.low:
+            raise FieldError(f"must not be less than low ({self.low})", ("high",), self.high)
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.integers(self.low, self.high, size, endpoint=True).astype(np.float64)
+
+
+class Geometric(DistributionBase):
+    """``{dist: geometric, mean: m}``: trials up to the first success at p = 1/m, so whole
+    numbers >= 1 with mean m (m = 1: always 1). Memoryless: a client that, after each job,
+    submits another with probability 1 - p."""
+
+    TAG: ClassVar[str] = "geometric"
+    dist: Literal["geometric"] = "geometric"
+    mean: Annotated[float, BeforeValidator(as_number), Strict(),
+                    Field(ge=1, le=MAX_WHOLE_MEAN, allow_inf_nan=False)]
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.geometric(1 / self.mean, size).astype(np.float64)
+
+
+# Terms of the survival sum added one by one (see _rounded_mean); beyond them, its integral.
+_SURVIVAL_TERMS: Final = 1 << 16
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _upper(z: np.ndarray | float) -> np.ndarray:
+    """P(Z >= z) for a standard normal Z, accurate in the upper tail."""
+    return np.asarray(_erfc(np.asarray(z, dtype=np.float64) / math.sqrt(2)), np.float64) / 2
+
+
+def _survival(d: DistributionBase, x: np.ndarray) -> np.ndarray:
+    """P(X >= x) of a continuous distribution of durations, for x > 0."""
+    if isinstance(d, Exponential):
+        return np.exp(-x / d.mean) if d.mean > 0 else np.zeros_like(x)
+    if isinstance(d, Uniform):
+        if d.high == d.low:
+            return (x <= d.low).astype(np.float64)
+        return np.clip((d.high - x) / (d.high - d.low), 0.0, 1.0)
+    if isinstance(d, Lognormal):
+        if d.mean == 0 or d.cv == 0:
+            return (x <= d.mean).astype(np.float64)
+        s2 = math.log1p(d.cv**2)
+        mu = math.log(d.mean) - s2 / 2
+        return _upper((np.log(x) - mu) / math.sqrt(s2))
+    assert isinstance(d, Normal)
+    if d.sd == 0:
+        return (x <= d.mu).astype(np.float64)
+    return _upper((x - d.mu) / d.sd) / float(_upper(-d.mu / d.sd))
+
+
+def _excess(d: DistributionBase, a: float) -> float:
+    """E[(X - a)+], the integral of the survival function from ``a`` on (a > 0)."""
+    if isinstance(d, Exponential):
+        return d.mean * math.exp(-a / d.mean) if d.mean > 0 else 0.0
+    if isinstance(d, Uniform):
+        if a >= d.high:
+            return 0.0
+        return d.mean - a if a <= d.low else (d.high - a) ** 2 / (2 * (d.high - d.low))
+    if isinstance(d, Lognormal):
+        if d.mean == 0 or d.cv == 0:
+            return max(0.0, d.mean - a)
+        s = math.sqrt(math.log1p(d.cv**2))
+        d2 = (math.log(d.mean) - s * s / 2 - math.log(a)) / s
+        return d.mean * float(_upper(-(d2 + s))) - a * float(_upper(-d2))
+    assert isinstance(d, Normal)
+    if d.sd == 0:
+        return max(0.0, d.mu - a)
+    z = (a - d.mu) / d.sd
+    pdf = math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    return ((d.mu - a) * float(_upper(z)) + d.sd * pdf) / float(_upper(-d.mu / d.sd))
+
+
+@lru_cache(maxsize=256)
+def _rounded_mean(d: DistributionBase) -> float:
+    """E[max(1, floor(X + 1/2))] = 1 + sum_{k >= 2} P(X >= k - 1/2), exactly: the first
+    ``_SURVIVAL_TERMS`` terms one by one, the rest as the integral of the survival function
+    (the midpoint rule, whose error there is far below a float's: the function is smooth and
+    nearly flat so far out)."""
+    if isinstance(d, (Fixed, Empirical)):
+        values = (d.value,) if isinstance(d, Fixed) else d.values
+        return math.fsum(max(1.0, math.floor(v + 0.5)) for v in values) / len(values)
+    k = np.arange(2, _SURVIVAL_TERMS + 2, dtype=np.float64)
+    terms = _survival(d, k - 0.5)
+    return 1.0 + math.fsum(terms.tolist()) + _excess(d, float(_SURVIVAL_TERMS + 1))
+
+
+class Rounded(DistributionBase):
+    """A distribution of durations read as whole numbers (SPEC §8): each draw rounded to the
+    nearest whole number (halves up), and at least 1. A plain number, ``fixed`` and
+    ``empirical`` must already be whole numbers >= 1 (a burst of 2.5 jobs is a mistake, not
+    a rounding); ``sum`` and the circuit forms are refused. Written in files as the
+    distribution itself (a whole-number field wraps it)."""
+
+    TAG: ClassVar[str] = "rounded"
+    of: Distribution
+
+    @model_validator(mode="after")
+    def _whole(self) -> Rounded:
+        d = self.of
+        if isinstance(d, (Sum, Circuits, PerCircuit)):
+            raise FieldError(f"a whole number cannot be drawn from a {d.TAG}: give fixed, "
+                             "exponential, uniform, lognormal, normal, empirical, uniform_int "
+                             "or geometric", show_value=False)
+        if isinstance(d, (Fixed, Empirical)):
+            values = (d.value,) if isinstance(d, Fixed) else d.values
+            for v in values:
+                if not (v >= 1 and float(v).is_integer()):
+                    raise FieldError(f"must be a whole number >= 1, not {v:g}",
+                                     show_value=False)
+        if not self.mean <= MAX_WHOLE_MEAN:
+            raise FieldError(f"has a mean of {self.mean:.3g}; must be less than or equal to "
+                             f"{MAX_WHOLE_MEAN:g}", show_value=False)
+        return self
+
+    @property
+    def mean(self) -> float:
+        return _rounded_mean(self.of)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.maximum(1.0, np.floor(self.of.sample(rng, size) + 0.5))
+
+
+WHOLE_DIST_NAMES: Final = (UniformInt.TAG, Geometric.TAG, "fixed", "exponential", "uniform",
+                           "lognormal", "normal", "empirical")
+
+
+def whole_tag(value: Any) -> str | None:
+    """Which whole-number distribution a (wrapped) value describes; an unknown ``dist:``
+    name gets a tag that matches none, so that the error is about the name."""
+    if isinstance(value, DistributionBase):
+        return value.TAG
+    if isinstance(value, dict):
+        if "of" in value and "dist" not in value:
+            inner = value["of"]
+            name = inner.get("dist") if isinstance(inner, dict) else None
+            known = name is None or name in WHOLE_DIST_NAMES or name in DIST_NAMES
+            return Rounded.TAG if known else f"unknown dist {name!r}"
+        return str(value.get("dist", Rounded.TAG))
+    return None
+
+
+def _wrap_whole(value: Any) -> Any:
+    """A whole-number field's value: uniform_int, geometric or an already wrapped one as it
+    is, anything else the distribution to round (``3`` is ``{of: {dist: fixed, value: 3}}``)."""
+    if isinstance(value, (UniformInt, Geometric, Rounded)):
+        return value
+    if isinstance(value, dict) and (value.get("dist") in (UniformInt.TAG, Geometric.TAG)
+                                    or ("of" in value and "dist" not in value)):
+        return value
+    return {"of": value}
+
+
+#: A whole-number distribution (SPEC §8): draws are whole numbers >= 1 (as float64).
+WholeDistribution = Annotated[
+    Union[
+        Annotated[UniformInt, Tag(UniformInt.TAG)],
+        Annotated[Geometric, Tag(Geometric.TAG)],
+        Annotated[Rounded, Tag(Rounded.TAG)],
+    ],
+    Discriminator(whole_tag),
+    BeforeValidator(_wrap_whole),
+]
+Rounded.model_rebuild()

@@ -41,6 +41,15 @@ MAX_USD_PER_SECOND: Final = 1e6
 MAX_SEED: Final = 2**63 - 1
 #: Entries of ``backend.outages`` (each fixed period is two events of a run).
 MAX_OUTAGES: Final = 100_000
+#: The mean of a whole-number distribution (SPEC §8: `uniform_int`, `geometric`, a rounded
+#: distribution), as `iterations` bounds a count.
+MAX_WHOLE_MEAN: Final = 1e9
+#: Jobs one background arrival submits at once (`burst`, SPEC §17): its mean.
+MAX_BURST: Final = 1_000_000
+#: Levels of a `profile` or `regimes` (SPEC §17): a profile of a level a minute for a day.
+MAX_LEVELS: Final = 10_000
+#: Rows of an arrival trace (`arrivals: {trace: FILE}`): each is a Python float in memory.
+MAX_TRACE_ROWS: Final = 1_000_000
 #: Workloads in one scenario: the record log packs a workload (and a context) in 12 bits.
 MAX_WORKLOADS: Final = (1 << 12) - 1
 

@@ -9,14 +9,16 @@ collected while it loads and kept on it (``Scenario.warnings``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from qsim.input.dists import Circuits
+from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.units import format_duration
 
 if TYPE_CHECKING:
-    from qsim.input.scenario import Scenario
+    from qsim.input.scenario import BackgroundWorkload, Scenario
 
 __all__ = ["PLANS", "Plan", "WorkloadLoad", "notes", "offered_load", "open_stream_load",
            "relaxation_time"]
@@ -76,8 +78,10 @@ def offered_load(scenario: Scenario) -> list[WorkloadLoad]:
     out: list[WorkloadLoad] = []
     for w in scenario.workloads:
         if isinstance(w, BackgroundWorkload):
-            gap = w.arrivals.mean
-            out.append(WorkloadLoad(w.name, w.quantum.mean / gap, True, gap))
+            gap = w.mean_gap  # between jobs: a burst's count, a trace's rows, taken in
+            finite = math.isfinite(gap)  # a trace of one instant offers no lasting load
+            out.append(WorkloadLoad(w.name, w.quantum.mean / gap if finite else 0.0, True,
+                                    gap if finite else None))
         elif isinstance(w, IndependentWorkload) and w.submit_interval > 0:
             # A finite stream: its queue cannot grow without bound, so it is no open stream.
             gap = w.submit_interval
@@ -117,6 +121,9 @@ def notes(scenario: Scenario) -> list[str]:
         if x.mean_interarrival_s is not None:
             lines.append(f"{x.name}: mean inter-arrival {format_duration(x.mean_interarrival_s)}"
                          f", offered load {x.rho:.3f}")
+            stream = scenario.workload(x.name)
+            if isinstance(stream, _background_type()):
+                lines += _traffic_notes(stream, x.rho)
         else:
             lines.append(f"{x.name}: at most {x.rho:.3f} of the QPU while it runs (on an idle "
                          "backend)")
@@ -126,10 +133,81 @@ def notes(scenario: Scenario) -> list[str]:
                  "every workload while all run")
     relax = relaxation_time(scenario)
     if relax is not None:
+        how = f", {scenario.warmup_auto}" if scenario.warmup_auto else ""
         lines.append(f"warm-up: the background relaxes in about {format_duration(relax)}; "
                      f"warmup: {format_duration(10 * relax)} or more starts the foreground in "
-                     f"steady state (warmup now {format_duration(scenario.warmup)})")
+                     f"steady state (warmup now {format_duration(scenario.warmup)}{how})")
     return lines
+
+
+def _traffic_notes(w: BackgroundWorkload, rho: float) -> list[str]:
+    """What SPEC §17's keys make of a stream: the load's peak, bursts, regimes, profile,
+    pending jobs, a trace."""
+    from qsim.input.traffic import ArrivalTrace
+
+    out: list[str] = []
+    parts = [f"{what} {max(v.multipliers):.3g}" for what, v in
+             (("profile", w.profile), ("regimes", w.regimes)) if v is not None]
+    if parts:
+        out.append(f"{w.name}: offered load {rho:.3f} on average, {rho * w.peak:.3f} at its "
+                   f"peak ({' x '.join(parts)})")
+    if w.burst is not None:
+        out.append(f"{w.name}: {w.burst.mean:.4g} jobs an arrival on average (burst)")
+    if w.regimes is not None:
+        out.append(f"{w.name}: regimes at {_levels(w.regimes.multipliers)} x the average rate, "
+                   f"each held {format_duration(w.regimes.dwell.mean)} on average")
+    if w.profile is not None:
+        p = w.profile
+        out.append(f"{w.name}: the profile repeats every {format_duration(p.period)} in "
+                   f"{len(p.levels)} slices of {format_duration(p.slice_s)} at "
+                   f"{_levels(p.multipliers)} x the average rate")
+    if w.pending:
+        out.append(f"{w.name}: {w.pending:,} jobs pending at t = 0")
+    if isinstance(w.arrivals, ArrivalTrace):
+        data = w.arrivals.data
+        out.append(f"{w.name}: {data.jobs:,} jobs at {len(data.at):,} instants over "
+                   f"{format_duration(data.at[-1] - data.at[0])} from {w.arrivals.trace}")
+    return out
+
+
+def _levels(multipliers: tuple[float, ...]) -> str:
+    return ", ".join(f"{m:.3g}" for m in multipliers)
+
+
+#: Relaxation times a ``warmup: auto`` lasts, and the share of the default work limit its
+#: background jobs may take.
+AUTO_RELAXATIONS: Final = 10
+AUTO_SHARE_OF_LIMIT: Final = 0.1
+
+
+def auto_warmup(scenario: Scenario) -> tuple[float, bool]:
+    """``warmup: auto`` (SPEC §17): ten relaxation times at the average load, at least ten
+    mean dwells of any regimes, rounded up to whole periods of any profile (so the foreground
+    starts where a period starts); at most as long as keeps the warm-up's background jobs to
+    a tenth of the default work limit. Returns (seconds, bounded by the limit); ValueError
+    when the background has no steady state (a load of 1 or more)."""
+    relax = relaxation_time(scenario)
+    if relax is None:
+        load = open_stream_load(scenario)
+        raise ValueError(f"auto needs background streams that offer a load below 1 (now "
+                         f"{load:.3f}): there is no steady state to warm up to")
+    streams = [w for w in scenario.workloads if isinstance(w, _background_type())]
+    d = AUTO_RELAXATIONS * relax
+    for w in streams:
+        if w.regimes is not None:
+            d = max(d, AUTO_RELAXATIONS * w.regimes.dwell.mean)
+    for w in streams:
+        if w.profile is not None:
+            d = math.ceil(d / w.profile.period) * w.profile.period
+    rate = sum(1 / w.mean_gap for w in streams)
+    cap = AUTO_SHARE_OF_LIMIT * DEFAULT_MAX_JOBS / rate
+    return (cap, True) if d > cap else (d, False)
+
+
+def _background_type() -> type[BackgroundWorkload]:
+    from qsim.input.scenario import BackgroundWorkload
+
+    return BackgroundWorkload
 
 
 def relaxation_time(scenario: Scenario) -> float | None:
@@ -137,11 +215,15 @@ def relaxation_time(scenario: Scenario) -> float | None:
     streams' rate-weighted mean quantum time E[S] and their summed load rho): how long an
     empty backend takes to forget it started empty. None without background, or at rho >= 1
     (there is no steady state)."""
+    bursts = {w.name: w.mean_burst for w in scenario.workloads
+              if isinstance(w, _background_type())}
     streams = [x for x in offered_load(scenario) if x.mean_interarrival_s is not None
-               and x.name in {w.name for w in scenario.workloads if w.kind == "background"}]
+               and x.name in bursts]
     rho = sum(x.rho for x in streams)
     if not streams or not 0 < rho < 1:
         return None
-    rate = sum(1 / x.mean_interarrival_s for x in streams if x.mean_interarrival_s)
+    # arrivals (a burst's jobs are one arrival: its work is served as one batch)
+    rate = sum(1 / x.mean_interarrival_s / bursts[x.name] for x in streams
+               if x.mean_interarrival_s)
     service = rho / rate
     return float(service / (1 - rho ** 0.5) ** 2)

@@ -8,11 +8,13 @@ line, the field path and the offending value. Loading has no side effects.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Annotated, Any, Final, Literal, Union
 
-from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, Strict, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, PrivateAttr, Strict
+from pydantic import SerializerFunctionWrapHandler, Tag, ValidationError, model_serializer
 from pydantic import ValidationInfo
 from pydantic import field_validator, model_validator
 
@@ -21,12 +23,13 @@ from qsim.input import limits
 from qsim.input import plans
 from qsim.records import trace_file as recording
 from qsim.input.dists import (DIST_NAMES, Circuits, Distribution, Duration, Exponential, Fixed,
-                              StrictModel)
+                              StrictModel, WholeDistribution)
+from qsim.input.traffic import ArrivalTrace, Profile, Regimes, read_arrival_trace
 from qsim.input.dists import as_number, as_whole_number, check_circuit_seconds
 from qsim.input.errors import (FieldError, QsimError, ScenarioError, explain_validation_error,
                                format_path)
-from qsim.input.reader import read_yaml
 from qsim.input.outages import OUTAGE_TAGS, FixedOutage, Outage
+from qsim.input.reader import read_yaml
 from qsim.input.units import format_duration, parse_duration
 
 __all__ = [
@@ -68,6 +71,14 @@ def _within_service_max(seconds: float) -> float:
     if not 0 < seconds <= MAX_EXECUTION_TIME:
         raise ValueError("must be greater than 0 and at most 3h (10800 s, the service maximum)")
     return seconds
+
+
+# ``warmup: auto`` until the Scenario resolves it (no duration is negative).
+_AUTO_WARMUP: Final = -1.0
+
+
+def _warmup_or_auto(value: Any) -> float:
+    return _AUTO_WARMUP if value == "auto" else parse_duration(value)
 
 
 def _load_fraction(x: float) -> float:
@@ -284,16 +295,56 @@ class IndependentWorkload(WorkloadBase):
 
 #: Stands for "not given" until a Scenario resolves ``load`` (SPEC §12) into arrivals.
 _ARRIVALS_FROM_LOAD: Final = Exponential(mean=1.0)
+# Tags of the arrivals union (not keys of the file: left out of error paths).
+_DIST_TAG: Final = "inter-arrival distribution"
+_TRACE_TAG: Final = "arrival trace"
+
+
+def _arrivals_tag(value: Any) -> str:
+    trace = isinstance(value, ArrivalTrace) or (isinstance(value, dict) and "trace" in value)
+    return _TRACE_TAG if trace else _DIST_TAG
+
+
+#: A background's ``arrivals``: inter-arrival times, or a trace of measured instants (§17).
+Arrivals = Annotated[
+    Union[Annotated[Distribution, Tag(_DIST_TAG)], Annotated[ArrivalTrace, Tag(_TRACE_TAG)]],
+    Discriminator(_arrivals_tag),
+]
+Pending = Annotated[WholeNumber, Field(ge=0, le=limits.MAX_JOBS_FIELD)]
 
 
 class BackgroundWorkload(WorkloadBase):
     """Other users: an open stream of job-mode jobs, given by its inter-arrival times or by
-    ``load: X``, which a Scenario resolves to exponential arrivals of mean E[quantum] / X."""
+    ``load: X``, which a Scenario resolves to exponential arrivals of mean
+    E[burst] x E[quantum] / X. Traffic that varies (SPEC §17): ``burst`` jobs an arrival,
+    a ``profile`` and ``regimes`` of the rate, ``arrivals: {trace: FILE}``, ``pending`` jobs
+    at t = 0."""
 
     kind: Literal["background"]
-    arrivals: Distribution = _ARRIVALS_FROM_LOAD
+    arrivals: Arrivals = _ARRIVALS_FROM_LOAD
     load: Annotated[float, BeforeValidator(as_number), Strict(),
                     AfterValidator(_load_fraction)] | None = None
+    burst: WholeDistribution | None = None
+    profile: Profile | None = None
+    regimes: Regimes | None = None
+    pending: Pending = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quantum_from_trace(cls, data: Any, info: ValidationInfo) -> Any:
+        """A trace with quantum times needs no ``quantum``: its mean stands for it (in the
+        offered load and the estimates), the trace's own times for its jobs."""
+        if not isinstance(data, dict) or "quantum" in data:
+            return data
+        arrivals = data.get("arrivals")
+        if not isinstance(arrivals, dict) or not isinstance(arrivals.get("trace"), str):
+            return data
+        base = (info.context or {}).get("base", "")
+        try:
+            mean = read_arrival_trace(os.path.join(base, arrivals["trace"])).mean_quantum
+        except QsimError:
+            return data  # the trace's own check reports it
+        return data if mean is None else {**data, "quantum": mean}
 
     @model_validator(mode="after")
     def _job_mode_only(self) -> BackgroundWorkload:
@@ -307,10 +358,71 @@ class BackgroundWorkload(WorkloadBase):
             raise FieldError("required: the inter-arrival times, or load: X instead (the "
                              "fraction of the time the background keeps the QPU busy)",
                              ("arrivals",), show_value=False)
-        if not self.arrivals.mean > 0:
+        if isinstance(self.arrivals, ArrivalTrace):
+            for key in ("burst", "profile", "regimes", "load"):
+                if getattr(self, key) is not None:
+                    raise FieldError("not used with an arrival trace: the trace gives each "
+                                     "instant and its count of jobs", (key,), show_value=False)
+        elif not self.arrivals.mean > 0:
             raise FieldError("must have a mean greater than 0: jobs 0 s apart would arrive "
                              "for ever without time moving on", ("arrivals",), show_value=True)
+        if self.burst is not None and not self.burst.mean <= limits.MAX_BURST:
+            raise FieldError(f"has a mean of {self.burst.mean:.3g} jobs an arrival; at most "
+                             f"{limits.MAX_BURST:,}", ("burst",), show_value=False)
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_traffic(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """SPEC §17's keys only where set: a plain stream dumps as it did before them."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("burst", "profile", "regimes"):
+                if data.get(key, 0) is None:
+                    del data[key]
+            if data.get("pending") == 0:
+                del data["pending"]
+        return data
+
+    @property
+    def varies(self) -> bool:
+        """True when any key of SPEC §17 is set (the stream needs its varying process)."""
+        return (self.burst is not None or self.profile is not None or self.regimes is not None
+                or self.pending > 0 or isinstance(self.arrivals, ArrivalTrace))
+
+    @property
+    def mean_burst(self) -> float:
+        """Jobs an arrival, on average (a trace: its jobs over its rows)."""
+        if isinstance(self.arrivals, ArrivalTrace):
+            data = self.arrivals.data
+            return data.jobs / len(data.at)
+        return 1.0 if self.burst is None else self.burst.mean
+
+    @property
+    def mean_gap(self) -> float:
+        """Mean time between two jobs of the stream in the long run (inf: none go on)."""
+        if isinstance(self.arrivals, ArrivalTrace):
+            data = self.arrivals.data
+            span = data.at[-1] - data.at[0]
+            return span / data.jobs if span > 0 and data.jobs else math.inf
+        return self.arrivals.mean / self.mean_burst
+
+    @property
+    def peak(self) -> float:
+        """The largest rate multiplier: profile x regimes (1 when neither is set)."""
+        peak = 1.0
+        for varying in (self.profile, self.regimes):
+            if varying is not None:
+                peak *= max(varying.multipliers)
+        return peak
+
+    def expected_jobs(self, span: float) -> float:
+        """Jobs the stream submits in its first ``span`` seconds, on average (with pending)."""
+        if isinstance(self.arrivals, ArrivalTrace):
+            return self.pending + self.arrivals.data.jobs_until(span)
+        if span <= 0:
+            return float(self.pending)
+        gap = self.mean_gap
+        return self.pending + (math.inf if math.isinf(span) else span / gap)
 
 
 class RecordedWorkload(WorkloadBase):
@@ -385,7 +497,8 @@ class Scenario(StrictModel):
     horizon: PositiveDuration | None = None
     # Runs the background alone for this long before t = 0, so that the foreground starts on
     # a backend as busy as its background makes it; figures are from t = 0 (SPEC §12 reading).
-    warmup: Duration = 0.0
+    # ``auto`` (SPEC §17): long enough for the background's load (plans.auto_warmup).
+    warmup: Annotated[float, BeforeValidator(_warmup_or_auto)] = 0.0
     plan: Literal["payg", "open", "flex", "premium"] = "payg"
     instances: dict[Name, Instance] = Field(default_factory=dict)
     backend: Backend = Backend()
@@ -395,6 +508,14 @@ class Scenario(StrictModel):
     # What the service would not allow, or would make of the file (SPEC §12): one line each,
     # printed as ``qsim: warning:`` lines. Set when a file is loaded; not a key of the file.
     _warnings: tuple[str, ...] = PrivateAttr(default=())
+    # How ``warmup: auto`` was resolved ("auto", or "auto, bounded by the work limit"); "" when
+    # the file gave a duration.
+    _warmup_auto: str = PrivateAttr(default="")
+
+    @property
+    def warmup_auto(self) -> str:
+        """"auto" (and whether the work limit bounded it) when ``warmup: auto`` set it."""
+        return self._warmup_auto
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -461,9 +582,18 @@ class Scenario(StrictModel):
 
     @model_validator(mode="after")
     def _warmup_has_a_background(self) -> Scenario:
-        if self.warmup > 0 and not any(w.kind == "background" for w in self.workloads):
+        auto = self.warmup == _AUTO_WARMUP
+        if self.warmup != 0 and not any(w.kind == "background" for w in self.workloads):
             raise FieldError("needs a background workload to warm the backend up",
-                             ("warmup",), format_duration(self.warmup))
+                             ("warmup",), "auto" if auto else format_duration(self.warmup))
+        if auto:
+            try:
+                seconds, bounded = plans.auto_warmup(self)
+            except ValueError as err:
+                raise FieldError(str(err), ("warmup",), "auto") from None
+            # Set once, while validating: the frozen model's field takes its resolved value.
+            self.__dict__["warmup"] = seconds
+            self._warmup_auto = "auto, bounded by the work limit" if bounded else "auto"
         return self
 
     def warmed_up(self) -> Scenario:
@@ -657,7 +787,8 @@ def _resolve_load(i: int, workload: Workload) -> Workload:
     Arrivals given as well must be those (as a resolved scenario dumps them)."""
     if not isinstance(workload, BackgroundWorkload) or workload.load is None:
         return workload
-    derived = Exponential(mean=workload.quantum.mean / workload.load)
+    burst = 1.0 if workload.burst is None else workload.burst.mean
+    derived = Exponential(mean=burst * workload.quantum.mean / workload.load)
     if "arrivals" in workload.model_fields_set and workload.arrivals != derived:
         raise FieldError("give arrivals or load, not both", (i, "load"), workload.load)
     if not derived.mean > 0:
@@ -770,10 +901,15 @@ def _plan_warnings(data: dict[str, Any], scenario: Scenario, file: str | None,
 
 
 # Union tags pydantic inserts in error locations; they are not keys of the file.
-_TAGS: Final = frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS} | OUTAGE_TAGS
+_TAGS: Final = (frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS}
+                 | {_DIST_TAG, _TRACE_TAG, dists.UniformInt.TAG, dists.Geometric.TAG,
+                    dists.Rounded.TAG} | OUTAGE_TAGS)
 # Discriminators as pydantic names them in errors -> (the key they read, what it selects).
 _TAG_HINTS: Final[dict[str, tuple[str, str]]] = {
     "'kind'": ("kind", "workload kind; expected one of " + ", ".join(WORKLOAD_KINDS)),
+    f"{dists.whole_tag.__name__}()": (
+        "dist", "whole-number distribution; expected one of "
+        + ", ".join(dists.WHOLE_DIST_NAMES)),
     f"{dists.dist_tag.__name__}()": (
         "dist", "distribution; expected one of " + ", ".join(DIST_NAMES)
         + ", or the circuit form (circuits:, shots:)"),

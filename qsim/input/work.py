@@ -135,9 +135,8 @@ def estimate(scenario: Scenario) -> Work:
     by_workload = {name: jobs for name, (_, _, jobs) in foreground.items()}
     for w in scenario.workloads:
         if w.kind == "background":
-            span = max(0.0, run_end - w.start)
-            mean = w.arrivals.mean
-            by_workload[w.name] = _ratio(span, mean)
+            # pending jobs at 0 (SPEC §17) count even when the run is 0 s long
+            by_workload[w.name] = w.expected_jobs(max(0.0, run_end - w.start))
     calibration = scenario.backend.calibration
     calibrations = _ratio(run_end, calibration.every) if calibration is not None else 0.0
     jobs = math.fsum(by_workload.values())
@@ -201,7 +200,7 @@ def _background_load(scenario: Scenario) -> tuple[float, float]:
     for w in scenario.workloads:
         if w.kind == "background":
             q = _quantum(w)
-            rate = 1 / w.arrivals.mean
+            rate = 1 / w.mean_gap
             load += q * rate
             weighted += q * q * rate
     return load, (weighted / load if load > 0 else 0.0)

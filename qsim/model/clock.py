@@ -46,6 +46,7 @@ END = 1  # job phase ends, and the lanes and QPU they free
 TIMER = 2  # ITTL, max TTL, cancel_at, auto-close, calibration due
 STOP = 3  # end of the run: after that instant's ends and timers, before any submission
 SUBMIT_BASE = 10  # + the workload's place in the file
+PENDING = SUBMIT_BASE - 1  # a background's pending jobs at t = 0 (SPEC §17): before any submission
 DISPATCH = 1_000_000_000  # settle: after every submission of the instant
 
 

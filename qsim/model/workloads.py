@@ -8,20 +8,24 @@ context when the mode says so.
 
 from __future__ import annotations
 
+import math
 from heapq import heappush
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 from simpy.events import Event
 
-from qsim.model.clock import END, at, fire, submit_priority
+from qsim.model.arrivals import Drawn, RateClock, Replayed, trace_quanta
+from qsim.model.clock import END, PENDING, at, fire, submit_priority
 from qsim.model.jobs import Job, quantum_run
 from qsim.model.rng import Streams
 from qsim.records.log import SYSTEM_ERROR, USER_ERROR
 
 from qsim.input.scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
 from qsim.input.scenario import RecordedWorkload
+from qsim.input.traffic import ArrivalTrace
 from qsim.records.trace_file import Close, Submit, Think, Wait
 
 if TYPE_CHECKING:
@@ -58,13 +62,19 @@ class WorkloadRun:
         self._failure = streams.draws(_UnitUniform, spec.name, "failure")
         self._arrivals: Iterator[float] = (
             streams.draws(spec.arrivals, spec.name, "arrivals")
-            if isinstance(spec, BackgroundWorkload) else iter(()))
+            if isinstance(spec, BackgroundWorkload) and not isinstance(spec.arrivals, ArrivalTrace)
+            else iter(()))
         self.streams = streams
         # Read once: every job needs them, and a pydantic model's attributes are slow to read.
         self._failure_spec = spec.failure
         self._cap_s = spec.max_execution_time
         # Bound once: a background stream calls it per job.
         self._next_arrival = self._arrive if spec.failure is not None else self._arrive_sound
+        self._process: Drawn | Replayed | None = None
+        if isinstance(spec, BackgroundWorkload) and spec.varies:
+            # SPEC §17: chosen here, so that a plain stream's loop stays as it is
+            self._process = self._varying(spec, streams)
+            self._next_arrival = self._arrive_varying
         self.live = 0  # submitted jobs not yet ended
         self.submitting = True  # False once it will submit nothing more (background: stop)
         self.ended = False
@@ -159,8 +169,57 @@ class WorkloadRun:
 
     def _background(self) -> None:
         # A callback chain rather than a generator process: this runs once per background job.
+        if self._process is not None:
+            self._background_varying(self._process)
+            return
         first = self.spec.start + next(self._arrivals)  # one inter-arrival after `start`
         self.env.call(first, self.priority, self._next_arrival)
+
+    # ---- background traffic that varies (SPEC §17) -------------------------------------------
+
+    def _varying(self, spec: BackgroundWorkload, streams: Streams) -> Drawn | Replayed:
+        """The stream's arrival process; a trace's quantum times replace the quantum draws
+        after the pending jobs' (which are the stream's own jobs)."""
+        if isinstance(spec.arrivals, ArrivalTrace):
+            data = spec.arrivals.data
+            quanta = trace_quanta(data)
+            if quanta is not None:
+                self._quantum = chain(islice(self._quantum, spec.pending), quanta.tolist())
+            return Replayed(data, spec.start)
+        clock = None
+        if spec.profile is not None or spec.regimes is not None:
+            clock = RateClock(spec.profile, spec.regimes, streams, spec.name)
+        bursts = None if spec.burst is None else streams.draws(spec.burst, spec.name, "burst")
+        return Drawn(self._arrivals, bursts, clock)
+
+    def _background_varying(self, process: Drawn | Replayed) -> None:
+        spec = self.spec
+        assert isinstance(spec, BackgroundWorkload)
+        if spec.pending:
+            # at 0, before any submission of the instant (every workload's comes after)
+            self.env.call(0.0, PENDING, self._submit_pending, spec.pending)
+        first = (process.first() if isinstance(process, Replayed)
+                 else process.next_after(spec.start))
+        self._schedule_arrival(first)
+
+    def _submit_pending(self, jobs: int) -> None:
+        for _ in range(jobs):
+            self.backend.submit(self._new_job(None, 0))
+
+    def _schedule_arrival(self, when: float) -> None:
+        if math.isinf(when):
+            return  # a trace's last row is behind it: the stream stops
+        env = self.env
+        heappush(env.heap, (when, self.priority, next(env.entry_ids), self._next_arrival, None))
+
+    def _arrive_varying(self, _arg: object) -> None:
+        if not self.submitting:
+            return
+        process = self._process
+        assert process is not None
+        for _ in range(process.count()):  # a burst: its jobs at this instant, in order
+            self.backend.submit(self._new_job(None, 0))
+        self._schedule_arrival(process.next_after(self.env.now))
 
     def _arrive(self, _arg: object) -> None:
         if not self.submitting:

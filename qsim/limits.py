@@ -41,6 +41,8 @@ MAX_USD_PER_SECOND: Final = 1e6
 MAX_SEED: Final = 2**63 - 1
 #: Entries of ``backend.outages`` (each fixed period is two events of a run).
 MAX_OUTAGES: Final = 100_000
+#: Backends in one scenario (SPEC §18): a job records its backend in one byte.
+MAX_BACKENDS: Final = 64
 #: Workloads in one scenario: the record log packs a workload (and a context) in 12 bits.
 MAX_WORKLOADS: Final = (1 << 12) - 1
 

@@ -488,6 +488,10 @@ class Scenario(StrictModel):
                 raise FieldError(f"duplicate backend name {b.name!r}", (i, "name"),
                                  show_value=False)
             seen.add(b.name)
+            if b.job_lock != backends[0].job_lock:  # a job's charge is read the same way
+                raise FieldError(f"must be the first backend's ({backends[0].job_lock}): "
+                                 "qsim reads every backend's log with one lock",
+                                 (i, "job_lock"), b.job_lock)
             window = backends[0].fair_share_window
             if b.fair_share_window != window:
                 raise FieldError(f"must be the first backend's ({format_duration(window)}): "

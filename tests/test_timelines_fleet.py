@@ -139,3 +139,63 @@ def test_a_least_busy_stream_chooses_at_each_arrival() -> None:
     # 4: both empty -> a (runs 4-14); 8: a has 0 queued, b 0 -> a (queued); 12: a 1, b 0 -> b
     assert backends_of(result) == [0, 0, 1]
     assert result.trace.workload_backend == [-1]
+
+
+# ---- what a fleet's run reports (SPEC §18) ---------------------------------------------------
+
+def test_the_summary_has_each_backend_and_each_workloads_backend() -> None:
+    result = run(job("busy", 3, backend="a"), job("user", 1, backend="least_busy"),
+                 {"name": "bg", "kind": "background", "arrivals": "100s", "quantum": "1s",
+                  "backend": "least_busy"},
+                 backends=fleet({"name": "a", "calibration": {"every": "25s", "duration": "2s"}},
+                                {"name": "b", "outages": [{"start": "50s", "end": "60s"}]}),
+                 horizon="40s")
+    s = result.summary()
+    assert [b["name"] for b in s["backends"]] == ["a", "b"]
+    a, b = s["backends"]
+    # a: three jobs of 10 s, then its calibration due at 25 waits for job 2 (20-30): 30-32
+    assert (a["qpu_busy_s"], a["calibrations"], a["calibration_deferred_s"]) == (32.0, 1, 5.0)
+    assert (b["qpu_busy_s"], b["calibrations"], b["outages"]) == (10.0, 0, 0)
+    assert s["backend"] == {k: v for k, v in a.items() if k != "name"}
+    assert [w["backend"] for w in s["workloads"]] == ["a", "b", "least_busy"]
+    jobs = result.jobs
+    assert list(jobs.columns[:3]) == ["job", "workload", "backend"]
+    assert jobs["backend"].tolist() == ["a", "a", "a", "b"]
+    assert result.calibrations["backend"].tolist() == ["a"]
+    assert result.intervals["backend"].tolist() == ["a", "b", "a", "a", "a"]
+
+
+def test_overlapping_calibrations_and_outages_pair_within_their_backend() -> None:
+    # a's outage 10-30 and b's 20-25 overlap: each ends at its own backend's end record
+    result = run(job("w", 1, quantum="1s", start="40s"),
+                 backends=fleet({"name": "a", "outages": [{"start": "10s", "end": "30s"}]},
+                                {"name": "b", "outages": [{"start": "20s", "end": "25s"}]}))
+    a, b = result.summary()["backends"]
+    assert (a["outage_s"], a["outages"], b["outage_s"], b["outages"]) == (20.0, 1, 5.0, 1)
+
+
+def test_one_backend_reports_as_before() -> None:
+    result = run(job("w", 2))
+    s = result.summary()
+    assert "backends" not in s and "backend" not in s["workloads"][0]
+    assert "backend" not in result.jobs.columns and result.trace.job_backend is None
+
+
+def test_a_fleet_run_is_the_same_for_the_same_seed() -> None:
+    workloads = [{"name": f"bg-{n}", "kind": "background", "load": 0.6,
+                  "quantum": {"dist": "exponential", "mean": "20s"}, "backend": n}
+                 for n in ("a", "b", "c")] + [
+        {"name": "vqe", "kind": "iterative", "iterations": 5, "mode": "session",
+         "quantum": "5s", "classical": {"dist": "exponential", "mean": "10s"},
+         "backend": "least_busy", "start": "1h"},
+        {"name": "route", "kind": "background", "load": 0.3, "quantum": "10s",
+         "backend": "least_busy"}]
+    backends = fleet({"name": "a"}, {"name": "b", "outages": [
+        {"every": {"dist": "exponential", "mean": "2h"}, "duration": "10m"}]}, {"name": "c"})
+    first = run(*workloads, backends=backends, horizon="6h", seed=7)
+    again = run(*workloads, backends=backends, horizon="6h", seed=7)
+    other = run(*workloads, backends=backends, horizon="6h", seed=8)
+    assert first.trace.rows() == again.trace.rows() and first.summary() == again.summary()
+    assert list(first.trace.job_backend or []) == list(again.trace.job_backend or [])
+    assert first.trace.rows() != other.trace.rows()
+    assert set(first.jobs["backend"]) == {"a", "b", "c"}

@@ -94,8 +94,21 @@ def offered_load(scenario: Scenario) -> list[WorkloadLoad]:
 
 
 def open_stream_load(scenario: Scenario) -> float:
-    """The summed load of the open streams: at 1 or more the queue grows without bound."""
-    return sum(x.rho for x in offered_load(scenario) if x.open_stream)
+    """The summed load of the open streams: at 1 or more the queue grows without bound.
+    With several backends (SPEC §18), the most loaded backend's: a stream offers its load to
+    its backend, a ``least_busy`` one an equal part to each of its candidates (a rough
+    reading: it goes where the queue is shortest)."""
+    loads = offered_load(scenario)
+    if not scenario.backends:
+        return sum(x.rho for x in loads if x.open_stream)
+    per_backend = [0.0] * len(scenario.backends)
+    index = {w.name: i for i, w in enumerate(scenario.workloads)}
+    for x in loads:
+        if x.open_stream:
+            candidates = scenario.candidates(index[x.name])
+            for b in candidates:
+                per_backend[b] += x.rho / len(candidates)
+    return max(per_backend)
 
 
 def notes(scenario: Scenario) -> list[str]:

@@ -910,8 +910,10 @@ def _plan_warnings(data: dict[str, Any], scenario: Scenario, file: str | None,
                 format_duration(w.mode.max_time))
     load = plans.open_stream_load(scenario)
     if load >= 1:
-        out.append(f"{file or '<scenario>'}: the open streams offer a load of {load:.3f} "
-                   ">= 1: the queue grows without bound and the figures depend on the horizon")
+        where = " one backend" if scenario.backends else ""
+        out.append(f"{file or '<scenario>'}: the open streams offer{where} a load of "
+                   f"{load:.3f} >= 1: the queue grows without bound and the figures depend on "
+                   "the horizon")
     return out
 
 

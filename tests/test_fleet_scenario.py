@@ -110,3 +110,17 @@ def test_a_workload_naming_a_backend_in_a_one_backend_file(tmp_path: Path) -> No
     assert str(error_of(path)) == (
         f"{path}:3: workloads[0].backend: no backend named 'kyiv'; the scenario has one "
         "unnamed backend: name it in backends: [{name: kyiv, ...}] (got 'kyiv')")
+
+
+def test_the_load_warning_is_per_backend() -> None:
+    def fleet(a: float, b: float) -> list[str]:
+        return list(parse_scenario({"name": "t", "horizon": "1h", "backends": [
+            {"name": "a"}, {"name": "b"}], "workloads": [
+            {"name": "x", "kind": "background", "load": a, "quantum": "1s", "backend": "a"},
+            {"name": "y", "kind": "background", "load": b, "quantum": "1s",
+             "backend": "least_busy"}]}, "t.yaml").warnings)
+
+    assert fleet(0.6, 0.6) == []  # 1.2 in all, 0.9 on a
+    assert fleet(0.8, 0.6) == ["t.yaml: the open streams offer one backend a load of 1.100 "
+                               ">= 1: the queue grows without bound and the figures depend on "
+                               "the horizon"]

@@ -199,3 +199,20 @@ def test_a_fleet_run_is_the_same_for_the_same_seed() -> None:
     assert list(first.trace.job_backend or []) == list(again.trace.job_backend or [])
     assert first.trace.rows() != other.trace.rows()
     assert set(first.jobs["backend"]) == {"a", "b", "c"}
+
+
+def test_a_fleet_replicates_the_same_on_one_core_or_two() -> None:
+    sc = qsim.parse_scenario({
+        "name": "fleet", "horizon": "2h",
+        "backends": [{"name": "a", "queue": "fair_share"},
+                     {"name": "b", "outages": [{"every": {"dist": "exponential", "mean": "1h"},
+                                                "duration": "10m"}]}],
+        "workloads": [
+            {"name": "bg", "kind": "background", "load": 0.6, "backend": "least_busy",
+             "quantum": {"dist": "exponential", "mean": "30s"}},
+            {"name": "vqe", "kind": "iterative", "iterations": 10, "mode": "session",
+             "quantum": "5s", "classical": "10s", "backend": "least_busy", "start": "10m"}]},
+        "fleet.yaml")
+    serial = qsim.replicate(sc, 4, workers=1).to_dict()
+    parallel = qsim.replicate(sc, 4, workers=2).to_dict()
+    assert serial == parallel and len(serial["backends"]) == 2

@@ -77,6 +77,19 @@ def scenario_dict(jobs: int, foreground: bool = True) -> dict:
     return {"name": f"scale-{jobs}", "horizon": horizon, "workloads": workloads}
 
 
+FLEET = ("ibm_brisbane", "ibm_kyiv", "ibm_sherbrooke", "ibm_torino", "ibm_fez", "ibm_marrakesh")
+
+
+def fleet_dict(jobs: int, backends: int = len(FLEET)) -> dict:
+    """SPEC §18: ``backends`` backends, each with the benchmark's background stream (about
+    0.8 utilisation), run long enough for ``jobs`` jobs in all: the per-job cost of a fleet
+    against ``scenario_dict(jobs, foreground=False)``, one backend of the same total size."""
+    names = FLEET[:backends] if backends <= len(FLEET) else [f"b{i}" for i in range(backends)]
+    return {"name": f"fleet-{jobs}", "horizon": jobs * MEAN_INTERARRIVAL_S / backends,
+            "backends": [{"name": n} for n in names],
+            "workloads": [{**background(f"others-{n}"), "backend": n} for n in names]}
+
+
 def full_feature_dict(jobs: int, queue: str = "fair_share") -> dict:
     """The full-feature scenario (issue 18): fair share over three instances, hourly
     calibrations, a session with retries, a QAOA with two optimisers in batch mode, a sweep in
@@ -342,6 +355,7 @@ def instructions() -> None:
                          ("background", "qsim, background only (simulate)"),
                          ("full-fair_share", "qsim, full feature, fair share (simulate)"),
                          ("full-fifo", "qsim, full feature, fifo (simulate)"),
+                         ("fleet", "qsim, six backends' background (simulate, SPEC §18)"),
                          ("floor", "heapq floor, background only")):
         counts = [_count_instructions(model, jobs) for jobs in INSTRUCTION_SIZES]
         (small_jobs, small), (large_jobs, large) = counts
@@ -392,6 +406,8 @@ def _run_one_model(model: str, jobs: int) -> int:
             return 0
     elif model.startswith("full-"):
         scenario = qsim.parse_scenario(full_feature_dict(jobs, model[len("full-"):]), "count")
+    elif model == "fleet":
+        scenario = qsim.parse_scenario(fleet_dict(jobs), "count")
     else:
         scenario = qsim.parse_scenario(scenario_dict(jobs, foreground=model == "full"), "count")
     result = qsim.simulate(scenario)

@@ -639,6 +639,15 @@ class Scenario(StrictModel):
         ]
         return _validate(data, file=None)
 
+    def with_backend(self, workload: str, backend: str) -> Scenario:
+        """A copy with one workload on the named backend (SPEC §18; for `qsim compare
+        --backends`)."""
+        self.workload(workload)  # QsimError if there is none
+        data = self.model_dump(by_alias=True)
+        data["workloads"] = [{**w, "backend": backend} if w["name"] == workload else w
+                             for w in data["workloads"]]
+        return _validate(data, file=None)
+
     def with_seed(self, seed: int) -> Scenario:
         """A copy with another seed."""
         return _validate({**self.model_dump(by_alias=True), "seed": seed}, file=None)

@@ -70,3 +70,46 @@ def test_the_timeline_has_a_qpu_row_per_backend() -> None:
     assert labels == [f"QPU {n}" for n in names]
     one = timeline(run(job("w", 3)))
     assert [t.get_text() for t in one.get_yticklabels()][:2] == ["QPU", "lane 1"]
+
+
+COMPARE = """\
+name: where
+backends: [{name: busy}, {name: empty}]
+workloads:
+  - {name: others, kind: independent, backend: busy, jobs: 6, quantum: 100s}
+  - {name: vqe, kind: iterative, iterations: 3, quantum: 10s, classical: 5s, backend: busy}
+"""
+
+
+def test_compare_backends_says_where_and_how(tmp_path: Path, capsys: object) -> None:
+    import qsim
+
+    path = tmp_path / "where.yaml"
+    path.write_text(COMPARE, encoding="utf-8")
+    c = qsim.compare(qsim.load_scenario(path), "vqe", ("job", "session"), workers=1,
+                     backends=("busy", "empty"))
+    assert list(c.modes) == ["job on busy", "session on busy", "job on empty",
+                             "session on empty"]
+    # on the empty backend: 3 x 10 s quantum + 2 x 5 s classical, in either mode
+    assert c.modes["job on empty"]["wall_time_s"] == 40.0
+    assert c.modes["job on busy"]["wall_time_s"] > 100.0  # behind the others' 100 s jobs
+    assert c.verdict.fastest == ("job on empty", "session on empty")
+    assert c.verdict.cheapest[0] == "job on busy"  # job mode costs the same everywhere
+    assert cli.main(["compare", str(path), "-w", "vqe", "--backends", "busy,empty", "--modes",
+                     "job,session"]) == 0
+    said = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "in each mode on each backend" in said
+    assert "Fastest: job mode on empty and session mode on empty" in " ".join(said.split())
+
+
+def test_compare_backends_rejects_what_is_not_there(tmp_path: Path, capsys: object) -> None:
+    path = tmp_path / "where.yaml"
+    path.write_text(COMPARE, encoding="utf-8")
+    assert cli.main(["compare", str(path), "--backends", "busy,nope"]) == 2
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert err == "qsim: error: --backends: no backend named 'nope'; backends: busy, empty\n"
+    one = tmp_path / "one.yaml"
+    one.write_text("name: one\nworkloads:\n  - {name: w, kind: independent, jobs: 1, "
+                   "quantum: 1s}\n", encoding="utf-8")
+    assert cli.main(["compare", str(one), "--backends", "a"]) == 2
+    assert "needs a backends: list" in capsys.readouterr().err  # type: ignore[attr-defined]

@@ -294,8 +294,8 @@ def compare(comparison: Any, ax: Axes | None = None) -> Axes:
         entries = [_with_billed_idle(m, data["modes"][m]) for m in modes]
         # Only a session pays for its idle time: batch and job mode's "0" is no virtue of
         # theirs, so say what it means.
-        instead = ["not billed" if key == "billed_idle_s" and m != "session" else None
-                   for m in modes]
+        instead = ["not billed" if key == "billed_idle_s" and m.partition(" on ")[0] !=
+                   "session" else None for m in modes]
         whiskers = _panel(panel, [e.get(key) for e in entries], modes, title, kind, instead,
                           unfinished)
         panel.set_gid(f"compare/{key}")
@@ -313,7 +313,8 @@ def _with_billed_idle(mode: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     usage, quantum = entry.get("usage_s"), entry.get("quantum_s")
     billed = None
     if usage is not None and quantum is not None:
-        billed = max(0.0, _stat(usage)[0] - _stat(quantum)[0]) if mode == "session" else 0.0
+        session = mode.partition(" on ")[0] == "session"  # `MODE on BACKEND` too (SPEC §18)
+        billed = max(0.0, _stat(usage)[0] - _stat(quantum)[0]) if session else 0.0
     return {**entry, "billed_idle_s": billed}
 
 

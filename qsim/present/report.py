@@ -450,14 +450,21 @@ def verdict_line(c: Comparison) -> str:
             said.append(f"Fastest: {_modes(v.fastest)}, {time}, "
                         f"{v.cost_ratio[fast]:.2f}x the cost.")
     if v.incomplete:
-        undone = "; ".join(f"{m} mode {_progress(c.modes[m])}" for m in v.incomplete)
+        undone = "; ".join(f"{_said(m)} {_progress(c.modes[m])}" for m in v.incomplete)
         lead = "Not ranked, did not finish" if v.cheapest else "No mode finished the work"
         said.append(f"{lead}: {undone}.")
     return " ".join(said)
 
 
 def _modes(modes: tuple[str, ...]) -> str:
-    return " and ".join(f"{m} mode" for m in modes)
+    return " and ".join(_said(m) for m in modes)
+
+
+def _said(variant: str) -> str:
+    """``session`` as "session mode"; ``session on ibm_kyiv`` (``--backends``) as "session
+    mode on ibm_kyiv"."""
+    mode, _, backend = variant.partition(" on ")
+    return f"{mode} mode" + (f" on {backend}" if backend else "")
 
 
 def print_comparison(out: Console, c: Comparison, percentiles: bool = False) -> None:
@@ -474,7 +481,8 @@ def print_comparison(out: Console, c: Comparison, percentiles: bool = False) -> 
 def _print_comparison(out: Console, c: Comparison) -> None:
     heading = Text()
     heading.append(shown(c.scenario, 80), style="bold")
-    heading.append(f"  seed {c.seed} · workload {shown(repr(c.workload))} in each mode")
+    where = " on each backend" if any(" on " in m for m in c.modes) else ""
+    heading.append(f"  seed {c.seed} · workload {shown(repr(c.workload))} in each mode{where}")
     table = comparison_table(c)
     if _natural_width(table) > out.width:
         with _means_only():  # the intervals would not fit: --json and --out keep them

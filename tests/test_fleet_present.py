@@ -113,3 +113,17 @@ def test_compare_backends_rejects_what_is_not_there(tmp_path: Path, capsys: obje
                    "quantum: 1s}\n", encoding="utf-8")
     assert cli.main(["compare", str(one), "--backends", "a"]) == 2
     assert "needs a backends: list" in capsys.readouterr().err  # type: ignore[attr-defined]
+
+
+def test_a_sweep_varies_a_workloads_backend(tmp_path: Path) -> None:
+    import qsim
+
+    path = tmp_path / "where.yaml"
+    path.write_text(COMPARE, encoding="utf-8")
+    table = qsim.sweep(qsim.load_scenario(path),
+                       {"workloads.vqe.backend": ["busy", "empty", "least_busy"]}, workers=1)
+    vqe = table[table["workload"] == "vqe"]
+    assert vqe["workloads.vqe.backend"].tolist() == ["busy", "empty", "least_busy"]
+    assert vqe["backend"].tolist() == ["busy", "empty", "empty"]  # least_busy: busy has 5
+    assert vqe["wall_time_s"].tolist()[1:] == [40.0, 40.0]
+    assert vqe["wall_time_s"].tolist()[0] > 100.0

@@ -11,6 +11,7 @@ foreground workload ends). Whatever is still queued or running at the end is rec
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from simpy.events import Event
@@ -19,7 +20,6 @@ from qsim.errors import QsimError
 from qsim.model.availability import Availability
 from qsim.model.backend import Backend
 from qsim.model.clock import STOP, Clock, fire
-from qsim.model.fleet import Fleet
 from qsim.model.modes import CLOSED, INACTIVE, Context
 from qsim.model.rules import InstanceLedger
 from qsim.model.watch import Progress, watched
@@ -31,6 +31,9 @@ from qsim.trace import RunInfo, Kind, Trace
 from qsim.units import format_duration
 from qsim.version import __version__
 from qsim.work import HINT, RECORDS_PER_JOB, WorkLimitError
+
+if TYPE_CHECKING:
+    from qsim.model.fleet import Fleet
 
 END_OF_RUN = "end_of_run"
 
@@ -53,7 +56,9 @@ class _Simulation:
         if len(specs) == 1:
             self.backends: list[Backend] = [Backend(self.env, self.trace, specs[0],
                                                     len(workloads), self.ledger)]
-        else:  # SPEC §18: nothing of this for one backend (qsim.model.fleet)
+        else:  # SPEC §18: nothing of this for one backend (not even its import)
+            from qsim.model.fleet import Fleet
+
             self.fleet = Fleet(self.env, self.trace, specs, len(workloads), self.ledger)
             self.backends = list(self.fleet.backends)
         self.backend = self.backends[0]

@@ -134,9 +134,13 @@ def notes(scenario: Scenario) -> list[str]:
             lines.append(f"{x.name}: at most {x.rho:.3f} of the QPU while it runs (on an idle "
                          "backend)")
     streams = sum(x.rho for x in loads if x.open_stream)
-    together = min(1.0, sum(x.rho for x in loads))
-    lines.append(f"expected utilisation: {streams:.3f} from open streams, {together:.3f} with "
-                 "every workload while all run")
+    if scenario.backends:  # SPEC §18: in QPUs, and the busiest backend's
+        lines.append(f"expected utilisation: {streams:.3f} QPUs of {len(scenario.backends)} "
+                     f"from open streams; the busiest backend {open_stream_load(scenario):.3f}")
+    else:
+        together = min(1.0, sum(x.rho for x in loads))
+        lines.append(f"expected utilisation: {streams:.3f} from open streams, {together:.3f} "
+                     "with every workload while all run")
     relax = relaxation_time(scenario)
     if relax is not None:
         lines.append(f"warm-up: the background relaxes in about {format_duration(relax)}; "

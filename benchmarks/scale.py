@@ -77,6 +77,59 @@ def scenario_dict(jobs: int, foreground: bool = True) -> dict:
     return {"name": f"scale-{jobs}", "horizon": horizon, "workloads": workloads}
 
 
+FLEET = ("ibm_brisbane", "ibm_kyiv", "ibm_sherbrooke", "ibm_torino", "ibm_fez", "ibm_marrakesh")
+
+
+def fleet_dict(jobs: int, backends: int = len(FLEET)) -> dict:
+    """SPEC §18: ``backends`` backends, each with the benchmark's background stream (about
+    0.8 utilisation), run long enough for ``jobs`` jobs in all: the per-job cost of a fleet
+    against ``scenario_dict(jobs, foreground=False)``, one backend of the same total size."""
+    names = FLEET[:backends] if backends <= len(FLEET) else [f"b{i}" for i in range(backends)]
+    return {"name": f"fleet-{jobs}", "horizon": jobs * MEAN_INTERARRIVAL_S / backends,
+            "backends": [{"name": n} for n in names],
+            "workloads": [{**background(f"others-{n}"), "backend": n} for n in names]}
+
+
+WEEK_S = 7 * 86400.0
+
+
+def week_dicts() -> tuple[dict, dict]:
+    """A week of six busy backends (one job every 24 s on each, ~0.8 utilisation: about
+    150,000 jobs), and one backend as busy as each of them for six weeks (the same jobs, the
+    same queueing): the fleet's cost per job against one backend's."""
+    def stream(name: str) -> dict:
+        return {**background(name), "arrivals": {"dist": "exponential", "mean": 24.0},
+                "quantum": {"dist": "lognormal", "mean": 19.2, "cv": 1.0}}
+
+    fleet = {"name": "week-fleet", "horizon": WEEK_S, "backends": [{"name": n} for n in FLEET],
+             "workloads": [{**stream(f"users-{n}"), "backend": n} for n in FLEET]}
+    one = {"name": "six-weeks-one", "horizon": 6 * WEEK_S, "workloads": [stream("users")]}
+    return fleet, one
+
+
+def fleet_week(repeats: int) -> None:
+    """CPU seconds of simulate plus summary for ``week_dicts``, paired within each round."""
+    import qsim
+
+    scenarios = [qsim.parse_scenario(d, "week") for d in week_dicts()]
+    rounds: list[list[tuple[float, int]]] = []
+    for _ in range(repeats):
+        row = []
+        for scenario in scenarios:
+            start = time.process_time()
+            result = qsim.simulate(scenario)
+            result.summary()
+            row.append((time.process_time() - start, int(result.job_arrays["status"].size)))
+        rounds.append(row)
+    print("| case | jobs | CPU s (best) | µs per job |")
+    print("|---|---:|---:|---:|")
+    for k, label in enumerate(("six backends, one week", "one backend, six weeks")):
+        seconds, jobs = min(r[k] for r in rounds)
+        print(f"| {label} | {jobs:,} | {seconds:.2f} | {1e6 * seconds / jobs:.2f} |")
+    ratios = [(f[0] / f[1]) / (o[0] / o[1]) for f, o in rounds]
+    print(f"\nper job, six backends over one (paired): {_spread(ratios, 'x', 2)}")
+
+
 def full_feature_dict(jobs: int, queue: str = "fair_share") -> dict:
     """The full-feature scenario (issue 18): fair share over three instances, hourly
     calibrations, a session with retries, a QAOA with two optimisers in batch mode, a sweep in
@@ -342,6 +395,7 @@ def instructions() -> None:
                          ("background", "qsim, background only (simulate)"),
                          ("full-fair_share", "qsim, full feature, fair share (simulate)"),
                          ("full-fifo", "qsim, full feature, fifo (simulate)"),
+                         ("fleet", "qsim, six backends' background (simulate, SPEC §18)"),
                          ("floor", "heapq floor, background only")):
         counts = [_count_instructions(model, jobs) for jobs in INSTRUCTION_SIZES]
         (small_jobs, small), (large_jobs, large) = counts
@@ -392,6 +446,8 @@ def _run_one_model(model: str, jobs: int) -> int:
             return 0
     elif model.startswith("full-"):
         scenario = qsim.parse_scenario(full_feature_dict(jobs, model[len("full-"):]), "count")
+    elif model == "fleet":
+        scenario = qsim.parse_scenario(fleet_dict(jobs), "count")
     else:
         scenario = qsim.parse_scenario(scenario_dict(jobs, foreground=model == "full"), "count")
     result = qsim.simulate(scenario)
@@ -416,7 +472,12 @@ def main() -> None:
     parser.add_argument("--one-full", nargs=2, help=argparse.SUPPRESS)  # internal: SIZE QUEUE
     parser.add_argument("--no-full", action="store_true",
                         help="skip the full-feature scenario (fair share and fifo)")
+    parser.add_argument("--fleet-week", action="store_true",
+                        help="a week of six busy backends (SPEC §18) against one backend")
     args = parser.parse_args()
+    if args.fleet_week:
+        fleet_week(args.repeats)
+        return
     if args.count_one:
         print(_run_one_model(args.count_one[0], int(args.count_one[1])))
         return

@@ -339,8 +339,8 @@ BAD_FILES = {
     "unknown key": (WORKLOAD + "    quantum: 1s\n    colour: red\n",
                     "{f}:7: workloads[0].colour: unknown key 'colour'; allowed: name, kind, "
                     "mode, start, compile, quantum, post, instance, share, max_execution_time, "
-                    "failure, repeat, iterations, jobs_per_iteration, parallel, classical, "
-                    "on_failure, max_retries"),
+                    "failure, repeat, backend, iterations, jobs_per_iteration, parallel, "
+                    "classical, on_failure, max_retries"),
     "wrong type": ("name: x\nworkloads:\n  - name: a\n    kind: iterative\n"
                    "    iterations: three\n    quantum: 1s\n",
                    "{f}:5: workloads[0].iterations: must be a whole number (got 'three')"),

@@ -682,7 +682,7 @@ def test_names_and_keys_with_control_characters_stay_on_one_escaped_line(tmp_pat
     assert one_error_line(err) == (f"{path}:7: workloads[0].col\\nour\\x1b[1m: unknown key "
                                    "'col\\nour\\x1b[1m'; allowed: name, kind, mode, start, "
                                    "compile, quantum, post, instance, share, max_execution_time, "
-                                   "failure, repeat, iterations, jobs_per_iteration, "
+                                   "failure, repeat, backend, iterations, jobs_per_iteration, "
                                    "parallel, classical, on_failure, max_retries")
 
 

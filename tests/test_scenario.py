@@ -277,11 +277,11 @@ EXACT = [
      "us, ms, s, m, h, d (got 'lots')"),
     (BASE + "    foo: 1\n",
      ":7: workloads[0].foo: unknown key 'foo'; allowed: name, kind, mode, start, compile, "
-     "quantum, post, instance, share, max_execution_time, failure, repeat, iterations, "
+     "quantum, post, instance, share, max_execution_time, failure, repeat, backend, iterations, "
      "jobs_per_iteration, parallel, classical, on_failure, max_retries"),
     ("colour: blue\n" + BASE,
      ":1: colour: unknown key 'colour'; allowed: name, seed, horizon, warmup, plan, instances, "
-     "backend, pricing, accounting, workloads"),
+     "backend, backends, pricing, accounting, workloads"),
     (BASE + "    mode: sesion\n",
      ":7: workloads[0].mode: must be 'job', 'batch' or 'session' (got 'sesion')"),
     (BASE + "    mode: {kind: sesion}\n",
@@ -339,7 +339,7 @@ EXACT = [
     ("name: t\nworkloads:\n  - name: s\n    kind: independent\n    jobs: 3\n    quantum: 1s\n"
      "    on_failure: abort\n",
      ":7: workloads[0].on_failure: unknown key 'on_failure'; allowed: name, kind, mode, start, "
-     "compile, quantum, post, instance, share, max_execution_time, failure, repeat, jobs, "
+     "compile, quantum, post, instance, share, max_execution_time, failure, repeat, backend, jobs, "
      "submit_interval"),
     (BASE.replace("quantum: 10s", "quantum: {dist: uniform, low: 5s, high: 1s}"),
      ":6: workloads[0].quantum.high: must not be less than low (5s) (got '1s')"),

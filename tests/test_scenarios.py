@@ -100,3 +100,18 @@ def test_batch_sweep_is_faster_than_job_mode_for_the_same_bill() -> None:
     result = qsim.compare(sc, modes=("job", "batch"), workers=1)
     assert result.figure("batch", "cost_usd") == pytest.approx(result.figure("job", "cost_usd"))
     assert result.figure("batch", "wall_time_s") < result.figure("job", "wall_time_s")
+
+
+def test_the_fleet_sends_the_vqe_where_the_queue_was_shortest() -> None:
+    sc = qsim.load_scenario(SCENARIOS / "fleet.yaml")
+    assert qsim.parse_scenario(dump_resolved(sc)) == sc
+    result = qsim.simulate(sc)
+    summary = result.summary()
+    names = [b["name"] for b in summary["backends"]]
+    assert len(names) == 6 and "hand-written, not fitted" in (
+        SCENARIOS / "fleet.yaml").read_text().replace("HAND-WRITTEN, NOT FITTED",
+                                                     "hand-written, not fitted")
+    vqe = _entry(result, "vqe")
+    assert vqe["backend"] in names and vqe["complete"]
+    # it ran on one backend, where it started
+    assert set(result.jobs[result.jobs["workload"] == "vqe"]["backend"]) == {vqe["backend"]}

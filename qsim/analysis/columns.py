@@ -26,6 +26,9 @@ class TraceMeta:
     modes: tuple[str, ...]  # job | batch | session, by workload index
     legacy_lock: bool  # job_lock: all — the QPU is held from dispatch to the job's end
     end_s: float
+    # SPEC §18: the backends' names when there are several (a job's backend is in the log);
+    # empty with one, whose tables have no backend column.
+    backends: tuple[str, ...] = ()
 
 
 def _columns(trace: Trace) -> Columns:
@@ -131,12 +134,40 @@ def window_arrays(trace: Trace) -> dict[str, np.ndarray]:
 
 def calibration_arrays(trace: Trace, end_s: float) -> dict[str, np.ndarray]:
     """Calibrations: ``due_at, start_at, end_at`` (one still running at the end ends
-    there)."""
+    there); with several backends (SPEC §18), also ``backend`` (its index)."""
     cols = _columns(trace)
     starts = cols.rows_of(Kind.CALIBRATION_START)
     due = np.array([trace.info[int(s)] for s in starts], dtype=np.float64)
+    if trace.job_backend is not None:
+        start, end, backend = paired_by_backend(trace, Kind.CALIBRATION_START,
+                                                Kind.CALIBRATION_END, end_s)
+        return {"due_at": due, "start_at": start, "end_at": end, "backend": backend}
     start, end = calibration_times(cols, end_s)
     return {"due_at": due, "start_at": start, "end_at": end}
+
+
+def record_backends(trace: Trace, rows: np.ndarray) -> np.ndarray:
+    """The backend of each of these records of a backend itself (calibrations, outages):
+    the log names it for backends after the first only."""
+    of = trace.backend_of
+    return np.array([of.get(row, 0) for row in rows.tolist()], dtype=np.int64)
+
+
+def paired_by_backend(trace: Trace, start_kind: Kind, end_kind: Kind, end_s: float
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end of every span of a backend (a calibration, an outage) with several
+    backends, in the log's order of starts: each backend's k-th end ends its k-th start (two
+    backends' spans overlap, so the log's k-th end need not); one still under way at the
+    end ends there. Also each one's backend."""
+    cols = _columns(trace)
+    starts, ends = cols.rows_of(start_kind), cols.rows_of(end_kind)
+    start_backend, end_backend = record_backends(trace, starts), record_backends(trace, ends)
+    end = np.full(len(starts), end_s)
+    for backend in np.unique(start_backend).tolist():
+        mine = np.flatnonzero(start_backend == backend)
+        ended = ends[end_backend == backend]
+        end[mine[:len(ended)]] = cols.t[ended]
+    return cols.t[starts], end, start_backend
 
 
 def calibration_times(cols: Columns, end_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -150,10 +181,34 @@ def outage_arrays(trace: Trace, end_s: float) -> dict[str, np.ndarray]:
     """Outages (SPEC §16), merged as the model ran them: ``start_at, end_at`` (one still under
     way at the end ends there)."""
     cols = _columns(trace)
+    if trace.job_backend is not None:
+        start, end, backend = paired_by_backend(trace, Kind.OUTAGE_START, Kind.OUTAGE_END,
+                                                end_s)
+        return {"start_at": start, "end_at": end, "backend": backend}
     start = cols.t[cols.rows_of(Kind.OUTAGE_START)]
     end = cols.t[cols.rows_of(Kind.OUTAGE_END)]
     return {"start_at": start,
             "end_at": np.concatenate([end, np.full(len(start) - len(end), end_s)])}
+
+
+def job_backends(trace: Trace) -> np.ndarray:
+    """Each job's backend (its index), by job id; with one backend, all 0."""
+    if trace.job_backend is None:
+        count = int(np.count_nonzero(_columns(trace).kind == Kind.JOB_SUBMIT))
+        return np.zeros(count, np.int64)
+    return np.frombuffer(trace.job_backend, np.uint8).astype(np.int64)
+
+
+def interval_backends(intervals: dict[str, np.ndarray], job_backend: np.ndarray,
+                      cal_backend: np.ndarray) -> np.ndarray:
+    """The backend of each row of ``qpu_intervals``: its job's, or (a calibration, job -1,
+    in the calibrations' order) the calibration's."""
+    job = intervals["job"]
+    out = np.zeros(len(job), np.int64)
+    held = job >= 0
+    out[held] = job_backend[job[held]]
+    out[~held] = cal_backend
+    return out
 
 
 def qpu_order(trace: Trace, meta: TraceMeta) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, TypedDict
+from typing import TYPE_CHECKING, Final, NotRequired, TypedDict
 
 import numpy as np
 
@@ -51,6 +51,9 @@ class WorkloadSummary(TypedDict):
     complete: bool
     planned_jobs: int | None  # what it meant to run (None: an open background stream)
     stopped_by: str | None  # why it is not complete: max_time, cancel_at, ... (None: it is)
+    # SPEC §18, several backends only: where its jobs ran (least_busy: a stream that chose
+    # at each arrival)
+    backend: NotRequired[str]
 
 
 class BackendSummary(TypedDict):
@@ -64,6 +67,12 @@ class BackendSummary(TypedDict):
     calibration_max_deferred_s: float
     outage_s: float  # added (SPEC §16): time in outage within the run
     outages: int  # outages (merged) under way at some time within the run
+
+
+class NamedBackendSummary(BackendSummary):
+    """One backend of several (SPEC §18): its figures, as ``backend``'s, and its name."""
+
+    name: str
 
 
 class InstanceSummary(TypedDict):
@@ -97,7 +106,8 @@ class Summary(TypedDict):
     qsim_version: str
     end_s: float
     workloads: list[WorkloadSummary]
-    backend: BackendSummary
+    backend: BackendSummary  # with several backends (SPEC §18): the first one's figures
+    backends: NotRequired[list[NamedBackendSummary]]  # SPEC §18: several backends only
     instances: list[InstanceSummary]  # added (SPEC §12): the declared instances, in order
     streams: list[StreamLoad]  # added (SPEC §12): background and interval-submitted streams
     expected_utilization: float  # the open streams' summed offered load (>= 1: unbounded)
@@ -114,16 +124,22 @@ def summarize(result: RunResult) -> Summary:
     gaps, cal = result.gap_arrays, result.calibration_arrays
     reason_jobs, reasons = columns.reasons_given(result.trace, result.trace.columns())
     reason_workload = jobs["workload"][reason_jobs]
+    fleet = result.trace.job_backend is not None
+    if fleet:  # SPEC §18: each QPU interval's backend goes where its row goes
+        busy = {**busy, "backend": result.busy_backend}
     if scenario.warmup:
         jobs, busy = _from_zero(jobs, busy)
     sums = _sums_by_workload(jobs, len(scenario.workloads))
     workloads = [
-        _workload(w, index, jobs, sums, _rows(windows, index), _rows(gaps, index), busy,
+        _workload(w, index, jobs, sums, _rows(windows, index), _rows(gaps, index),
+                  _on_backend(busy, result, index) if fleet else busy,
                   scenario, info.end_s, set(reasons[reason_workload == index].tolist()))
         for index, w in enumerate(scenario.workloads)
     ]
     sessions = np.isin(windows["workload"],
                        [i for i, w in enumerate(scenario.workloads) if w.mode.kind == "session"])
+    if fleet:
+        return _fleet_summary(result, workloads, busy, windows, sessions)
     return {
         "scenario": scenario.name,
         "seed": info.seed,
@@ -132,6 +148,50 @@ def summarize(result: RunResult) -> Summary:
         "workloads": workloads,
         "backend": _backend(busy, _rows(windows, sessions), info.end_s,
                             cal["start_at"] - cal["due_at"], result.outage_arrays),
+        "instances": _instances(scenario, workloads),
+        "streams": (streams := _streams(scenario)),
+        "expected_utilization": sum(x["offered_load"] for x in streams),
+    }
+
+
+def _on_backend(busy: dict[str, np.ndarray], result: RunResult, workload: int
+                ) -> dict[str, np.ndarray]:
+    """What held the QPU of the workload's backend (a stream that chose per job: all)."""
+    index = result.trace.workload_backend[workload]
+    return busy if index < 0 else _rows(busy, busy["backend"] == index)
+
+
+def _fleet_summary(result: RunResult, workloads: list[WorkloadSummary],
+                   busy: dict[str, np.ndarray], windows: dict[str, np.ndarray],
+                   sessions: np.ndarray) -> Summary:
+    """The summary with several backends (SPEC §18): each backend's figures from its own
+    QPU intervals, calibrations, outages and the windows of the sessions on it; ``backend``
+    is the first one's; each workload names its backend. Usage is the workload's wherever
+    it ran (an instance's usage counts on every backend together)."""
+    info, scenario = result.info, result.info.scenario
+    names = [b.name for b in scenario.backends]
+    chosen = result.trace.workload_backend
+    for entry, index in zip(workloads, chosen):
+        entry["backend"] = "least_busy" if index < 0 else names[index]
+    cal, outages = result.calibration_arrays, result.outage_arrays
+    window_backend = np.array([chosen[w] for w in windows["workload"].tolist()], np.int64)
+    figures: list[NamedBackendSummary] = []
+    for index, name in enumerate(names):
+        mine = cal["backend"] == index
+        figures.append({"name": name, **_backend(
+            _rows(busy, busy["backend"] == index),
+            _rows(windows, sessions & (window_backend == index)), info.end_s,
+            cal["start_at"][mine] - cal["due_at"][mine],
+            _rows(outages, outages["backend"] == index))})
+    first = {k: v for k, v in figures[0].items() if k != "name"}
+    return {
+        "scenario": scenario.name,
+        "seed": info.seed,
+        "qsim_version": info.qsim_version,
+        "end_s": info.end_s,
+        "workloads": workloads,
+        "backend": first,  # type: ignore[typeddict-item]  # the BackendSummary keys
+        "backends": figures,
         "instances": _instances(scenario, workloads),
         "streams": (streams := _streams(scenario)),
         "expected_utilization": sum(x["offered_load"] for x in streams),

@@ -42,6 +42,7 @@ class RunResult:
             modes=tuple(w.mode.kind for w in scenario.workloads),
             legacy_lock=scenario.backend.job_lock == "all",
             end_s=self.info.end_s,
+            backends=tuple(b.name for b in scenario.backends),
         )
 
     # ---- numpy columns: what the summary reads ------------------------------------------
@@ -70,6 +71,14 @@ class RunResult:
         cal = self.calibration_arrays
         return columns.qpu_intervals(self.job_arrays, cal["start_at"], cal["end_at"], self.meta,
                                      columns.qpu_order(self.trace, self.meta))
+
+    @cached_property
+    def busy_backend(self) -> np.ndarray:
+        """Each row of ``busy``'s backend (SPEC §18; all 0 with one backend)."""
+        if self.trace.job_backend is None:
+            return np.zeros(len(self.busy["job"]), np.int64)
+        return columns.interval_backends(self.busy, columns.job_backends(self.trace),
+                                         self.calibration_arrays["backend"])
 
     @cached_property
     def gap_arrays(self) -> dict[str, np.ndarray]:

@@ -16,7 +16,8 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from qsim.analysis import accounting
-from qsim.analysis.columns import (STATUSES, TraceMeta, calibration_arrays, job_arrays,
+from qsim.analysis.columns import (STATUSES, TraceMeta, calibration_arrays, interval_backends,
+                                   job_arrays, job_backends,
                                    qpu_intervals, qpu_order, reasons_given, window_arrays)
 from qsim.records.log import Kind, Trace
 
@@ -81,9 +82,13 @@ def jobs_frame(trace: Trace, meta: TraceMeta,
         a = arrays if isinstance(arrays, pd.DataFrame) else pd.DataFrame(arrays)
     n = len(a["status"])
     done = np.asarray(a["status"]) == 0
+    # SPEC §18: each job's backend, only when there are several (one-backend tables as before)
+    backend = {} if not meta.backends else {
+        "backend": _names(job_backends(trace), meta.backends)}
     return pd.DataFrame({
         "job": np.arange(n),
         "workload": _names(np.asarray(a["workload"]), meta.workloads),
+        **backend,
         "context": a["context"],
         "submit_at": a["submit_at"],
         "dispatch_at": a["dispatch_at"],
@@ -145,12 +150,14 @@ def intervals_frame(trace: Trace, meta: TraceMeta,
     a = job_arrays(trace, meta) if arrays is None else arrays
     cal = calibration_arrays(trace, meta.end_s)
     iv = qpu_intervals(a, cal["start_at"], cal["end_at"], meta, qpu_order(trace, meta))
+    backend = {} if not meta.backends else {"backend": _names(
+        interval_backends(iv, job_backends(trace), cal["backend"]), meta.backends)}
     return pd.DataFrame({  # fresh arrays, the frame's alone: no copy
         "start_at": iv["start_at"], "end_at": iv["end_at"],
         "length_s": iv["end_at"] - iv["start_at"],
         "what": _names((iv["job"] >= 0).astype(np.int64), ("calibration", "job")),
         "job": iv["job"], "workload": _names(iv["workload"], meta.workloads),
-        "context": iv["context"],
+        "context": iv["context"], **backend,
     }, copy=False)
 
 
@@ -158,6 +165,8 @@ def calibrations_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
     """Calibrations: ``due_at, start_at, end_at, deferred_s`` (how long a session or busy QPU
     pushed each one back)."""
     cal = calibration_arrays(trace, meta.end_s)
+    if meta.backends:  # SPEC §18: which backend's, by name
+        cal = {**cal, "backend": _names(cal["backend"], meta.backends)}
     return pd.DataFrame({**cal, "deferred_s": cal["start_at"] - cal["due_at"]})
 
 

@@ -20,7 +20,8 @@ from qsim.input.work import check_work
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MODES", "Comparison", "Verdict", "check_modes", "compare", "resolve_workload"]
+__all__ = ["MODES", "Comparison", "Verdict", "check_backends", "check_modes", "compare",
+           "resolve_workload", "variant_name"]
 
 MODES: Final = ("job", "batch", "session")
 
@@ -179,28 +180,61 @@ def _in_mode(scenario: Scenario, workload: str, mode: str) -> Scenario:
     return scenario.with_mode(workload, Mode.model_validate(mode))
 
 
+def check_backends(scenario: Scenario, backends: Iterable[str]) -> tuple[str, ...]:
+    """``backends`` (names of the scenario's, SPEC §18) as a tuple, or QsimError naming the
+    first unknown or repeated one."""
+    names = [b.name for b in scenario.backends]
+    if not names:
+        raise QsimError(f"scenario {scenario.name!r} has one backend (backend:); comparing "
+                        "backends needs a backends: list")
+    out: list[str] = []
+    for name in backends:
+        if name not in names:
+            raise QsimError(f"no backend named {name!r}; backends: {', '.join(names)}")
+        if name in out:
+            raise QsimError(f"backend {name!r} is listed twice")
+        out.append(name)
+    if not out:
+        raise QsimError(f"no backends to compare; backends: {', '.join(names)}")
+    return tuple(out)
+
+
+def variant_name(mode: str, backend: str | None) -> str:
+    """A column of a comparison: the mode, or with ``--backends`` ``MODE on BACKEND``."""
+    return mode if backend is None else f"{mode} on {backend}"
+
+
 def compare(scenario: Scenario, workload: str | None = None,
             modes: Sequence[str] = MODES, replications: int = 1, seed: int | None = None,
             workers: int | None = None, progress: Progress | None = None, *,
-            max_jobs: int | None = DEFAULT_MAX_JOBS) -> Comparison:
+            max_jobs: int | None = DEFAULT_MAX_JOBS,
+            backends: Sequence[str] | None = None) -> Comparison:
     """Replay ``workload`` (default: the first non-background one) in each of ``modes``.
 
     Everything else keeps its random streams in every mode (common random numbers). With
     ``replications`` > 1 each mode gets the same R replications and each figure is a mean
     with a 95% interval. ``max_jobs`` (None: no limit) bounds the jobs of all the runs
     together, estimated before they start (``qsim.input.work``).
+
+    ``backends`` (SPEC §18): the workload in each mode on each of these backends, every run
+    with the same random streams (the background of every backend included); the columns
+    are then ``MODE on BACKEND``, and the verdict says where and how to run it.
     """
     check_count(replications)
     name = resolve_workload(scenario, workload)
     modes = check_modes(modes)
     seed = scenario.seed if seed is None else seed
-    variants = {m: _in_mode(scenario, name, m) for m in modes}
+    places: tuple[str | None, ...] = (None,) if backends is None else check_backends(
+        scenario, backends)
+    variants = {variant_name(m, b): _in_mode(scenario if b is None else
+                                             scenario.with_backend(name, b), name, m)
+                for b in places for m in modes}
     check_work(variants.values(), replications, max_jobs)
-    tasks = [(variants[m], seed, r) for m in modes for r in range(replications)]
+    tasks = [(v, seed, r) for v in variants.values() for r in range(replications)]
     summaries = run_many(tasks, workers, progress, max_jobs=max_jobs)
     entries: dict[str, Summary] = {}
     runs: dict[str, tuple[Summary, ...]] = {}
-    for i, mode in enumerate(modes):
+    for i, mode in enumerate(variants):
         runs[mode] = tuple(entry(s, name)
                            for s in summaries[i * replications:(i + 1) * replications])
         entries[mode] = runs[mode][0] if replications == 1 else aggregate_value(

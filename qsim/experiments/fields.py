@@ -151,8 +151,9 @@ def editable_dump(scenario: Scenario) -> dict[str, Any]:
     wrote exactly the default TTL gets the new kind's default when the sweep switches kinds.
     """
     data = scenario.model_dump(by_alias=True)
-    rep_delay = data["backend"]["rep_delay"]
-    for w in data["workloads"]:
+    for index, w in enumerate(data["workloads"]):
+        # its backend's (SPEC §18: of several, the first it may run on)
+        rep_delay = scenario.fleet[scenario.candidates(index)[0]].rep_delay
         mode = w["mode"]
         default = DEFAULT_INTERACTIVE_TTL.get(mode["kind"])
         if default is not None and mode["interactive_ttl"] in (default, min(default,

@@ -50,6 +50,8 @@ MAX_BURST: Final = 1_000_000
 MAX_LEVELS: Final = 10_000
 #: Rows of an arrival trace (`arrivals: {trace: FILE}`): each is a Python float in memory.
 MAX_TRACE_ROWS: Final = 1_000_000
+#: Backends in one scenario (SPEC §18): a job records its backend in one byte.
+MAX_BACKENDS: Final = 64
 #: Workloads in one scenario: the record log packs a workload (and a context) in 12 bits.
 MAX_WORKLOADS: Final = (1 << 12) - 1
 

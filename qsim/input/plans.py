@@ -98,8 +98,21 @@ def offered_load(scenario: Scenario) -> list[WorkloadLoad]:
 
 
 def open_stream_load(scenario: Scenario) -> float:
-    """The summed load of the open streams: at 1 or more the queue grows without bound."""
-    return sum(x.rho for x in offered_load(scenario) if x.open_stream)
+    """The summed load of the open streams: at 1 or more the queue grows without bound.
+    With several backends (SPEC §18), the most loaded backend's: a stream offers its load to
+    its backend, a ``least_busy`` one an equal part to each of its candidates (a rough
+    reading: it goes where the queue is shortest)."""
+    loads = offered_load(scenario)
+    if not scenario.backends:
+        return sum(x.rho for x in loads if x.open_stream)
+    per_backend = [0.0] * len(scenario.backends)
+    index = {w.name: i for i, w in enumerate(scenario.workloads)}
+    for x in loads:
+        if x.open_stream:
+            candidates = scenario.candidates(index[x.name])
+            for b in candidates:
+                per_backend[b] += x.rho / len(candidates)
+    return max(per_backend)
 
 
 def notes(scenario: Scenario) -> list[str]:
@@ -128,9 +141,13 @@ def notes(scenario: Scenario) -> list[str]:
             lines.append(f"{x.name}: at most {x.rho:.3f} of the QPU while it runs (on an idle "
                          "backend)")
     streams = sum(x.rho for x in loads if x.open_stream)
-    together = min(1.0, sum(x.rho for x in loads))
-    lines.append(f"expected utilisation: {streams:.3f} from open streams, {together:.3f} with "
-                 "every workload while all run")
+    if scenario.backends:  # SPEC §18: in QPUs, and the busiest backend's
+        lines.append(f"expected utilisation: {streams:.3f} QPUs of {len(scenario.backends)} "
+                     f"from open streams; the busiest backend {open_stream_load(scenario):.3f}")
+    else:
+        together = min(1.0, sum(x.rho for x in loads))
+        lines.append(f"expected utilisation: {streams:.3f} from open streams, {together:.3f} "
+                     "with every workload while all run")
     relax = relaxation_time(scenario)
     if relax is not None:
         how = f", {scenario.warmup_auto}" if scenario.warmup_auto else ""

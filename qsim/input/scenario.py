@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import os
 import re
-from typing import Annotated, Any, Final, Literal, Union
+from typing import Annotated, Any, Final, Literal, TypeVar, Union
 
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, PrivateAttr, Strict
 from pydantic import SerializerFunctionWrapHandler, Tag, ValidationError, model_serializer
 from pydantic import ValidationInfo
-from pydantic import field_validator, model_validator
+from pydantic import field_validator
+from pydantic import model_validator
 
 from qsim.input import dists
 from qsim.input import limits
@@ -203,6 +204,49 @@ class Backend(StrictModel):
     outages: Annotated[tuple[Outage, ...], Field(max_length=limits.MAX_OUTAGES)] = ()
 
 
+#: A workload's ``backend:`` that routes instead of naming one (SPEC §18).
+LEAST_BUSY: Final = "least_busy"
+
+
+def _a_backend_name(name: str) -> str:
+    if name == LEAST_BUSY:
+        raise ValueError("least_busy routes between backends: not a backend's name")
+    return name
+
+
+class NamedBackend(Backend):
+    """One backend of a ``backends:`` list (SPEC §18): a §1 backend with a name."""
+
+    name: Annotated[Name, AfterValidator(_a_backend_name)]
+
+
+class LeastBusy(StrictModel):
+    """``{least_busy: [a, b]}``: the least busy of these backends (SPEC §18)."""
+
+    least_busy: tuple[str, ...]
+
+
+def _backend_choice(value: Any) -> Any:
+    """A workload's ``backend``: a name, ``least_busy``, or ``{least_busy: [a, b]}``. Parsed
+    here rather than by a pydantic union, whose errors would name its members."""
+    if value is None or isinstance(value, LeastBusy):
+        return value
+    if isinstance(value, str):
+        return _not_blank(value)
+    if isinstance(value, dict) and set(value) == {LEAST_BUSY}:
+        names = value[LEAST_BUSY]
+        if not isinstance(names, (list, tuple)) or not names:
+            raise FieldError("must name at least one backend", (LEAST_BUSY,), names)
+        for name in names:
+            if not isinstance(name, str):
+                raise FieldError("must be a backend's name", (LEAST_BUSY,), name)
+        return LeastBusy(least_busy=tuple(names))
+    raise ValueError("must be a backend's name, least_busy, or {least_busy: [a, b]}")
+
+
+BackendChoice = Annotated[Union[str, LeastBusy, None], BeforeValidator(_backend_choice)]
+
+
 class Pricing(StrictModel):
     """What a second of usage costs (a what-if, not a quote)."""
 
@@ -251,6 +295,16 @@ class WorkloadBase(StrictModel):
     max_execution_time: CappedDuration = MAX_EXECUTION_TIME
     failure: Failure | None = None
     repeat: Repeat | None = None  # resolved: None, the workload expanded into its copies
+    # SPEC §18: which backend (a name), or least_busy; None: the first (or only) one.
+    backend: BackendChoice = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``backend`` when the file gives none: a one-backend file dumps as it did."""
+        data: dict[str, Any] = handler(self)
+        if self.backend is None:
+            data.pop("backend", None)
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -501,7 +555,9 @@ class Scenario(StrictModel):
     warmup: Annotated[float, BeforeValidator(_warmup_or_auto)] = 0.0
     plan: Literal["payg", "open", "flex", "premium"] = "payg"
     instances: dict[Name, Instance] = Field(default_factory=dict)
-    backend: Backend = Backend()
+    backend: Backend = Backend()  # with `backends`: the first of them (what reads one)
+    # SPEC §18: several backends instead of `backend` (the first is also `backend`).
+    backends: Annotated[tuple[NamedBackend, ...], Field(max_length=limits.MAX_BACKENDS)] = ()
     pricing: Pricing = Pricing()
     accounting: Accounting = Accounting()
     workloads: tuple[Workload, ...]
@@ -533,6 +589,64 @@ class Scenario(StrictModel):
         fields themselves hold dicts (``instances``), which do not hash."""
         return hash((self.name, self.seed))
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``backend`` or ``backends``, as the file gave them: the dump loads back."""
+        data: dict[str, Any] = handler(self)
+        data.pop("backend" if self.backends else "backends", None)
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_backend(cls, data: Any) -> Any:
+        """With ``backends:``, ``backend`` is the first of them (and not given as well)."""
+        if not isinstance(data, dict) or not data.get("backends"):
+            return data
+        if "backend" in data:
+            raise FieldError("give backend: (one) or backends: (several), not both",
+                             ("backends",), show_value=False)
+        first = data["backends"]
+        first = first[0] if isinstance(first, (list, tuple)) else None
+        if isinstance(first, NamedBackend):
+            first = first.model_dump(by_alias=True)
+        if isinstance(first, dict):
+            data = {**data, "backend": {k: v for k, v in first.items() if k != "name"}}
+        return data
+
+    @field_validator("backends")
+    @classmethod
+    def _one_ledger(cls, backends: tuple[NamedBackend, ...]) -> tuple[NamedBackend, ...]:
+        seen: set[str] = set()
+        for i, b in enumerate(backends):
+            if b.name in seen:
+                raise FieldError(f"duplicate backend name {b.name!r}", (i, "name"),
+                                 show_value=False)
+            seen.add(b.name)
+            if b.job_lock != backends[0].job_lock:  # a job's charge is read the same way
+                raise FieldError(f"must be the first backend's ({backends[0].job_lock}): "
+                                 "qsim reads every backend's log with one lock",
+                                 (i, "job_lock"), b.job_lock)
+            window = backends[0].fair_share_window
+            if b.fair_share_window != window:
+                raise FieldError(f"must be the first backend's ({format_duration(window)}): "
+                                 "fair share counts an instance's usage on every backend "
+                                 "together", (i, "fair_share_window"),
+                                 format_duration(b.fair_share_window))
+        return backends
+
+    @property
+    def fleet(self) -> tuple[Backend, ...]:
+        """Every backend, in file order: ``backends``, or the one ``backend``."""
+        return self.backends or (self.backend,)
+
+    def candidates(self, workload: int) -> tuple[int, ...]:
+        """The backends (indices into ``fleet``) a workload's jobs may go to (SPEC §18)."""
+        return _candidates(self.workloads[workload].backend, self.backends)
+
+    def routed(self, workload: int) -> bool:
+        """Whether a workload chooses among several backends (``least_busy``)."""
+        return len(self.candidates(workload)) > 1
+
     @model_validator(mode="before")
     @classmethod
     def _apply_plan(cls, data: Any) -> Any:
@@ -560,9 +674,15 @@ class Scenario(StrictModel):
                              f"{limits.MAX_WORKLOADS} in one scenario", show_value=False)
         _reject_duplicate_names(workloads)
         backend = info.data.get("backend")
-        if backend is None:  # the backend is invalid and reported on its own
+        fleet = info.data.get("backends")
+        if backend is None or fleet is None:  # invalid, and reported on its own
             return workloads
-        resolved = tuple(_resolve_rep_delay(w, backend.rep_delay) for w in workloads)
+        fleet = tuple(fleet)
+        for i, w in enumerate(workloads):
+            _check_choice(i, w.backend, fleet)
+        resolved = tuple(
+            _resolve_rep_delay(w, (fleet or (backend,))[_candidates(w.backend, fleet)[0]]
+                               .rep_delay) for w in workloads)
         _check_circuit_seconds(resolved)
         resolved = tuple(_resolve_per_circuit(i, w) for i, w in enumerate(resolved))
         resolved = tuple(_resolve_load(i, w) for i, w in enumerate(resolved))
@@ -612,11 +732,14 @@ class Scenario(StrictModel):
                 if getattr(w.mode, key) is not None})
             return w.model_copy(update={"start": w.start + d, "mode": mode})
 
-        outages = tuple(o.shifted(d) if isinstance(o, FixedOutage) else o
-                        for o in self.backend.outages)
+        def shifted(b: _B) -> _B:
+            return b.model_copy(update={"outages": tuple(
+                o.shifted(d) if isinstance(o, FixedOutage) else o for o in b.outages)})
+
         return self.model_copy(update={
             "workloads": tuple(later(w) for w in self.workloads),
-            "backend": self.backend.model_copy(update={"outages": outages}),
+            "backend": shifted(self.backend),
+            "backends": tuple(shifted(b) for b in self.backends),
             "horizon": None if self.horizon is None else self.horizon + d})
 
     @model_validator(mode="after")
@@ -659,9 +782,54 @@ class Scenario(StrictModel):
         ]
         return _validate(data, file=None)
 
+    def with_backend(self, workload: str, backend: str) -> Scenario:
+        """A copy with one workload on the named backend (SPEC §18; for `qsim compare
+        --backends`)."""
+        self.workload(workload)  # QsimError if there is none
+        data = self.model_dump(by_alias=True)
+        data["workloads"] = [{**w, "backend": backend} if w["name"] == workload else w
+                             for w in data["workloads"]]
+        return _validate(data, file=None)
+
     def with_seed(self, seed: int) -> Scenario:
         """A copy with another seed."""
         return _validate({**self.model_dump(by_alias=True), "seed": seed}, file=None)
+
+
+_B = TypeVar("_B", bound=Backend)
+
+
+def _candidates(choice: str | LeastBusy | None, fleet: tuple[NamedBackend, ...]
+                ) -> tuple[int, ...]:
+    """Indices of the backends a workload's ``backend`` allows (checked: see _check_choice)."""
+    if not fleet:
+        return (0,)
+    names = [b.name for b in fleet]
+    if choice is None:
+        return (0,)
+    if choice == LEAST_BUSY:
+        return tuple(range(len(fleet)))
+    if isinstance(choice, LeastBusy):
+        return tuple(sorted({names.index(n) for n in choice.least_busy}))  # file order
+    return (names.index(choice),)
+
+
+def _check_choice(i: int, choice: str | LeastBusy | None,
+                  fleet: tuple[NamedBackend, ...]) -> None:
+    """Every backend a workload names exists (SPEC §18)."""
+    names = [b.name for b in fleet]
+    if isinstance(choice, LeastBusy):
+        for name in choice.least_busy:
+            if name not in names:
+                raise FieldError(f"no backend named {name!r}; backends: {', '.join(names)}",
+                                 (i, "backend", LEAST_BUSY), name)
+    elif choice is not None and choice != LEAST_BUSY and choice not in names:
+        if not fleet:
+            raise FieldError(f"no backend named {choice!r}; the scenario has one unnamed "
+                             f"backend: name it in backends: [{{name: {choice}, ...}}]",
+                             (i, "backend"), choice)
+        raise FieldError(f"no backend named {choice!r}; backends: {', '.join(names)}, "
+                         f"{LEAST_BUSY}, {{{LEAST_BUSY}: [...]}}", (i, "backend"), choice)
 
 
 def _reject_duplicate_names(workloads: tuple[Workload, ...]) -> None:
@@ -895,8 +1063,10 @@ def _plan_warnings(data: dict[str, Any], scenario: Scenario, file: str | None,
                 format_duration(w.mode.max_time))
     load = plans.open_stream_load(scenario)
     if load >= 1:
-        out.append(f"{file or '<scenario>'}: the open streams offer a load of {load:.3f} "
-                   ">= 1: the queue grows without bound and the figures depend on the horizon")
+        where = " one backend" if scenario.backends else ""
+        out.append(f"{file or '<scenario>'}: the open streams offer{where} a load of "
+                   f"{load:.3f} >= 1: the queue grows without bound and the figures depend on "
+                   "the horizon")
     return out
 
 

@@ -137,8 +137,8 @@ def estimate(scenario: Scenario) -> Work:
         if w.kind == "background":
             # pending jobs at 0 (SPEC §17) count even when the run is 0 s long
             by_workload[w.name] = w.expected_jobs(max(0.0, run_end - w.start))
-    calibration = scenario.backend.calibration
-    calibrations = _ratio(run_end, calibration.every) if calibration is not None else 0.0
+    calibrations = math.fsum(_ratio(run_end, b.calibration.every) for b in scenario.fleet
+                             if b.calibration is not None)  # every backend's (SPEC §18)
     jobs = math.fsum(by_workload.values())
     if math.isinf(jobs) and not why:
         why = "background streams arrive without end and there is no horizon (set horizon:)"
@@ -147,7 +147,7 @@ def estimate(scenario: Scenario) -> Work:
         note = (f"the background load ({load:.2f}) is more than the QPU serves and there is no "
                 "horizon, so a workload in job mode falls ever further behind (set horizon:)")
     return Work(jobs, calibrations, run_end, by_workload, why, note,
-                _outages(scenario.backend.outages, run_end))
+                math.fsum(_outages(b.outages, run_end) for b in scenario.fleet))
 
 
 def _outages(outages: Any, run_end: float) -> float:

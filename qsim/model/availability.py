@@ -69,7 +69,7 @@ class Availability:
         first = self.under_way == 0
         self.under_way += 1
         if first:
-            self.backend.trace.add(self.env.now, Kind.OUTAGE_START, info=kind.name)
+            self.backend.log(Kind.OUTAGE_START, kind.name)
         kind.begin(self.backend)
         if first:
             self.backend.pause()
@@ -77,7 +77,7 @@ class Availability:
     def end(self, _arg: object = None) -> None:
         self.under_way -= 1
         if self.under_way == 0:
-            self.backend.trace.add(self.env.now, Kind.OUTAGE_END)
+            self.backend.log(Kind.OUTAGE_END)
             self.backend.resume()
 
     def _fixed(self, arg: tuple[Pause | Down, float]) -> None:

@@ -67,7 +67,7 @@ class Backend:
         "_dispatch_on_release", "qpu_busy", "calibration_due", "_calibration_duration",
         "_next_id", "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_entry_ids",
         "_settle_hook", "_after_compile", "_after_quantum", "_after_post",
-        "in_outage", "_legacy_quantum", "_held_quantum",
+        "in_outage", "_legacy_quantum", "_held_quantum", "_run_hook", "index",
     )
 
     def __init__(self, env: Clock, trace: Trace, spec: BackendSpec, workloads: int,
@@ -114,7 +114,8 @@ class Backend:
         self._instant_work = False  # a job dispatched now has no compile phase
         self._heap, self._entry_ids = env.heap, env.entry_ids
         # Bound once rather than once per use: these are handed to the clock for every job.
-        self._settle_hook = self._settle
+        self._settle_hook = self._run_hook = self._settle
+        self.index = 0  # its place in the scenario's backends (SPEC §18)
         self._after_compile = self._compiled
         self._after_quantum = self._quantum_ended
         self._after_post = self.finish
@@ -435,11 +436,11 @@ class Backend:
     def _run_calibration(self) -> None:
         due, self.calibration_due = self.calibration_due, None
         self.qpu_busy = True
-        self.trace.add(self.env.now, Kind.CALIBRATION_START, info=due)
+        self.log(Kind.CALIBRATION_START, due)
         self.env.call(self._calibration_duration, END, self._calibration_ended)
 
     def _calibration_ended(self, _arg: object) -> None:
-        self.trace.add(self.env.now, Kind.CALIBRATION_END)
+        self.log(Kind.CALIBRATION_END)
         self.qpu_busy = False
         self.request_qpu()
         self.request_dispatch()
@@ -451,9 +452,7 @@ class Backend:
         its phase); the active batch or session goes inactive once none of its jobs is on
         the QPU."""
         self.in_outage = True
-        if self.env.settle is self._settle_hook:
-            self.env.settle = None  # what this instant asked for waits for the end
-        self._settle_hook = self._hold
+        self._hold_settle()
         self._legacy_quantum = self._held_quantum.append
         active = self.active
         if active is None:
@@ -483,7 +482,7 @@ class Backend:
     def resume(self) -> None:
         """The outage is over: dispatch and the QPU's choice as at any instant."""
         self.in_outage = False
-        self._settle_hook = self._settle
+        self._settle_hook = self._run_hook
         self._legacy_quantum = self._run_quantum
         held, self._held_quantum = self._held_quantum, []
         for job in held:
@@ -491,8 +490,22 @@ class Backend:
         self.request_dispatch()
         self.request_qpu()
 
+    def _hold_settle(self) -> None:
+        """An outage: what this instant asked for, and what is asked until ``resume``,
+        waits for it (the settle hook does nothing meanwhile)."""
+        if self.env.settle is self._settle_hook:
+            self.env.settle = None
+        self._settle_hook = self._hold
+
     def _hold(self) -> None:
         """The settle hook during an outage: what was asked for waits for ``resume``."""
+
+    def log(self, kind: Kind, info: object = None) -> None:
+        """A record of this backend itself (a calibration, an outage): rare, so it may say
+        which backend (the log keeps that only for backends after the first)."""
+        if self.index:
+            self.trace.backend_of[len(self.trace)] = self.index
+        self.trace.add(self.env.now, kind, info=info)
 
     def _suspend(self, context: Context) -> None:
         if self.in_outage and context is self.active:

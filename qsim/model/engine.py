@@ -11,6 +11,7 @@ foreground workload ends). Whatever is still queued or running at the end is rec
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from simpy.events import Event
@@ -31,6 +32,9 @@ from qsim.input.units import format_duration
 from qsim.version import __version__
 from qsim.input.work import HINT, RECORDS_PER_JOB, WorkLimitError
 
+if TYPE_CHECKING:
+    from qsim.model.fleet import Fleet
+
 END_OF_RUN = "end_of_run"
 
 
@@ -47,34 +51,59 @@ class _Simulation:
         self.ledger = InstanceLedger(
             [(w.instance, w.share) for w in workloads], scenario.backend.fair_share_window,
             {name: i.used for name, i in scenario.instances.items()})
-        self.backend = Backend(self.env, self.trace, scenario.backend, len(workloads),
-                               self.ledger)
+        specs = scenario.fleet
+        self.fleet: Fleet | None = None
+        if len(specs) == 1:
+            self.backends: list[Backend] = [Backend(self.env, self.trace, specs[0],
+                                                    len(workloads), self.ledger)]
+        else:  # SPEC §18: nothing of this for one backend (not even its import)
+            from qsim.model.fleet import Fleet
+
+            self.fleet = Fleet(self.env, self.trace, specs, len(workloads), self.ledger)
+            self.backends = list(self.fleet.backends)
+        self.backend = self.backends[0]
         self.contexts: list[Context] = []
         self.runs: list[WorkloadRun] = []
         streams = Streams(seed, replication)
-        # One list of backends, each with its availability (SPEC §16, §18): one backend today.
-        self.backends = [self.backend]
-        self.availability = [Availability(self.backend, scenario.backend.outages, streams)
-                             if scenario.backend.outages else None]
+        # Each backend with its availability (SPEC §16); the first's streams are named as
+        # they were with one backend.
+        self.availability = [Availability(b, spec.outages, streams, index)
+                             if spec.outages else None
+                             for index, (b, spec) in enumerate(zip(self.backends, specs))]
         for index, spec in enumerate(workloads):
-            context = self._context_for(index, spec)
+            backend = self.backends[scenario.candidates(index)[0]]
+            context = self._context_for(index, spec, backend, scenario.routed(index))
             self.runs.append(WorkloadRun(
-                index, spec, self.backend, context, streams, self.check_end
+                index, spec, backend, context, streams, self.check_end
             ))
+            if self.fleet is not None:
+                self._route(self.runs[-1], self.fleet)
         self.foreground = [run for run in self.runs if run.foreground]
         self.background = [run for run in self.runs if not run.foreground]
         self.stop = Event(self.env)
         self._stopping = False
 
-    def _context_for(self, index: int, spec: Workload) -> Context | None:
+    def _context_for(self, index: int, spec: Workload, backend: Backend, routed: bool
+                     ) -> Context | None:
         mode = spec.mode
         if mode.kind == "job":
             return None
-        context = Context(len(self.contexts), index, mode, self.backend, self.check_end,
+        context = Context(len(self.contexts), index, mode, backend, self.check_end,
                           spec.opens_at)
         self.contexts.append(context)
-        self.backend.add_context(index, context)
+        if not routed:  # else on the backend it chooses at its start (WorkloadRun.route)
+            backend.add_context(index, context)
         return context
+
+    def _route(self, run: WorkloadRun, fleet: Fleet) -> None:
+        """Where a workload's jobs go (SPEC §18): its backend, or the least busy of its
+        candidates, chosen at its start (a stream: at each arrival)."""
+        candidates = self.scenario.candidates(run.index)
+        routed = len(candidates) > 1
+        self.trace.workload_backend.append(
+            -1 if routed and not run.foreground else candidates[0])
+        if routed:
+            run.route(partial(fleet.least_busy, candidates), self.trace.workload_backend)
 
     def foreground_over(self) -> bool:
         """True once background streams should stop arriving (never before a horizon)."""
@@ -139,8 +168,9 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
     if max_jobs is None and progress is None:
         end = sim.run()
     else:
-        backend, trace = sim.backend, sim.trace
-        with watched(sim.env, backend.jobs_submitted, trace.__len__,
+        trace = sim.trace
+        submitted = sim.backend.jobs_submitted if sim.fleet is None else sim.fleet.jobs_submitted
+        with watched(sim.env, submitted, trace.__len__,
                      partial(_over_limit, sim, max_jobs), progress):
             end = sim.run()
     _check_finite(sim.trace, scenario)

@@ -69,7 +69,8 @@ class WorkloadRun:
         self._failure_spec = spec.failure
         self._cap_s = spec.max_execution_time
         # Bound once: a background stream calls it per job.
-        self._next_arrival = self._arrive if spec.failure is not None else self._arrive_sound
+        self._next_arrival: Callable[[object], None] = (
+            self._arrive if spec.failure is not None else self._arrive_sound)
         self._process: Drawn | Replayed | None = None
         if isinstance(spec, BackgroundWorkload) and spec.varies:
             # SPEC §17: chosen here, so that a plain stream's loop stays as it is
@@ -79,13 +80,42 @@ class WorkloadRun:
         self.submitting = True  # False once it will submit nothing more (background: stop)
         self.ended = False
         self.end_time: float | None = None
+        self._routed_at_start = False
 
     @property
     def foreground(self) -> bool:
         return self.spec.kind != "background"
 
+    # ---- several backends (SPEC §18) ---------------------------------------------------------
+
+    def route(self, least_busy: Callable[[], Backend], chosen: list[int]) -> None:
+        """Choose the backend by ``least_busy()``: a foreground workload once, at its start
+        (its batch or session stays there), recording it in ``chosen``; a background
+        stream at each arrival."""
+        self._least_busy = least_busy
+        self._chosen = chosen
+        if self.foreground:
+            self._routed_at_start = True
+        else:
+            self._unrouted_arrival = self._next_arrival
+            self._next_arrival = self._arrive_routed
+
+    def _choose(self, _arg: object) -> None:
+        backend = self.backend = self._least_busy()
+        self._chosen[self.index] = backend.index
+        if self.context is not None:
+            self.context.backend = backend
+            backend.add_context(self.index, self.context)
+
+    def _arrive_routed(self, arg: object) -> None:
+        self.backend = self._least_busy()
+        self._unrouted_arrival(arg)
+
     def start(self) -> None:
         spec = self.spec
+        if self._routed_at_start:
+            # At the start, before its first submission (pushed before the process's own).
+            self.env.call(spec.start, self.priority, self._choose)
         if isinstance(spec, IterativeWorkload):
             _Iterative(self, spec).start()
         elif isinstance(spec, IndependentWorkload):

@@ -20,7 +20,8 @@ from qsim.present.shared import csv_text, error, inputs_of, json_text, option_va
     "qsim compare scenarios/vqe.yaml",
     "qsim compare scenarios/sampling-sweep.yaml --modes job,batch",
     "qsim compare scenarios/vqe.yaml --replications 20 --json",
-    "qsim compare scenarios/vqe.yaml --plot compare.png"))
+    "qsim compare scenarios/vqe.yaml --plot compare.png",
+    "qsim compare scenarios/fleet.yaml --backends ibm_hanoi,ibm_cusco --modes job,session"))
 def _compare_command(
     file: FileArg,
     workload: Annotated[str | None, typer.Option(
@@ -29,6 +30,10 @@ def _compare_command(
         show_default=False)] = None,
     modes: Annotated[str, typer.Option(
         "--modes", metavar="MODES", help="Comma-separated modes to compare.")] = ",".join(MODES),
+    backends: Annotated[str | None, typer.Option(
+        "--backends", metavar="NAMES",
+        help="Comma-separated backends (of the file's backends:) to run it on, in each mode: "
+             "where and how to run it.", show_default=False)] = None,
     as_json: JsonOpt = False,
     replications: ReplicationsOpt = 1,
     seed: SeedOpt = None,
@@ -43,13 +48,13 @@ def _compare_command(
     """Replay one workload in job, batch and session mode (same random streams for everything else) and say which is cheapest and fastest among the modes that finish the work."""  # noqa: E501
     return compare_modes(file, workload=workload, modes=modes, as_json=as_json,
                          replications=replications, seed=seed, plot=plot, out=out,
-                         percentiles=percentiles, max_jobs=max_jobs)
+                         percentiles=percentiles, max_jobs=max_jobs, backends=backends)
 
 
 def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
                   replications: int, seed: int | None, plot: Path | None = None,
                   out: Path | None = None, percentiles: bool = False,
-                  max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
+                  max_jobs: int | None = DEFAULT_MAX_JOBS, backends: str | None = None) -> int:
     from qsim import experiments
     from qsim.present import report
 
@@ -60,13 +65,19 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
             name = experiments.resolve_workload(scenario, workload)
         with option_value("--modes", modes):
             wanted = list(experiments.check_modes(m.strip() for m in modes.split(",")))
+        places = None
+        if backends is not None:
+            with option_value("--backends", backends):
+                places = experiments.check_backends(
+                    scenario, (b.strip() for b in backends.split(",")))
         if plot is not None:
             check_plot_path(plot)
         if out is not None:
             check_out_dir(out, inputs_of(file, scenario))
         with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
             result = experiments.compare(scenario, name, wanted, replications=replications,
-                                         seed=seed, progress=bar.update, max_jobs=max_jobs)
+                                         seed=seed, progress=bar.update, max_jobs=max_jobs,
+                                         backends=places)
         if plot is not None or out is not None:
             from qsim.present import plots  # matplotlib: only when drawing (see run)
 

@@ -52,6 +52,8 @@ def timeline(result: RunResult, ax: Axes | None = None, start: float | None = No
     """The timeline of one run between ``start`` and ``end`` (seconds; default the whole
     run). Past ``max_bars`` visible jobs, lanes and QPU are drawn as occupancy bands."""
     scenario = result.info.scenario
+    if scenario.backends:
+        return fleet_timeline(result, ax, start, end, max_bars=max_bars)
     ax = timeline_from_tables(
         result.jobs, result.windows, result.intervals, result.calibrations,
         scenario.backend.lanes, {w.name: w.mode.kind for w in scenario.workloads}, ax,
@@ -112,6 +114,61 @@ def timeline_from_tables(
     labels = [f"{label(w)} ({modes.get(w) or 'context'})" for _, w in ctx_rows] + ["QPU"] + [
         f"lane {k + 1}" for k in range(n_rows - qpu_y - 1)]
     _finish(cv, labels, unit, _workload_entries(jobs, windows, modes, colours))
+    return ax
+
+
+def fleet_timeline(result: RunResult, ax: Axes | None = None, start: float | None = None,
+                   end: float | None = None, *, max_bars: int = MAX_BARS) -> Axes:
+    """The timeline of a run on several backends (SPEC §18): the batches and sessions, then
+    one QPU row per backend (its jobs, calibrations, reserved-idle gaps and outages). The
+    lanes are left out: six backends' lanes would be thirty rows (each job's dispatch is in
+    the jobs table)."""
+    scenario = result.info.scenario
+    jobs, windows, intervals = result.jobs, result.windows, result.intervals
+    modes: dict[str, str] = {w.name: w.mode.kind for w in scenario.workloads}
+    colours = {name: f"C{i % 10}" for i, name in enumerate(modes)}
+    t0, t1 = _view(start, result.info.end_s if end is None else end, jobs, windows, intervals)
+    ctx_rows = list(dict.fromkeys(zip(windows["context"], windows["workload"])))
+    names = [b.name for b in scenario.backends]
+    qpu_y = len(ctx_rows)
+    n_rows = qpu_y + len(names)
+    ax = ax if ax is not None else Figure(figsize=(13, 1.6 + 0.38 * min(n_rows, MAX_ROWS_TALL))
+                                          ).add_subplot()
+    unit, scale = time_unit(t1 - t0)
+    cv = pt.Canvas(ax, t0, t1, scale)
+    pt.draw_windows(cv, jobs, windows, result.contexts, ctx_rows, colours, n_rows)
+    idle, cal, out = result.idle_gaps, result.calibrations, result.outage_arrays
+    on = dict(zip(modes, result.trace.workload_backend))  # each workload's backend
+    ended = np.nan_to_num(jobs["end_at"].to_numpy(float), nan=np.inf)
+    visible = (jobs["dispatch_at"].to_numpy(float) < cv.end) & (ended > cv.start)
+    dense = int(visible.sum()) > max_bars
+    for k, name in enumerate(names):
+        y = qpu_y + k
+        mine = idle[idle["workload"].isin([w for w, b in on.items() if b == k])]
+        gaps = (mine["start_at"].to_numpy(float), mine["end_at"].to_numpy(float))
+        held = intervals[intervals["backend"] == name]
+        if dense:
+            own = (jobs["backend"] == name).to_numpy(bool)
+            lane = np.full(int(own.sum()), -1, np.int64)
+            part = jobs[own].reset_index(drop=True)
+            pt.draw_occupancy(cv, part, held, gaps, lane, phase_spans(part, cv.end), colours,
+                              y, y + 1)
+        else:
+            pt.draw_idle(cv, gaps, y)
+            pt.draw_qpu_bars(cv, held, colours, y)
+        pt.draw_calibrations(cv, cal[cal["backend"] == name], y)
+        down = out["backend"] == k
+        if cv.bars(out["start_at"][down], out["end_at"][down], y, 1.0, "outage",
+                   facecolor=pt.OUTAGE_COLOUR, alpha=0.35, edgecolor="none", zorder=0.5):
+            cv.note("outage", Patch(facecolor=pt.OUTAGE_COLOUR, alpha=0.35))
+    if dense:
+        cv.notes.insert(0, f"{int(visible.sum()):,} jobs: too many bars, drawn as occupancy "
+                           f"(share of each {_duration((cv.end - cv.start) / BINS)} bin busy)")
+    labels = [f"{label(w)} ({modes.get(w) or 'context'})" for _, w in ctx_rows] + [
+        f"QPU {label(n, 24)}" for n in names]
+    _finish(cv, labels, unit, _workload_entries(jobs, windows, modes, colours))
+    ax.set_title(f"{label(scenario.name, 80)} · seed {result.info.seed}", loc="left",
+                 fontsize=10)
     return ax
 
 
@@ -237,8 +294,8 @@ def compare(comparison: Any, ax: Axes | None = None) -> Axes:
         entries = [_with_billed_idle(m, data["modes"][m]) for m in modes]
         # Only a session pays for its idle time: batch and job mode's "0" is no virtue of
         # theirs, so say what it means.
-        instead = ["not billed" if key == "billed_idle_s" and m != "session" else None
-                   for m in modes]
+        instead = ["not billed" if key == "billed_idle_s" and m.partition(" on ")[0] !=
+                   "session" else None for m in modes]
         whiskers = _panel(panel, [e.get(key) for e in entries], modes, title, kind, instead,
                           unfinished)
         panel.set_gid(f"compare/{key}")
@@ -256,7 +313,8 @@ def _with_billed_idle(mode: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     usage, quantum = entry.get("usage_s"), entry.get("quantum_s")
     billed = None
     if usage is not None and quantum is not None:
-        billed = max(0.0, _stat(usage)[0] - _stat(quantum)[0]) if mode == "session" else 0.0
+        session = mode.partition(" on ")[0] == "session"  # `MODE on BACKEND` too (SPEC §18)
+        billed = max(0.0, _stat(usage)[0] - _stat(quantum)[0]) if session else 0.0
     return {**entry, "billed_idle_s": billed}
 
 

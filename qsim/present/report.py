@@ -179,6 +179,8 @@ def workload_table(s: Summary) -> Table:
         table.add_column(Text(shown(w["name"])), justify="right", no_wrap=True)
     for label, cell in _WORKLOAD_ROWS:
         table.add_row(label, *(cell(w) for w in s["workloads"]))
+    if "backends" in s:  # SPEC §18: where each one ran
+        table.add_row("backend", *(shown(str(w.get("backend", ""))) for w in s["workloads"]))
     return table
 
 
@@ -201,7 +203,7 @@ def fitted_rows_table(title: str, entries: Sequence[Summary], columns: list[Colu
     while True:
         table = Table(title=title or None, title_justify="left", title_style="bold")
         for label, _, _ in columns:
-            table.add_column(label, justify="left" if label in ("workload", "mode") else
+            table.add_column(label, justify="left" if label in ("workload", "mode", "backend") else
                              "right", no_wrap=True)
         for entry in entries:
             table.add_row(*(cell(entry) for _, cell, _ in columns))
@@ -284,8 +286,31 @@ def _mean_of(x: Figure) -> float | None:
     return None if x is None else _mean(x)
 
 
+def backends_table(s: Summary, width: int = 10_000) -> Table:
+    """Several backends (SPEC §18): a row per backend, columns left out, least telling
+    first, until it fits ``width``."""
+    columns: list[Column] = [
+        ("backend", lambda b: shown(str(b["name"])), 0),
+        ("busy", lambda b: duration(b["qpu_busy_s"]), 0),
+        ("utilisation", lambda b: percent(b["utilization"]), 0),
+        ("reserved idle", lambda b: duration(b["qpu_reserved_idle_s"]), 3),
+        ("free", lambda b: duration(b["qpu_free_s"]), 2),
+        ("calibrations", lambda b: f"{count(b.get('calibrations', 0))} "
+                                   f"({duration(b.get('qpu_calibration_s', 0))})", 4),
+        ("calibrations deferred", lambda b: f"{duration(b.get('calibration_deferred_s', 0))} "
+         f"(max {duration(b.get('calibration_max_deferred_s', 0))})", 5),
+    ]
+    if any(_mean(b.get("outages", 0)) for b in s["backends"]):
+        columns.append(("outages", lambda b: f"{count(b['outages'])} "
+                                             f"({duration(b['outage_s'])})", 1))
+    return fitted_rows_table("Backends (QPUs)", s["backends"], columns, width)
+
+
 def backend_table(s: Summary, width: int = 10_000) -> Table:
-    """The QPU's figures in one row, or one per line when that row would not fit ``width``."""
+    """The QPU's figures in one row, or one per line when that row would not fit ``width``;
+    several backends: a row each (``backends_table``)."""
+    if "backends" in s:
+        return backends_table(s, width)
     b = s["backend"]
     cells = {
         "busy": duration(b["qpu_busy_s"]),
@@ -425,14 +450,21 @@ def verdict_line(c: Comparison) -> str:
             said.append(f"Fastest: {_modes(v.fastest)}, {time}, "
                         f"{v.cost_ratio[fast]:.2f}x the cost.")
     if v.incomplete:
-        undone = "; ".join(f"{m} mode {_progress(c.modes[m])}" for m in v.incomplete)
+        undone = "; ".join(f"{_said(m)} {_progress(c.modes[m])}" for m in v.incomplete)
         lead = "Not ranked, did not finish" if v.cheapest else "No mode finished the work"
         said.append(f"{lead}: {undone}.")
     return " ".join(said)
 
 
 def _modes(modes: tuple[str, ...]) -> str:
-    return " and ".join(f"{m} mode" for m in modes)
+    return " and ".join(_said(m) for m in modes)
+
+
+def _said(variant: str) -> str:
+    """``session`` as "session mode"; ``session on ibm_kyiv`` (``--backends``) as "session
+    mode on ibm_kyiv"."""
+    mode, _, backend = variant.partition(" on ")
+    return f"{mode} mode" + (f" on {backend}" if backend else "")
 
 
 def print_comparison(out: Console, c: Comparison, percentiles: bool = False) -> None:
@@ -449,7 +481,8 @@ def print_comparison(out: Console, c: Comparison, percentiles: bool = False) -> 
 def _print_comparison(out: Console, c: Comparison) -> None:
     heading = Text()
     heading.append(shown(c.scenario, 80), style="bold")
-    heading.append(f"  seed {c.seed} · workload {shown(repr(c.workload))} in each mode")
+    where = " on each backend" if any(" on " in m for m in c.modes) else ""
+    heading.append(f"  seed {c.seed} · workload {shown(repr(c.workload))} in each mode{where}")
     table = comparison_table(c)
     if _natural_width(table) > out.width:
         with _means_only():  # the intervals would not fit: --json and --out keep them

@@ -106,6 +106,12 @@ class Trace:
         self.info: dict[int, object] = {}  # sparse: seq -> reason or due time
         self.frozen = False  # a finished run's log: read-only, its columns are views
         self._columns: Columns | None = None
+        # Several backends (SPEC §18) only: each job's backend (by job id), the backend of
+        # each record of a backend after the first (calibrations, outages: seq -> index),
+        # and each workload's backend (-1: a stream that chooses per job).
+        self.job_backend: array[int] | None = None
+        self.backend_of: dict[int, int] = {}
+        self.workload_backend: list[int] = []
 
     def __len__(self) -> int:
         return len(self.t)

@@ -26,7 +26,13 @@ import numpy as np
 
 import qsim
 from qsim.analysis.queue_stats import (
-    TARGETS, Grid, QueueStats, compare, queue_level_of_run, queue_stats, resample,
+    TARGETS,
+    Grid,
+    QueueStats,
+    compare,
+    queue_level_of_run,
+    queue_stats,
+    resample,
 )
 from qsim.input.queue_series import read_series
 

@@ -168,8 +168,8 @@ def floor_seconds(jobs: int) -> tuple[float, int, int]:
     """A hand-written heapq loop of the background-only model (FIFO, 5 lanes, one QPU) on the
     same durations qsim draws: the practical floor for an event loop in Python. Returns its
     seconds, the jobs it completed and the jobs that arrived."""
-    from qsim.model.rng import Streams
     from qsim.input.scenario import parse_scenario
+    from qsim.model.rng import Streams
 
     spec = parse_scenario(scenario_dict(jobs, foreground=False), "floor").workloads[0]
     streams = Streams(0)

@@ -17,9 +17,9 @@ import argparse
 import math
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Iterable
 
 import numpy as np
 from scipy import stats

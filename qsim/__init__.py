@@ -21,14 +21,14 @@ from qsim.version import __version__
 
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
-    from qsim.input.errors import QsimError, ScenarioError
     from qsim.experiments.comparison import compare
+    from qsim.experiments.fitting import fit
     from qsim.experiments.replications import replicate
     from qsim.experiments.run import simulate
     from qsim.experiments.sweep import sweep
-    from qsim.experiments.fitting import fit
-    from qsim.present import plots
+    from qsim.input.errors import QsimError, ScenarioError
     from qsim.input.scenario import Scenario, load_scenario, parse_scenario
+    from qsim.present import plots
     from qsim.records.log import RunInfo
 
 # name -> the module that defines it ("" after the module: the module itself)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from helpers import SMALL_YAML
 from rich.console import Console
 
 import qsim
-from helpers import SMALL_YAML
 from qsim.present.cli import main
 from qsim.present.report import DelayedProgress
 

@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from qsim.input.dists import (DIST_NAMES, Circuits, Distribution, DistributionBase, Empirical,
-                        Exponential, Fixed, Lognormal, Normal, Uniform)
+from qsim.input.dists import (
+    DIST_NAMES,
+    Circuits,
+    Distribution,
+    DistributionBase,
+    Empirical,
+    Exponential,
+    Fixed,
+    Lognormal,
+    Normal,
+    Uniform,
+)
 
 N = 200_000
 DIST = TypeAdapter(Distribution)

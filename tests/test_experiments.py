@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from helpers import scenario
 from scipy import stats
 
 import qsim
-from qsim.experiments import Comparison, Estimate, aggregate
 from qsim.analysis.student_t import t_quantile
-from helpers import scenario
+from qsim.experiments import Comparison, Estimate, aggregate
 
 LOOP = {"name": "loop", "kind": "iterative", "mode": "session", "iterations": 3,
         "compile": "2s", "quantum": "10s", "post": "1s",

@@ -14,8 +14,8 @@ import yaml
 
 import qsim
 from qsim.analysis.queue_stats import compare, queue_stats, resample
-from qsim.experiments.fitting import fit, mean_stats
 from qsim.experiments.fit_replay import Draws, Model, arrivals, dispatch_times
+from qsim.experiments.fitting import fit, mean_stats
 from qsim.present.cli import main
 
 # ---- the replay: qsim's schedule for the fitted scenario's shape ---------------------------

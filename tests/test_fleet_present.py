@@ -8,9 +8,9 @@ import io
 import json
 from pathlib import Path
 
+from helpers import job, run
 from rich.console import Console
 
-from helpers import job, run
 from qsim.present import cli
 from qsim.present.report import print_summary
 

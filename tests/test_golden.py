@@ -12,7 +12,6 @@ import functools
 import json
 
 import pytest
-
 from golden import regenerate
 
 GOLDEN = json.loads(regenerate.GOLDEN.read_text())

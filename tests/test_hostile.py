@@ -27,18 +27,18 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import SMALL_YAML
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qsim
-from helpers import SMALL_YAML
 from qsim.input import limits
 from qsim.input.dists import Fixed
+from qsim.input.work import WorkLimitError, estimate
 from qsim.model import engine
 from qsim.present import files
 from qsim.present.cli import main
 from qsim.present.shared import json_text as _json_text
-from qsim.input.work import WorkLimitError, estimate
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = SMALL_YAML
@@ -631,15 +631,15 @@ def test_a_table_writer_that_fails_leaves_the_old_folder_and_no_temporary_one(
 
 
 def test_a_folder_lists_only_the_files_it_was_given(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="written but not listed"):
-        with files.out_folder(tmp_path / "out") as folder:
+    with pytest.raises(ValueError, match="written but not listed"), \
+            files.out_folder(tmp_path / "out") as folder:
             folder.add("a.csv", "1\n")
             folder.path("b.csv").write_text("stray")  # written, never adopted
     assert [p.name for p in tmp_path.iterdir()] == []
     for bad in (files.MANIFEST, "../x.csv", ".hidden", ""):
-        with pytest.raises(ValueError, match="not a name"):
-            with files.out_folder(tmp_path / "out") as folder:
-                folder.add(bad, "x")
+        with pytest.raises(ValueError, match="not a name"), \
+                files.out_folder(tmp_path / "out") as folder:
+            folder.add(bad, "x")
     assert [p.name for p in tmp_path.iterdir()] == []
 
 

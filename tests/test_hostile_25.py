@@ -5,6 +5,7 @@ nothing written half-way and nothing left running. Every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from test_hostile import cli, one_error_line, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -365,10 +365,8 @@ def _terminate(args: list[str], cwd: Path, after: float = 2.5) -> tuple[int, str
         assert _group_is_gone(proc.pid), "processes of the group outlived it"
         return proc.returncode, out, err
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.mark.parametrize(("args", "line"), [

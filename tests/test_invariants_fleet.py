@@ -11,11 +11,19 @@ from typing import Any
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_invariants import (
+    background,
+    check_drained_entry,
+    check_job_phases_in_order,
+    check_lanes,
+    check_one_status_per_job,
+    check_qpu_exclusive,
+    check_records_in_time_order,
+    check_session_exclusive,
+    foreground,
+)
 
 import qsim
-from test_invariants import (background, check_drained_entry, check_job_phases_in_order,
-                             check_lanes, check_one_status_per_job, check_qpu_exclusive,
-                             check_records_in_time_order, check_session_exclusive, foreground)
 
 NAMES = ("a", "b", "c")
 PER_BACKEND = (check_qpu_exclusive, check_lanes, check_session_exclusive, check_drained_entry)

@@ -189,10 +189,11 @@ def test_public_names_resolve_lazily_and_stay_the_same_objects() -> None:
     assert old_name is plots
     # 0.2's module paths (0.3 moved them into qsim.input, qsim.records, ...) are the same
     # modules at their new places
-    import qsim.input.scenario
-    import qsim.records.log
     import qsim.scenario
     import qsim.trace
+
+    import qsim.input.scenario
+    import qsim.records.log
 
     assert (qsim.scenario, qsim.trace) == (qsim.input.scenario, qsim.records.log)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):

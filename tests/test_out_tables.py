@@ -14,6 +14,7 @@ import pytest
 import qsim
 from qsim.present.out_tables import csv_bytes, parquet_bytes
 
+
 def qsim_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-c", "from qsim.present.cli import app; app()", *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_plan_terms import LOADED, PLANNED, qsim_cli, write
 
 from qsim.input.scenario import load_scenario
-from test_plan_terms import LOADED, PLANNED, qsim_cli, write
 
 
 def test_validate_show_states_what_qsim_derived(tmp_path: Path) -> None:

@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import ONE_LOOP_YAML
 
 from qsim.input.errors import ScenarioError
-from qsim.present.window import parse_window
 from qsim.input.scenario import load_scenario
 from qsim.input.units import parse_duration
+from qsim.present.window import parse_window
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import run
 from matplotlib.axes import Axes
 
-from helpers import run
 import qsim
 from qsim import QsimError, plots
-from qsim.present import plot_timeline
 from qsim.plots import assign_lanes, compare, occupancy, time_unit, timeline_from_tables
+from qsim.present import plot_timeline
 
 NAN = np.nan
 JOB_COLUMNS = ["job", "workload", "context", "submit_at", "dispatch_at", "compile_end_at",

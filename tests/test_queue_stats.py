@@ -10,7 +10,13 @@ import pytest
 
 import qsim
 from qsim.analysis.queue_stats import (
-    GRID_S, QueueStats, compare, queue_level_of_jobs, queue_level_of_run, queue_stats, resample,
+    GRID_S,
+    QueueStats,
+    compare,
+    queue_level_of_jobs,
+    queue_level_of_run,
+    queue_stats,
+    resample,
 )
 
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 import qsim
-from qsim.records import trace_file as recording
 from qsim.present.cli import main
+from qsim.records import trace_file as recording
 
 # 2 s + (250 us + 50 us) x 2 executions x 10 000 shots = 8 s on the default backend
 CIRCUITS = [{"name": "ansatz", "num_qubits": 2, "duration_s": 50e-6, "executions": 2,

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import column, job, loop, run, scenario, workload
 
 import qsim
-from helpers import column, job, loop, run, scenario, workload
 
 
 def windows(result: qsim.RunResult, name: str | None = None) -> list[tuple[float, float]]:

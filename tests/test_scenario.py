@@ -8,14 +8,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import ValidationError
-
 from helpers import ONE_LOOP_YAML
+from pydantic import ValidationError
 
 from qsim.input.dists import Circuits, Exponential, Fixed, Lognormal
 from qsim.input.errors import MISSING, QsimError, ScenarioError
-from qsim.input.scenario import (BackgroundWorkload, IndependentWorkload, IterativeWorkload, Mode,
-                           Scenario, dump_resolved, load_scenario, parse_scenario)
+from qsim.input.scenario import (
+    BackgroundWorkload,
+    IndependentWorkload,
+    IterativeWorkload,
+    Mode,
+    Scenario,
+    dump_resolved,
+    load_scenario,
+    parse_scenario,
+)
 
 # SPEC §10, verbatim.
 SPEC_EXAMPLE = """\

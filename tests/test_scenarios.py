@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import qsim
-from qsim.present.cli import main
 from qsim.input.scenario import dump_resolved
+from qsim.present.cli import main
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import SMALL_YAML, scenario
 
 import qsim
 from qsim.analysis.sweeps import point_estimates, sweep_frame
 from qsim.experiments import Estimate, executors
 from qsim.experiments.sweep import SweepError, grid, parse_vary, points, with_fields
-from helpers import SMALL_YAML, scenario
 
 LOOP = {"name": "vqe", "kind": "iterative", "mode": "session", "iterations": 3,
         "compile": "2s", "quantum": {"circuits": 10, "shots": 1000}, "post": "1s",

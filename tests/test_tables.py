@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from qsim.analysis import accounting
-from qsim.analysis.tables import (TraceMeta, calibrations_frame, contexts_frame, intervals_frame,
-                         jobs_frame, windows_frame)
+from qsim.analysis.tables import (
+    TraceMeta,
+    calibrations_frame,
+    contexts_frame,
+    intervals_frame,
+    jobs_frame,
+    windows_frame,
+)
 from qsim.records.log import Kind as K
 from qsim.records.log import Trace
 

@@ -16,7 +16,6 @@ due at the very instant the drain would end.
 from __future__ import annotations
 
 import pytest
-
 from helpers import column, job, loop, run, workload
 
 OVERLAP = {"session_entry": "overlap"}

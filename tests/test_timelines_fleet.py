@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import qsim
 from helpers import job, job_rows, loop, run
+
+import qsim
 
 Row = tuple[float, str, int]
 

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import column, job, job_rows, loop, run, workload
 
 import qsim
-from helpers import column, job, job_rows, loop, run, workload
 from qsim.input.errors import ScenarioError
 from qsim.input.scenario import load_scenario
 

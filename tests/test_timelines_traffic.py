@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import job, job_rows, run, scenario
 
 Rows = list[tuple[float, str, int]]

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from test_hostile import cli, one_error_line, write
 
 import qsim

@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 
 import pytest
-
 from test_hostile import cli, one_error_line, write
 
 import qsim

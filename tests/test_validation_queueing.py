@@ -30,9 +30,9 @@ import dataclasses
 import functools
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

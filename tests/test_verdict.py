@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import job, loop, run, scenario, workload
 
 import qsim
-from helpers import job, loop, run, scenario, workload
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -77,10 +77,7 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     quantum_s = np.where(np.isnan(qpu_end), end_at, qpu_end)
     quantum_s -= qpu_start
     np.nan_to_num(quantum_s, copy=False)
-    if meta.legacy_lock:
-        charged = np.nan_to_num(end_at - dispatch)
-    else:
-        charged = quantum_s.copy()
+    charged = np.nan_to_num(end_at - dispatch) if meta.legacy_lock else quantum_s.copy()
     jobs, reasons = reasons_given(trace, cols)
     # system failures and jobs an outage failed are not charged (SPEC §6, §16)
     charged[jobs[np.isin(reasons, list(UNCHARGED_REASONS))]] = 0.0

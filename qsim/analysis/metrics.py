@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Final, NotRequired, TypedDict
 
 import numpy as np
 
-from qsim.input import plans
 from qsim.analysis import accounting, columns
 from qsim.analysis.columns import STATUSES
+from qsim.input import plans
 from qsim.input.scenario import IndependentWorkload, IterativeWorkload, RecordedWorkload
 from qsim.records.log import CANCELLED, CONTEXT_CLOSED, MAX_TIME
 

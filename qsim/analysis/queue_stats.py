@@ -29,9 +29,9 @@ numpy only; nothing here imports the model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Final
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 

@@ -9,8 +9,8 @@ workload's entry flattened with dots (``usage_s``, ``jobs.done``, ...), then the
 from __future__ import annotations
 
 import math
-from typing import Any, Final
 from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import pandas as pd
 

@@ -16,9 +16,18 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from qsim.analysis import accounting
-from qsim.analysis.columns import (STATUSES, TraceMeta, calibration_arrays, interval_backends,
-                                   job_arrays, job_backends,
-                                   qpu_intervals, qpu_order, reasons_given, window_arrays)
+from qsim.analysis.columns import (
+    STATUSES,
+    TraceMeta,
+    calibration_arrays,
+    interval_backends,
+    job_arrays,
+    job_backends,
+    qpu_intervals,
+    qpu_order,
+    reasons_given,
+    window_arrays,
+)
 from qsim.records.log import Kind, Trace
 
 __all__ = ["STATUSES", "TraceMeta", "calibrations_frame", "contexts_frame", "entries_frame",

@@ -12,8 +12,6 @@ Needs: pip install 'qsim-execution-modes[qiskit]' (qiskit, qiskit-ibm-runtime, q
 """
 
 import numpy as np
-from scipy.optimize import minimize
-
 from qiskit.circuit.library import efficient_su2
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
@@ -21,6 +19,7 @@ from qiskit_ibm_runtime import EstimatorV2 as Estimator
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 from qiskit_ibm_runtime import Session
 from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+from scipy.optimize import minimize
 
 # Step 1: map the problem to circuits and operators
 hamiltonian = SparsePauliOp.from_list(

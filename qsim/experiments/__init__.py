@@ -1,8 +1,14 @@
 """Experiments: a run (model + analysis), replications, and one workload compared per mode."""
 
-from qsim.experiments.comparison import (MODES, Comparison, Verdict, check_backends,
-                                         check_modes, compare,
-                                         resolve_workload)
+from qsim.experiments.comparison import (
+                                         MODES,
+                                         Comparison,
+                                         Verdict,
+                                         check_backends,
+                                         check_modes,
+                                         compare,
+                                         resolve_workload,
+)
 from qsim.experiments.estimates import Estimate, aggregate
 from qsim.experiments.replications import Replications, replicate
 from qsim.experiments.run import simulate

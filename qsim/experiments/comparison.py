@@ -4,15 +4,14 @@ in every mode (common random numbers), so the differences are the mode's, not no
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
-from collections.abc import Iterable, Sequence
 
-from qsim.input.errors import QsimError
-from qsim.experiments.estimates import Estimate, aggregate_value
+from qsim.experiments.estimates import Estimate, Summary, aggregate_value
 from qsim.experiments.replications import check_count, entry
-from qsim.experiments.estimates import Summary
 from qsim.experiments.runner import Progress, run_many
+from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.scenario import Mode, Scenario
 from qsim.input.work import check_work

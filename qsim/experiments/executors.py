@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
-from collections.abc import Callable, Iterator
 
-from qsim.input.errors import QsimError
 from qsim.experiments.runner import available_cores
+from qsim.input.errors import QsimError
 from qsim.version import __version__
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ bad value reads like an error in a file (``workloads.vqe.mode: must be ...``).
 from __future__ import annotations
 
 import math
-from typing import Any, Final
 from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import yaml
 

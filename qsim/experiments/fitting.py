@@ -31,10 +31,16 @@ from typing import Any, Final
 
 import numpy as np
 
-from qsim.analysis.queue_stats import (
-    TARGETS, Grid, QueueStats, compare, queue_level_of_jobs, queue_stats, resample,
-)
 from qsim.analysis.queue_estimate import Estimate, estimate
+from qsim.analysis.queue_stats import (
+    TARGETS,
+    Grid,
+    QueueStats,
+    compare,
+    queue_level_of_jobs,
+    queue_stats,
+    resample,
+)
 from qsim.experiments.fit_replay import Draws, Model, simulate_queue
 from qsim.input.queue_series import Series, read_series
 

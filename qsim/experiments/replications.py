@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qsim.input.errors import QsimError
-from qsim.experiments.estimates import Estimate, aggregate
-from qsim.experiments.estimates import Summary
+from qsim.experiments.estimates import Estimate, Summary, aggregate
 from qsim.experiments.runner import Progress, run_many
+from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_REPLICATIONS
 from qsim.input.scenario import Scenario
 from qsim.input.work import check_work

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from qsim.analysis.result import RunResult
 from qsim.input.limits import DEFAULT_MAX_JOBS
-from qsim.model import engine
 from qsim.input.scenario import Scenario
 from qsim.input.work import check_work
+from qsim.model import engine
 
 __all__ = ["simulate"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Final
-from collections.abc import Callable, Sequence
 
 from qsim.experiments.estimates import Summary
 from qsim.experiments.run import simulate

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from collections.abc import Mapping, Sequence
 
-from qsim.input.errors import QsimError, ScenarioError
 from qsim.experiments.fields import Setting, SweepError, check_path, show, with_fields
 from qsim.experiments.replications import check_count
 from qsim.experiments.runner import Progress, run_many
+from qsim.input.errors import QsimError, ScenarioError
 from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_SWEEP_POINTS
 from qsim.input.reader import read_yaml_text
 from qsim.input.scenario import Scenario

@@ -22,12 +22,26 @@ from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Final, Literal, Union
 
 import numpy as np
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Strict, Tag,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    model_validator,
+)
 
 from qsim.input.errors import FieldError
-from qsim.input.limits import (MAX_CIRCUITS, MAX_CV, MAX_DURATION_S, MAX_MULTIPLIER, MAX_SHOTS,
-                     MAX_WHOLE_MEAN)
+from qsim.input.limits import (
+    MAX_CIRCUITS,
+    MAX_CV,
+    MAX_DURATION_S,
+    MAX_MULTIPLIER,
+    MAX_SHOTS,
+    MAX_WHOLE_MEAN,
+)
 from qsim.input.units import format_duration, parse_duration
 
 __all__ = [

@@ -113,10 +113,9 @@ def _read_text(path: Path, name: str) -> str:
         with open(path, "rb") as fh:
             head = fh.read(2)
             fh.seek(0)
-            if head == b"\x1f\x8b":
-                data = _read_gzip(fh, name)
-            else:
-                data = fh.read(MAX_SERIES_BYTES + 1)  # a FIFO has no size to ask
+            # (a FIFO has no size to ask: read one byte past the limit)
+            data = (_read_gzip(fh, name) if head == b"\x1f\x8b"
+                    else fh.read(MAX_SERIES_BYTES + 1))
     except FileNotFoundError:
         raise SeriesError("no such file", file=name) from None
     except IsADirectoryError:

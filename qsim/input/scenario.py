@@ -13,25 +13,48 @@ import os
 import re
 from typing import Annotated, Any, Final, Literal, TypeVar, Union
 
-from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, PrivateAttr, Strict
-from pydantic import SerializerFunctionWrapHandler, Tag, ValidationError, model_serializer
-from pydantic import ValidationInfo
-from pydantic import field_validator
-from pydantic import model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    Strict,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
-from qsim.input import dists
-from qsim.input import limits
-from qsim.input import plans
-from qsim.records import trace_file as recording
-from qsim.input.dists import (DIST_NAMES, Circuits, Distribution, Duration, Exponential, Fixed,
-                              StrictModel, WholeDistribution)
-from qsim.input.traffic import ArrivalTrace, Profile, Regimes, read_arrival_trace
-from qsim.input.dists import as_number, as_whole_number, check_circuit_seconds
-from qsim.input.errors import (FieldError, QsimError, ScenarioError, explain_validation_error,
-                               format_path)
+from qsim.input import dists, limits, plans
+from qsim.input.dists import (
+    DIST_NAMES,
+    Circuits,
+    Distribution,
+    Duration,
+    Exponential,
+    Fixed,
+    StrictModel,
+    WholeDistribution,
+    as_number,
+    as_whole_number,
+    check_circuit_seconds,
+)
+from qsim.input.errors import (
+    FieldError,
+    QsimError,
+    ScenarioError,
+    explain_validation_error,
+    format_path,
+)
 from qsim.input.outages import OUTAGE_TAGS, FixedOutage, Outage
 from qsim.input.reader import read_yaml
+from qsim.input.traffic import ArrivalTrace, Profile, Regimes, read_arrival_trace
 from qsim.input.units import format_duration, parse_duration
+from qsim.records import trace_file as recording
 
 __all__ = [
     "DEFAULT_INTERACTIVE_TTL", "MAX_EXECUTION_TIME", "Accounting", "Backend",
@@ -578,6 +601,10 @@ class Scenario(StrictModel):
         """The ``qsim: warning:`` lines this scenario earned when it was loaded."""
         return self._warnings
 
+    def attach_warnings(self, lines: tuple[str, ...]) -> None:
+        """Keep the warnings its loading found (not a field: the file does not give them)."""
+        self._warnings = lines
+
     def __eq__(self, other: object) -> bool:
         """Equal fields: the warnings name the file they came from, not the scenario."""
         if not isinstance(other, Scenario):
@@ -1032,7 +1059,7 @@ def _validate(data: object, *, file: str | None,
     except ValidationError as exc:
         raise explain_validation_error(exc, data, file=file, lines=lines, tags=_TAGS,
                                        hints=_TAG_HINTS) from None
-    scenario._warnings = tuple(_plan_warnings(data, scenario, file, lines))
+    scenario.attach_warnings(tuple(_plan_warnings(data, scenario, file, lines)))
     return scenario
 
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from qsim.input.errors import QsimError
-from qsim.model.rng import Streams
 from qsim.input.traffic import Profile, Regimes, TraceData
+from qsim.model.rng import Streams
 
 __all__ = ["Drawn", "RateClock", "Replayed"]
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from qsim.model.clock import TIMER
 from qsim.input.outages import FixedOutage, RandomOutage
+from qsim.model.clock import TIMER
 from qsim.records.log import OUTAGE, Kind
 
 if TYPE_CHECKING:
-    from qsim.model.backend import Backend
     from qsim.input.outages import Outage
+    from qsim.model.backend import Backend
     from qsim.model.rng import Streams
 
 

@@ -31,15 +31,21 @@ from typing import TYPE_CHECKING
 
 from qsim.model.clock import END, TIMER, Clock
 from qsim.model.jobs import ENDED, QUEUED, RUNNING, Job
-from qsim.model.rules import (QPU_LOCKS, SESSION_ENTRIES, InstanceLedger, QpuLock,
-                              QueuePolicy, queue_policy)
+from qsim.model.rules import (
+    QPU_LOCKS,
+    SESSION_ENTRIES,
+    InstanceLedger,
+    QpuLock,
+    QueuePolicy,
+    queue_policy,
+)
 from qsim.records.log import CONTEXT_CLOSED, Kind, Trace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from qsim.model.modes import Context
     from qsim.input.scenario import Backend as BackendSpec
+    from qsim.model.modes import Context
 
 
 # Record kinds as plain ints: the hot path packs them into record codes.
@@ -218,6 +224,12 @@ class Backend:
     def request_qpu(self) -> None:
         self._want_qpu = True
         self.env.settle = self._settle_hook
+
+    def settle_if_asked(self) -> None:
+        """Dispatch and the QPU's choice, if this instant asked for them and no outage holds
+        them: the fleet's one settle hook calls it on each backend (SPEC §18)."""
+        if (self._want_dispatch or self._want_qpu) and not self.in_outage:
+            self._settle()
 
     def _settle(self) -> None:
         """Dispatch, then let the QPU choose: once per instant, after everything else.

@@ -33,14 +33,13 @@ SimPy's public ``Event`` and ``process``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any
-from collections.abc import Callable
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL, URGENT
-from simpy.events import Event
+from simpy.events import NORMAL, URGENT, Event
 
 END = 1  # job phase ends, and the lanes and QPU they free
 TIMER = 2  # ITTL, max TTL, cancel_at, auto-close, calibration due

@@ -17,20 +17,20 @@ import numpy as np
 from simpy.events import Event
 
 from qsim.input.errors import QsimError
+from qsim.input.scenario import Scenario, Workload
+from qsim.input.text import shown
+from qsim.input.units import format_duration
+from qsim.input.work import HINT, RECORDS_PER_JOB, WorkLimitError
 from qsim.model.availability import Availability
 from qsim.model.backend import Backend
 from qsim.model.clock import STOP, Clock, fire
 from qsim.model.modes import CLOSED, INACTIVE, Context
+from qsim.model.rng import Streams
 from qsim.model.rules import InstanceLedger
 from qsim.model.watch import Progress, watched
 from qsim.model.workloads import WorkloadRun
-from qsim.model.rng import Streams
-from qsim.input.scenario import Scenario, Workload
-from qsim.input.text import shown
-from qsim.records.log import RunInfo, Kind, Trace
-from qsim.input.units import format_duration
+from qsim.records.log import Kind, RunInfo, Trace
 from qsim.version import __version__
-from qsim.input.work import HINT, RECORDS_PER_JOB, WorkLimitError
 
 if TYPE_CHECKING:
     from qsim.model.fleet import Fleet

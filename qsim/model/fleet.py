@@ -21,10 +21,10 @@ from qsim.model.backend import Backend
 from qsim.model.rules import QUEUE_POLICIES, FairShare, QueuePolicy
 
 if TYPE_CHECKING:
+    from qsim.input.scenario import Backend as BackendSpec
     from qsim.model.clock import Clock
     from qsim.model.jobs import Job
     from qsim.model.rules import InstanceLedger
-    from qsim.input.scenario import Backend as BackendSpec
     from qsim.records.log import Trace
 
 
@@ -84,8 +84,7 @@ class Fleet:
     def settle(self) -> None:
         """The clock's settle hook for every backend: each one that asked, in file order."""
         for backend in self.backends:
-            if (backend._want_dispatch or backend._want_qpu) and not backend.in_outage:
-                backend._settle()
+            backend.settle_if_asked()
 
     def least_busy(self, candidates: Sequence[int]) -> Backend:
         """SPEC §18: the backend with the fewest jobs queued (submitted, not dispatched)

@@ -8,15 +8,15 @@ and whether it is ``accepting`` jobs; it reports submissions, dispatches and job
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from qsim.model.clock import TIMER
 from qsim.records.log import CANCELLED, MAX_TIME, Kind
 
 if TYPE_CHECKING:
-    from qsim.model.backend import Backend
     from qsim.input.scenario import Mode
+    from qsim.model.backend import Backend
 
 AUTO_CLOSE_S = 1800.0  # a session that receives no job this long after it opens closes
 

@@ -8,9 +8,9 @@ modes with common random numbers for everything else.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from itertools import chain, count
 from typing import Protocol
-from collections.abc import Iterator
 
 import numpy as np
 

@@ -9,30 +9,33 @@ context when the mode says so.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Generator, Iterator
 from heapq import heappush
 from itertools import chain, islice
 from typing import TYPE_CHECKING
-from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 from simpy.events import Event
 
+from qsim.input.scenario import (
+    BackgroundWorkload,
+    IndependentWorkload,
+    IterativeWorkload,
+    RecordedWorkload,
+)
+from qsim.input.traffic import ArrivalTrace
 from qsim.model.arrivals import Drawn, RateClock, Replayed, trace_quanta
 from qsim.model.clock import END, PENDING, at, fire, submit_priority
 from qsim.model.jobs import Job, quantum_run
 from qsim.model.rng import Streams
 from qsim.records.log import SYSTEM_ERROR, USER_ERROR
-
-from qsim.input.scenario import BackgroundWorkload, IndependentWorkload, IterativeWorkload
-from qsim.input.scenario import RecordedWorkload
-from qsim.input.traffic import ArrivalTrace
 from qsim.records.trace_file import Close, Submit, Think, Wait
 
 if TYPE_CHECKING:
     from qsim.input.dists import Distribution
+    from qsim.input.scenario import Workload
     from qsim.model.backend import Backend
     from qsim.model.modes import Context
-    from qsim.input.scenario import Workload
 
 
 class _UnitUniform:
@@ -56,9 +59,9 @@ class WorkloadRun:
         self.priority = submit_priority(index)
         self._on_end = on_end
         # A recorded workload's phases may come from its trace instead (None here).
-        self._compile = _draws(streams, spec.compile, spec.name, "compile")
-        self._quantum = _draws(streams, spec.quantum, spec.name, "quantum")
-        self._post = _draws(streams, spec.post, spec.name, "post")
+        self.compile_draws = _draws(streams, spec.compile, spec.name, "compile")
+        self.quantum_draws = _draws(streams, spec.quantum, spec.name, "quantum")
+        self.post_draws = _draws(streams, spec.post, spec.name, "post")
         self._failure = streams.draws(_UnitUniform, spec.name, "failure")
         self._arrivals: Iterator[float] = (
             streams.draws(spec.arrivals, spec.name, "arrivals")
@@ -151,7 +154,8 @@ class WorkloadRun:
             if fails:
                 stage = failure.stage
                 reason = USER_ERROR if failure.kind == "user" else SYSTEM_ERROR
-        compile_s, quantum_s, post_s = next(self._compile), next(self._quantum), next(self._post)
+        compile_s, quantum_s, post_s = (next(self.compile_draws), next(self.quantum_draws),
+                                        next(self.post_draws))
         if stage == "compile":
             run, stop = 0.0, reason
         elif stage is None and quantum_s <= self._cap_s:
@@ -214,7 +218,8 @@ class WorkloadRun:
             data = spec.arrivals.data
             quanta = trace_quanta(data)
             if quanta is not None:
-                self._quantum = chain(islice(self._quantum, spec.pending), quanta.tolist())
+                self.quantum_draws = chain(islice(self.quantum_draws, spec.pending),
+                                           quanta.tolist())
             return Replayed(data, spec.start)
         clock = None
         if spec.profile is not None or spec.regimes is not None:
@@ -266,7 +271,8 @@ class WorkloadRun:
         and its failure checks less per job, a percent of a million-job run)."""
         if not self.submitting:
             return
-        compile_s, quantum_s, post_s = next(self._compile), next(self._quantum), next(self._post)
+        compile_s, quantum_s, post_s = (next(self.compile_draws), next(self.quantum_draws),
+                                        next(self.post_draws))
         if quantum_s <= self._cap_s:
             run, stop = quantum_s, None
         else:
@@ -335,9 +341,9 @@ class _Recorded:
 
     def _submit(self, index: int) -> None:
         job = self.rec.jobs[index]
-        compile_s = next(self.run._compile) if self.spec.compile is not None \
+        compile_s = next(self.run.compile_draws) if self.spec.compile is not None \
             else job.compile_s or 0.0
-        post_s = next(self.run._post) if self.spec.post is not None else job.post_s or 0.0
+        post_s = next(self.run.post_draws) if self.spec.post is not None else job.post_s or 0.0
 
         def ended(done: Job) -> None:
             self.ended.add(index)

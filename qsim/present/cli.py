@@ -17,8 +17,8 @@ import contextlib
 import signal
 import sys
 import threading
-from typing import Annotated, Any, NoReturn
 from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, Final, NoReturn
 
 import typer
 
@@ -28,8 +28,16 @@ except ImportError:  # pragma: no cover - depends on the installed typer
     from click.exceptions import ClickException  # type: ignore[no-redef,assignment,unused-ignore]
 
 from qsim.input.errors import QsimError
-from qsim.present.shared import (USER_ERROR, Guarded, OutputError, Terminated, error, say,
-                                 silence, stopped)
+from qsim.present.shared import (
+    USER_ERROR,
+    Guarded,
+    OutputError,
+    Terminated,
+    error,
+    say,
+    silence,
+    stopped,
+)
 from qsim.version import __version__
 
 
@@ -145,20 +153,23 @@ def _root(
     """  # noqa: E501 (rich help keeps line breaks, so each paragraph is one line)
 
 
-# The commands, one module each, in the order `qsim --help` lists them; each records itself
-# with ``options.command`` and is registered here (no command module imports the app).
+# The commands, one module each; each records itself with ``options.command`` and is
+# registered here (no command module imports the app), in the order `qsim --help` lists them.
 from qsim.present import (  # noqa: E402
-    run_command,
-    validate_command,
     compare_command,
-    sweep_command,
-    trace_command,
     examples_command,
     fit_command,
+    run_command,
+    sweep_command,
+    trace_command,
+    validate_command,
 )
 from qsim.present.options import COMMANDS  # noqa: E402
 
-for _name, _settings, _function in COMMANDS:
+ORDER: Final = ("run", "validate", "compare", "sweep", "trace", "examples", "fit")
+_recorded = {name: (settings, function) for name, settings, function in COMMANDS}
+for _name in ORDER:
+    _settings, _function = _recorded[_name]
     app.command(_name, **_settings)(_function)
 
 __all__ = ["app", "main", "run_command", "validate_command", "compare_command", "sweep_command",

@@ -12,9 +12,20 @@ from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.scenario import load_scenario
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
-from qsim.present.options import (MODES, FileArg, JsonOpt, MaxJobsOpt, PercentilesOpt, PlotOpt,
-                                  ReplicationsOpt, SeedOpt, command, examples)
+from qsim.present.options import (
+    MODES,
+    FileArg,
+    JsonOpt,
+    MaxJobsOpt,
+    PercentilesOpt,
+    PlotOpt,
+    ReplicationsOpt,
+    SeedOpt,
+    command,
+    examples,
+)
 from qsim.present.shared import csv_text, error, inputs_of, json_text, option_value, png_bytes, warn
+
 
 @command("compare", epilog=examples(
     "qsim compare scenarios/vqe.yaml",

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 
 from qsim.input.errors import QsimError
+from qsim.input.text import escape
 from qsim.present.options import command, examples
 from qsim.present.shared import error
-from qsim.input.text import escape
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable

@@ -212,7 +212,8 @@ class OutFolder:
         with self._lock:
             self._listed[name] = {"bytes": size, "sha256": sha256}
 
-    def _manifest(self) -> bytes:
+    def manifest(self) -> bytes:
+        """The manifest of what was written: each file, its size and SHA-256."""
         written = set(os.listdir(self.tmp))
         if written != set(self._listed):
             raise ValueError(f"files written but not listed: {sorted(written ^ set(self._listed))}")
@@ -237,7 +238,7 @@ def out_folder(out: Path) -> Iterator[OutFolder]:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
         folder = OutFolder(out, tmp)
         yield folder
-        (tmp / MANIFEST).write_bytes(folder._manifest())
+        (tmp / MANIFEST).write_bytes(folder.manifest())
         check_out_dir(out)  # again: a long run leaves time to put files there
         _move_into_place(tmp, out)
     except OSError as exc:

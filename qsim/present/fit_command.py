@@ -16,9 +16,9 @@ import typer
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import MAX_SEED
+from qsim.present.files import check_out_dir, write_out_dir
 from qsim.present.options import command, examples
 from qsim.present.shared import error
-from qsim.present.files import check_out_dir, write_out_dir
 
 __all__ = ["fit_command"]
 

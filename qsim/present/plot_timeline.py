@@ -15,9 +15,9 @@ artist carries a ``gid`` so tests can find what was drawn: ``jobs/<workload>/<ph
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np

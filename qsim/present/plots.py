@@ -28,9 +28,18 @@ from matplotlib.patches import Patch
 
 from qsim.analysis.tables import idle_gap_table
 from qsim.present import plot_timeline as pt
-from qsim.present.plot_timeline import (BINS, MAX_BARS, MAX_LANE_ROWS, MAX_ROWS_TALL,
-                                        assign_lanes, ittl_tails, label, occupancy,
-                                        phase_spans, time_unit)
+from qsim.present.plot_timeline import (
+    BINS,
+    MAX_BARS,
+    MAX_LANE_ROWS,
+    MAX_ROWS_TALL,
+    assign_lanes,
+    ittl_tails,
+    label,
+    occupancy,
+    phase_spans,
+    time_unit,
+)
 from qsim.present.window import parse_window  # re-exported: part of the plotting API
 
 if TYPE_CHECKING:

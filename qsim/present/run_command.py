@@ -12,10 +12,26 @@ from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.scenario import Scenario, load_scenario
 from qsim.present.files import check_out_dir, check_plot_path, out_folder, write_file
-from qsim.present.options import (FileArg, JsonOpt, MaxJobsOpt, PercentilesOpt, PlotOpt,
-                                  ReplicationsOpt, SeedOpt, command, examples)
-from qsim.present.shared import (check_window_in_run, csv_text, error, inputs_of, json_text,
-                                 picture_and_tables, warn)
+from qsim.present.options import (
+    FileArg,
+    JsonOpt,
+    MaxJobsOpt,
+    PercentilesOpt,
+    PlotOpt,
+    ReplicationsOpt,
+    SeedOpt,
+    command,
+    examples,
+)
+from qsim.present.shared import (
+    check_window_in_run,
+    csv_text,
+    error,
+    inputs_of,
+    json_text,
+    picture_and_tables,
+    warn,
+)
 from qsim.present.window import parse_window
 
 if TYPE_CHECKING:

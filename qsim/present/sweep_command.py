@@ -21,11 +21,18 @@ import typer
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
-from qsim.present.options import (FileArg, MaxJobsOpt, PlotOpt, ReplicationsOpt, SeedOpt,
-                                  command, examples)
-from qsim.present.shared import csv_text, error, inputs_of, png_bytes, stopped, warn
-from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.input.scenario import load_scenario
+from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
+from qsim.present.options import (
+    FileArg,
+    MaxJobsOpt,
+    PlotOpt,
+    ReplicationsOpt,
+    SeedOpt,
+    command,
+    examples,
+)
+from qsim.present.shared import csv_text, error, inputs_of, png_bytes, stopped, warn
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -20,10 +20,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from qsim.analysis.sweeps import point_estimates
+from qsim.input.units import parse_duration
 from qsim.present.plot_timeline import label as picture_text
 from qsim.present.plot_timeline import time_unit
-from qsim.present.plots import DPI, MODE_COLOURS, PANELS as COMPARE_PANELS
-from qsim.input.units import parse_duration
+from qsim.present.plots import DPI, MODE_COLOURS
+from qsim.present.plots import PANELS as COMPARE_PANELS
 
 # The comparison's panels, with idle time in windows (a column of the sweep table) in place
 # of the billed idle the comparison derives per mode.

@@ -10,6 +10,7 @@ primitive job ends with one ``qsim: error:`` line (exit 2), and nothing is writt
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -21,10 +22,10 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 
 from qsim.input.errors import QsimError
+from qsim.input.text import escape
+from qsim.present.files import check_out_dir, write_out_dir
 from qsim.present.options import command, examples
 from qsim.present.shared import error
-from qsim.present.files import check_out_dir, write_out_dir
-from qsim.input.text import escape
 
 if TYPE_CHECKING:
     from qsim.records.trace_file import Recording
@@ -143,10 +144,8 @@ def _leave_lingering_threads(script: str, before: set[threading.Thread], code: i
     print(f"qsim: warning: {escape(script)} left {count} running ({names}); qsim does not "
           "wait for them", file=sys.stderr)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(code)
 
 

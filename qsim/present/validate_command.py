@@ -9,10 +9,11 @@ import yaml
 
 from qsim.input.errors import QsimError
 from qsim.input.scenario import dump_resolved, load_scenario
+from qsim.input.text import escape, shown
 from qsim.present.options import FileArg, command, examples
 from qsim.present.shared import error, warn
-from qsim.input.text import escape, shown
 from qsim.version import __version__
+
 
 @command("validate", epilog=examples(
     "qsim validate scenarios/vqe.yaml",

@@ -6,8 +6,13 @@ This package alone imports qiskit, qiskit-ibm-runtime and qiskit-aer; nothing el
 imports it except ``qsim trace``, when run.
 """
 
-from qsim.qiskit.estimate import (DEFAULT_CIRCUIT_S, DurationWarning, QuantumEstimate,
-                                  circuit_seconds, estimate_quantum_seconds)
+from qsim.qiskit.estimate import (
+                                  DEFAULT_CIRCUIT_S,
+                                  DurationWarning,
+                                  QuantumEstimate,
+                                  circuit_seconds,
+                                  estimate_quantum_seconds,
+)
 from qsim.qiskit.recorder import PartialRecording, Recorder, import_runtime, trace_script
 
 __all__ = ["DEFAULT_CIRCUIT_S", "DurationWarning", "PartialRecording", "QuantumEstimate",

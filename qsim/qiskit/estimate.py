@@ -36,8 +36,8 @@ from typing import Any, Final
 
 import numpy as np
 
-from qsim.records.trace_file import OVERHEAD_S, DurationFrom, RecordedCircuit
 from qsim.input.units import format_duration
+from qsim.records.trace_file import OVERHEAD_S, DurationFrom, RecordedCircuit
 
 __all__ = [
     "DEFAULT_CIRCUIT_S", "DEFAULT_PRECISION", "DEFAULT_REP_DELAY_S", "DEFAULT_SHOTS",

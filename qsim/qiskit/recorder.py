@@ -21,14 +21,29 @@ import traceback
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, NoReturn
 
 from qsim.input.errors import QsimError
 from qsim.qiskit.estimate import DurationWarning, QuantumEstimate, estimate_quantum_seconds
-from qsim.records.trace_file import (FORMAT, MODES, VERSION, BackendInfo, Close, Context,
-                                    ContextKind, ModeName, Open, PrimitiveName, Program,
-                                    RecordedJob, Recording, Submit, Think, Wait)
+from qsim.records.trace_file import (
+    FORMAT,
+    MODES,
+    VERSION,
+    BackendInfo,
+    Close,
+    Context,
+    ContextKind,
+    ModeName,
+    Open,
+    PrimitiveName,
+    Program,
+    RecordedJob,
+    Recording,
+    Submit,
+    Think,
+    Wait,
+)
 from qsim.version import __version__
 
 __all__ = ["PartialRecording", "Recorder", "import_runtime", "trace_script"]
@@ -308,10 +323,8 @@ class Recorder:
 def _finish(job: Any) -> None:
     """Run the job to its end now (its errors are the program's, raised by its own
     ``result()`` call later)."""
-    try:
+    with suppress(Exception):
         job.result()
-    except Exception:
-        pass
 
 
 def _kind(primitive: Any) -> PrimitiveName:
@@ -324,7 +337,7 @@ def _is_program(work: Any) -> bool:
 
 
 def _backend_rep_delay(backend: Any) -> float:
-    from qsim.qiskit.estimate import _rep_delay, _Options
+    from qsim.qiskit.estimate import _Options, _rep_delay
 
     return _rep_delay(backend, _Options(None), None)[0]
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
-from collections.abc import Iterator
 
 import numpy as np
 

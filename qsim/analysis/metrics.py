@@ -114,6 +114,7 @@ def summarize(result: RunResult) -> Summary:
     reason_workload = jobs["workload"][reason_jobs]
     if scenario.warmup:
         jobs, busy = _from_zero(jobs, busy)
+        cal = _rows(cal, cal["end_at"] > 0)  # those the figures count: on the QPU from 0 on
     sums = _sums_by_workload(jobs, len(scenario.workloads))
     workloads = [
         _workload(w, index, jobs, sums, _rows(windows, index), _rows(gaps, index), busy,

@@ -1,0 +1,61 @@
+"""Issue 25, items 10-19: wrong or misleading results users found, each reproduced here."""
+
+from __future__ import annotations
+
+from helpers import run, scenario
+
+import qsim
+
+# --- 10. calibration due times after a warm-up ---------------------------------------------
+
+# One lane; the others' jobs arrive every 160 s (on multiples of 160 s from the run's 0, with
+# or without a warm-up whose length is a multiple of 160 s) and hold the QPU 100 s each.
+CALIBRATED = {"backend": {"lanes": 1, "calibration": {"every": "1h", "duration": "5m"}},
+              "horizon": "3h"}
+OTHERS = {"name": "b", "kind": "background", "arrivals": "160s", "quantum": "100s"}
+PROBE = {"name": "a", "kind": "independent", "jobs": 1, "quantum": "1s"}
+
+
+def calibration_rows(warmup: str) -> tuple[list[tuple[float, str]], list[tuple[float, ...]],
+                                           float]:
+    result = run(OTHERS, PROBE, warmup=warmup, **CALIBRATED)
+    records = [(t, kind) for t, kind, _ in result.trace.rows() if kind.startswith("cal")]
+    table = result.calibrations
+    rows = list(zip(*(table[c].tolist() for c in ("due_at", "start_at", "deferred_s"))))
+    return records, rows, result.summary()["backend"]["calibration_deferred_s"]
+
+
+def test_calibrations_are_due_on_the_scenario_clock_whatever_the_warm_up() -> None:
+    """SPEC §1: due at every, 2·every, ... of the scenario's clock, whose 0 a warm-up moves
+    before it (and a calibration due at a time t <= 0 falls in the warm-up).
+
+    Without a warm-up: due 3600, the others' job of 3520 holds the QPU until 3620: deferred
+    20 s, 3620-3920; due 7200, the QPU free (the job of 7040 ended at 7140, the one of 7200
+    is submitted after the timer): 7200-7500. After a warm-up of 3200 s (not a multiple of
+    the hour) the same, plus the one due at 0, which finds the QPU free (the job of -160 ended
+    at -60). The bug: due on the warm-up's clock, 400 s after the scenario's times, each
+    reported deferral off by the warm-up (-3180 s). Warm-up 2 h: also due at -3600 (the job of
+    -3680 holds it until -3580), left out of the run's figures, which are from 0 on."""
+    assert calibration_rows("0s") == (
+        [(3620.0, "calibration.start"), (3920.0, "calibration.end"),
+         (7200.0, "calibration.start"), (7500.0, "calibration.end")],
+        [(3600.0, 3620.0, 20.0), (7200.0, 7200.0, 0.0)], 20.0)
+    assert calibration_rows("3200s") == (
+        [(0.0, "calibration.start"), (300.0, "calibration.end"),
+         (3620.0, "calibration.start"), (3920.0, "calibration.end"),
+         (7200.0, "calibration.start"), (7500.0, "calibration.end")],
+        [(0.0, 0.0, 0.0), (3600.0, 3620.0, 20.0), (7200.0, 7200.0, 0.0)], 20.0)
+    records, rows, deferred = calibration_rows("2h")
+    assert rows == [(-3600.0, -3580.0, 20.0), (0.0, 0.0, 0.0), (3600.0, 3620.0, 20.0),
+                    (7200.0, 7200.0, 0.0)]
+    assert records[:2] == [(-3580.0, "calibration.start"), (-3280.0, "calibration.end")]
+    assert deferred == 20.0  # the warm-up's calibration is not the run's
+
+
+def test_calibration_deferrals_are_never_negative() -> None:
+    for warmup in ("0s", "1s", "17m", "1d"):
+        s = scenario({**OTHERS, "arrivals": {"dist": "exponential", "mean": "160s"}}, PROBE,
+                     warmup=warmup, **CALIBRATED)
+        result = qsim.simulate(s, seed=7)
+        assert (result.calibrations["deferred_s"] >= 0).all(), warmup
+        assert result.summary()["backend"]["calibration_deferred_s"] >= 0, warmup

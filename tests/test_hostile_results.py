@@ -59,3 +59,27 @@ def test_calibration_deferrals_are_never_negative() -> None:
         result = qsim.simulate(s, seed=7)
         assert (result.calibrations["deferred_s"] >= 0).all(), warmup
         assert result.summary()["backend"]["calibration_deferred_s"] >= 0, warmup
+
+
+# --- 13. what stopped a batch ---------------------------------------------------------------
+
+def test_a_batch_whose_max_time_passes_between_jobs_is_stopped_by_max_time() -> None:
+    """A loop of 10 s jobs, 5 s of classical time between them, in a batch of max_time 25 s:
+    j0 0-10 (window 0-11, closed by the interactive TTL), j1 15-25; max_time closes the batch
+    at 25 with nothing queued, so no job carries its reason; j2, submitted at 30, is
+    cancelled for the closed batch. The bug: "a closed context" (that of j2), where what to
+    change is the batch's max_time. The close record says why it closed."""
+    from qsim.present.report import _progress
+
+    result = run({"name": "a", "kind": "iterative", "iterations": 10, "quantum": "10s",
+                  "classical": "5s", "mode": {"kind": "batch", "max_time": "25s"}})
+    closes = [(r.t, r.kind, r.info) for r in result.trace if r.kind == "context.close"]
+    assert closes == [(25.0, "context.close", "max_time")]
+    entry = result.summary()["workloads"][0]
+    assert (entry["stopped_by"], entry["jobs"]["done"], entry["jobs"]["cancelled"]) == \
+        ("max_time", 2, 1)
+    assert _progress(entry) == "2/10 done (stopped by its max_time: raise mode.max_time to " \
+                               "let it finish)"
+    cancelled = run({"name": "a", "kind": "iterative", "iterations": 10, "quantum": "10s",
+                     "classical": "5s", "mode": {"kind": "batch", "cancel_at": "12s"}})
+    assert cancelled.summary()["workloads"][0]["stopped_by"] == "cancel_at"

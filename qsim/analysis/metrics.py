@@ -112,6 +112,9 @@ def summarize(result: RunResult) -> Summary:
     gaps, cal = result.gap_arrays, result.calibration_arrays
     reason_jobs, reasons = columns.reasons_given(result.trace, result.trace.columns())
     reason_workload = jobs["workload"][reason_jobs]
+    closed_workload, closed_by = columns.close_reasons(result.trace, result.trace.columns())
+    reason_workload = np.concatenate([reason_workload, closed_workload])
+    reasons = np.concatenate([reasons, closed_by])
     if scenario.warmup:
         jobs, busy = _from_zero(jobs, busy)
         cal = _rows(cal, cal["end_at"] > 0)  # those the figures count: on the QPU from 0 on

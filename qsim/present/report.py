@@ -260,7 +260,12 @@ def _progress(w: Summary) -> str:
     if isinstance(w["jobs"]["done"], dict):
         text += " on average"
     stopped = w.get("stopped_by")
-    return f"{text} ({stopped})" if stopped else text
+    return f"{text} ({_STOPPED.get(stopped, stopped)})" if stopped else text
+
+
+# What stopped a workload, and what to change, where the summary's word alone would not say.
+_STOPPED: Final = {"max_time": "stopped by its max_time: raise mode.max_time to let it finish",
+                   "cancel_at": "stopped by its cancel_at"}
 
 
 # The columns of the one-line-per-workload table: what ran, what it cost, how long it took;

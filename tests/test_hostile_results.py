@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from helpers import run, scenario
 
 import qsim
@@ -83,3 +85,51 @@ def test_a_batch_whose_max_time_passes_between_jobs_is_stopped_by_max_time() -> 
     cancelled = run({"name": "a", "kind": "iterative", "iterations": 10, "quantum": "10s",
                      "classical": "5s", "mode": {"kind": "batch", "cancel_at": "12s"}})
     assert cancelled.summary()["workloads"][0]["stopped_by"] == "cancel_at"
+
+
+# --- 14. --percentiles in compare -------------------------------------------------------------
+
+def test_percentiles_keep_the_paired_differences_one_indented_line_each() -> None:
+    """With --percentiles each paired difference stays on its own indented line, its
+    p10-p90 range in it; the bug put the range on a line of its own, unindented."""
+    import io
+
+    from rich.console import Console
+
+    from qsim.experiments import compare
+    from qsim.present.report import print_comparison
+
+    s = scenario({"name": "v", "kind": "iterative", "iterations": 4,
+                  "quantum": {"dist": "exponential", "mean": "10s"},
+                  "classical": {"dist": "exponential", "mean": "5s"}})
+    result = compare(s, replications=5, workers=1)
+    text = io.StringIO()
+    print_comparison(Console(file=text, width=200), result, percentiles=True)
+    lines = text.getvalue().split("Paired difference against ")[1].splitlines()
+    assert lines[0].endswith("(same random streams, mean ± 95% CI [p10–p90]):")
+    assert len(lines) == 3, lines  # two modes against the cheapest
+    for line in lines[1:]:
+        assert line.startswith("  ") and " mode: cost " in line, line
+    session = next(line for line in lines if line.startswith("  session mode"))
+    # the same wall time in every mode (no one else on the backend): no interval, no range
+    assert re.fullmatch(r"  session mode: cost \$[\d.]+ ± \$[\d.]+ \[\$[\d.]+–\$[\d.]+\], "
+                        r"wall time 0s", session), session
+
+
+def test_the_compare_picture_draws_the_spread_with_percentiles() -> None:
+    """``spread=True`` (``--percentiles``): whiskers from p10 to p90, and the title says so."""
+    from qsim.present.plots import compare as picture
+
+    data = {"workload": "vqe", "replications": 10, "modes": {
+        "job": {"usage_s": {"mean": 30.0, "ci95": [29.0, 31.0], "p10": 20.0, "p90": 40.0}},
+        "session": {"usage_s": {"mean": 50.0, "ci95": [48.0, 52.0], "p10": 45.0, "p90": 58.0}}}}
+
+    def drawn(ax: object) -> list[tuple[float, float]]:
+        usage = next(a for a in ax.child_axes if a.get_gid() == "compare/usage_s")  # type: ignore[attr-defined]
+        return sorted((round(s[:, 1].min(), 6), round(s[:, 1].max(), 6))
+                      for c in usage.collections for s in c.get_segments())
+
+    assert drawn(picture(data)) == [(29.0, 31.0), (48.0, 52.0)]
+    spread = picture(data, spread=True)
+    assert drawn(spread) == [(20.0, 40.0), (45.0, 58.0)]
+    assert "whiskers: 10th to 90th percentile of the runs" in spread.get_title(loc="left")

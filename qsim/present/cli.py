@@ -237,7 +237,8 @@ PlotOpt = Annotated[Path | None, typer.Option(
     show_default=False)]
 PercentilesOpt = Annotated[bool, typer.Option(
     "--percentiles", help="With --replications, also show each figure's spread over the "
-                          "runs: the 10th to 90th percentile.")]
+                          "runs: the 10th to 90th percentile (compare's picture draws it "
+                          "as its whiskers).")]
 ReplicationsOpt = Annotated[int, typer.Option(
     "--replications", "-r", min=1,
     metavar="R",
@@ -456,7 +457,7 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
         if plot is not None or out is not None:
             from qsim.present import plots  # matplotlib: only when drawing (see run)
 
-            picture = _png(lambda f: plots.save_compare(result, f))
+            picture = _png(lambda f: plots.save_compare(result, f, spread=percentiles))
         if out is not None:
             write_out_dir(out, {"compare.json": _json_text(result.to_dict()),
                                 "compare.csv": _csv(result.table()), "compare.png": picture})

@@ -220,6 +220,17 @@ class Recording(StrictModel):
     def think_s(self) -> float:
         return math.fsum(s.seconds for s in self.steps if isinstance(s, Think))
 
+    def think_parts(self) -> tuple[float, float, float]:
+        """The classical time before the first job (the set-up), between jobs, and after the
+        last job's submission."""
+        submits = [i for i, s in enumerate(self.steps) if isinstance(s, Submit)]
+        first, last = submits[0], submits[-1]  # a trace submits every job, and has one
+        parts: tuple[list[float], list[float], list[float]] = ([], [], [])
+        for i, step in enumerate(self.steps):
+            if isinstance(step, Think):
+                parts[0 if i < first else 1 if i < last else 2].append(step.seconds)
+        return math.fsum(parts[0]), math.fsum(parts[1]), math.fsum(parts[2])
+
     def quantum_s(self, backend_rep_delay: float | None = None) -> float:
         """The jobs' total quantum time (on the recording backend unless one is given)."""
         rep = self.backend.rep_delay_s if backend_rep_delay is None else backend_rep_delay
@@ -365,7 +376,8 @@ def scenario_text(recording: Recording, *, name: str, trace_file: str = "trace.j
         f"# {name}: the program recorded by `{command or 'qsim trace'}`, replayed by qsim:",
         f"# {jobs} job{'s' if jobs != 1 else ''} in {modes} mode, "
         f"{format_duration(recording.quantum_s())} of estimated quantum time, "
-        f"{format_duration(recording.think_s)} of classical time between them.",
+        f"{format_duration(recording.think_parts()[0])} of set-up before the first job and "
+        f"{format_duration(recording.think_parts()[1])} of classical time between jobs.",
         "#",
         "#   qsim compare scenario.yaml    # the same program in job, batch and session mode",
         "#   qsim run scenario.yaml        # as recorded: usage, cost, wall time, waits",

@@ -133,3 +133,29 @@ def test_the_compare_picture_draws_the_spread_with_percentiles() -> None:
     spread = picture(data, spread=True)
     assert drawn(spread) == [(20.0, 40.0), (45.0, 58.0)]
     assert "whiskers: 10th to 90th percentile of the runs" in spread.get_title(loc="left")
+
+
+# --- 15. the trace summary's classical time ------------------------------------------------
+
+def test_the_trace_summary_tells_the_set_up_from_the_time_between_jobs() -> None:
+    """LOOP: 3 s then 1 s before the first job (set-up: imports, transpiling, opening the
+    session), 5 s between the two jobs. The bug: "classical time between jobs 9s"."""
+    from pathlib import Path
+
+    from test_recorded import LOOP, think, trace
+
+    from qsim import recording
+    from qsim.present.trace_command import summary
+
+    rec = recording.parse_trace(trace(LOOP))
+    assert rec.think_parts() == (4.0, 5.0, 0.0)
+    lines = summary(rec, "vqe.py", Path("out"), 20.0).splitlines()
+    assert lines[2] == "  classical time 4s before the first job (set-up), 5s between jobs; " \
+                       "the script ran 20s here"
+    after = recording.parse_trace(trace([*LOOP, think(2)]))
+    assert after.think_parts() == (4.0, 5.0, 2.0)
+    assert summary(after, "vqe.py", Path("out"), 20.0).splitlines()[2] == (
+        "  classical time 4s before the first job (set-up), 5s between jobs, 2s after the "
+        "last; the script ran 20s here")
+    assert "4s of set-up before the first job and 5s of classical time between jobs" in \
+        recording.scenario_text(rec, name="p")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 from helpers import run, scenario
 
 import qsim
@@ -159,3 +161,38 @@ def test_the_trace_summary_tells_the_set_up_from_the_time_between_jobs() -> None
         "last; the script ran 20s here")
     assert "4s of set-up before the first job and 5s of classical time between jobs" in \
         recording.scenario_text(rec, name="p")
+
+
+# --- 16. validate checks the work as run does -------------------------------------------------
+
+def cli(*args: object) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from qsim.present.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+LOOP100 = "  - {name: a, kind: iterative, iterations: 100, quantum: 1s}\n"
+
+
+@pytest.mark.parametrize("top,text", [
+    ("warmup: 1e12\n", LOOP100 + "  - {name: b, kind: background, load: 0.5, quantum: 1s}\n"),
+    ("backend: {calibration: {every: 1us, duration: 0.5us}}\n", LOOP100),
+    ("horizon: 1d\n", LOOP100 + "  - {name: b, kind: background, arrivals: 1us, quantum: 0s}\n"),
+])
+def test_validate_refuses_what_run_refuses(top: str, text: str, tmp_path: Path) -> None:
+    """The bug: `validate` said ok, then `run` refused the work. The same line, exit 2;
+    `--max-jobs` raises the limit for both."""
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\n" + top + "workloads:\n" + text)
+    run_code, _, run_err = cli("run", path, "--json")
+    code, out, err = cli("validate", path)
+    assert (run_code, code, out) == (2, 2, "")
+    assert err == run_err and err.startswith("qsim: error: x: ") and err.count("\n") == 1, err
+    code, out, err = cli("validate", path, "--max-jobs", str(10**12))
+    assert code == 0 and out.startswith(f"{path}: ok"), err

@@ -371,17 +371,21 @@ def _validate_command(
     show: Annotated[bool, typer.Option(
         "--show", help="Print the resolved scenario: every default filled in, durations in "
                        "seconds.")] = False,
+    max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
 ) -> int:
-    """Check a scenario file without running it."""
-    return validate(file, show=show)
+    """Check a scenario file without running it: what `qsim run` checks before it starts."""
+    return validate(file, show=show, max_jobs=max_jobs)
 
 
-def validate(file: str, *, show: bool) -> int:
+def validate(file: str, *, show: bool, max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
+    from qsim.work import check_work
+
     try:
         scenario = load_scenario(file)
+        warn(scenario)
+        check_work([scenario], 1, max_jobs)  # run's check, so that ok means run would start
     except QsimError as exc:
         return error(str(exc))
-    warn(scenario)
     if show:
         from qsim import plans
 

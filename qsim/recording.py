@@ -216,6 +216,15 @@ class Recording(StrictModel):
         closed = {s.context for s in self.steps if isinstance(s, Close)}
         return all(c.id in closed for c in self.contexts)
 
+    def mixed_modes(self) -> str | None:
+        """For a program that ran jobs in more than one mode, how a replay as recorded runs
+        them (``1 in job mode, the rest in session mode``); else None."""
+        if len(self.used_modes()) < 2:
+            return None
+        alone = sum(j.context is None for j in self.jobs)
+        return (f"{alone} in job mode, the rest in {self.mode} mode" if alone
+                else f"all in one {self.mode}")
+
     @property
     def think_s(self) -> float:
         return math.fsum(s.seconds for s in self.steps if isinstance(s, Think))
@@ -396,6 +405,10 @@ def scenario_text(recording: Recording, *, name: str, trace_file: str = "trace.j
         row("    kind: recorded"),
         row(f"    trace: {_yaml_str(trace_file)}", "relative to this file"),
         row(f"    mode: {mode}", "as recorded; qsim compare replays each mode"),
+        *([f"    # The program mixes modes: each job replays in the mode it ran in "
+           f"({recording.mixed_modes()});",
+           "    # a mode of another kind puts them all in that one."]
+          if recording.mixed_modes() else []),
         "    # The service's classical work per job, which local testing mode cannot show",
         "    # (0 unless given; typically a few seconds each):",
         "    # compile: {dist: lognormal, mean: 5s, cv: 0.3}",

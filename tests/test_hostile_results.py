@@ -196,3 +196,24 @@ def test_validate_refuses_what_run_refuses(top: str, text: str, tmp_path: Path) 
     assert err == run_err and err.startswith("qsim: error: x: ") and err.count("\n") == 1, err
     code, out, err = cli("validate", path, "--max-jobs", str(10**12))
     assert code == 0 and out.startswith(f"{path}: ok"), err
+
+
+# --- 11. a recorded program that mixes modes says so ---------------------------------------
+
+def test_the_trace_summary_and_scenario_say_when_a_program_mixes_modes() -> None:
+    from test_recorded import CLOSE, OPEN, submit, think, trace, wait
+
+    from qsim import recording
+    from qsim.present.trace_command import summary
+
+    data = trace([OPEN, submit(0), wait(0), CLOSE, think(2), submit(1), wait(1)])
+    data["jobs"][1]["context"] = None
+    mixed = recording.parse_trace(data)
+    note = ("  it mixes modes: qsim run replays each job in the mode it ran in (1 in job mode, "
+            "the rest in session mode); a mode: of another kind puts them all in that one")
+    assert note in summary(mixed, "qaoa.py", Path("out"), 1.0).splitlines()
+    assert "# The program mixes modes: each job replays in the mode it ran in (1 in job mode" \
+        in recording.scenario_text(mixed, name="p")
+    single = recording.parse_trace(trace([OPEN, submit(0), wait(0), submit(1), wait(1), CLOSE]))
+    assert "mixes modes" not in summary(single, "vqe.py", Path("out"), 1.0)
+    assert "mixes modes" not in recording.scenario_text(single, name="p")

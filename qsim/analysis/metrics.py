@@ -200,6 +200,9 @@ def _workload(spec: Workload, index: int, all_jobs: dict[str, np.ndarray],
                                              scenario.accounting.session)
     idle = accounting.Idle.of(gaps["start_at"].tolist(), gaps["end_at"].tolist())
     usage = accounting.usage(mode, sums["charged_s"][index], ends - starts)
+    if mode == "session" and isinstance(spec, RecordedWorkload):
+        # the program's jobs in job mode, outside its session (SPEC §13), pay for themselves
+        usage += float(all_jobs["charged_s"][mine & (all_jobs["context"] < 0)].sum())
     if submitted:
         first = int(np.argmax(mine))  # the workload's first job: the earliest submission
         end_at = all_jobs["end_at"][mine]

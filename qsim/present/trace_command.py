@@ -106,6 +106,9 @@ def summary(recording: Recording, script: str, out: Path, wall_s: float) -> str:
         f"  estimated quantum time {d(quantum)} ({d(quantum / len(jobs))} a job on average, "
         f"on {recording.backend.name or 'the backend'})",
         f"  classical time {_classical(recording)}; the script ran {d(wall_s)} here",
+        *([f"  it mixes modes: qsim run replays each job in the mode it ran in "
+           f"({recording.mixed_modes()}); a mode: of another kind puts them all in that one"]
+          if recording.mixed_modes() else []),
         f"Wrote {out / TRACE_FILE} and {scenario}. See what each mode would cost:",
         f"  qsim compare {scenario}",
         f"  qsim run {scenario}            # as recorded ({recording.mode} mode)",

@@ -217,3 +217,50 @@ def test_the_trace_summary_and_scenario_say_when_a_program_mixes_modes() -> None
     single = recording.parse_trace(trace([OPEN, submit(0), wait(0), submit(1), wait(1), CLOSE]))
     assert "mixes modes" not in summary(single, "vqe.py", Path("out"), 1.0)
     assert "mixes modes" not in recording.scenario_text(single, name="p")
+
+
+# --- 18. two commands writing the same --out ------------------------------------------------
+
+HOLDER = """\
+import sys
+from pathlib import Path
+from qsim.present.files import check_out_dir
+check_out_dir(Path(sys.argv[1]))  # takes the folder's lock, as a command does before its run
+print("locked", flush=True)
+sys.stdin.read()  # holds it until killed
+"""
+
+
+def test_a_second_command_on_the_same_out_refuses_naming_the_first(tmp_path: Path) -> None:
+    """The bug: two `qsim run --out SAME` at once both said ok, and one result vanished. The
+    second now refuses (exit 2, nothing written) while the first holds the folder; the lock
+    is the OS's (flock), so a first run that crashed (SIGKILL) leaves none behind."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers import SMALL_YAML
+
+    scenario_file, out = tmp_path / "s.yaml", tmp_path / "out"
+    scenario_file.write_text(SMALL_YAML)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        code, stdout, err = cli("run", scenario_file, "--out", out)
+        assert (code, stdout) == (2, "")
+        assert err == (f"qsim: error: --out {out}: another qsim (pid {holder.pid}: qsim "
+                       f"{out}) is writing this folder; wait for it to end, or choose another "
+                       "folder\n")
+        assert not out.exists()
+        code, _, err = cli("compare", scenario_file, "--out", out)
+        assert code == 2 and f"another qsim (pid {holder.pid}" in err
+    finally:
+        holder.kill()  # a crash: no clean-up of its own
+        holder.wait()
+    code, _, err = cli("run", scenario_file, "--out", out)
+    assert (code, err) == (0, "")
+    assert (out / "summary.json").is_file()
+    code, _, err = cli("run", scenario_file, "--out", out)  # again, in the same process
+    assert (code, err) == (0, "")
+    assert sorted(os.listdir(tmp_path)) == ["out", "s.yaml"]  # nothing beside it

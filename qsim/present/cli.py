@@ -29,8 +29,8 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 from qsim.errors import QsimError
 from qsim.limits import DEFAULT_MAX_JOBS, MAX_SEED
-from qsim.present.files import (OutFolder, check_out_dir, check_plot_path, out_folder, write_file,
-                                write_out_dir)
+from qsim.present.files import (OutFolder, check_out_dir, check_plot_path, out_folder,
+                                release_out_locks, write_file, write_out_dir)
 from qsim.present.window import parse_window
 from qsim.scenario import RecordedWorkload, Scenario, dump_resolved, load_scenario
 from qsim.text import escape, shown
@@ -89,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error(str(exc))
     finally:
         sys.stdout = stdout
+        release_out_locks()  # a command that stopped before writing its --out
     return code
 
 

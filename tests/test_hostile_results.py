@@ -264,3 +264,32 @@ def test_a_second_command_on_the_same_out_refuses_naming_the_first(tmp_path: Pat
     code, _, err = cli("run", scenario_file, "--out", out)  # again, in the same process
     assert (code, err) == (0, "")
     assert sorted(os.listdir(tmp_path)) == ["out", "s.yaml"]  # nothing beside it
+
+
+# --- 19. the notebooks' extra ---------------------------------------------------------------
+
+def test_the_notebooks_extra_brings_what_the_notebooks_need() -> None:
+    """The README's install (`pip install -e .`) brings no Jupyter kernel nor Qiskit; the
+    `notebooks` extra brings what runs them (nbclient, a kernel) and what they import beyond
+    qsim's own dependencies (record-your-vqe: the qiskit extra's packages and scipy)."""
+    import json
+
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    names = {re.split(r"[<>=\[ ]", r)[0] for r in extras["notebooks"]}
+    qiskit = {re.split(r"[<>=\[ ]", r)[0] for r in extras["qiskit"]}
+    assert {"nbclient", "ipykernel", "scipy"} | qiskit <= names
+    base = {re.split(r"[<>=\[ ]", r)[0] for r in project["dependencies"]}
+    imported = set()
+    for path in (root / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                imported |= set(re.findall(r"^\s*(?:from|import) (\w+)",
+                                           "".join(cell["source"]), re.M))
+    packages = {"qiskit_ibm_runtime": "qiskit-ibm-runtime", "qiskit_aer": "qiskit-aer"}
+    stdlib = {"pathlib", "tempfile", "warnings", "json", "os", "math", "sys", "qsim"}
+    needed = {packages.get(m, m) for m in imported - stdlib}
+    assert needed <= base | names, needed - base - names
+    assert "pip install -e '.[notebooks]'" in (root / "README.md").read_text()

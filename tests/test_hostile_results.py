@@ -293,3 +293,107 @@ def test_the_notebooks_extra_brings_what_the_notebooks_need() -> None:
     needed = {packages.get(m, m) for m in imported - stdlib}
     assert needed <= base | names, needed - base - names
     assert "pip install -e '.[notebooks]'" in (root / "README.md").read_text()
+
+
+# --- 17. what was silently accepted, each decided ---------------------------------------------
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_workers_below_one_are_refused(workers: object) -> None:
+    """Decided: refused. ``workers=0`` ran on every core and ``-1`` on one, silently; None
+    (the default) is every core, and a count is at least 1."""
+    s = scenario({"name": "a", "kind": "iterative", "iterations": 2, "quantum": "1s"})
+    expected = f"workers must be a whole number of at least 1, or None for all the cores " \
+               f"(got {workers!r})"
+    for call in (lambda: qsim.replicate(s, 2, workers=workers),
+                 lambda: qsim.sweep(s, {"backend.lanes": [1, 2]}, workers=workers),
+                 lambda: qsim.compare(s, workers=workers)):
+        with pytest.raises(qsim.QsimError) as caught:
+            call()  # type: ignore[no-untyped-call]
+        assert str(caught.value) == expected
+    assert qsim.replicate(s, 2, workers=1).replications == 2
+
+
+@pytest.mark.parametrize("text", ["１h", "1h３0m", "٣s", "５"])
+def test_durations_take_ascii_digits_only(text: str) -> None:
+    """Decided: refused. Python reads any Unicode digit ('１h' was 1 h), but a file that
+    writes full-width or Arabic-Indic digits is far more likely pasted from elsewhere than
+    meant; 0-9 only, said so."""
+    from qsim.units import parse_duration
+
+    with pytest.raises(ValueError, match=r"^write its digits as 0-9 \(it has '.'\)$"):
+        parse_duration(text)
+    with pytest.raises(qsim.ScenarioError, match=r"jobs: must be a whole number \(got '１０'\)"):
+        scenario({"name": "a", "kind": "independent", "jobs": "１０", "quantum": "1s"})
+
+
+def test_only_the_last_part_of_a_compound_duration_has_a_fraction() -> None:
+    """Decided: refused. '1.5h30m' read as 2 h (1.5 h + 30 m): a fraction with a smaller
+    unit after it is a typo for 1h30m or for 1.5h far more often than a way to write 2 h.
+    The last part keeps its fraction (1h30.5m)."""
+    from qsim.units import parse_duration
+
+    with pytest.raises(ValueError, match=r"^only the last part of a compound duration may have "
+                                         r"a fraction, e.g\. 1h30\.5m$"):
+        parse_duration("1.5h30m")
+    assert parse_duration("1h30.5m") == 3600 + 30.5 * 60
+    assert parse_duration("1d0.5h") == 86400 + 1800
+
+
+def test_a_trailing_comma_in_vary_is_refused() -> None:
+    """Decided: refused. A trailing comma dropped a value (YAML's flow lists allow one), where
+    a comma in the middle or at the start is already a YAML error."""
+    from qsim.experiments.sweep import SweepError, parse_vary
+
+    with pytest.raises(SweepError, match=r"^--vary backend\.lanes: ends with a comma: a value "
+                                         r"missing\? write V1,V2,\.\.\. \(got '1,2,'\)$"):
+        parse_vary("backend.lanes=1,2,")
+    for option in ("backend.lanes=1,,2", "backend.lanes=,1"):
+        with pytest.raises(SweepError, match="cannot read the values"):
+            parse_vary(option)
+    assert parse_vary("backend.lanes=1,2") == ("backend.lanes", [1, 2])
+    assert parse_vary("mode={kind: batch, max_time: 1h},job")[1] == [
+        {"kind": "batch", "max_time": "1h"}, "job"]
+
+
+def test_plot_replaces_a_picture_and_refuses_anything_else(tmp_path: Path) -> None:
+    """Decided: --plot replaces an existing PNG picture (drawing again is what it is for, as
+    with matplotlib's savefig), and refuses a file that is not one: a picture costs nothing
+    to draw again, a document named *.png by mistake may not."""
+    from helpers import SMALL_YAML
+
+    scenario_file = tmp_path / "s.yaml"
+    scenario_file.write_text(SMALL_YAML)
+    picture = tmp_path / "t.png"
+    assert cli("run", scenario_file, "--plot", picture)[0] == 0
+    first = picture.read_bytes()
+    picture.write_bytes(first[:100])  # an older picture (its signature is a PNG's)
+    code, _, err = cli("run", scenario_file, "--plot", picture)
+    assert (code, err) == (0, "") and picture.read_bytes() == first
+    notes = tmp_path / "notes.png"
+    notes.write_text("my notes")
+    code, out, err = cli("run", scenario_file, "--plot", notes)
+    assert (code, out) == (2, "")
+    assert err == (f"qsim: error: --plot {notes}: exists and is not a PNG picture; replacing "
+                   "it would lose it: choose another name\n")
+    assert notes.read_text() == "my notes"
+
+
+def test_the_nesting_limit_says_what_a_level_is(tmp_path: Path) -> None:
+    """Decided: the limit stays 100 levels of the file's structure (it bounds the parser);
+    the message says that every mapping and list is one, so that a {dist: sum} nested in
+    another, two levels each, meeting it at 50 sums is no surprise. 48 sums fit."""
+    def sums(n: int) -> str:
+        return "{dist: sum, of: [" * n + "1s" + ", 1s]}" * n
+
+    def text(n: int) -> str:
+        return ("name: x\nworkloads:\n  - {name: a, kind: iterative, iterations: 1, quantum: "
+                + sums(n) + "}\n")
+
+    path = tmp_path / "s.yaml"
+    path.write_text(text(48))
+    assert cli("validate", path)[0] == 0
+    path.write_text(text(50))
+    code, _, err = cli("validate", path)
+    assert code == 2
+    assert err == (f"qsim: error: {path}:3: nested more than 100 levels deep (qsim's limit; "
+                   "each mapping and each list is a level: a {dist: sum} takes two)\n")

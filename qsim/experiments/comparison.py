@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from qsim.errors import QsimError
 from qsim.experiments.estimates import Estimate, aggregate_value
-from qsim.experiments.replications import check_count, entry
+from qsim.experiments.replications import check_count, check_workers, entry
 from qsim.experiments.estimates import Summary
 from qsim.experiments.runner import Progress, run_many
 from qsim.limits import DEFAULT_MAX_JOBS
@@ -191,6 +191,7 @@ def compare(scenario: Scenario, workload: str | None = None,
     together, estimated before they start (``qsim.work``).
     """
     check_count(replications)
+    check_workers(workers)
     name = resolve_workload(scenario, workload)
     modes = check_modes(modes)
     seed = scenario.seed if seed is None else seed

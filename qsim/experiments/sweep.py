@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 from qsim.errors import QsimError, ScenarioError
 from qsim.experiments.fields import Setting, SweepError, check_path, show, with_fields
-from qsim.experiments.replications import check_count
+from qsim.experiments.replications import check_count, check_workers
 from qsim.experiments.runner import Progress, run_many
 from qsim.limits import DEFAULT_MAX_JOBS
 from qsim.loader import read_yaml_text
@@ -64,6 +64,9 @@ def parse_vary(option: str) -> tuple[str, list[Any]]:
     if not equals or not path:
         raise SweepError(f"--vary {option}: expected PATH=V1,V2,... "
                          "(e.g. backend.lanes=1,2,5)")
+    if text.rstrip().endswith(","):  # a YAML flow list allows it, and drops the value
+        raise SweepError(f"--vary {path}: ends with a comma: a value missing? write "
+                         f"V1,V2,... (got {shown(repr(text), 80)})")
     try:
         # The values as the items of a YAML flow sequence: exactly how a file reads them, and
         # with a file's limits (no 5,000 levels of brackets, no alias bomb).
@@ -167,6 +170,7 @@ def sweep(scenario: Scenario, vary: Vary, replications: int = 1, seed: int | Non
     any starts (``qsim.work``).
     """
     check_count(replications)
+    check_workers(workers)
     return run_points(points(scenario, vary), replications,
                       scenario.seed if seed is None else seed, scenario.name,
                       executor=executor, progress=progress, workers=workers,
@@ -183,6 +187,7 @@ def run_points(grid_points: Sequence[Point], replications: int, seed: int, name:
     from qsim.experiments import executors
 
     check_count(replications)
+    check_workers(workers)
     check_work([p.scenario for p in grid_points], replications, max_jobs)
     if executor is not None:
         executors.check_executor(executor)

@@ -207,9 +207,28 @@ def check_plot_path(plot: Path) -> None:
         raise QsimError(f"--plot {plot}: pictures are PNG files; name it *.png")
     if plot.is_dir():
         raise QsimError(f"--plot {plot}: is a folder")
+    if plot.exists() and not _is_png(plot):
+        # A picture is drawn again at no cost (replacing it is what --plot is for); a
+        # document that only has the name of one may be worth something.
+        raise QsimError(f"--plot {plot}: exists and is not a PNG picture; replacing it would "
+                        "lose it: choose another name")
     folder = plot.absolute().parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise QsimError(f"--plot {plot}: cannot write into {folder} (not a writable folder)")
+
+
+_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_png(path: Path) -> bool:
+    """Whether ``path`` is a regular file that starts as a PNG does."""
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as fh:
+            return fh.read(len(_PNG_SIGNATURE)) == _PNG_SIGNATURE
+    except OSError:
+        return False
 
 
 def write_file(path: Path, data: bytes) -> None:

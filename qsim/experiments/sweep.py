@@ -64,9 +64,6 @@ def parse_vary(option: str) -> tuple[str, list[Any]]:
     if not equals or not path:
         raise SweepError(f"--vary {option}: expected PATH=V1,V2,... "
                          "(e.g. backend.lanes=1,2,5)")
-    if text.rstrip().endswith(","):  # a YAML flow list allows it, and drops the value
-        raise SweepError(f"--vary {path}: ends with a comma: a value missing? write "
-                         f"V1,V2,... (got {shown(repr(text), 80)})")
     try:
         # The values as the items of a YAML flow sequence: exactly how a file reads them, and
         # with a file's limits (no 5,000 levels of brackets, no alias bomb).
@@ -76,6 +73,9 @@ def parse_vary(option: str) -> tuple[str, list[Any]]:
         raise SweepError(f"--vary {path}: cannot read the values {shown(repr(text), 80)} as "
                          f"YAML: {problem}") from None
     assert isinstance(values, list)  # a flow sequence, whatever its items
+    if text.rstrip().endswith(","):  # a YAML flow list allows it, and drops the value
+        raise SweepError(f"--vary {path}: ends with a comma: a value missing? write "
+                         f"V1,V2,... (got {shown(repr(text), 80)})")
     return path, values
 
 

@@ -152,13 +152,12 @@ def test_the_trace_summary_tells_the_set_up_from_the_time_between_jobs() -> None
     rec = recording.parse_trace(trace(LOOP))
     assert rec.think_parts() == (4.0, 5.0, 0.0)
     lines = summary(rec, "vqe.py", Path("out"), 20.0).splitlines()
-    assert lines[2] == "  classical time 4s before the first job (set-up), 5s between jobs; " \
-                       "the script ran 20s here"
+    assert lines[2:4] == ["  classical time 4s before the first job (set-up), 5s between jobs",
+                          "  the script ran 20s here"]
     after = recording.parse_trace(trace([*LOOP, think(2)]))
     assert after.think_parts() == (4.0, 5.0, 2.0)
     assert summary(after, "vqe.py", Path("out"), 20.0).splitlines()[2] == (
-        "  classical time 4s before the first job (set-up), 5s between jobs, 2s after the "
-        "last; the script ran 20s here")
+        "  classical time 4s before the first job (set-up), 5s between jobs, 2s after the last")
     assert "4s of set-up before the first job and 5s of classical time between jobs" in \
         recording.scenario_text(rec, name="p")
 

@@ -105,7 +105,8 @@ def summary(recording: Recording, script: str, out: Path, wall_s: float) -> str:
         f"{modes} mode" + (f" ({held})" if held else "") + ".",
         f"  estimated quantum time {d(quantum)} ({d(quantum / len(jobs))} a job on average, "
         f"on {recording.backend.name or 'the backend'})",
-        f"  classical time {_classical(recording)}; the script ran {d(wall_s)} here",
+        f"  classical time {_classical(recording)}",
+        f"  the script ran {d(wall_s)} here",
         *([f"  it mixes modes: qsim run replays each job in the mode it ran in "
            f"({recording.mixed_modes()}); a mode: of another kind puts them all in that one"]
           if recording.mixed_modes() else []),

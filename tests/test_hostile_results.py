@@ -396,3 +396,21 @@ def test_the_nesting_limit_says_what_a_level_is(tmp_path: Path) -> None:
     assert code == 2
     assert err == (f"qsim: error: {path}:3: nested more than 100 levels deep (qsim's limit; "
                    "each mapping and each list is a level: a {dist: sum} takes two)\n")
+
+
+def test_without_a_temporary_folder_to_lock_in_the_command_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock guards against a rare race; a temporary folder qsim cannot write must not
+    stop every --out (nor end in a traceback)."""
+    import tempfile
+
+    from helpers import SMALL_YAML
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(blocked))
+    scenario_file = tmp_path / "s.yaml"
+    scenario_file.write_text(SMALL_YAML)
+    code, _, err = cli("run", scenario_file, "--out", tmp_path / "out")
+    assert (code, err) == (0, "")
+    assert (tmp_path / "out" / "summary.json").is_file()

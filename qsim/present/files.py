@@ -101,11 +101,17 @@ def _lock(out: Path) -> None:
         import fcntl
     except ImportError:  # not POSIX: no lock
         return
-    path = _lock_path(out)
+    try:
+        path = _lock_path(out)
+    except OSError:  # no temporary folder to lock in: go on without (as before locks)
+        return
     if path in _HELD:
         return
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -130,9 +130,12 @@ HOSTILE_FILES: dict[str, tuple[bytes, str]] = {
                         "{f}:2: the alias *w is inside its own anchor &w: it would repeat for "
                         "ever"),
     "5,000 levels": (b"x: " + b"[" * 5000 + b"]" * 5000 + b"\n",
-                     "{f}:1: nested more than 100 levels deep (qsim's limit)"),
+                     "{f}:1: nested more than 100 levels deep (qsim's limit; each mapping and "
+                     "each list is a level: a {{dist: sum}} takes two)"),
     "1,000 levels of mappings": (b"".join(b"  " * i + b"k:\n" for i in range(1000)),
-                                 "{f}:100: nested more than 100 levels deep (qsim's limit)"),
+                                 "{f}:100: nested more than 100 levels deep (qsim's limit; "
+                                 "each mapping and each list is a level: a {{dist: sum}} "
+                                 "takes two)"),
     "400-digit circuits": ((ONE + "    quantum: {circuits: " + "9" * 400 + ", shots: 1}\n")
                            .encode(), "{f}:6: a whole number of more than 100 digits "
                                       "(qsim's limit)"),
@@ -156,7 +159,8 @@ def test_hostile_files_are_one_located_line(case: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("values,problem", [
-    ("[" * 3000 + "]" * 3000, "nested more than 100 levels deep (qsim's limit)"),
+    ("[" * 3000 + "]" * 3000, "nested more than 100 levels deep (qsim's limit; each mapping "
+                              "and each list is a level: a {dist: sum} takes two)"),
     ("\x1b[31m1", "control character U+001B (ESC) in column 2: scenario files are plain text"),
 ])
 def test_sweep_values_are_read_with_a_files_limits(values: str, problem: str,

@@ -48,7 +48,7 @@ def refused(tmp_path: Path, text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("text", "seconds"), [
     ("1h30m", 5400.0), ("1d10h", 122400.0), ("2m30s", 150.0), ("1d", 86400.0),
-    ("1m30s500ms", 90.5), ("1.5h30m", 7200.0), ("1d1s", 86401.0),
+    ("1m30s500ms", 90.5), ("1h30.5m", 5430.0), ("1d1s", 86401.0),
 ])
 def test_compound_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
@@ -60,6 +60,8 @@ def test_compound_durations(text: str, seconds: float) -> None:
               "or 2m30s"),
     ("1m1m", "the parts of a compound duration go largest first, each unit once, e.g. 1d10h "
              "or 2m30s"),
+    # issue 25: read as 2h, it is a typo for 1h30m or 1.5h far more often
+    ("1.5h30m", "only the last part of a compound duration may have a fraction, e.g. 1h30.5m"),
 ])
 def test_compound_duration_mistakes(text: str, message: str) -> None:
     with pytest.raises(ValueError) as info:

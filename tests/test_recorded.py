@@ -149,15 +149,46 @@ def test_a_program_that_never_closed_its_session_pays_the_ittl_tail(tmp_path: Pa
 
 
 def test_a_job_after_the_last_close_keeps_the_merged_context_open(tmp_path: Path) -> None:
-    # A session (job 0), closed; then a job-mode job (1). Replayed in one context: it closes
-    # at the workload's end, not at the session's close, so job 1 is not refused.
+    # A session (job 0), closed; then a job-mode job (1). Replayed in one batch (a mode other
+    # than the recorded one puts every job in it): it closes at the workload's end, not at
+    # the session's close, so job 1 is not refused.
     data = trace([OPEN, submit(0), wait(0), CLOSE, think(2), submit(1), wait(1)])
     data["jobs"][1]["context"] = None
-    result = replay(tmp_path, data)
+    result = replay(tmp_path, data, "batch")
     assert spans(result, "submit_at", "end_at") == [(0.0, 8.0), (10.0, 18.0)]
     assert result.jobs["status"].tolist() == ["done", "done"]
-    assert windows(result) == [(0.0, 18.0)]
+    assert result.jobs["context"].tolist() == [0, 0]
+    assert windows(result) == [(0.0, 9.0), (10.0, 18.0)]  # a batch's interactive TTL: 1 s
     assert recording.parse_trace(data).modes == ("job", "session")
+
+
+def test_a_program_that_mixed_modes_replays_each_job_in_its_own(tmp_path: Path) -> None:
+    """Issue 25 item 11 (the QAOA tutorial: a session, then a job-mode Sampler). As recorded
+    (the mode left out, or written as the recorded one), job 1 runs in job mode: the session
+    closes at its recorded close (8), its window 0-8; job 1 queues as any job-mode job
+    (behind the others' job, submitted at 9 on the one lane: 9-19, then job 1 19-27) and is
+    charged its own quantum time, not the session's. The bug: job 1 ran in the session,
+    window 0-18 (the others' job waited for it), billed to it, never queued."""
+    data = trace([OPEN, submit(0), wait(0), CLOSE, think(2), submit(1), wait(1)])
+    data["jobs"][1]["context"] = None
+    others = {"workloads": [{"name": "p", "kind": "recorded", "trace": "trace.json"},
+                            {"name": "o", "kind": "independent", "jobs": 1, "quantum": "10s",
+                             "start": "9s"}], "backend": {"lanes": 1}}
+    for mode in (None, "session"):
+        spec = others if mode is None else {
+            **others, "workloads": [{**others["workloads"][0], "mode": mode},
+                                    others["workloads"][1]]}
+        (tmp_path / "trace.json").write_text(json.dumps(data))
+        (tmp_path / "s.yaml").write_text(yaml.safe_dump({"name": "t", **spec}))
+        result = qsim.simulate(qsim.load_scenario(tmp_path / "s.yaml"))
+        jobs = result.jobs
+        assert list(zip(jobs["workload"], jobs["context"], jobs["submit_at"],
+                        jobs["quantum_start_at"], jobs["end_at"])) == [
+            ("p", 0, 0.0, 0.0, 8.0), ("o", -1, 9.0, 9.0, 19.0),
+            ("p", -1, 10.0, 19.0, 27.0)], mode
+        assert windows(result) == [(0.0, 8.0)]
+        p = entry(result)
+        assert (p["usage_s"], p["complete"], p["wall_time_s"]) == (16.0, True, 27.0)
 
 
 def test_a_cancelled_session_stops_the_program(tmp_path: Path) -> None:

@@ -109,6 +109,15 @@ def reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
     return cols.field("job", rows), reasons
 
 
+def close_reasons(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """The workloads whose batch or session a timer closed (max_time, cancel_at), and
+    why: jobs they submit later are cancelled as submitted to a closed context."""
+    given = np.fromiter(trace.info, np.int64, len(trace.info))
+    rows = given[Columns(cols.t[given], cols.code[given]).kind == Kind.CONTEXT_CLOSE]
+    reasons = np.array([trace.info[seq] for seq in rows.tolist()], dtype=object)
+    return cols.field("workload", rows), reasons
+
+
 def window_arrays(trace: Trace) -> dict[str, np.ndarray]:
     """Active windows: ``context, workload`` (its index), ``start_at, end_at``, in start
     order (then context)."""

@@ -124,11 +124,15 @@ def summarize(result: RunResult) -> Summary:
     gaps, cal = result.gap_arrays, result.calibration_arrays
     reason_jobs, reasons = columns.reasons_given(result.trace, result.trace.columns())
     reason_workload = jobs["workload"][reason_jobs]
+    closed_workload, closed_by = columns.close_reasons(result.trace, result.trace.columns())
+    reason_workload = np.concatenate([reason_workload, closed_workload])
+    reasons = np.concatenate([reasons, closed_by])
     fleet = result.trace.job_backend is not None
     if fleet:  # SPEC §18: each QPU interval's backend goes where its row goes
         busy = {**busy, "backend": result.busy_backend}
     if scenario.warmup:
         jobs, busy = _from_zero(jobs, busy)
+        cal = _rows(cal, cal["end_at"] > 0)  # those the figures count: on the QPU from 0 on
     sums = _sums_by_workload(jobs, len(scenario.workloads))
     workloads = [
         _workload(w, index, jobs, sums, _rows(windows, index), _rows(gaps, index),
@@ -258,6 +262,9 @@ def _workload(spec: Workload, index: int, all_jobs: dict[str, np.ndarray],
                                              scenario.accounting.session)
     idle = accounting.Idle.of(gaps["start_at"].tolist(), gaps["end_at"].tolist())
     usage = accounting.usage(mode, sums["charged_s"][index], ends - starts)
+    if mode == "session" and isinstance(spec, RecordedWorkload):
+        # the program's jobs in job mode, outside its session (SPEC §13), pay for themselves
+        usage += float(all_jobs["charged_s"][mine & (all_jobs["context"] < 0)].sum())
     if submitted:
         first = int(np.argmax(mine))  # the workload's first job: the earliest submission
         end_at = all_jobs["end_at"][mine]

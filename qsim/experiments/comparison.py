@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from qsim.experiments.estimates import Estimate, Summary, aggregate_value
-from qsim.experiments.replications import check_count, entry
+from qsim.experiments.replications import check_count, check_workers, entry
 from qsim.experiments.runner import Progress, run_many
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
@@ -220,6 +220,7 @@ def compare(scenario: Scenario, workload: str | None = None,
     are then ``MODE on BACKEND``, and the verdict says where and how to run it.
     """
     check_count(replications)
+    check_workers(workers)
     name = resolve_workload(scenario, workload)
     modes = check_modes(modes)
     seed = scenario.seed if seed is None else seed

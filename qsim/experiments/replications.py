@@ -64,6 +64,16 @@ def check_count(replications: int) -> None:
                         "way that matters, and the runs take hours")
 
 
+def check_workers(workers: int | None) -> None:
+    """QsimError unless ``workers`` is None (all the cores) or a whole number of at least 1:
+    0 ran on every core and -1 on one, without a word."""
+    if workers is None:
+        return
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise QsimError("workers must be a whole number of at least 1, or None for all the "
+                        f"cores (got {workers!r})")
+
+
 def replicate(scenario: Scenario, replications: int, seed: int | None = None,
               workers: int | None = None, progress: Progress | None = None, *,
               max_jobs: int | None = DEFAULT_MAX_JOBS) -> Replications:
@@ -74,6 +84,7 @@ def replicate(scenario: Scenario, replications: int, seed: int | None = None,
     the replications together, estimated before they start (``qsim.input.work``).
     """
     check_count(replications)
+    check_workers(workers)
     check_work([scenario], replications, max_jobs)
     seed = scenario.seed if seed is None else seed
     tasks = [(scenario, seed, r) for r in range(replications)]

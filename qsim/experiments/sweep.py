@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from qsim.experiments.fields import Setting, SweepError, check_path, show, with_fields
-from qsim.experiments.replications import check_count
+from qsim.experiments.replications import check_count, check_workers
 from qsim.experiments.runner import Progress, run_many
 from qsim.input.errors import QsimError, ScenarioError
 from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_SWEEP_POINTS
@@ -74,6 +74,9 @@ def parse_vary(option: str) -> tuple[str, list[Any]]:
         raise SweepError(f"--vary {path}: cannot read the values {shown(repr(text), 80)} as "
                          f"YAML: {problem}") from None
     assert isinstance(values, list)  # a flow sequence, whatever its items
+    if text.rstrip().endswith(","):  # a YAML flow list allows it, and drops the value
+        raise SweepError(f"--vary {path}: ends with a comma: a value missing? write "
+                         f"V1,V2,... (got {shown(repr(text), 80)})")
     return path, values
 
 
@@ -222,6 +225,7 @@ def sweep(scenario: Scenario, vary: Vary, replications: int = 1, seed: int | Non
     any starts (``qsim.input.work``).
     """
     check_count(replications)
+    check_workers(workers)
     built = points(scenario, vary, replications=replications, max_jobs=max_jobs)
     return run_points(built, replications,
                       scenario.seed if seed is None else seed, scenario.name,
@@ -239,6 +243,7 @@ def run_points(grid_points: Sequence[Point], replications: int, seed: int, name:
     from qsim.experiments import executors
 
     check_count(replications)
+    check_workers(workers)
     check_work([p.scenario for p in grid_points], replications, max_jobs)
     if executor is not None:
         executors.check_executor(executor)

@@ -57,7 +57,9 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 # A number as YAML 1.2 writes one. YAML 1.1 (PyYAML) reads ``2e-3`` and ``1e6`` -- an exponent
 # without a dot, or without a sign -- as strings, not numbers.
-_NUMBER_TEXT: Final = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+# ASCII digits only: Python reads "１０" (full-width) as 10, which no file means to write.
+_NUMBER_TEXT: Final = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*",
+                                 re.ASCII)
 
 
 def as_number(value: Any) -> Any:

@@ -178,7 +178,9 @@ class _LineLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep (qsim's limit)",
+                raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep (qsim's limit; "
+                                    "each mapping and each list is a level: a {dist: sum} "
+                                    "takes two)",
                                     file=self._file, line=self.peek_event().start_mark.line + 1)
             node = super().compose_node(parent, index)
         finally:

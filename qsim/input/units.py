@@ -74,6 +74,11 @@ _UNITLESS_TAIL: Final = re.compile(r"^\s*\+?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:us|ms|s
 def _parse_text(text: str) -> float:
     """Parse ``"<number>[ ]<unit>"`` (the unit defaults to seconds) or a compound such as
     ``"1h30m"``."""
+    # Python reads any Unicode digit ("１h" was 1 h): a file means 0-9, anything else was
+    # pasted from elsewhere.
+    odd = next((c for c in text if c.isdigit() and not c.isascii()), None)
+    if odd is not None:
+        raise ValueError(f"write its digits as 0-9 (it has {odd!r})")
     if _COMPOUND.match(text):
         return _parse_compound(text)
     if _UNITLESS_TAIL.match(text):
@@ -96,7 +101,12 @@ def _parse_compound(text: str) -> float:
     """Sum the parts of ``"1d10h"``; each unit smaller than the one before it."""
     total = Decimal(0)
     previous: Decimal | None = None
-    for number, unit in _PART.findall(text):
+    parts = _PART.findall(text)
+    if any("." in number for number, _ in parts[:-1]):
+        # "1.5h30m" is a typo for 1h30m or 1.5h far more often than a way to write 2h
+        raise ValueError("only the last part of a compound duration may have a fraction, "
+                         "e.g. 1h30.5m")
+    for number, unit in parts:
         size = UNITS[unit]
         if previous is not None and size >= previous:
             raise ValueError("the parts of a compound duration go largest first, each unit "

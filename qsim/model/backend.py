@@ -439,7 +439,9 @@ class Backend:
             self._schedule_calibration(every, duration, k + 1)
 
         self._calibration_duration = duration
-        self.env.call(k * every - self.env.now, TIMER, due)
+        # Due at the multiples of every on the scenario's clock (SPEC §1), whose 0 is
+        # env.origin here: after a warm-up the first is the first multiple after its start.
+        self.env.call(k * every - (-self.env.origin) % every - self.env.now, TIMER, due)
 
     def _calibration_may_run(self) -> bool:
         session_active = self.active is not None and self.active.exclusive

@@ -75,6 +75,9 @@ class Clock(simpy.Environment):
     def __init__(self) -> None:
         super().__init__()
         self.now = 0.0
+        # The scenario's t = 0 on this clock: a warm-up's length (the scenario's times of day,
+        # such as calibrations' due times, are on the scenario's clock).
+        self.origin = 0.0
         self.settle: Callable[[], None] | None = None
         self.heap: list[HeapEntry] = self._queue  # type: ignore[assignment]  # see HeapEntry
         self.entry_ids = self._eid

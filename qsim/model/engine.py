@@ -11,7 +11,7 @@ foreground workload ends). Whatever is still queued or running at the end is rec
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from simpy.events import Event
@@ -41,6 +41,7 @@ END_OF_RUN = "end_of_run"
 class _Simulation:
     def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
         self.env = Clock()
+        self.env.origin = scenario.warmup
         self.trace = Trace()
         self.scenario = scenario
         workloads = scenario.workloads
@@ -175,10 +176,17 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
             end = sim.run()
     _check_finite(sim.trace, scenario)
     if scenario.warmup:  # the warm-up is the time before 0 (Scenario.warmed_up)
-        np.frombuffer(sim.trace.t, np.float64)[:] -= scenario.warmup
+        _from_warm_up_clock(sim.trace, scenario.warmup)
         end -= scenario.warmup
     return sim.trace, RunInfo(scenario, seed, replication, __version__, end,
                               sim.env.events_scheduled())
+
+
+def _from_warm_up_clock(trace: Trace, warmup: float) -> None:
+    """The log's times, and the due times its calibrations carry, from the scenario's 0."""
+    np.frombuffer(trace.t, np.float64)[:] -= warmup
+    for seq in trace.columns().rows_of(Kind.CALIBRATION_START).tolist():
+        trace.info[seq] = cast(float, trace.info[seq]) - warmup
 
 
 def _over_limit(sim: _Simulation, max_jobs: int | None, jobs: int, records: int

@@ -108,7 +108,7 @@ class Context:
             return
         self.accepting = False
         self._ittl_token += 1
-        self._set_closed()
+        self._set_closed(reason)  # the reason, for jobs submitted later (cancelled as closed)
         self.backend.cancel_queued(self, reason)
         if self.backend.active is self:
             # No more priority or exclusivity (SPEC §11): others may take the lanes it frees
@@ -167,10 +167,10 @@ class Context:
         if self.window_open:
             self._release()
 
-    def _set_closed(self) -> None:
+    def _set_closed(self, reason: str | None = None) -> None:
         self.state = CLOSED
         self.accepting = False
-        self._record(Kind.CONTEXT_CLOSE)
+        self._record(Kind.CONTEXT_CLOSE, reason)
         self._on_state_change()
 
     def _release(self) -> None:
@@ -185,5 +185,5 @@ class Context:
         self.backend.request_dispatch()
         self.backend.request_qpu()
 
-    def _record(self, kind: Kind) -> None:
-        self.trace.add(self.env.now, kind, -1, self.id, self.workload)
+    def _record(self, kind: Kind, info: str | None = None) -> None:
+        self.trace.add(self.env.now, kind, -1, self.id, self.workload, info)

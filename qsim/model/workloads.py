@@ -28,7 +28,7 @@ from qsim.model.arrivals import Drawn, RateClock, Replayed, trace_quanta
 from qsim.model.clock import END, PENDING, at, fire, submit_priority
 from qsim.model.jobs import Job, quantum_run
 from qsim.model.rng import Streams
-from qsim.records.log import SYSTEM_ERROR, USER_ERROR
+from qsim.records.log import SYSTEM_ERROR, USER_ERROR, Trace
 from qsim.records.trace_file import Close, Submit, Think, Wait
 
 if TYPE_CHECKING:
@@ -137,13 +137,21 @@ class WorkloadRun:
         return job
 
     def submit_phases(self, compile_s: float, quantum_s: float, post_s: float,
-                      on_end: Callable[[Job], None]) -> Job:
-        """Submit a job whose phases are given (a recorded job), capped as any job is."""
+                      on_end: Callable[[Job], None], in_context: bool = True) -> Job:
+        """Submit a job whose phases are given (a recorded job), capped as any job is;
+        ``in_context`` False: in job mode, outside the workload's batch or session."""
         run, stop = quantum_run(quantum_s, self._cap_s, None, None, 0.0)
-        job = Job(self.index, self.context, compile_s, run, post_s, None, stop,
-                  self._wrap(on_end), 0)
+        job = Job(self.index, self.context if in_context else None, compile_s, run, post_s,
+                  None, stop, self._wrap(on_end), 0)
         self.live += 1
+        trace = self.backend.trace
+        row = len(trace)  # its submission's record: the first that submit writes
         self.backend.submit(job)
+        if not in_context and self.context is not None:
+            # The backend codes a job's records from its workload's (Backend.add_context),
+            # and so with the workload's context: this one's name none, as any job mode's.
+            trace.code[row] = Trace.without_context(trace.code[row])
+            job.code = Trace.without_context(job.code)
         return job
 
     def _new_job(self, on_end: Callable[[Job], None] | None, attempt: int) -> Job:
@@ -305,6 +313,11 @@ class _Recorded:
         self.quantum = spec.quantum_seconds()
         self.ended: set[int] = set()
         self.waiting: dict[int, Event] = {}
+        # Replayed as recorded (the mode is the recorded one, left out or written so): a job
+        # the program ran in job mode runs in job mode. A mode of another kind puts every job
+        # in it (qsim compare's other modes, or the user's override).
+        as_recorded = spec.mode.kind == self.rec.mode
+        self.in_context = [not as_recorded or job.context is not None for job in self.rec.jobs]
 
     def client(self) -> Generator[Event, object, None]:
         run, spec, env, rec = self.run, self.spec, self.run.env, self.rec
@@ -315,7 +328,7 @@ class _Recorded:
         for i, s in enumerate(rec.steps):
             if isinstance(s, Close) and spec.mode.close:
                 last_close = i
-            elif isinstance(s, Submit):
+            elif isinstance(s, Submit) and self.in_context[s.job]:
                 last_close = -1
         for index, step in enumerate(rec.steps):
             if not run.submitting:
@@ -353,7 +366,8 @@ class _Recorded:
             if waiting is not None:
                 fire(waiting, END)
 
-        self.run.submit_phases(compile_s, self.quantum[index], post_s, ended)
+        self.run.submit_phases(compile_s, self.quantum[index], post_s, ended,
+                               self.in_context[index])
 
 
 class _Iterative:

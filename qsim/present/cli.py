@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - depends on the installed typer
     from click.exceptions import ClickException  # type: ignore[no-redef,assignment,unused-ignore]
 
 from qsim.input.errors import QsimError
+from qsim.present.files import release_out_locks
 from qsim.present.shared import (
     USER_ERROR,
     Guarded,
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error(str(exc))
     finally:
         sys.stdout = stdout
+        release_out_locks()  # a command that stopped before writing its --out
     return code
 
 

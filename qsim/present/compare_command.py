@@ -92,7 +92,7 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
         if plot is not None or out is not None:
             from qsim.present import plots  # matplotlib: only when drawing (see run)
 
-            picture = png_bytes(lambda f: plots.save_compare(result, f))
+            picture = png_bytes(lambda f: plots.save_compare(result, f, spread=percentiles))
         if out is not None:
             write_out_dir(out, {"compare.json": json_text(result.to_dict()),
                                 "compare.csv": csv_text(result.table()), "compare.png": picture})

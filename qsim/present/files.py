@@ -10,6 +10,12 @@ swapped (a long run gives time to add files). An ``--out`` that is a symbolic li
 refused: qsim never replaces a link with a folder, nor writes through one into a folder it
 did not make. The swap itself cannot be cut by Ctrl-C half-way (SIGINT waits until it is
 done), and an interrupted write leaves no temporary folder or file behind.
+
+One command at a time writes a folder: the first check takes a lock on it (an OS lock,
+``flock``, on a file of the user's temporary folder named after the folder's path, which
+holds the command's pid and arguments) and the command keeps it until the folder is in place
+or it ends. A second command on the same folder is refused, naming the first. The OS releases
+the lock when a process dies, so a crash leaves none behind.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ import contextlib
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import threading
 import uuid
@@ -32,7 +40,7 @@ from qsim.input.errors import QsimError
 from qsim.version import __version__
 
 __all__ = ["MANIFEST", "OUT_FILES", "OutFolder", "check_out_dir", "check_plot_path",
-           "out_folder", "write_file", "write_out_dir"]
+           "out_folder", "release_out_locks", "write_file", "write_out_dir"]
 
 #: The manifest of an ``--out`` folder (hidden: it is qsim's bookkeeping, not a result).
 MANIFEST: Final = ".qsim-manifest.json"
@@ -51,7 +59,9 @@ def check_out_dir(out: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> N
     """QsimError unless ``out`` can be (re)placed: a new path, an empty folder, or a folder
     that qsim wrote and nobody changed since (see the module docstring), holding none of the
     command's ``inputs`` (``qsim run my-vqe/scenario.yaml --out my-vqe`` would replace the
-    scenario, and the trace it replays, with the results)."""
+    scenario, and the trace it replays, with the results). It takes the folder's lock (see
+    the module docstring): QsimError if another command holds it."""
+    _lock(out)
     inside = _inputs_inside(out, inputs)
     if inside is not None:
         raise QsimError(f"--out {out}: holds {inside}, which this command reads; replacing the "
@@ -70,6 +80,62 @@ def check_out_dir(out: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> N
         ancestor = ancestor.parent
     if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
         raise QsimError(f"--out {out}: cannot create it in {ancestor} (not a writable folder)")
+
+
+# The --out folders this process holds the lock of: lock file path -> its open descriptor.
+_HELD: dict[str, int] = {}
+
+
+def _lock_path(out: Path) -> str:
+    """The lock file of ``out``: in the user's temporary folder, never in the user's own."""
+    key = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:32]
+    folder = os.path.join(tempfile.gettempdir(), f"qsim-locks-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return os.path.join(folder, key + ".lock")
+
+
+def _lock(out: Path) -> None:
+    """Take ``out``'s lock for this process (again: a no-op), or QsimError naming the
+    command that holds it."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return
+    try:
+        path = _lock_path(out)
+    except OSError:  # no temporary folder to lock in: go on without (as before locks)
+        return
+    if path in _HELD:
+        return
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "unknown"
+            os.close(fd)
+            raise QsimError(f"--out {out}: another qsim ({holder}) is writing this folder; "
+                            "wait for it to end, or choose another folder") from None
+        # The file a holder removed as it let go is no lock: lock the one at the path.
+        if os.path.exists(path) and os.stat(path).st_ino == os.fstat(fd).st_ino:
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    command = shlex.join(["qsim", *sys.argv[1:]])
+    os.write(fd, f"pid {os.getpid()}: {command}".encode("utf-8", "replace"))
+    _HELD[path] = fd
+
+
+def release_out_locks() -> None:
+    """Let go of every --out lock this process holds (its command is over)."""
+    for path, fd in list(_HELD.items()):
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # removed while still held: see _lock
+        os.close(fd)
+        del _HELD[path]
 
 
 def _inputs_inside(out: Path, inputs: Sequence[str | os.PathLike[str]]) -> str | None:
@@ -147,9 +213,28 @@ def check_plot_path(plot: Path) -> None:
         raise QsimError(f"--plot {plot}: pictures are PNG files; name it *.png")
     if plot.is_dir():
         raise QsimError(f"--plot {plot}: is a folder")
+    if plot.exists() and not _is_png(plot):
+        # A picture is drawn again at no cost (replacing it is what --plot is for); a
+        # document that only has the name of one may be worth something.
+        raise QsimError(f"--plot {plot}: exists and is not a PNG picture; replacing it would "
+                        "lose it: choose another name")
     folder = plot.absolute().parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise QsimError(f"--plot {plot}: cannot write into {folder} (not a writable folder)")
+
+
+_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_png(path: Path) -> bool:
+    """Whether ``path`` is a regular file that starts as a PNG does."""
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as fh:
+            return fh.read(len(_PNG_SIGNATURE)) == _PNG_SIGNATURE
+    except OSError:
+        return False
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -247,6 +332,8 @@ def out_folder(out: Path) -> Iterator[OutFolder]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        release_out_locks()
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:

@@ -48,7 +48,8 @@ PlotOpt = Annotated[Path | None, typer.Option(
     show_default=False)]
 PercentilesOpt = Annotated[bool, typer.Option(
     "--percentiles", help="With --replications, also show each figure's spread over the "
-                          "runs: the 10th to 90th percentile.")]
+                          "runs: the 10th to 90th percentile (compare's picture draws it "
+                          "as its whiskers).")]
 ReplicationsOpt = Annotated[int, typer.Option(
     "--replications", "-r", min=1,
     metavar="R",

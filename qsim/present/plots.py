@@ -278,7 +278,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds / scale:.3g} {unit}"
 
 
-def compare(comparison: Any, ax: Axes | None = None) -> Axes:
+def compare(comparison: Any, ax: Axes | None = None, *, spread: bool = False) -> Axes:
     """Usage, cost, wall time and billed idle time per mode, one small panel each, sharing
     the mode axis. Only a session is billed for idle time (its usage beyond its quantum
     time); batch and job mode are marked "not billed", whatever idle their windows had.
@@ -287,6 +287,8 @@ def compare(comparison: Any, ax: Axes | None = None) -> Axes:
     whose ``to_dict()`` returns that, such as ``qsim.experiments.Comparison``), each figure a
     number, ``{"mean", "low", "high"}`` or ``{"mean", "ci95": [low, high]}``.
     The panels are drawn inside ``ax`` (its own frame hidden), reachable as ``ax.child_axes``.
+    ``spread`` (``--percentiles``): the whiskers go from the runs' 10th to 90th percentile
+    (``p10``, ``p90``) instead of the confidence interval.
     """
     data = comparison.to_dict() if hasattr(comparison, "to_dict") else comparison
     data = {"replications": getattr(comparison, "replications", None), **data}
@@ -305,11 +307,11 @@ def compare(comparison: Any, ax: Axes | None = None) -> Axes:
         # theirs, so say what it means.
         instead = ["not billed" if key == "billed_idle_s" and m.partition(" on ")[0] !=
                    "session" else None for m in modes]
-        whiskers = _panel(panel, [e.get(key) for e in entries], modes, title, kind, instead,
-                          unfinished)
+        values = [_as_spread(e.get(key)) if spread else e.get(key) for e in entries]
+        whiskers = _panel(panel, values, modes, title, kind, instead, unfinished)
         panel.set_gid(f"compare/{key}")
         any_whiskers = any_whiskers or whiskers
-    title = _compare_title(data, any_whiskers)
+    title = _compare_title(data, any_whiskers, spread)
     if unfinished:
         title += "\nhatched: did not finish the work, not comparable (see the verdict)"
     ax.set_title(title, loc="left", fontsize=10)
@@ -333,9 +335,18 @@ def save_timeline(result: RunResult, path: str | os.PathLike[str], start: float 
     _save(timeline(result, start=start, end=end).figure, path)
 
 
-def save_compare(comparison: Any, path: str | os.PathLike[str]) -> None:
-    """Write the mode comparison as a PNG (Agg, no display needed)."""
-    _save(compare(comparison).figure, path)
+def save_compare(comparison: Any, path: str | os.PathLike[str], *, spread: bool = False
+                 ) -> None:
+    """Write the mode comparison as a PNG (Agg, no display needed); ``spread``: see
+    :func:`compare`."""
+    _save(compare(comparison, spread=spread).figure, path)
+
+
+def _as_spread(value: Any) -> Any:
+    """A figure whose interval is the runs' p10 to p90, when it has them."""
+    if isinstance(value, Mapping) and "p10" in value and "p90" in value:
+        return {"mean": value.get("mean"), "low": value["p10"], "high": value["p90"]}
+    return value
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> None:
@@ -402,12 +413,14 @@ def _label(value: float, kind: str, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
-def _compare_title(data: Mapping[str, Any], whiskers: bool) -> str:
+def _compare_title(data: Mapping[str, Any], whiskers: bool, spread: bool = False) -> str:
     title = f"{label(data.get('workload') or 'workload')}: execution modes compared"
     n = data.get("replications")
     runs = f"mean of {n} runs" if n and n > 1 else ""
     level = "95% " if any(isinstance(v, Mapping) and "ci95" in v
                           for entry in data["modes"].values() for v in entry.values()) else ""
     ci = f"whiskers: {level}confidence interval" if whiskers else ""
+    if whiskers and spread:
+        ci = "whiskers: 10th to 90th percentile of the runs"
     extra = ", ".join(p for p in (runs, ci) if p)
     return f"{title} ({extra})" if extra else title

@@ -268,7 +268,12 @@ def _progress(w: Summary) -> str:
     if isinstance(w["jobs"]["done"], dict):
         text += " on average"
     stopped = w.get("stopped_by")
-    return f"{text} ({stopped})" if stopped else text
+    return f"{text} ({_STOPPED.get(stopped, stopped)})" if stopped else text
+
+
+# What stopped a workload, and what to change, where the summary's word alone would not say.
+_STOPPED: Final = {"max_time": "stopped by its max_time: raise mode.max_time to let it finish",
+                   "cancel_at": "stopped by its cancel_at"}
 
 
 # The columns of the one-line-per-workload table: what ran, what it cost, how long it took;
@@ -506,11 +511,14 @@ def _print_comparison(out: Console, c: Comparison) -> None:
     differences = c.paired_differences()
     if differences:
         against = c.verdict.cheapest[0]
+        # One line a mode: a cell's spread goes on a line of its own (a table has room for
+        # it), here after the interval, in the same line.
         lines = [f"  {m} mode: cost {money(d['cost_usd'].to_dict())}, wall time "
-                 f"{duration(d['wall_time_s'].to_dict())}"
+                 f"{duration(d['wall_time_s'].to_dict())}".replace("\n", " ")
                  for m, d in differences.items() if m != against]
+        spread = " [p10–p90]" if SHOW_SPREAD.get() else ""
         out.print(Text(f"Paired difference against {against} mode (same random streams, "
-                       "mean ± 95% CI):\n" + "\n".join(lines)), soft_wrap=True)
+                       f"mean ± 95% CI{spread}):\n" + "\n".join(lines)), soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -168,10 +168,23 @@ def summary(recording: Recording, script: str, out: Path, wall_s: float) -> str:
         f"{modes} mode" + (f" ({held})" if held else "") + ".",
         f"  estimated quantum time {d(quantum)} ({d(quantum / len(jobs))} a job on average, "
         f"on {recording.backend.name or 'the backend'})",
-        f"  classical time between jobs {d(recording.think_s)}; the script ran {d(wall_s)} "
-        "here",
+        f"  classical time {_classical(recording)}",
+        f"  the script ran {d(wall_s)} here",
+        *([f"  it mixes modes: qsim run replays each job in the mode it ran in "
+           f"({recording.mixed_modes()}); a mode: of another kind puts them all in that one"]
+          if recording.mixed_modes() else []),
         f"Wrote {out / TRACE_FILE} and {scenario}. See what each mode would cost:",
         f"  qsim compare {scenario}",
         f"  qsim run {scenario}            # as recorded ({recording.mode} mode)",
     ]
     return "\n".join(lines)
+
+
+def _classical(recording: Recording) -> str:
+    """The program's classical time, its set-up before the first job (imports, transpiling)
+    told from the time between jobs, which is what a session's idle time is made of."""
+    from qsim.input.units import format_duration as d
+
+    before, between, after = recording.think_parts()
+    text = f"{d(before)} before the first job (set-up), {d(between)} between jobs"
+    return text + (f", {d(after)} after the last" if after else "")

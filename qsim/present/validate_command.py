@@ -8,9 +8,10 @@ import typer
 import yaml
 
 from qsim.input.errors import QsimError
+from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.scenario import dump_resolved, load_scenario
 from qsim.input.text import escape, shown
-from qsim.present.options import FileArg, command, examples
+from qsim.present.options import FileArg, MaxJobsOpt, command, examples
 from qsim.present.shared import error, warn
 from qsim.version import __version__
 
@@ -23,17 +24,21 @@ def _validate_command(
     show: Annotated[bool, typer.Option(
         "--show", help="Print the resolved scenario: every default filled in, durations in "
                        "seconds.")] = False,
+    max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
 ) -> int:
-    """Check a scenario file without running it."""
-    return validate(file, show=show)
+    """Check a scenario file without running it: what `qsim run` checks before it starts."""
+    return validate(file, show=show, max_jobs=max_jobs)
 
 
-def validate(file: str, *, show: bool) -> int:
+def validate(file: str, *, show: bool, max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
+    from qsim.input.work import check_work
+
     try:
         scenario = load_scenario(file)
+        warn(scenario)
+        check_work([scenario], 1, max_jobs)  # run's check, so that ok means run would start
     except QsimError as exc:
         return error(str(exc))
-    warn(scenario)
     if show:
         from qsim.input import plans
 

@@ -334,7 +334,7 @@ class _Options:
     read by dotted path; unset values read as None."""
 
     def __init__(self, options: Any) -> None:
-        self.data = _plain(options)
+        self.data = {} if options is None else _plain(options)
 
     def get(self, path: str) -> Any:
         here: Any = self.data
@@ -346,8 +346,8 @@ class _Options:
 
 
 def _plain(value: Any) -> Any:
-    if value is None:
-        return {}
+    # An unset option stays None below the top (the executor-based primitives' options leave
+    # execution.rep_delay None): read as {}, it reached float() as a dict.
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if hasattr(value, "model_dump") and not isinstance(value, type):

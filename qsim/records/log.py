@@ -133,6 +133,11 @@ class Trace:
         self.t.append(t)
         self.code.append(kind | self.job_code(job, context, workload))
 
+    @staticmethod
+    def without_context(code: int) -> int:
+        """A record's (or a job's) code naming no context."""
+        return code & ~(_FIELD_MASK << _CONTEXT_SHIFT)
+
     def add_incomplete(self, t: float) -> None:
         """Record ``job.incomplete`` at ``t`` for every job submitted and not ended, in job
         order: what was still queued or running when the run ended."""

@@ -219,9 +219,29 @@ class Recording(StrictModel):
         closed = {s.context for s in self.steps if isinstance(s, Close)}
         return all(c.id in closed for c in self.contexts)
 
+    def mixed_modes(self) -> str | None:
+        """For a program that ran jobs in more than one mode, how a replay as recorded runs
+        them (``1 in job mode, the rest in session mode``); else None."""
+        if len(self.used_modes()) < 2:
+            return None
+        alone = sum(j.context is None for j in self.jobs)
+        return (f"{alone} in job mode, the rest in {self.mode} mode" if alone
+                else f"all in one {self.mode}")
+
     @property
     def think_s(self) -> float:
         return math.fsum(s.seconds for s in self.steps if isinstance(s, Think))
+
+    def think_parts(self) -> tuple[float, float, float]:
+        """The classical time before the first job (the set-up), between jobs, and after the
+        last job's submission."""
+        submits = [i for i, s in enumerate(self.steps) if isinstance(s, Submit)]
+        first, last = submits[0], submits[-1]  # a trace submits every job, and has one
+        parts: tuple[list[float], list[float], list[float]] = ([], [], [])
+        for i, step in enumerate(self.steps):
+            if isinstance(step, Think):
+                parts[0 if i < first else 1 if i < last else 2].append(step.seconds)
+        return math.fsum(parts[0]), math.fsum(parts[1]), math.fsum(parts[2])
 
     def quantum_s(self, backend_rep_delay: float | None = None) -> float:
         """The jobs' total quantum time (on the recording backend unless one is given)."""
@@ -372,7 +392,8 @@ def scenario_text(recording: Recording, *, name: str, trace_file: str = "trace.j
         f"# {name}: the program recorded by `{command or 'qsim trace'}`, replayed by qsim:",
         f"# {jobs} job{'s' if jobs != 1 else ''} in {modes} mode, "
         f"{format_duration(recording.quantum_s())} of estimated quantum time, "
-        f"{format_duration(recording.think_s)} of classical time between them.",
+        f"{format_duration(recording.think_parts()[0])} of set-up before the first job and "
+        f"{format_duration(recording.think_parts()[1])} of classical time between jobs.",
         "#",
         "#   qsim compare scenario.yaml    # the same program in job, batch and session mode",
         "#   qsim run scenario.yaml        # as recorded: usage, cost, wall time, waits",
@@ -391,6 +412,10 @@ def scenario_text(recording: Recording, *, name: str, trace_file: str = "trace.j
         row("    kind: recorded"),
         row(f"    trace: {_yaml_str(trace_file)}", "relative to this file"),
         row(f"    mode: {mode}", "as recorded; qsim compare replays each mode"),
+        *([f"    # The program mixes modes: each job replays in the mode it ran in "
+           f"({recording.mixed_modes()});",
+           "    # a mode of another kind puts them all in that one."]
+          if recording.mixed_modes() else []),
         "    # The service's classical work per job, which local testing mode cannot show",
         "    # (0 unless given; typically a few seconds each):",
         "    # compile: {dist: lognormal, mean: 5s, cv: 0.3}",

@@ -42,7 +42,7 @@ from qsim.model.rules import (
 from qsim.records.log import CONTEXT_CLOSED, Kind, Trace
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from qsim.input.scenario import Backend as BackendSpec
     from qsim.model.modes import Context
@@ -225,11 +225,15 @@ class Backend:
         self._want_qpu = True
         self.env.settle = self._settle_hook
 
-    def settle_if_asked(self) -> None:
-        """Dispatch and the QPU's choice, if this instant asked for them and no outage holds
-        them: the fleet's one settle hook calls it on each backend (SPEC §18)."""
-        if (self._want_dispatch or self._want_qpu) and not self.in_outage:
-            self._settle()
+    @staticmethod
+    def settle_each(backends: Sequence[Backend]) -> None:
+        """The settle hook of several backends (SPEC §18; the clock has one slot): each that
+        asked for dispatch or the QPU's choice this instant and is in no outage, in file
+        order. It runs once per instant of a fleet's run, so the backends' own fields are
+        read here, inside their class, rather than through a call per backend."""
+        for backend in backends:
+            if (backend._want_dispatch or backend._want_qpu) and not backend.in_outage:  # noqa: SLF001
+                backend._settle()  # noqa: SLF001
 
     def _settle(self) -> None:
         """Dispatch, then let the QPU choose: once per instant, after everything else.

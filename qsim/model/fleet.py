@@ -83,8 +83,7 @@ class Fleet:
 
     def settle(self) -> None:
         """The clock's settle hook for every backend: each one that asked, in file order."""
-        for backend in self.backends:
-            backend.settle_if_asked()
+        Backend.settle_each(self.backends)
 
     def least_busy(self, candidates: Sequence[int]) -> Backend:
         """SPEC §18: the backend with the fewest jobs queued (submitted, not dispatched)

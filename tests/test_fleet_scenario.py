@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_scenario import error_of
+from test_scenario import write as write_file
 
-from qsim.input.errors import ScenarioError
 from qsim.input.scenario import dump_resolved, load_scenario, parse_scenario
 
 FLEET = """\
@@ -26,15 +27,7 @@ horizon: 1h
 
 
 def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "fleet.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def error_of(path: Path) -> ScenarioError:
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    return info.value
+    return write_file(tmp_path, text, "fleet.yaml")
 
 
 def test_a_fleet_loads_with_each_workloads_candidates(tmp_path: Path) -> None:

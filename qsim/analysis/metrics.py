@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Final, NotRequired, TypedDict, cast
 
 import numpy as np
 
@@ -144,14 +144,22 @@ def summarize(result: RunResult) -> Summary:
                        [i for i, w in enumerate(scenario.workloads) if w.mode.kind == "session"])
     if fleet:
         return _fleet_summary(result, workloads, busy, windows, sessions)
+    return _summary(result, workloads, _backend(busy, _rows(windows, sessions), info.end_s,
+                                                cal["start_at"] - cal["due_at"],
+                                                result.outage_arrays))
+
+
+def _summary(result: RunResult, workloads: list[WorkloadSummary],
+             backend: BackendSummary) -> Summary:
+    """SPEC §7's dict, in its order (later additions after)."""
+    info, scenario = result.info, result.info.scenario
     return {
         "scenario": scenario.name,
         "seed": info.seed,
         "qsim_version": info.qsim_version,
         "end_s": info.end_s,
         "workloads": workloads,
-        "backend": _backend(busy, _rows(windows, sessions), info.end_s,
-                            cal["start_at"] - cal["due_at"], result.outage_arrays),
+        "backend": backend,
         "instances": _instances(scenario, workloads),
         "streams": (streams := _streams(scenario)),
         "expected_utilization": sum(x["offered_load"] for x in streams),
@@ -187,19 +195,10 @@ def _fleet_summary(result: RunResult, workloads: list[WorkloadSummary],
             _rows(windows, sessions & (window_backend == index)), info.end_s,
             cal["start_at"][mine] - cal["due_at"][mine],
             _rows(outages, outages["backend"] == index))})
-    first = {k: v for k, v in figures[0].items() if k != "name"}
-    return {
-        "scenario": scenario.name,
-        "seed": info.seed,
-        "qsim_version": info.qsim_version,
-        "end_s": info.end_s,
-        "workloads": workloads,
-        "backend": first,  # type: ignore[typeddict-item]  # the BackendSummary keys
-        "backends": figures,
-        "instances": _instances(scenario, workloads),
-        "streams": (streams := _streams(scenario)),
-        "expected_utilization": sum(x["offered_load"] for x in streams),
-    }
+    first = cast(BackendSummary, {k: v for k, v in figures[0].items() if k != "name"})
+    items = list(_summary(result, workloads, first).items())
+    at = [key for key, _ in items].index("backend") + 1  # `backends` right after `backend`
+    return cast(Summary, dict([*items[:at], ("backends", figures), *items[at:]]))
 
 
 def _rows(table: dict[str, np.ndarray], which: int | np.ndarray) -> dict[str, np.ndarray]:

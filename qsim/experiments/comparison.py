@@ -158,15 +158,22 @@ def resolve_workload(scenario: Scenario, name: str | None) -> str:
 
 def check_modes(modes: Iterable[str]) -> tuple[str, ...]:
     """``modes`` as a tuple, or QsimError naming the first unknown or repeated one."""
+    return _chosen(modes, MODES, "mode", "unknown mode", f"expected some of {', '.join(MODES)}")
+
+
+def _chosen(given: Iterable[str], known: Sequence[str], what: str, unknown: str,
+            choices: str) -> tuple[str, ...]:
+    """``given`` as a tuple of distinct members of ``known``, or QsimError naming the first
+    unknown or repeated one (or saying none was given), with ``choices``."""
     out: list[str] = []
-    for mode in modes:
-        if mode not in MODES:
-            raise QsimError(f"unknown mode {mode!r}; expected some of {', '.join(MODES)}")
-        if mode in out:
-            raise QsimError(f"mode {mode!r} is listed twice")
-        out.append(mode)
+    for name in given:
+        if name not in known:
+            raise QsimError(f"{unknown} {name!r}; {choices}")
+        if name in out:
+            raise QsimError(f"{what} {name!r} is listed twice")
+        out.append(name)
     if not out:
-        raise QsimError(f"no modes to compare; expected some of {', '.join(MODES)}")
+        raise QsimError(f"no {what}s to compare; {choices}")
     return tuple(out)
 
 
@@ -186,16 +193,8 @@ def check_backends(scenario: Scenario, backends: Iterable[str]) -> tuple[str, ..
     if not names:
         raise QsimError(f"scenario {scenario.name!r} has one backend (backend:); comparing "
                         "backends needs a backends: list")
-    out: list[str] = []
-    for name in backends:
-        if name not in names:
-            raise QsimError(f"no backend named {name!r}; backends: {', '.join(names)}")
-        if name in out:
-            raise QsimError(f"backend {name!r} is listed twice")
-        out.append(name)
-    if not out:
-        raise QsimError(f"no backends to compare; backends: {', '.join(names)}")
-    return tuple(out)
+    return _chosen(backends, names, "backend", "no backend named",
+                   f"backends: {', '.join(names)}")
 
 
 def variant_name(mode: str, backend: str | None) -> str:

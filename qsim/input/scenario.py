@@ -672,6 +672,16 @@ class Scenario(StrictModel):
         """Every backend, in file order: ``backends``, or the one ``backend``."""
         return self.backends or (self.backend,)
 
+    @property
+    def failure_charges(self) -> tuple[float, ...]:
+        """Per workload, the least a user failure during its quantum phase is charged (SPEC
+        §19: "any consumption up to that point, including the overhead incurred to prepare
+        the QPU"): the circuit form's per-job ``overhead``, 0 for a quantum given as a
+        duration (qsim knows no overhead there). Never more than the phase: a circuit form's
+        phase includes its overhead."""
+        return tuple(w.quantum.overhead if isinstance(w.quantum, Circuits) else 0.0
+                     for w in self.workloads)
+
     def candidates(self, workload: int) -> tuple[int, ...]:
         """The backends (indices into ``fleet``) a workload's jobs may go to (SPEC §18)."""
         return _candidates(self.workloads[workload].backend, self.backends)

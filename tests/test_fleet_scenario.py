@@ -83,7 +83,7 @@ EXACT = [
      "(got 'least_busy')"),
     (FLEET.replace("backends:", "backendz:"),
      ":2: backendz: unknown key 'backendz'; allowed: name, seed, horizon, warmup, plan, "
-     "instances, backend, backends, pricing, accounting, workloads"),
+     "open_sessions, instances, backend, backends, pricing, accounting, workloads"),
     (FLEET.replace("{name: b, lanes: 3,", "{name: b, lanes: 3, fair_share_window: 7d,"),
      ":4: backends[1].fair_share_window: must be the first backend's (28d): fair share counts "
      "an instance's usage on every backend together (got '7d')"),

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import qsim
+from qsim.input.dists import Circuits
 
 EPS = 1e-9
 JOB_ENDS = ("job.done", "job.failed", "job.cancelled", "job.incomplete")
@@ -266,6 +267,11 @@ def expected_charge(result: qsim.RunResult) -> pd.DataFrame:
     # Legacy lock: the whole locked span; else the quantum phase (capped, or cut by a failure).
     first, last = ("dispatch_at", "end_at") if legacy else ("quantum_start_at", "quantum_end_at")
     used = (jobs[last] - jobs[first]).fillna(0.0).where(jobs["reason"] != "system_error", 0.0)
+    # SPEC §19: a user failure on the QPU is charged at least its circuit form's overhead.
+    overhead = {w.name: w.quantum.overhead if isinstance(w.quantum, Circuits) else 0.0
+                for w in result.info.scenario.workloads}
+    on_qpu = (jobs["reason"] == "user_error") & jobs["quantum_start_at"].notna()
+    used = used.where(~on_qpu, np.maximum(used, jobs["workload"].map(overhead)))
     cut = (jobs["status"] == "incomplete") & jobs[first].notna()
     ended = used.where(~cut, 0.0)
     partial = (result.info.end_s - jobs[first]).where(cut, 0.0)

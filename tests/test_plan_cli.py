@@ -3,10 +3,11 @@ what ``validate --show`` says qsim derived."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from test_plan_terms import LOADED, PLANNED, qsim_cli, write
+from test_plan_terms import LOADED, PLANNED, REFUSED, qsim_cli, write
 
 from qsim.input.scenario import load_scenario
 
@@ -28,18 +29,31 @@ def test_an_offered_load_of_one_warns(tmp_path: Path) -> None:
                            "horizon\n")
 
 
+AS_JOBS = PLANNED.replace("plan: open", "plan: open\nopen_sessions: as_jobs")
+
+
 @pytest.mark.slow
-def test_the_open_plan_runs_sessions_in_job_mode_and_is_free(tmp_path: Path) -> None:
-    path = write(tmp_path, PLANNED)
+def test_as_jobs_runs_open_sessions_in_job_mode_and_is_free(tmp_path: Path) -> None:
+    path = write(tmp_path, AS_JOBS)
     scenario = load_scenario(path)
     assert scenario.workloads[0].mode.kind == "job"
     assert scenario.workloads[1].mode.max_time == 600.0  # batch max_time at most 10 min
     assert scenario.pricing.usd_per_second == 0.0
     proc = qsim_cli("validate", path)
     assert proc.returncode == 0
-    assert proc.stderr == (f"qsim: warning: {path}:6: workloads[0].mode: session mode is not "
+    assert proc.stderr == (f"qsim: warning: {path}:7: workloads[0].mode: session mode is not "
                            "supported on the open plan: this workload runs in job mode instead "
-                           "(got 'session')\n")
+                           "(open_sessions: as_jobs, a what-if) (got 'session')\n")
+
+
+def test_run_refuses_an_open_plan_session_and_writes_nothing(tmp_path: Path) -> None:
+    path = write(tmp_path, PLANNED)
+    proc = qsim_cli("run", path, "--out", tmp_path / "out")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith(f"qsim: error: {path}:6: workloads[0].mode: the open plan "
+                                  "refuses sessions")
+    assert not (tmp_path / "out").exists()
 
 
 def test_max_time_above_the_plan_runs_with_a_warning(tmp_path: Path) -> None:
@@ -55,10 +69,54 @@ def test_max_time_above_the_plan_runs_with_a_warning(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_compare_and_sweep_warn_too(tmp_path: Path) -> None:
-    path = write(tmp_path, PLANNED)
+    path = write(tmp_path, AS_JOBS)
     for args in (("compare", path, "--workload", "vqe"),
                  ("sweep", path, "--vary", "workloads.vqe.iterations=2,3")):
         proc = qsim_cli(*args)
         assert proc.returncode == 0, proc.stderr
-        assert proc.stderr.startswith(f"qsim: warning: {path}:6: workloads[0].mode: session mode "
+        assert proc.stderr.startswith(f"qsim: warning: {path}:7: workloads[0].mode: session mode "
                                       "is not supported on the open plan"), args
+
+
+OPEN_JOB = PLANNED.replace("mode: session", "mode: job")
+LEFT_OUT = ("the open plan refuses sessions (\"Open Plan users cannot submit session jobs\"); "
+            "open_sessions: as_jobs runs them in job mode as a what-if")
+
+
+@pytest.mark.slow
+def test_compare_on_the_open_plan_leaves_session_mode_out_and_says_why(tmp_path: Path) -> None:
+    path = write(tmp_path, OPEN_JOB)
+    proc = qsim_cli("compare", path, "--workload", "vqe", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert list(result["modes"]) == ["job", "batch"]
+    assert result["verdict"]["left_out"] == {"session": LEFT_OUT}
+    text = qsim_cli("compare", path, "--workload", "vqe")
+    assert text.returncode == 0, text.stderr
+    assert "session: left out: " + LEFT_OUT in " ".join(text.stdout.split())
+
+
+def test_compare_of_session_alone_on_the_open_plan_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, OPEN_JOB)
+    proc = qsim_cli("compare", path, "--workload", "vqe", "--modes", "session")
+    assert proc.returncode == 2
+    assert proc.stderr == ("qsim: error: --modes: nothing left to compare: " + LEFT_OUT
+                           + " (got 'session')\n")
+
+
+def test_a_payg_comparison_has_no_left_out_key(tmp_path: Path) -> None:
+    from qsim import experiments
+    scenario = load_scenario(write(tmp_path, OPEN_JOB.replace("plan: open", "plan: payg")))
+    result = experiments.compare(scenario, "vqe", ("job", "session"))
+    assert "left_out" not in result.to_dict()["verdict"]
+    assert list(result.modes) == ["job", "session"]
+
+
+def test_a_sweep_onto_the_open_plan_refuses_a_session_point(tmp_path: Path) -> None:
+    # Before 0.4 a sweep's points re-validated a dump whose workloads are a tuple, which the
+    # plan's rules skipped: this point ran a session on the open plan, free.
+    path = write(tmp_path, PLANNED.replace("plan: open", "plan: payg"))
+    proc = qsim_cli("sweep", path, "--vary", "plan=payg,open")
+    assert proc.returncode == 2
+    assert proc.stderr == ("qsim: error: --vary plan: point 2 of 2 (plan=open): "
+                           "workloads.vqe.mode.kind: " + REFUSED + "\n")

@@ -171,9 +171,48 @@ def test_plan_price_presets(tmp_path: Path, plan: str, price: float) -> None:
 
 
 def test_an_open_batch_longer_than_ten_minutes_warns(tmp_path: Path) -> None:
-    text = PLANNED.replace("mode: batch", "mode: {kind: batch, max_time: 1h}")
+    text = PLANNED.replace("mode: batch", "mode: {kind: batch, max_time: 1h}").replace(
+        "mode: session", "mode: job")
     assert "workloads[1].mode.max_time: above the open plan's maximum of 10m" in \
-        load_scenario(write(tmp_path, text)).warnings[1]
+        load_scenario(write(tmp_path, text)).warnings[0]
+
+
+REFUSED = ("the open plan refuses sessions (\"Open Plan users cannot submit session jobs\"); "
+           "run this workload in job or batch mode, or set open_sessions: as_jobs for the "
+           "older reading (\"Jobs will run in job mode instead\") (got 'session')")
+
+
+def test_the_open_plan_refuses_a_session(tmp_path: Path) -> None:
+    # SPEC §19: today's documentation says the service returns an error; so does qsim.
+    refused(tmp_path, PLANNED, ":6: workloads[0].mode: " + REFUSED)
+
+
+def test_the_open_plan_refuses_a_session_given_as_a_mapping(tmp_path: Path) -> None:
+    text = PLANNED.replace("mode: session", "mode: {kind: session, ttl: 30s}")
+    refused(tmp_path, text, ":6: workloads[0].mode.kind: " + REFUSED)
+
+
+def test_open_sessions_must_be_as_jobs_or_refuse(tmp_path: Path) -> None:
+    text = PLANNED.replace("plan: open", "plan: open\nopen_sessions: batch")
+    refused(tmp_path, text, ":3: open_sessions: must be 'refuse' or 'as_jobs' (got 'batch')")
+
+
+def test_open_sessions_as_jobs_keeps_the_older_reading(tmp_path: Path) -> None:
+    text = PLANNED.replace("plan: open", "plan: open\nopen_sessions: as_jobs")
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.workloads[0].mode.kind == "job"
+    assert scenario.open_sessions == "as_jobs"
+    assert scenario.warnings[0].endswith(
+        ":7: workloads[0].mode: session mode is not supported on the open plan: this workload "
+        "runs in job mode instead (open_sessions: as_jobs, a what-if) (got 'session')")
+
+
+def test_open_sessions_is_left_out_of_the_dump_when_not_given(tmp_path: Path) -> None:
+    from qsim.input.scenario import dump_resolved
+    text = PLANNED.replace("mode: session", "mode: job")
+    assert "open_sessions" not in dump_resolved(load_scenario(write(tmp_path, text)))
+    given = text.replace("plan: open", "plan: open\nopen_sessions: as_jobs")
+    assert dump_resolved(load_scenario(write(tmp_path, given)))["open_sessions"] == "as_jobs"
 
 
 @pytest.mark.slow

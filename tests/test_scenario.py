@@ -287,8 +287,8 @@ EXACT = [
      "quantum, post, instance, share, max_execution_time, failure, repeat, backend, iterations, "
      "jobs_per_iteration, parallel, classical, on_failure, max_retries"),
     ("colour: blue\n" + BASE,
-     ":1: colour: unknown key 'colour'; allowed: name, seed, horizon, warmup, plan, instances, "
-     "backend, backends, pricing, accounting, workloads"),
+     ":1: colour: unknown key 'colour'; allowed: name, seed, horizon, warmup, plan, "
+     "open_sessions, instances, backend, backends, pricing, accounting, workloads"),
     (BASE + "    mode: sesion\n",
      ":7: workloads[0].mode: must be 'job', 'batch' or 'session' (got 'sesion')"),
     (BASE + "    mode: {kind: sesion}\n",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qsim.records.log import UNCHARGED_REASONS, Columns, Kind, Trace
+from qsim.records.log import UNCHARGED_REASONS, USER_ERROR, Columns, Kind, Trace
 
 STATUSES = ("done", "failed", "cancelled", "incomplete")
 
@@ -29,6 +29,9 @@ class TraceMeta:
     # SPEC §18: the backends' names when there are several (a job's backend is in the log);
     # empty with one, whose tables have no backend column.
     backends: tuple[str, ...] = ()
+    # SPEC §19: per workload, the least a user failure in the quantum phase is charged
+    # (Scenario.failure_charges); empty: none.
+    failure_charge: tuple[float, ...] = ()
 
 
 def _columns(trace: Trace) -> Columns:
@@ -81,6 +84,9 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     jobs, reasons = reasons_given(trace, cols)
     # system failures and jobs an outage failed are not charged (SPEC §6, §16)
     charged[jobs[np.isin(reasons, list(UNCHARGED_REASONS))]] = 0.0
+    if any(meta.failure_charge):
+        _charge_at_least(charged, jobs[reasons == USER_ERROR], qpu_start, workload,
+                         meta.failure_charge)
     queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
     queue_wait -= submit_at
     # Ready for the QPU until it started there, or ended without (failed, cancelled, cut off).
@@ -98,6 +104,15 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
         "quantum_s": quantum_s,
         "charged_s": charged,
     }
+
+
+def _charge_at_least(charged: np.ndarray, failed: np.ndarray, qpu_start: np.ndarray,
+                     workload: np.ndarray, least: tuple[float, ...]) -> None:
+    """A user failure that reached the QPU (a quantum-stage one: a compile-stage one never
+    starts there) is charged at least its workload's overhead (SPEC §19), in place."""
+    failed = failed[~np.isnan(qpu_start[failed])]
+    minimum = np.asarray(least)[workload[failed]]
+    charged[failed] = np.maximum(charged[failed], minimum)
 
 
 def reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:

@@ -43,6 +43,7 @@ class RunResult:
             legacy_lock=scenario.backend.job_lock == "all",
             end_s=self.info.end_s,
             backends=tuple(b.name for b in scenario.backends),
+            failure_charge=scenario.failure_charges,
         )
 
     # ---- numpy columns: what the summary reads ------------------------------------------

@@ -4,6 +4,7 @@ from qsim.experiments.comparison import (
                                          MODES,
                                          Comparison,
                                          Verdict,
+                                         allowed_modes,
                                          check_backends,
                                          check_modes,
                                          compare,
@@ -14,4 +15,5 @@ from qsim.experiments.replications import Replications, replicate
 from qsim.experiments.run import simulate
 
 __all__ = ["MODES", "Comparison", "Estimate", "Replications", "Verdict", "aggregate",
-           "check_backends", "check_modes", "compare", "replicate", "resolve_workload", "simulate"]
+           "allowed_modes", "check_backends", "check_modes", "compare", "replicate",
+           "resolve_workload", "simulate"]

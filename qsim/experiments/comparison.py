@@ -13,14 +13,14 @@ from qsim.experiments.replications import check_count, check_workers, entry
 from qsim.experiments.runner import Progress, run_many
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
-from qsim.input.scenario import Mode, Scenario
+from qsim.input.scenario import OPEN_SESSIONS_REFUSED, Mode, Scenario
 from qsim.input.work import check_work
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MODES", "Comparison", "Verdict", "check_backends", "check_modes", "compare",
-           "resolve_workload", "variant_name"]
+__all__ = ["MODES", "Comparison", "Verdict", "allowed_modes", "check_backends", "check_modes",
+           "compare", "resolve_workload", "variant_name"]
 
 MODES: Final = ("job", "batch", "session")
 
@@ -41,17 +41,24 @@ class Verdict:
     cost_ratio: dict[str, float]
     time_ratio: dict[str, float]
     incomplete: tuple[str, ...] = ()
+    # Modes not run, and why (SPEC §19: session mode on the open plan); empty, and then
+    # absent from the JSON, otherwise.
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"cheapest": MODE|null, "fastest": MODE|null, "incomplete": [MODE, ...]}``
         (the first of tied modes, in the order compared; ``*_ties`` lists them all). A ratio
         against a best of 0 (nothing charged) is infinite, and null in JSON, which has no
         infinity."""
-        return {"cheapest": self.cheapest[0] if self.cheapest else None,
-                "fastest": self.fastest[0] if self.fastest else None,
-                "incomplete": list(self.incomplete),
-                "cheapest_ties": list(self.cheapest), "fastest_ties": list(self.fastest),
-                "cost_ratio": _finite(self.cost_ratio), "time_ratio": _finite(self.time_ratio)}
+        out: dict[str, Any] = {
+            "cheapest": self.cheapest[0] if self.cheapest else None,
+            "fastest": self.fastest[0] if self.fastest else None,
+            "incomplete": list(self.incomplete),
+            "cheapest_ties": list(self.cheapest), "fastest_ties": list(self.fastest),
+            "cost_ratio": _finite(self.cost_ratio), "time_ratio": _finite(self.time_ratio)}
+        if self.left_out:
+            out["left_out"] = dict(self.left_out)
+        return out
 
 
 def _finite(ratios: dict[str, float]) -> dict[str, float | None]:
@@ -69,10 +76,11 @@ class Comparison:
     scenario: str = ""
     seed: int = 0
     runs: dict[str, tuple[Summary, ...]] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)
     verdict: Verdict = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "verdict", _verdict(self.modes))
+        object.__setattr__(self, "verdict", _verdict(self.modes, self.left_out))
 
     def figure(self, mode: str, key: str) -> float:
         """The mean of one figure (``usage_s``, ``cost_usd``, ...) in one mode."""
@@ -115,7 +123,7 @@ def _mean(value: Any) -> float:
     return float(value["mean"] if isinstance(value, dict) else value)
 
 
-def _verdict(modes: dict[str, Summary]) -> Verdict:
+def _verdict(modes: dict[str, Summary], left_out: dict[str, str]) -> Verdict:
     incomplete = tuple(m for m, e in modes.items() if not e.get("complete", True))
     ranked = [m for m in modes if m not in incomplete] or list(modes)
     cost = {m: _mean(e["cost_usd"]) for m, e in modes.items()}
@@ -125,6 +133,7 @@ def _verdict(modes: dict[str, Summary]) -> Verdict:
         cheapest=tuple(m for m in ranked if m not in incomplete and _is_best(cost_ratio[m])),
         fastest=tuple(m for m in ranked if m not in incomplete and _is_best(time_ratio[m])),
         cost_ratio=cost_ratio, time_ratio=time_ratio, incomplete=incomplete,
+        left_out=dict(left_out),
     )
 
 
@@ -177,6 +186,24 @@ def _chosen(given: Iterable[str], known: Sequence[str], what: str, unknown: str,
     return tuple(out)
 
 
+OPEN_SESSIONS_LEFT_OUT: Final = (
+    f"{OPEN_SESSIONS_REFUSED}; open_sessions: as_jobs runs them in job mode as a what-if")
+
+
+def allowed_modes(scenario: Scenario,
+                  modes: Sequence[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The modes the scenario's plan lets a user run, and those left out with why (SPEC §19:
+    the open plan refuses sessions unless ``open_sessions: as_jobs``); QsimError when none
+    is left."""
+    if scenario.plan != "open" or scenario.open_sessions == "as_jobs" or "session" not in modes:
+        return tuple(modes), {}
+    kept = tuple(m for m in modes if m != "session")
+    if not kept:
+        raise QsimError(f"nothing left to compare: {OPEN_SESSIONS_LEFT_OUT} "
+                        f"(got {','.join(modes)!r})")
+    return kept, {"session": OPEN_SESSIONS_LEFT_OUT}
+
+
 def _in_mode(scenario: Scenario, workload: str, mode: str) -> Scenario:
     # The workload's own mode, with its own TTLs, when it already runs in that kind, so the
     # column matches what `qsim run` reports for the file as written; any other mode with
@@ -221,7 +248,7 @@ def compare(scenario: Scenario, workload: str | None = None,
     check_count(replications)
     check_workers(workers)
     name = resolve_workload(scenario, workload)
-    modes = check_modes(modes)
+    modes, left_out = allowed_modes(scenario, check_modes(modes))
     seed = scenario.seed if seed is None else seed
     places: tuple[str | None, ...] = (None,) if backends is None else check_backends(
         scenario, backends)
@@ -238,4 +265,4 @@ def compare(scenario: Scenario, workload: str | None = None,
                            for s in summaries[i * replications:(i + 1) * replications])
         entries[mode] = runs[mode][0] if replications == 1 else aggregate_value(
             list(runs[mode]), key=None)
-    return Comparison(name, entries, replications, scenario.name, seed, runs)
+    return Comparison(name, entries, replications, scenario.name, seed, runs, left_out)

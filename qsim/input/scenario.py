@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any, Final, Literal, TypeVar, Union
 
 from pydantic import (
@@ -577,6 +578,9 @@ class Scenario(StrictModel):
     # ``auto`` (SPEC §17): long enough for the background's load (plans.auto_warmup).
     warmup: Annotated[float, BeforeValidator(_warmup_or_auto)] = 0.0
     plan: Literal["payg", "open", "flex", "premium"] = "payg"
+    # SPEC §19: the open plan refuses sessions (today's documentation); ``as_jobs`` keeps the
+    # seeds' older reading (a session runs in job mode) as a what-if. Dumped only when given.
+    open_sessions: Literal["refuse", "as_jobs"] = "refuse"
     instances: dict[Name, Instance] = Field(default_factory=dict)
     backend: Backend = Backend()  # with `backends`: the first of them (what reads one)
     # SPEC §18: several backends instead of `backend` (the first is also `backend`).
@@ -621,6 +625,8 @@ class Scenario(StrictModel):
         """``backend`` or ``backends``, as the file gave them: the dump loads back."""
         data: dict[str, Any] = handler(self)
         data.pop("backend" if self.backends else "backends", None)
+        if self.open_sessions == "refuse":  # the default: dumps stay as they were before it
+            data.pop("open_sessions", None)
         return data
 
     @model_validator(mode="before")
@@ -666,6 +672,16 @@ class Scenario(StrictModel):
         """Every backend, in file order: ``backends``, or the one ``backend``."""
         return self.backends or (self.backend,)
 
+    @property
+    def failure_charges(self) -> tuple[float, ...]:
+        """Per workload, the least a user failure during its quantum phase is charged (SPEC
+        §19: "any consumption up to that point, including the overhead incurred to prepare
+        the QPU"): the circuit form's per-job ``overhead``, 0 for a quantum given as a
+        duration (qsim knows no overhead there). Never more than the phase: a circuit form's
+        phase includes its overhead."""
+        return tuple(w.quantum.overhead if isinstance(w.quantum, Circuits) else 0.0
+                     for w in self.workloads)
+
     def candidates(self, workload: int) -> tuple[int, ...]:
         """The backends (indices into ``fleet``) a workload's jobs may go to (SPEC §18)."""
         return _candidates(self.workloads[workload].backend, self.backends)
@@ -678,7 +694,8 @@ class Scenario(StrictModel):
     @classmethod
     def _apply_plan(cls, data: Any) -> Any:
         """The plan's price preset (``pricing.usd_per_second`` given wins) and, on ``open``,
-        job mode for sessions and a 10-min default batch ``max_time`` (SPEC §12)."""
+        a 10-min default batch ``max_time`` (SPEC §12) and sessions refused, or run in job
+        mode under ``open_sessions: as_jobs`` (SPEC §19)."""
         if not isinstance(data, dict) or data.get("plan", "payg") not in plans.PLANS:
             return data
         plan = plans.PLANS[data.get("plan", "payg")]
@@ -686,8 +703,11 @@ class Scenario(StrictModel):
         if isinstance(pricing, dict) and "usd_per_second" not in pricing:
             data = {**data, "pricing": {**pricing, "usd_per_second": plan.usd_per_second}}
         workloads = data.get("workloads")
-        if plan.sessions or not isinstance(workloads, list):
+        # A tuple when a sweep or compare re-validates a dump (qsim.experiments.fields).
+        if plan.sessions or not isinstance(workloads, (list, tuple)):
             return data
+        if data.get("open_sessions", "refuse") == "refuse":
+            _refuse_open_sessions(workloads)
         return {**data, "workloads": [_on_open_plan(w, plan) for w in workloads]}
 
     @field_validator("workloads")
@@ -940,6 +960,22 @@ def _resolve_instances(workloads: tuple[Workload, ...],
     return tuple(out)
 
 
+OPEN_SESSIONS_REFUSED: Final = (
+    'the open plan refuses sessions ("Open Plan users cannot submit session jobs")')
+
+
+def _refuse_open_sessions(workloads: Sequence[Any]) -> None:
+    """The first session workload of an open-plan file, as the service refuses it (SPEC §19:
+    "The following code block will return an error for users on the Open Plan")."""
+    for i, raw in enumerate(workloads):
+        mode = raw.get("mode") if isinstance(raw, dict) else None
+        if (mode.get("kind") if isinstance(mode, dict) else mode) == "session":
+            where = ("workloads", i, "mode") + (("kind",) if isinstance(mode, dict) else ())
+            raise FieldError(f"{OPEN_SESSIONS_REFUSED}; run this workload in job or batch "
+                             "mode, or set open_sessions: as_jobs for the older reading (\"Jobs "
+                             "will run in job mode instead\")", where, "session")
+
+
 def _on_open_plan(raw: Any, plan: plans.Plan) -> Any:
     """A raw workload as the open plan runs it: a session in job mode, a batch with the
     plan's ``max_time`` when it gives none."""
@@ -1082,7 +1118,8 @@ def _plan_warnings(data: dict[str, Any], scenario: Scenario, file: str | None,
         kind = mode.get("kind") if isinstance(mode, dict) else mode
         if kind == "session" and not plan.sessions:
             say(f"session mode is not supported on the {scenario.plan} plan: this workload "
-                "runs in job mode instead", ("workloads", i, "mode"), "session")
+                "runs in job mode instead (open_sessions: as_jobs, a what-if)",
+                ("workloads", i, "mode"), "session")
         limit = plan.batch_max_time_s if w.mode.kind == "batch" else plan.max_time_s
         if w.mode.kind != "job" and w.mode.max_time > limit:
             say(f"above the {scenario.plan} plan's maximum of {format_duration(limit)}: "

@@ -51,7 +51,8 @@ class _Simulation:
         # Usage per instance over the rolling window: one ledger, whatever the backends.
         self.ledger = InstanceLedger(
             [(w.instance, w.share) for w in workloads], scenario.backend.fair_share_window,
-            {name: i.used for name, i in scenario.instances.items()})
+            {name: i.used for name, i in scenario.instances.items()},
+            failure_charge=scenario.failure_charges)
         specs = scenario.fleet
         self.fleet: Fleet | None = None
         if len(specs) == 1:

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from math import inf
 from typing import TYPE_CHECKING, ClassVar, Protocol, Union
 
-from qsim.records.log import UNCHARGED_REASONS
+from qsim.records.log import UNCHARGED_REASONS, USER_ERROR
 
 if TYPE_CHECKING:
     from qsim.model.jobs import Job
@@ -93,7 +93,11 @@ class InstanceLedger:
     service counts an instance's usage "on all the QPUs" (SPEC §18)."""
 
     def __init__(self, workload_instances: Sequence[tuple[str, float]], window_s: float,
-                 used_before: Mapping[str, float] | None = None) -> None:
+                 used_before: Mapping[str, float] | None = None, *,
+                 failure_charge: Sequence[float] = ()) -> None:
+        # Per workload, the least a user failure in the quantum phase books (SPEC §19;
+        # Scenario.failure_charges); empty: none.
+        self.failure_charge = tuple(failure_charge)
         self.by_name: dict[str, InstanceUsage] = {}
         self.of_workload: list[InstanceUsage] = []
         for name, share in workload_instances:
@@ -159,6 +163,7 @@ class FairShare:
     def __init__(self, ledger: InstanceLedger) -> None:
         self.ledger = ledger
         self._of_workload = ledger.of_workload  # read once per waiting queue per dispatch
+        self._failure_charge = ledger.failure_charge
 
     def pick(self, queues: Sequence[deque[Job]], contexts: Sequence[Context | None],
              outside_contexts: bool, now: float) -> deque[Job] | None:
@@ -188,6 +193,8 @@ class FairShare:
         outage) for its instance. ``InstanceUsage.add``, written out: once per job."""
         reason = job.reason
         used = 0.0 if reason is not None and reason in UNCHARGED_REASONS else lock.charged(job)
+        if reason == USER_ERROR and job.fail_stage == "quantum" and self._failure_charge:
+            used = max(used, self._failure_charge[job.workload])  # SPEC §19: at least that
         usage = self._of_workload[job.workload]
         usage.times.append(now)
         usage.seconds.append(used)

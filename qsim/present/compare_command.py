@@ -76,6 +76,7 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
             name = experiments.resolve_workload(scenario, workload)
         with option_value("--modes", modes):
             wanted = list(experiments.check_modes(m.strip() for m in modes.split(",")))
+            experiments.allowed_modes(scenario, wanted)  # none left: an error naming --modes
         places = None
         if backends is not None:
             with option_value("--backends", backends):

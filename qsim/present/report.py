@@ -508,6 +508,8 @@ def _print_comparison(out: Console, c: Comparison) -> None:
     out.print(table)
     out.print()
     out.print(Text(verdict_line(c), style="bold"), soft_wrap=True)
+    for mode, why in c.verdict.left_out.items():  # SPEC §19: not run, and why
+        out.print(Text(f"{mode}: left out: {why}"), soft_wrap=True)
     differences = c.paired_differences()
     if differences:
         against = c.verdict.cheapest[0]

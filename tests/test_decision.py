@@ -66,7 +66,7 @@ def test_a_budget_below_every_mode_names_the_budget_that_would_do() -> None:
     assert chances(c) == {m: (None, 0.0, 0.0) for m in ("job", "batch", "session")}
     assert verdict["chances"]["job"]["p_budget_ci95"] == [0.0, pytest.approx(0.56150, abs=1e-5)]
     assert "No mode meets the budget of $50.00" in verdict["recommendation"]
-    assert "A budget of $64.00 would (job)." in verdict["recommendation"]
+    assert "A budget of $64.00 (job) would do." in verdict["recommendation"]
 
 
 def test_a_deadline_too_early_names_the_deadline_that_would_do() -> None:
@@ -74,7 +74,7 @@ def test_a_deadline_too_early_names_the_deadline_that_would_do() -> None:
     sentence = c.to_dict()["verdict"]["recommendation"]
     assert c.decision is not None and c.decision.recommended is None
     # within $100 only job and batch (380 s); no mode is on time at any budget
-    assert sentence.endswith("A deadline of 6m 20s would (job).")
+    assert sentence.endswith("A deadline of 6m 20s (job) would do.")
 
 
 def test_neither_limit_alone_gives_both_changes() -> None:
@@ -129,7 +129,7 @@ def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 FIXED_YAML = (
     "name: fixed\nbackend: {lanes: 1}\nworkloads:\n"
-    "  - {name: others, kind: job, jobs: 6, quantum: 50s, start: 5s}\n"
+    "  - {name: others, kind: independent, jobs: 6, quantum: 50s, start: 5s}\n"
     "  - {name: vqe, kind: iterative, iterations: 4, quantum: 10s, classical: 20s}\n")
 
 
@@ -144,7 +144,9 @@ def test_cli_deadline_and_budget(tmp_path: Path) -> None:
     text = cli("compare", path, "-w", "vqe", "--deadline", "200s", "--budget", "100")
     assert text.returncode == 0, text.stderr
     assert "by the deadline" in text.stdout and "within budget" in text.stdout
-    assert "Neither limit alone would do" in text.stdout
+    assert ("No mode meets the deadline of 3m 20s and the budget of $100.00 in at least 90% of "
+            "the replications. A deadline of 6m 20s (job) or a budget of $160.00 (session) "
+            "would do.") in text.stdout
 
 
 @pytest.mark.slow
@@ -159,3 +161,13 @@ def test_cli_bad_goals(tmp_path: Path, args: tuple[str, ...], message: str) -> N
     proc = cli("compare", path, *args)
     assert proc.returncode == 2 and proc.stderr.startswith(message), proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_the_picture_names_the_goal_and_the_recommended_mode() -> None:
+    from qsim.present import plots
+
+    title = plots.compare(compared(deadline="200s")).get_title(loc="left")
+    assert title.endswith("deadline 3m 20s met in job 0%, batch 0%, session 100% of the runs "
+                          "(90% wanted) → recommended: session")
+    plain = plots.compare(compared()).get_title(loc="left")
+    assert "wanted" not in plain

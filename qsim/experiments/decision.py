@@ -110,7 +110,7 @@ def decide(runs: Mapping[str, Sequence[Summary]], costs: Mapping[str, float],
         best = min(good, key=lambda m: costs[m])
         sentence = (f"Recommended: {best}, the cheapest mode that meets "
                     f"{_goal_words(goal)} in {_share(chances[best]):.0%} of the replications "
-                    f"(at least {goal.confidence:.0%} wanted).")
+                    f"(at least {_pct(goal.confidence)} wanted).")
         return Decision(goal, chances, best, sentence)
     return Decision(goal, chances, None, _what_would(runs, goal))
 
@@ -140,6 +140,10 @@ def _goal_words(goal: Goal) -> str:
     return " and ".join(parts)
 
 
+def _pct(share: float) -> str:
+    return f"{share * 100:g}%"
+
+
 def _usd(x: float) -> str:
     return f"${x:,.2f}"
 
@@ -157,28 +161,28 @@ def _kth(values: list[float], k: int) -> float | None:
 def _what_would(runs: Mapping[str, Sequence[Summary]], goal: Goal) -> str:
     """Why no mode qualifies, and the least change of one limit (or of both) that would make
     some mode do, measured on these replications."""
-    lead = (f"No mode meets {_goal_words(goal)} in at least {goal.confidence:.0%} of the "
+    lead = (f"No mode meets {_goal_words(goal)} in at least {_pct(goal.confidence)} of the "
             f"replications.")
     options: list[str] = []
     if goal.deadline_s is not None:  # the budget kept: the least deadline that would do
         found = _least(runs, goal, lambda e: float(e["wall_time_s"]),
                        lambda e: bool(e.get("complete", True)) and _in_budget(e, goal.budget_usd))
         if found is not None:
-            options.append(f"a deadline of {format_duration(found[0])} would ({found[1]})")
+            options.append(f"a deadline of {format_duration(found[0])} ({found[1]})")
     if goal.budget_usd is not None:  # the deadline kept: the least budget that would do
         found = _least(runs, goal, lambda e: float(e["cost_usd"]),
                        lambda e: _on_time(e, goal.deadline_s))
         if found is not None:
-            options.append(f"a budget of {_usd(found[0])} would ({found[1]})")
+            options.append(f"a budget of {_usd(found[0])} ({found[1]})")
     if options:
-        return f"{lead} {_capital(' or '.join(options))}."
+        return f"{lead} {_capital(' or '.join(options))} would do."
     if goal.deadline_s is not None and goal.budget_usd is not None:
         both = _least_both(runs, goal)
         if both is not None:
             budget, deadline, mode = both
             return (f"{lead} Neither limit alone would do; a budget of {_usd(budget)} with a "
                     f"deadline of {format_duration(deadline)} would ({mode}).")
-    return (f"{lead} No limit would: no mode did all the work in {goal.confidence:.0%} of "
+    return (f"{lead} No limit would: no mode did all the work in {_pct(goal.confidence)} of "
             f"the replications.")
 
 

@@ -424,7 +424,20 @@ def comparison_table(c: Comparison) -> Table:
         table.add_row(label, *(cell(e) for e in c.modes.values()))
     table.add_row("cost vs cheapest", *(_ratio(v.cost_ratio[m]) for m in c.modes))
     table.add_row("time vs fastest", *(_ratio(v.time_ratio[m]) for m in c.modes))
+    if c.decision is not None:  # SPEC §20: only with --deadline or --budget
+        for key, label in _CHANCE_ROWS:
+            if c.decision.chances[next(iter(c.modes))][key] is not None:
+                table.add_row(label, *(_chance(c.decision.chances[m][key]) for m in c.modes))
     return table
+
+
+_CHANCE_ROWS: Final = (("p_deadline", "by the deadline"), ("p_budget", "within budget"),
+                       ("p_both", "both"))
+
+
+def _chance(chance: Any) -> str:
+    """A share of replications with its 95 % Wilson interval: ``67% [21–94%]``."""
+    return f"{chance.p:.0%} [{chance.low:.0%}–{chance.high:.0%}]"
 
 
 def comparison_rows_table(c: Comparison, width: int) -> Table:
@@ -439,6 +452,11 @@ def comparison_rows_table(c: Comparison, width: int) -> Table:
         ("cost ×", lambda e: _ratio(e["cost_ratio"]), 1),
         ("time ×", lambda e: _ratio(e["time_ratio"]), 1),
     ]
+    if c.decision is not None:  # SPEC §20: the share meeting both, its interval in the JSON
+        both = {m: chances["p_both"] for m, chances in c.decision.chances.items()}
+        for e, mode in zip(entries, c.modes):
+            e["p_both"] = both[mode]
+        columns.append(("both", lambda e: f"{e['p_both'].p:.0%}", 1))
     return fitted_rows_table("", entries, columns, width)
 
 
@@ -508,6 +526,8 @@ def _print_comparison(out: Console, c: Comparison) -> None:
     out.print(table)
     out.print()
     out.print(Text(verdict_line(c), style="bold"), soft_wrap=True)
+    if c.decision is not None:
+        out.print(Text(c.decision.sentence, style="bold"), soft_wrap=True)
     differences = c.paired_differences()
     if differences:
         against = c.verdict.cheapest[0]

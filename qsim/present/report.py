@@ -407,8 +407,10 @@ INCOMPLETE_NOTE: Final = ("incomplete = queued or running when the run ended "
 
 
 def _ratio(r: float, variant: str | None = None, verdict: Verdict | None = None) -> str:
-    """A ratio to the best; "-" for a ``variant`` the ``verdict`` lists as incomplete."""
-    if verdict is not None and variant in verdict.incomplete:
+    """A ratio to the best; "-" for a ``variant`` the ``verdict`` lists as incomplete when
+    the best is a complete mode (less work against all of it). With no complete mode the
+    ratios are among unfinished modes alike, and shown."""
+    if verdict is not None and variant in verdict.incomplete and verdict.cheapest:
         return "-"
     return "∞" if r == float("inf") else f"{r:.2f}×"
 

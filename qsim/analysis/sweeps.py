@@ -16,7 +16,7 @@ import pandas as pd
 
 from qsim.analysis.student_t import t_quantile
 
-__all__ = ["CONFIDENCE", "flatten", "point_estimates", "sweep_frame"]
+__all__ = ["CONFIDENCE", "complete_shares", "flatten", "point_estimates", "sweep_frame"]
 
 CONFIDENCE: Final = 0.95  # the level of qsim.experiments.Estimate's intervals
 # Entry keys that become the row's label columns rather than figures
@@ -64,6 +64,13 @@ def point_estimates(table: pd.DataFrame, by: Sequence[str], figures: Sequence[st
         out[f"{figure}.low"] = mean - half
         out[f"{figure}.high"] = mean + half
     return out
+
+
+def complete_shares(table: pd.DataFrame, by: Sequence[str]) -> list[float]:
+    """Per group of ``by``, in the order of :func:`point_estimates`: the share of its runs in
+    which the workload did all its work (``complete``)."""
+    groups = table.groupby(list(by), sort=False, dropna=False)["complete"]
+    return [float(x) for x in groups.mean().to_numpy(float)]
 
 
 def _t(n: float) -> float:

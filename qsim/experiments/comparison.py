@@ -8,12 +8,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from qsim.experiments.decision import Decision, Goal, check_goal, decide
 from qsim.experiments.estimates import Estimate, Summary, aggregate_value
 from qsim.experiments.replications import check_count, check_workers, entry
 from qsim.experiments.runner import Progress, run_many
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.scenario import OPEN_SESSIONS_REFUSED, Mode, Scenario
+from qsim.input.units import parse_duration
 from qsim.input.work import check_work
 
 if TYPE_CHECKING:
@@ -77,10 +79,15 @@ class Comparison:
     seed: int = 0
     runs: dict[str, tuple[Summary, ...]] = field(default_factory=dict)
     left_out: dict[str, str] = field(default_factory=dict)
+    goal: Goal | None = None
     verdict: Verdict = field(init=False)
+    decision: Decision | None = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdict", _verdict(self.modes, self.left_out))
+        # SPEC §20: only with a deadline or a budget, so that without them nothing changes
+        object.__setattr__(self, "decision", None if self.goal is None else decide(
+            self.runs, {m: self.figure(m, "cost_usd") for m in self.modes}, self.goal))
 
     def figure(self, mode: str, key: str) -> float:
         """The mean of one figure (``usage_s``, ``cost_usd``, ...) in one mode."""
@@ -110,6 +117,8 @@ class Comparison:
         out: dict[str, Any] = {"scenario": self.scenario, "seed": self.seed,
                                "workload": self.workload, "replications": self.replications,
                                "modes": self.modes, "verdict": self.verdict.to_dict()}
+        if self.decision is not None:
+            out["verdict"].update(self.decision.to_dict())
         differences = self.paired_differences()
         if differences:
             out["paired_difference"] = {
@@ -233,7 +242,8 @@ def compare(scenario: Scenario, workload: str | None = None,
             modes: Sequence[str] = MODES, replications: int = 1, seed: int | None = None,
             workers: int | None = None, progress: Progress | None = None, *,
             max_jobs: int | None = DEFAULT_MAX_JOBS,
-            backends: Sequence[str] | None = None) -> Comparison:
+            backends: Sequence[str] | None = None, deadline: float | str | None = None,
+            budget: float | None = None, confidence: float | None = None) -> Comparison:
     """Replay ``workload`` (default: the first non-background one) in each of ``modes``.
 
     Everything else keeps its random streams in every mode (common random numbers). With
@@ -244,7 +254,14 @@ def compare(scenario: Scenario, workload: str | None = None,
     ``backends`` (SPEC §18): the workload in each mode on each of these backends, every run
     with the same random streams (the background of every backend included); the columns
     are then ``MODE on BACKEND``, and the verdict says where and how to run it.
+
+    ``deadline`` (seconds, or a duration such as ``"12h"``) and/or ``budget`` (US dollars),
+    with ``confidence`` (default 0.9), SPEC §20: each mode's share of replications that meet
+    them (``p_deadline``, ``p_budget``, ``p_both``, with 95 % Wilson intervals) and
+    ``verdict.recommended``, the cheapest mode whose ``p_both`` is at least ``confidence``.
     """
+    goal = None if deadline is None and budget is None and confidence is None else \
+        check_goal(_seconds(deadline), _usd(budget), confidence)
     check_count(replications)
     check_workers(workers)
     name = resolve_workload(scenario, workload)
@@ -265,4 +282,22 @@ def compare(scenario: Scenario, workload: str | None = None,
                            for s in summaries[i * replications:(i + 1) * replications])
         entries[mode] = runs[mode][0] if replications == 1 else aggregate_value(
             list(runs[mode]), key=None)
-    return Comparison(name, entries, replications, scenario.name, seed, runs, left_out)
+    return Comparison(name, entries, replications, scenario.name, seed, runs, left_out,
+                      goal)
+
+
+def _seconds(deadline: float | str | None) -> float | None:
+    if deadline is None:
+        return None
+    try:
+        return parse_duration(deadline)
+    except ValueError as exc:
+        raise QsimError(f"deadline {deadline!r}: {exc}") from None
+
+
+def _usd(budget: object) -> float | None:
+    if budget is None:
+        return None
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)):
+        raise QsimError(f"budget {budget!r}: expected a number of US dollars")
+    return float(budget)

@@ -11,6 +11,7 @@ import typer
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.scenario import load_scenario
+from qsim.input.units import parse_duration
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.present.options import (
     MODES,
@@ -32,6 +33,7 @@ from qsim.present.shared import csv_text, error, inputs_of, json_text, option_va
     "qsim compare scenarios/sampling-sweep.yaml --modes job,batch",
     "qsim compare scenarios/vqe.yaml --replications 20 --json",
     "qsim compare scenarios/vqe.yaml --plot compare.png",
+    "qsim compare scenarios/vqe.yaml --replications 20 --deadline 2h --budget 500",
     "qsim compare scenarios/fleet.yaml --backends ibm_hanoi,ibm_cusco --modes job,session"))
 def _compare_command(
     file: FileArg,
@@ -55,17 +57,32 @@ def _compare_command(
                       "never half written).", show_default=False)] = None,
     percentiles: PercentilesOpt = False,
     max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
+    deadline: Annotated[str | None, typer.Option(
+        "--deadline", metavar="DURATION",
+        help="The workload must be done this long after its start (e.g. 12h): each mode's "
+             "chance of it, and the recommended mode.", show_default=False)] = None,
+    budget: Annotated[str | None, typer.Option(
+        "--budget", metavar="USD",
+        help="The workload must cost at most this many US dollars: each mode's chance of it, "
+             "and the recommended mode.", show_default=False)] = None,
+    confidence: Annotated[str | None, typer.Option(
+        "--confidence", metavar="C",
+        help="With --deadline/--budget: the share of replications a recommended mode must "
+             "meet them in [default: 0.9].", show_default=False)] = None,
 ) -> int:
     """Replay one workload in job, batch and session mode (same random streams for everything else) and say which is cheapest and fastest among the modes that finish the work."""  # noqa: E501
     return compare_modes(file, workload=workload, modes=modes, as_json=as_json,
                          replications=replications, seed=seed, plot=plot, out=out,
-                         percentiles=percentiles, max_jobs=max_jobs, backends=backends)
+                         percentiles=percentiles, max_jobs=max_jobs, backends=backends,
+                         deadline=deadline, budget=budget, confidence=confidence)
 
 
 def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
                   replications: int, seed: int | None, plot: Path | None = None,
                   out: Path | None = None, percentiles: bool = False,
-                  max_jobs: int | None = DEFAULT_MAX_JOBS, backends: str | None = None) -> int:
+                  max_jobs: int | None = DEFAULT_MAX_JOBS, backends: str | None = None,
+                  deadline: str | None = None, budget: str | None = None,
+                  confidence: str | None = None) -> int:
     from qsim import experiments
     from qsim.present import report
 
@@ -82,6 +99,7 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
             with option_value("--backends", backends):
                 places = experiments.check_backends(
                     scenario, (b.strip() for b in backends.split(",")))
+        goal = _goal(deadline, budget, confidence)
         if plot is not None:
             check_plot_path(plot)
         if out is not None:
@@ -89,7 +107,8 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
         with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
             result = experiments.compare(scenario, name, wanted, replications=replications,
                                          seed=seed, progress=bar.update, max_jobs=max_jobs,
-                                         backends=places)
+                                         backends=places, deadline=goal[0],
+                                         budget=goal[1], confidence=goal[2])
         if plot is not None or out is not None:
             from qsim.present import plots  # matplotlib: only when drawing (see run)
 
@@ -106,3 +125,36 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
     else:
         report.print_comparison(report.console(), result, percentiles)
     return 0
+
+
+def _goal(deadline: str | None, budget: str | None, confidence: str | None
+          ) -> tuple[float | None, float | None, float | None]:
+    """``--deadline``, ``--budget`` and ``--confidence`` checked before any run (all None when
+    none is given: no decision); QsimError naming the option and its value."""
+    from qsim.experiments.decision import check_goal
+
+    if deadline is None and budget is None and confidence is None:
+        return None, None, None
+    seconds = None
+    if deadline is not None:
+        try:
+            seconds = parse_duration(deadline)
+        except ValueError as exc:
+            raise QsimError(f"--deadline {deadline!r}: {exc}") from None
+    usd = None if budget is None else _number("--budget", budget, "a number of US dollars")
+    c = None if confidence is None else _number("--confidence", confidence,
+                                                "a number strictly between 0 and 1")
+    try:
+        goal = check_goal(seconds, usd, c)
+    except QsimError as exc:  # "budget -1.0: ..." names the option without its dashes
+        raise QsimError(f"--{exc}" if str(exc).split()[0] in ("deadline", "budget",
+                                                              "confidence") else str(exc)
+                        ) from None
+    return goal.deadline_s, goal.budget_usd, goal.confidence
+
+
+def _number(option: str, text: str, expected: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise QsimError(f"{option} {text!r}: expected {expected}") from None

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from qsim.analysis.tables import idle_gap_table
+from qsim.input.units import format_duration
 from qsim.present import plot_timeline as pt
 from qsim.present.plot_timeline import (
     BINS,
@@ -314,8 +315,23 @@ def compare(comparison: Any, ax: Axes | None = None, *, spread: bool = False) ->
     title = _compare_title(data, any_whiskers, spread)
     if unfinished:
         title += "\nhatched: did not finish the work, not comparable (see the verdict)"
+    if "recommended" in data.get("verdict", {}):  # SPEC §20: --deadline / --budget given
+        title += "\n" + _decision_line(data["verdict"])
     ax.set_title(title, loc="left", fontsize=10)
     return ax
+
+
+def _decision_line(verdict: Mapping[str, Any]) -> str:
+    """The goal, each mode's share of replications meeting it, and the recommended mode."""
+    goal = verdict["goal"]
+    limits = [f"deadline {format_duration(goal['deadline_s'])}"
+              if goal["deadline_s"] is not None else "",
+              f"budget ${goal['budget_usd']:,.2f}" if goal["budget_usd"] is not None else ""]
+    shares = ", ".join(f"{m} {c['p_both']:.0%}" for m, c in verdict["chances"].items())
+    chosen = verdict["recommended"]
+    said = f"recommended: {chosen}" if chosen is not None else "no mode meets it"
+    return (f"{' and '.join(x for x in limits if x)} met in {shares} of the runs "
+            f"({goal['confidence'] * 100:g}% wanted) → {said}")
 
 
 def _with_billed_idle(mode: str, entry: Mapping[str, Any]) -> dict[str, Any]:

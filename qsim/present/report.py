@@ -31,7 +31,7 @@ from qsim.input.text import shown
 from qsim.input.units import format_duration
 
 if TYPE_CHECKING:
-    from qsim.experiments.comparison import Comparison
+    from qsim.experiments.comparison import Comparison, Verdict
 
 __all__ = ["DelayedProgress", "console", "print_comparison", "print_summary", "shown",
            "verdict_line"]
@@ -406,7 +406,12 @@ INCOMPLETE_NOTE: Final = ("incomplete = queued or running when the run ended "
 # Comparisons
 
 
-def _ratio(r: float) -> str:
+def _ratio(r: float, variant: str | None = None, verdict: Verdict | None = None) -> str:
+    """A ratio to the best; "-" for a ``variant`` the ``verdict`` lists as incomplete when
+    the best is a complete mode (less work against all of it). With no complete mode the
+    ratios are among unfinished modes alike, and shown."""
+    if verdict is not None and variant in verdict.incomplete and verdict.cheapest:
+        return "-"
     return "∞" if r == float("inf") else f"{r:.2f}×"
 
 
@@ -422,23 +427,43 @@ def comparison_table(c: Comparison) -> Table:
     rows = [(label, cell) for label, cell in _WORKLOAD_ROWS if label not in ("kind", "mode")]
     for label, cell in rows:
         table.add_row(label, *(cell(e) for e in c.modes.values()))
-    table.add_row("cost vs cheapest", *(_ratio(v.cost_ratio[m]) for m in c.modes))
-    table.add_row("time vs fastest", *(_ratio(v.time_ratio[m]) for m in c.modes))
+    # Unfinished work has no ratio: cheaper because it did less, not comparable (the JSON
+    # keeps the numbers, with the mode listed as incomplete).
+    table.add_row("cost vs cheapest", *(_ratio(v.cost_ratio[m], m, v) for m in c.modes))
+    table.add_row("time vs fastest", *(_ratio(v.time_ratio[m], m, v) for m in c.modes))
+    if c.decision is not None:  # SPEC §20: only with --deadline or --budget
+        for key, label in _CHANCE_ROWS:
+            if c.decision.chances[next(iter(c.modes))][key] is not None:
+                table.add_row(label, *(_chance(c.decision.chances[m][key]) for m in c.modes))
     return table
+
+
+_CHANCE_ROWS: Final = (("p_deadline", "by the deadline"), ("p_budget", "within budget"),
+                       ("p_both", "both"))
+
+
+def _chance(chance: Any) -> str:
+    """A share of replications with its 95 % Wilson interval: ``67% [21–94%]``."""
+    return f"{chance.p:.0%} [{chance.low:.0%}–{chance.high:.0%}]"
 
 
 def comparison_rows_table(c: Comparison, width: int) -> Table:
     """The modes as rows, with the key figures and the ratios: for a narrow terminal."""
     v = c.verdict
-    entries = [{**e, "mode": f"{m} (incomplete)" if m in v.incomplete else m,
+    entries = [{**e, "mode": f"{m} (incomplete)" if m in v.incomplete else m, "_variant": m,
                 "cost_ratio": v.cost_ratio[m], "time_ratio": v.time_ratio[m]}
                for m, e in c.modes.items()]
     columns: list[Column] = [
         ("mode", lambda e: e["mode"], 0),
         *[col for col in _COMPACT_COLUMNS if col[0] not in ("workload", "mode")],
-        ("cost ×", lambda e: _ratio(e["cost_ratio"]), 1),
-        ("time ×", lambda e: _ratio(e["time_ratio"]), 1),
+        ("cost ×", lambda e: _ratio(e["cost_ratio"], e["_variant"], v), 1),
+        ("time ×", lambda e: _ratio(e["time_ratio"], e["_variant"], v), 1),
     ]
+    if c.decision is not None:  # SPEC §20: the share meeting both, its interval in the JSON
+        both = {m: chances["p_both"] for m, chances in c.decision.chances.items()}
+        for e, mode in zip(entries, c.modes):
+            e["p_both"] = both[mode]
+        columns.append(("both", lambda e: f"{e['p_both'].p:.0%}", 1))
     return fitted_rows_table("", entries, columns, width)
 
 
@@ -510,6 +535,8 @@ def _print_comparison(out: Console, c: Comparison) -> None:
     out.print(Text(verdict_line(c), style="bold"), soft_wrap=True)
     for mode, why in c.verdict.left_out.items():  # SPEC §19: not run, and why
         out.print(Text(f"{mode}: left out: {why}"), soft_wrap=True)
+    if c.decision is not None:
+        out.print(Text(c.decision.sentence, style="bold"), soft_wrap=True)
     differences = c.paired_differences()
     if differences:
         against = c.verdict.cheapest[0]

@@ -188,6 +188,9 @@ def _show(table: pd.DataFrame, out: Path | None) -> None:
 
     console = report.console()
     console.print(sweep_table(table))
+    unfinished = incomplete_points(table)
+    if unfinished:
+        console.print(unfinished, soft_wrap=True, markup=False)
     if out is not None:
         console.print(f"{len(table)} rows (point × replication × workload) in {out}: "
                       "sweep.parquet, sweep.csv, sweep.png", soft_wrap=True, markup=False)
@@ -213,14 +216,43 @@ def sweep_table(table: pd.DataFrame) -> Table:
     out.add_column("workload", no_wrap=True)
     for _, heading, _ in FIGURES:
         out.add_column(heading, justify="right", no_wrap=True)
+    out.add_column("complete", justify="right", no_wrap=True)
+    from qsim.analysis.sweeps import complete_shares
+
+    shares = complete_shares(table, [*vary, "workload", "mode"])
     previous: tuple[Any, ...] | None = None
-    for row in estimates.to_dict("records"):
+    for row, share in zip(estimates.to_dict("records"), shares):
         point = tuple(row[p] for p in vary)
         if previous is not None and point != previous:
             out.add_section()  # a rule between points
-        out.add_row(*_cells(row, vary, same_point=point == previous))
+        out.add_row(*_cells(row, vary, same_point=point == previous), _complete_cell(share))
         previous = point
     return out
+
+
+def _complete_cell(share: float) -> Text | str:
+    """``yes``; ``no`` or the share of runs, in bold: its figures are of less work (a cheaper,
+    shorter run because it stopped), not comparable with a complete point's."""
+    from rich.text import Text
+
+    if share >= 1.0:
+        return "yes"
+    return Text("no" if share <= 0.0 else f"{share:.0%} of runs", style="bold")
+
+
+def incomplete_points(table: pd.DataFrame) -> str:
+    """One sentence: how many points had a workload that did not finish in some run, or ""
+    when every workload finished everywhere."""
+    vary = list(table.attrs["vary"])
+    fore = table[table["kind"] != "background"]
+    by_point = (fore if len(fore) else table).groupby(vary, sort=False, dropna=False)
+    done = by_point["complete"].all()
+    bad = int((~done).sum())
+    if not bad:
+        return ""
+    return (f"{bad} of {len(done)} point{'s' if len(done) != 1 else ''}: a workload did not "
+            f"finish its work (complete: no), in at least one run; their figures are of less "
+            f"work and not comparable with the others'.")
 
 
 def _headings(vary: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from qsim.analysis.sweeps import point_estimates
+from qsim.analysis.sweeps import complete_shares, point_estimates
 from qsim.input.units import parse_duration
 from qsim.present.plot_timeline import label as picture_text
 from qsim.present.plot_timeline import time_unit
@@ -47,7 +47,8 @@ def sweep_figure(table: pd.DataFrame, vary: Sequence[str] | None = None) -> Figu
     estimates = point_estimates(shown, [*vary, "workload", "mode"],
                                 [*(k for k, _, _ in PANELS), "windows"])
     x, ticks, unit = _x_axis(estimates[vary[0]])
-    estimates = estimates.assign(_x=x)
+    complete = complete_shares(shown, [*vary, "workload", "mode"])
+    estimates = estimates.assign(_x=x, _complete=complete)
     lines = _lines(estimates, vary[1:], multiple=shown["workload"].nunique() > 1)
     fig = Figure(figsize=(11, 7.2), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True).ravel()
@@ -61,8 +62,11 @@ def sweep_figure(table: pd.DataFrame, vary: Sequence[str] | None = None) -> Figu
             ax.set_xticks(sorted(set(x)), [f"{v:g}" for v in sorted(set(x))])
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
                ncols=min(4, len(lines)), frameon=False, fontsize=9)
-    fig.suptitle(_title(table, vary[0], categorical=ticks is not None), x=0.01, ha="left",
-                 fontsize=10)
+    title = _title(table, vary[0], categorical=ticks is not None)
+    if min(complete, default=1.0) < 1.0:
+        title += ("\nhollow markers: a workload did not finish its work there (in some run): "
+                  "less work, not comparable")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     return fig
 
 
@@ -155,6 +159,11 @@ def _panel(ax: Axes, lines: list[Line], key: str, title: str, kind: str,
         else:
             ax.plot(x, mean, "o-", color=colour, label=label, linewidth=1.6, markersize=4)
             ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
+        undone = part["_complete"].to_numpy(float) < 1.0
+        if undone.any():  # did not finish: its figures are of less work, drawn hollow
+            ax.plot(x[undone], mean[undone], "o", linestyle="none", markersize=8,
+                    markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.6,
+                    gid="incomplete")
     if windowless:
         title += f"  ({'; '.join(windowless)}: no window)"
     ax.set_title(title, fontsize=10, loc="left")

@@ -40,18 +40,20 @@ class Goal:
 
 
 def check_goal(deadline_s: float | None, budget_usd: float | None,
-               confidence: float | None = None) -> Goal:
+               confidence: float | None = None, prefix: str = "") -> Goal:
     """The goal, or QsimError naming the bad value (a deadline must be above 0, a budget a
-    finite number >= 0, the confidence strictly between 0 and 1)."""
+    finite number >= 0, the confidence strictly between 0 and 1); ``prefix`` ("--" for the
+    command line) goes before the name, so that the message names what the user wrote."""
     if deadline_s is None and budget_usd is None:
         raise QsimError("a decision needs a deadline, a budget or both")
     if deadline_s is not None and not (math.isfinite(deadline_s) and deadline_s > 0):
-        raise QsimError(f"deadline {deadline_s!r}: expected a duration above 0")
+        raise QsimError(f"{prefix}deadline {deadline_s!r}: expected a duration above 0")
     if budget_usd is not None and not (math.isfinite(budget_usd) and budget_usd >= 0):
-        raise QsimError(f"budget {budget_usd!r}: expected a number of US dollars >= 0")
+        raise QsimError(f"{prefix}budget {budget_usd!r}: expected a number of US dollars >= 0")
     c = DEFAULT_CONFIDENCE if confidence is None else confidence
     if not (math.isfinite(c) and 0 < c < 1):
-        raise QsimError(f"confidence {c!r}: expected a number strictly between 0 and 1")
+        raise QsimError(f"{prefix}confidence {c!r}: expected a number strictly between 0 "
+                        "and 1")
     return Goal(deadline_s, budget_usd, c)
 
 

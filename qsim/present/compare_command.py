@@ -144,12 +144,7 @@ def _goal(deadline: str | None, budget: str | None, confidence: str | None
     usd = None if budget is None else _number("--budget", budget, "a number of US dollars")
     c = None if confidence is None else _number("--confidence", confidence,
                                                 "a number strictly between 0 and 1")
-    try:
-        goal = check_goal(seconds, usd, c)
-    except QsimError as exc:  # "budget -1.0: ..." names the option without its dashes
-        raise QsimError(f"--{exc}" if str(exc).split()[0] in ("deadline", "budget",
-                                                              "confidence") else str(exc)
-                        ) from None
+    goal = check_goal(seconds, usd, c, prefix="--")
     return goal.deadline_s, goal.budget_usd, goal.confidence
 
 

@@ -106,3 +106,12 @@ def test_unreadable_files(tmp_path: Path, make: object, message: str) -> None:
     path = make(tmp_path / "x.csv")  # type: ignore[operator]
     with pytest.raises(SeriesError, match=message):
         read_series(path)
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO given as the series (issue 25's rule for every file qsim reads): opening it for
+    reading would wait for a writer for ever; it is refused unread, naming what it is."""
+    fifo = tmp_path / "series.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(SeriesError, match=r"is a FIFO \(named pipe\), not a series file"):
+        read_series(fifo)

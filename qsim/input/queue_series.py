@@ -17,11 +17,12 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import numpy as np
 
 from qsim.input.errors import ScenarioError
+from qsim.input.reader import open_regular
 
 __all__ = ["MAX_SERIES_BYTES", "MIN_SPAN_S", "Series", "SeriesError", "read_series"]
 
@@ -110,16 +111,12 @@ def read_series(file: str | Path) -> Series:
 
 def _read_text(path: Path, name: str) -> str:
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, "series file", SeriesError, name) as fh:
             head = fh.read(2)
             fh.seek(0)
-            # (a FIFO has no size to ask: read one byte past the limit)
+            # (one byte past the limit: a file larger than it says so)
             data = (_read_gzip(fh, name) if head == b"\x1f\x8b"
                     else fh.read(MAX_SERIES_BYTES + 1))
-    except FileNotFoundError:
-        raise SeriesError("no such file", file=name) from None
-    except IsADirectoryError:
-        raise SeriesError("is a directory, not a series file", file=name) from None
     except OSError as exc:
         raise SeriesError(f"cannot read: {exc.strerror or exc}", file=name) from None
     if len(data) > MAX_SERIES_BYTES:
@@ -131,7 +128,7 @@ def _read_text(path: Path, name: str) -> str:
         raise SeriesError("not a text file (expected UTF-8 CSV)", file=name) from None
 
 
-def _read_gzip(fh: io.BufferedReader, name: str) -> bytes:
+def _read_gzip(fh: BinaryIO, name: str) -> bytes:
     try:
         with gzip.GzipFile(fileobj=fh) as gz:
             return gz.read(MAX_SERIES_BYTES + 1)  # a gzip bomb stops here

@@ -20,7 +20,7 @@ import os
 import re
 import stat
 from pathlib import Path as _FilePath
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import yaml
 
@@ -52,21 +52,7 @@ def read_bounded_text(file: str, what: str, language: str,
     ``error`` naming the file as ``shown`` (default: ``file``) and what it should have been
     (``what``: "scenario file"; ``language``: what its text should be written in)."""
     name = file if shown is None else shown
-    try:
-        # Opened without blocking: opening a FIFO for reading waits for a writer, for ever.
-        fd = os.open(_FilePath(file), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise error("no such file", file=name) from None
-    except IsADirectoryError:
-        raise error(f"is a directory, not a {what}", file=name) from None
-    except OSError as exc:
-        raise error(f"cannot read: {exc.strerror or exc}", file=name) from None
-    kind = _not_regular(os.fstat(fd).st_mode)
-    if kind:  # a FIFO, a socket or a device: a read could block, or never end
-        os.close(fd)
-        why = "" if kind == "a directory" else " (qsim reads regular files only)"
-        raise error(f"is {kind}, not a {what}{why}", file=name)
-    with os.fdopen(fd, "rb") as fh:
+    with open_regular(file, what, error, name) as fh:
         try:
             data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
@@ -78,6 +64,30 @@ def read_bounded_text(file: str, what: str, language: str,
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise error(f"not a text file (expected UTF-8 {language})", file=name) from None
+
+
+def open_regular(file: str | os.PathLike[str], what: str,
+                 error: type[ScenarioError] = ScenarioError, shown: str | None = None
+                 ) -> BinaryIO:
+    """``file`` opened for reading in binary, if it is a regular file: else one ``error``
+    naming it (as ``shown``) and what it is. It is opened without blocking and checked before
+    any read: opening a FIFO for reading waits for a writer, for ever, and a device's read may
+    never end. Every file qsim reads goes through here."""
+    name = os.fspath(file) if shown is None else shown
+    try:
+        fd = os.open(_FilePath(os.fspath(file)), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise error("no such file", file=name) from None
+    except IsADirectoryError:
+        raise error(f"is a directory, not a {what}", file=name) from None
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror or exc}", file=name) from None
+    kind = _not_regular(os.fstat(fd).st_mode)
+    if kind:  # a FIFO, a socket or a device: a read could block, or never end
+        os.close(fd)
+        why = "" if kind == "a directory" else " (qsim reads regular files only)"
+        raise error(f"is {kind}, not a {what}{why}", file=name)
+    return os.fdopen(fd, "rb")
 
 
 def _not_regular(mode: int) -> str:

@@ -526,3 +526,33 @@ def test_the_spec_16_example_loads_and_runs(tmp_path: Path) -> None:
     b = backend_summary(result)
     assert b["outages"] == sum(kind == "outage.start" for _, kind, _ in records)
     assert b["outage_s"] >= 3600.0
+
+
+def test_a_pause_that_ends_before_the_contexts_job_leaves_the_qpu_leaves_it_active() -> None:
+    """Reading of SPEC §16 ("inactive as soon as its jobs on the QPU have ended"): the session's
+    job 1 holds the QPU 22-32; a pause 25-27 is over before it leaves, so the session never
+    goes inactive (no deactivate at 32) and its window runs on: windows (0, 14), (20, 51) from
+    the pause 14-20 in its gap only. Usage 14 + 31 = 45."""
+    result = run({**VQE, "mode": "session"},
+                 backend=outages(pause("14s", "20s"), pause("25s", "27s")))
+    rows = result.trace.rows()
+    assert [r for r in rows if r[1] in ("context.deactivate", "outage.start", "outage.end")] == [
+        (14.0, "outage.start", -1), (14.0, "context.deactivate", -1), (20.0, "outage.end", -1),
+        (25.0, "outage.start", -1), (27.0, "outage.end", -1)]
+    assert (32.0, "qpu.end", 1) in rows
+    assert workload(result)["usage_s"] == 45.0
+    assert workload(result)["windows"] == 2
+
+
+def test_fixed_periods_that_touch_are_one_outage() -> None:
+    """Reading of SPEC §16 ("overlapping outages merge"): 10-20 and 20-30 touch. Every fixed
+    start is scheduled when the run is built, each end only when its period starts, so at 20
+    the second begins before the first ends: one outage 10-30, and the job submitted at 15 is
+    dispatched at 30."""
+    result = run(job("j", quantum="5s", start="15s"),
+                 backend=outages(pause("10s", "20s"), pause("20s", "30s")))
+    assert [r for r in result.trace.rows() if r[1].startswith("outage.")] == [
+        (10.0, "outage.start", -1), (30.0, "outage.end", -1)]
+    b = backend_summary(result)
+    assert (b["outage_s"], b["outages"]) == (20.0, 1)
+    assert result.jobs["dispatch_at"].tolist() == [30.0]

@@ -63,7 +63,7 @@ class Availability:
 
     def idle_world(self) -> bool:
         """Nothing else will ever happen: an outage now would only lengthen a stuck run."""
-        return not self.env.heap and self.env.settle is None
+        return self.env.idle()
 
     def begin(self, kind: Pause | Down) -> None:
         first = self.under_way == 0

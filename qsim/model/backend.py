@@ -42,7 +42,7 @@ from qsim.model.rules import (
 from qsim.records.log import CONTEXT_CLOSED, Kind, Trace
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
     from qsim.input.scenario import Backend as BackendSpec
     from qsim.model.modes import Context
@@ -71,7 +71,7 @@ class Backend:
         "lanes_free", "queues", "contexts", "_code_base", "active", "_queue_order",
         "waiting_for_qpu", "queued", "_session_jobs_queued", "_oldest_first",
         "_dispatch_on_release", "qpu_busy", "calibration_due", "_calibration_duration",
-        "_next_id", "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_entry_ids",
+        "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_entry_ids",
         "_settle_hook", "_after_compile", "_after_quantum", "_after_post",
         "in_outage", "_legacy_quantum", "_held_quantum", "_run_hook", "index",
     )
@@ -114,7 +114,6 @@ class Backend:
         self._dispatch_on_release = self.legacy_lock
         self.qpu_busy = False
         self.calibration_due: float | None = None
-        self._next_id = 0
         self._want_dispatch = False
         self._want_qpu = False
         self._instant_work = False  # a job dispatched now has no compile phase
@@ -141,14 +140,15 @@ class Backend:
         self._code_base[workload] = Trace.job_code(-1, context.id, workload)
 
     def jobs_submitted(self) -> int:
-        """Jobs submitted so far (ids are given in submission order)."""
-        return self._next_id
+        """Jobs submitted so far, on every backend (ids are given in submission order)."""
+        return self.trace.jobs
 
     # ---- submission and the end of a job -------------------------------------------------
 
     def submit(self, job: Job) -> None:
-        job.id = job_id = self._next_id
-        self._next_id = job_id + 1
+        trace = self.trace  # it counts the jobs: one id sequence for all the backends
+        job.id = job_id = trace.jobs
+        trace.jobs = job_id + 1
         context = job.context
         job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
         self._log_t.append(self.env.now)
@@ -224,16 +224,6 @@ class Backend:
     def request_qpu(self) -> None:
         self._want_qpu = True
         self.env.settle = self._settle_hook
-
-    @staticmethod
-    def settle_each(backends: Sequence[Backend]) -> None:
-        """The settle hook of several backends (SPEC §18; the clock has one slot): each that
-        asked for dispatch or the QPU's choice this instant and is in no outage, in file
-        order. It runs once per instant of a fleet's run, so the backends' own fields are
-        read here, inside their class, rather than through a call per backend."""
-        for backend in backends:
-            if (backend._want_dispatch or backend._want_qpu) and not backend.in_outage:  # noqa: SLF001
-                backend._settle()  # noqa: SLF001
 
     def _settle(self) -> None:
         """Dispatch, then let the QPU choose: once per instant, after everything else.
@@ -511,8 +501,7 @@ class Backend:
     def _hold_settle(self) -> None:
         """An outage: what this instant asked for, and what is asked until ``resume``,
         waits for it (the settle hook does nothing meanwhile)."""
-        if self.env.settle is self._settle_hook:
-            self.env.settle = None
+        self.env.withdraw(self._settle_hook)
         self._settle_hook = self._hold
 
     def _hold(self) -> None:

@@ -92,6 +92,15 @@ class Clock(simpy.Environment):
         single C call that holds the GIL, so the loop sees the heap whole and pops it next."""
         heappush(self.heap, (self.now, -1, next(self._eid), fn, None))
 
+    def withdraw(self, hook: Callable[[], None]) -> None:
+        """Take back ``hook``'s request to settle this instant (an outage holds it)."""
+        if self.settle is hook:
+            self.settle = None
+
+    def idle(self) -> bool:
+        """Nothing scheduled and no settle asked for: nothing will ever happen again."""
+        return not self.heap and self.settle is None
+
     def scheduled(self, fn: Callable[[Any], Any]) -> bool:
         """Whether a call of ``fn`` (the very object given to ``call`` or pushed) is pending.
         It walks the heap: for rare questions, not for the hot path."""
@@ -176,6 +185,60 @@ class Clock(simpy.Environment):
             exc = type(event._value)(*event._value.args)
             exc.__cause__ = event._value
             raise exc
+
+
+class SharedClock(Clock):
+    """A ``Clock`` whose settle slot several hooks write (SPEC §18: each backend of a fleet
+    its own ``_settle``). After each heap entry the slot's hook, if any, joins the instant's
+    list of hooks that asked; once the instant has nothing left ranked before ``DISPATCH``,
+    each of them runs once, in ``rank`` order (the backends' file order). Only the backends
+    that asked are settled: nothing looks at the others, however many there are.
+    """
+
+    def __init__(self, rank: Callable[[Callable[[], None]], int]) -> None:
+        super().__init__()
+        self.rank = rank
+        self.asked: list[Callable[[], None]] = []  # this instant's, in the order asked
+
+    def withdraw(self, hook: Callable[[], None]) -> None:
+        super().withdraw(hook)
+        if hook in self.asked:
+            self.asked.remove(hook)
+
+    def idle(self) -> bool:
+        return super().idle() and not self.asked
+
+    def _steps(self, until_stopped: bool = True) -> None:
+        """``Clock._steps`` with the instant's hooks gathered from the one slot."""
+        queue, asked = self.heap, self.asked
+        while True:
+            try:
+                now, _, _, fn, arg = heappop(queue)
+            except IndexError:
+                raise EmptySchedule from None
+            self.now = now
+            fn(arg)
+            while True:
+                hook = self.settle
+                if hook is not None:
+                    self.settle = None
+                    if hook not in asked:
+                        asked.append(hook)
+                if not asked or (queue and queue[0][0] <= now and queue[0][1] < DISPATCH):
+                    break  # nothing asked, or the instant is not done with yet
+                if len(asked) == 1:  # one backend asked (two at one instant are rare)
+                    hook = asked.pop()
+                    hook()
+                else:
+                    self._settle_in_rank()
+            if not until_stopped:
+                return
+
+    def _settle_in_rank(self) -> None:
+        ordered = sorted(self.asked, key=self.rank)
+        self.asked.clear()
+        for hook in ordered:
+            hook()  # a hook that asks again (a job with no compile) joins the next round
 
 
 def _nothing(_arg: object) -> None:

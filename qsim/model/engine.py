@@ -40,7 +40,13 @@ END_OF_RUN = "end_of_run"
 
 class _Simulation:
     def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
-        self.env = Clock()
+        specs = scenario.fleet
+        if len(specs) == 1:
+            self.env = Clock()
+        else:  # SPEC §18: nothing of this for one backend (not even its import)
+            from qsim.model import fleet
+
+            self.env = fleet.clock()
         self.env.origin = scenario.warmup
         self.trace = Trace()
         self.scenario = scenario
@@ -53,12 +59,11 @@ class _Simulation:
             [(w.instance, w.share) for w in workloads], scenario.backend.fair_share_window,
             {name: i.used for name, i in scenario.instances.items()},
             failure_charge=scenario.failure_charges)
-        specs = scenario.fleet
         self.fleet: Fleet | None = None
         if len(specs) == 1:
             self.backends: list[Backend] = [Backend(self.env, self.trace, specs[0],
                                                     len(workloads), self.ledger)]
-        else:  # SPEC §18: nothing of this for one backend (not even its import)
+        else:
             from qsim.model.fleet import Fleet
 
             self.fleet = Fleet(self.env, self.trace, specs, len(workloads), self.ledger)
@@ -105,7 +110,7 @@ class _Simulation:
         self.trace.workload_backend.append(
             -1 if routed and not run.foreground else candidates[0])
         if routed:
-            run.route(partial(fleet.least_busy, candidates), self.trace.workload_backend)
+            run.route(fleet.router(run.index, candidates), self.trace.workload_backend)
 
     def foreground_over(self) -> bool:
         """True once background streams should stop arriving (never before a horizon)."""
@@ -151,6 +156,8 @@ class _Simulation:
                 trace.add(now, Kind.CONTEXT_RELEASE, -1, context.id, context.workload, END_OF_RUN)
         trace.add(now, Kind.RUN_END)
         trace.freeze()
+        if self.fleet is not None:
+            self.fleet.record_job_backends()
 
 
 def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
@@ -171,8 +178,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
         end = sim.run()
     else:
         trace = sim.trace
-        submitted = sim.backend.jobs_submitted if sim.fleet is None else sim.fleet.jobs_submitted
-        with watched(sim.env, submitted, trace.__len__,
+        with watched(sim.env, sim.backend.jobs_submitted, trace.__len__,
                      partial(_over_limit, sim, max_jobs), progress):
             end = sim.run()
     _check_finite(sim.trace, scenario)

@@ -1,24 +1,31 @@
 """Several backends (SPEC §18): each its own lanes, QPU, queue, calibrations and outages; one
-job-id counter, one fair-share ledger, one settle hook for all of them, and ``least_busy``.
+job-id counter, one fair-share ledger, one clock, and ``least_busy``.
 
-A one-backend scenario builds none of this: its backend is a plain ``Backend`` whose settle
-hook is its own ``_settle`` (the clock has one ``settle`` slot, and one backend fills it).
+A one-backend scenario builds none of this: its backend is a plain ``Backend`` on a plain
+``Clock``, whose one settle slot that backend fills.
 
 With several, two backends may want dispatch or the QPU's choice at one instant, and each
-request writes the clock's one slot: so every backend's settle hook is the fleet's
-``settle``, which settles, in file order, each backend that asked (its ``_want_dispatch`` or
-``_want_qpu`` is set) and is not in an outage. A backend in an outage keeps what it asked for
-until it resumes (``Backend.resume`` asks again), as a lone backend does by swapping its hook.
+request writes the clock's one slot: so their clock is a ``SharedClock``, which gathers the
+hooks written to the slot during an instant (each backend's own ``_settle``) and, at its end,
+settles the backends that asked, in file order. A backend in an outage holds its requests as
+a lone backend does (``Backend._hold_settle``): its hook is withdrawn from the instant's list
+and it asks again when it resumes.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from types import MethodType
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from qsim.model.backend import Backend
+from qsim.model.clock import SharedClock
 from qsim.model.rules import QUEUE_POLICIES, FairShare, QueuePolicy
+from qsim.records.log import Kind
 
 if TYPE_CHECKING:
     from qsim.input.scenario import Backend as BackendSpec
@@ -29,29 +36,21 @@ if TYPE_CHECKING:
 
 
 class FleetBackend(Backend):
-    """A backend of several: its job ids come from the fleet's counter (unique across
-    backends, in submission order), and it records which backend each job went to."""
+    """A backend of several: it books its usage in the one ledger when any backend orders by
+    fair share. Its job ids come from the log's one counter (``Trace.jobs``), so they are
+    unique across backends and in submission order."""
 
-    __slots__ = ("fleet", "_booker")
+    __slots__ = ("_booker",)
 
     def __init__(self, env: Clock, trace: Trace, spec: BackendSpec, workloads: int,
-                 ledger: InstanceLedger, fleet: Fleet, index: int, books: bool) -> None:
+                 ledger: InstanceLedger, index: int, books: bool) -> None:
         super().__init__(env, trace, spec, workloads, ledger)
-        self.fleet = fleet
         self.index = index
-        self._settle_hook = self._run_hook = fleet.settle
         # When any backend orders by fair share, every backend books its usage in the one
         # ledger (a fifo backend too): the service counts usage "on all the QPUs".
         self._booker: QueuePolicy = FairShare(ledger) if books else self.policy
         if books:
             self._charges_jobs = True
-
-    def submit(self, job: Job) -> None:
-        fleet = self.fleet
-        self._next_id = fleet.jobs  # the id Backend.submit gives it
-        fleet.jobs += 1
-        fleet.job_backend.append(self.index)
-        Backend.submit(self, job)
 
     def _charge_job(self, job: Job) -> None:
         context = job.context
@@ -61,29 +60,36 @@ class FleetBackend(Backend):
     def charge_instance(self, workload: int, seconds: float) -> None:
         self._booker.book(workload, self.env.now, seconds)
 
-    def _hold_settle(self) -> None:
-        """An outage: the fleet's settle passes this backend by (``in_outage``), and the
-        clock's slot stays the fleet's, for the other backends."""
-
 
 class Fleet:
     """The backends of a scenario with several, in file order."""
 
     def __init__(self, env: Clock, trace: Trace, specs: Sequence[BackendSpec], workloads: int,
                  ledger: InstanceLedger) -> None:
-        self.jobs = 0
-        # One byte a job (limits.MAX_BACKENDS <= 255).
-        self.job_backend = trace.job_backend = array("B")
+        self.trace = trace
+        # Each job's backend, by id: written once the run is over (record_job_backends), not
+        # a byte per job as it runs. Set now, empty: it marks a run of several backends.
+        trace.job_backend = array("B")
+        # A workload that routes: the first job id after each change of its backend, and
+        # that backend (its first candidate until it first chooses).
+        self._routes: dict[int, tuple[list[int], list[int]]] = {}
         books = any(QUEUE_POLICIES[spec.queue].charges_jobs for spec in specs)
-        self.backends = [FleetBackend(env, trace, spec, workloads, ledger, self, index, books)
+        self.backends = [FleetBackend(env, trace, spec, workloads, ledger, index, books)
                          for index, spec in enumerate(specs)]
 
-    def jobs_submitted(self) -> int:
-        return self.jobs
+    def router(self, workload: int, candidates: Sequence[int]) -> Callable[[], Backend]:
+        """For a workload that routes (SPEC §18): a call that returns the least busy of
+        ``candidates`` and notes that the workload's jobs go there from then on."""
+        self._routes[workload] = ([0], [candidates[0]])
+        return partial(self._route, workload, candidates)
 
-    def settle(self) -> None:
-        """The clock's settle hook for every backend: each one that asked, in file order."""
-        Backend.settle_each(self.backends)
+    def _route(self, workload: int, candidates: Sequence[int]) -> Backend:
+        backend = self.least_busy(candidates)
+        first_ids, chosen = self._routes[workload]
+        if chosen[-1] != backend.index:
+            first_ids.append(self.trace.jobs)  # the next job's id
+            chosen.append(backend.index)
+        return backend
 
     def least_busy(self, candidates: Sequence[int]) -> Backend:
         """SPEC §18: the backend with the fewest jobs queued (submitted, not dispatched)
@@ -99,6 +105,31 @@ class Fleet:
             best = min((self.backends[i] for i in candidates), key=_queued)
         return best
 
+    def record_job_backends(self) -> None:
+        """Once the run is over: each job's backend, by id, in ``trace.job_backend`` (one
+        byte a job: limits.MAX_BACKENDS <= 255). A job goes to its workload's backend or,
+        for a workload that routes, to the one it last chose before the job's submission."""
+        trace = self.trace
+        columns = trace.columns()
+        workload = columns.field("workload", columns.kind == Kind.JOB_SUBMIT)  # in id order
+        backend = np.array(trace.workload_backend, np.int64)[workload]
+        for index, (first_ids, chosen) in self._routes.items():
+            jobs = np.flatnonzero(workload == index)
+            backend[jobs] = np.array(chosen)[np.searchsorted(first_ids, jobs, "right") - 1]
+        trace.job_backend = array("B", backend.astype(np.uint8).tobytes())
+
 
 def _queued(backend: Backend) -> int:
     return backend.queued
+
+
+def clock() -> SharedClock:
+    """The clock of a run on several backends: each backend's settle hook is its own, and
+    the clock settles, in file order, those that asked at an instant."""
+    return SharedClock(_file_order)
+
+
+def _file_order(hook: Callable[[], None]) -> int:
+    """A settle hook's backend's place in the file: each hook is a method of its backend."""
+    assert isinstance(hook, MethodType) and isinstance(hook.__self__, Backend)
+    return hook.__self__.index

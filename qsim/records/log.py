@@ -106,6 +106,9 @@ class Trace:
         self.info: dict[int, object] = {}  # sparse: seq -> reason or due time
         self.frozen = False  # a finished run's log: read-only, its columns are views
         self._columns: Columns | None = None
+        # Jobs submitted so far, the next one's id: the model counts them here, where every
+        # backend of a run writes, so that ids run in submission order across backends.
+        self.jobs = 0
         # Several backends (SPEC §18) only: each job's backend (by job id), the backend of
         # each record of a backend after the first (calibrations, outages: seq -> index),
         # and each workload's backend (-1: a stream that chooses per job).

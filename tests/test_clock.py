@@ -3,11 +3,13 @@ What the model relies on: SimPy's own semantics unchanged, and the hook's place 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import simpy
 from simpy.core import EmptySchedule
 
-from qsim.model.clock import DISPATCH, END, TIMER, Clock, at
+from qsim.model.clock import DISPATCH, END, TIMER, Clock, SharedClock, at
 
 
 def test_simpy_processes_timeouts_and_run_until_an_event_behave_as_in_simpy() -> None:
@@ -68,6 +70,28 @@ def test_settle_runs_once_after_everything_of_the_instant_ranked_before_dispatch
     env.call(2.0, END, order.append, "next instant")
     env.run()
     assert order == ["end", "submit", "settle@1.0", "after-dispatch", "next instant"]
+
+
+def test_a_shared_clock_settles_each_hook_that_asked_at_an_instant_once_in_rank_order() -> None:
+    # SPEC §18: each backend of a fleet writes its own hook to the one slot; b's second ask
+    # at 1.0 writes over a's, which still settles, first (its rank), and b only once.
+    order: list[str] = []
+
+    def hook(name: str) -> Callable[[], None]:
+        return lambda: order.append(f"{name}@{env.now}")
+
+    hooks = {"a": hook("a"), "b": hook("b")}
+    env = SharedClock({hooks["a"]: 0, hooks["b"]: 1}.__getitem__)
+
+    def ask(name: str) -> None:
+        env.settle = hooks[name]
+
+    env.call(1.0, END, ask, "b")
+    env.call(1.0, 10, ask, "a")
+    env.call(1.0, 11, ask, "b")
+    env.call(2.0, END, ask, "b")
+    env.run()
+    assert order == ["a@1.0", "b@1.0", "b@2.0"]
 
 
 def test_settle_runs_when_the_heap_is_empty() -> None:

@@ -80,6 +80,19 @@ def test_least_busy_never_picks_a_backend_in_an_outage() -> None:
     assert backends_of(result) == [1, 1, 1]
 
 
+def test_an_outage_at_the_instant_a_backend_asked_holds_what_it_asked() -> None:
+    # At 10 job 0 ends on a and its lane asks to dispatch job 1; a pause begins on a at the
+    # same instant (after the job's end): job 1 waits for the pause to end, at 15.
+    result = run(job("w", 2, backend="a"),
+                 backends=fleet({"name": "a", "outages": [{"start": "10s", "end": "15s"}]},
+                                {"name": "b"}))
+    assert result.trace.rows() == [
+        *submits(0, 0, 1), *job_rows(0, 0, 0, 10, 0)[:3],
+        (10, "qpu.end", 0), (10, "job.done", 0), (10, "outage.start", -1),
+        (15, "outage.end", -1), *job_rows(15, 1, 0, 10, 0),
+        (25, "run.end", -1)]
+
+
 def test_a_named_backend_is_used_even_when_busy() -> None:
     result = run(job("busy", 2, backend="a"), job("user", 1, backend="a"),
                  backends=fleet({"name": "a"}, {"name": "b"}))

@@ -189,28 +189,31 @@ class Clock(simpy.Environment):
 
 class SharedClock(Clock):
     """A ``Clock`` whose settle slot several hooks write (SPEC §18: each backend of a fleet
-    its own ``_settle``). After each heap entry the slot's hook, if any, joins the instant's
-    list of hooks that asked; once the instant has nothing left ranked before ``DISPATCH``,
-    each of them runs once, in ``rank`` order (the backends' file order). Only the backends
-    that asked are settled: nothing looks at the others, however many there are.
+    its own ``_settle``), and which settles each that asked at an instant, once, in ``rank``
+    order (the backends' file order). Only the backends that asked are settled: nothing
+    looks at the others, however many there are.
+
+    A hook left in the slot when the instant goes on (something else is due at it before
+    ``DISPATCH``) is also kept in ``gathered``, where the next one written over it cannot
+    lose it; the slot is never empty while ``gathered`` is not. So the loop does per heap
+    entry what ``Clock``'s does, and gathers only in an instant with several entries.
     """
 
     def __init__(self, rank: Callable[[Callable[[], None]], int]) -> None:
         super().__init__()
         self.rank = rank
-        self.asked: list[Callable[[], None]] = []  # this instant's, in the order asked
+        self.gathered: list[Callable[[], None]] = []
 
     def withdraw(self, hook: Callable[[], None]) -> None:
-        super().withdraw(hook)
-        if hook in self.asked:
-            self.asked.remove(hook)
-
-    def idle(self) -> bool:
-        return super().idle() and not self.asked
+        gathered = self.gathered
+        if hook in gathered:
+            gathered.remove(hook)
+        if self.settle is hook:
+            self.settle = gathered[-1] if gathered else None
 
     def _steps(self, until_stopped: bool = True) -> None:
-        """``Clock._steps`` with the instant's hooks gathered from the one slot."""
-        queue, asked = self.heap, self.asked
+        """``Clock._steps``, keeping every hook that asks at an instant until its end."""
+        queue, gathered = self.heap, self.gathered
         while True:
             try:
                 now, _, _, fn, arg = heappop(queue)
@@ -218,27 +221,30 @@ class SharedClock(Clock):
                 raise EmptySchedule from None
             self.now = now
             fn(arg)
-            while True:
-                hook = self.settle
-                if hook is not None:
-                    self.settle = None
-                    if hook not in asked:
-                        asked.append(hook)
-                if not asked or (queue and queue[0][0] <= now and queue[0][1] < DISPATCH):
-                    break  # nothing asked, or the instant is not done with yet
-                if len(asked) == 1:  # one backend asked (two at one instant are rare)
-                    hook = asked.pop()
-                    hook()
+            while self.settle is not None:
+                if queue and queue[0][0] <= now and queue[0][1] < DISPATCH:
+                    if self.settle not in gathered:  # the instant goes on: keep it
+                        gathered.append(self.settle)
+                    break
+                hook, self.settle = self.settle, None
+                if gathered:
+                    self._settle_gathered(hook)
                 else:
-                    self._settle_in_rank()
+                    hook()  # it may ask again (a job with no compile): the loop goes on
             if not until_stopped:
                 return
 
-    def _settle_in_rank(self) -> None:
-        ordered = sorted(self.asked, key=self.rank)
-        self.asked.clear()
+    def _settle_gathered(self, last: Callable[[], None]) -> None:
+        """Settle every hook of the instant, in rank order; gather any that asks again."""
+        gathered = self.gathered
+        if last not in gathered:
+            gathered.append(last)
+        ordered = sorted(gathered, key=self.rank)
+        gathered.clear()
         for hook in ordered:
-            hook()  # a hook that asks again (a job with no compile) joins the next round
+            hook()
+            if self.settle is not None and self.settle not in gathered:
+                gathered.append(self.settle)
 
 
 def _nothing(_arg: object) -> None:

@@ -1,15 +1,19 @@
 """Several backends (SPEC §18): each its own lanes, QPU, queue, calibrations and outages; one
-job-id counter, one fair-share ledger, one clock, and ``least_busy``.
+job-id counter (the log's), one fair-share ledger, one clock, and ``least_busy``.
 
 A one-backend scenario builds none of this: its backend is a plain ``Backend`` on a plain
 ``Clock``, whose one settle slot that backend fills.
 
 With several, two backends may want dispatch or the QPU's choice at one instant, and each
-request writes the clock's one slot: so their clock is a ``SharedClock``, which gathers the
-hooks written to the slot during an instant (each backend's own ``_settle``) and, at its end,
-settles the backends that asked, in file order. A backend in an outage holds its requests as
-a lone backend does (``Backend._hold_settle``): its hook is withdrawn from the instant's list
-and it asks again when it resumes.
+request writes the clock's one slot: so their clock is a ``SharedClock``, which keeps every
+hook written to the slot during an instant (each backend's own ``_settle``) and, at its end,
+settles the backends that asked, in file order, and no other. A backend in an outage holds
+its requests as a lone backend does (``Backend._hold_settle``): its hook is withdrawn from
+the clock, and it asks again when it resumes.
+
+Nothing here runs per job (only per arrival of a stream that routes: its choice): which
+backend each job went to is written once the run is over (``Fleet.record_job_backends``),
+from each workload's backend or its route's choices.
 """
 
 from __future__ import annotations

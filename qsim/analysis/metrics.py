@@ -133,17 +133,20 @@ def summarize(result: RunResult) -> Summary:
     if scenario.warmup:
         jobs, busy = _from_zero(jobs, busy)
         cal = _rows(cal, cal["end_at"] > 0)  # those the figures count: on the QPU from 0 on
+    # Each backend's QPU intervals, split once: its workloads' figures and its own read them.
+    on_backend = [_rows(busy, busy["backend"] == index)
+                  for index in range(len(scenario.backends))] if fleet else []
     sums = _sums_by_workload(jobs, len(scenario.workloads))
     workloads = [
         _workload(w, index, jobs, sums, _rows(windows, index), _rows(gaps, index),
-                  _on_backend(busy, result, index) if fleet else busy,
+                  _on_backend(busy, on_backend, result, index) if fleet else busy,
                   scenario, info.end_s, set(reasons[reason_workload == index].tolist()))
         for index, w in enumerate(scenario.workloads)
     ]
     sessions = np.isin(windows["workload"],
                        [i for i, w in enumerate(scenario.workloads) if w.mode.kind == "session"])
     if fleet:
-        return _fleet_summary(result, workloads, busy, windows, sessions)
+        return _fleet_summary(result, workloads, on_backend, windows, sessions)
     return _summary(result, workloads, _backend(busy, _rows(windows, sessions), info.end_s,
                                                 cal["start_at"] - cal["due_at"],
                                                 result.outage_arrays))
@@ -166,15 +169,15 @@ def _summary(result: RunResult, workloads: list[WorkloadSummary],
     }
 
 
-def _on_backend(busy: dict[str, np.ndarray], result: RunResult, workload: int
-                ) -> dict[str, np.ndarray]:
+def _on_backend(busy: dict[str, np.ndarray], on_backend: list[dict[str, np.ndarray]],
+                result: RunResult, workload: int) -> dict[str, np.ndarray]:
     """What held the QPU of the workload's backend (a stream that chose per job: all)."""
     index = result.trace.workload_backend[workload]
-    return busy if index < 0 else _rows(busy, busy["backend"] == index)
+    return busy if index < 0 else on_backend[index]
 
 
 def _fleet_summary(result: RunResult, workloads: list[WorkloadSummary],
-                   busy: dict[str, np.ndarray], windows: dict[str, np.ndarray],
+                   on_backend: list[dict[str, np.ndarray]], windows: dict[str, np.ndarray],
                    sessions: np.ndarray) -> Summary:
     """The summary with several backends (SPEC §18): each backend's figures from its own
     QPU intervals, calibrations, outages and the windows of the sessions on it; ``backend``
@@ -191,7 +194,7 @@ def _fleet_summary(result: RunResult, workloads: list[WorkloadSummary],
     for index, name in enumerate(names):
         mine = cal["backend"] == index
         figures.append({"name": name, **_backend(
-            _rows(busy, busy["backend"] == index),
+            on_backend[index],
             _rows(windows, sessions & (window_backend == index)), info.end_s,
             cal["start_at"][mine] - cal["due_at"][mine],
             _rows(outages, outages["backend"] == index))})

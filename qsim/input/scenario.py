@@ -221,11 +221,24 @@ class Backend(StrictModel):
     # How a session enters a shared backend (SPEC §3.3): ``drain`` waits for others' jobs
     # to leave compile and the QPU first; ``overlap`` (what-if) activates at once.
     session_entry: Literal["drain", "overlap"] = "drain"
+    # Which dispatched job the free QPU serves (SPEC §1, §19): ``context_first``, the active
+    # batch's or session's jobs first; ``ready`` (what-if), first ready whatever the context.
+    # Dumped only when given.
+    qpu_order: Literal["context_first", "ready"] = "context_first"
     rep_delay: Duration = 250e-6
     calibration: Calibration | None = None
     fair_share_window: PositiveDuration = 28 * 86400.0
     # SPEC §16: periods when the backend dispatches and starts nothing (qsim.input.outages).
     outages: Annotated[tuple[Outage, ...], Field(max_length=limits.MAX_OUTAGES)] = ()
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``qpu_order`` when it is the default: a file that does not give it dumps
+        as it did before it."""
+        data: dict[str, Any] = handler(self)
+        if self.qpu_order == "context_first":
+            data.pop("qpu_order", None)
+        return data
 
 
 #: A workload's ``backend:`` that routes instead of naming one (SPEC §18).

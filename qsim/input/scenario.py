@@ -337,10 +337,13 @@ class WorkloadBase(StrictModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Without ``backend`` when the file gives none: a one-backend file dumps as it did."""
+        """Without ``backend`` when the file gives none, and without a recorded workload's
+        ``per_circuit_overhead`` when 0: a file that does not give them dumps as it did."""
         data: dict[str, Any] = handler(self)
         if self.backend is None:
             data.pop("backend", None)
+        if data.get("per_circuit_overhead") == 0:
+            data.pop("per_circuit_overhead")
         return data
 
     @model_validator(mode="before")
@@ -529,6 +532,8 @@ class RecordedWorkload(WorkloadBase):
     compile: Distribution | None = None  # type: ignore[assignment]  # None: as recorded
     post: Distribution | None = None  # type: ignore[assignment]
     rep_delay: Duration | None = None  # resolved: the backend's
+    # SPEC §19: a charge per circuit each job ran (its recorded circuit_count x multiplier).
+    per_circuit_overhead: Duration = 0.0
 
     @model_validator(mode="before")
     @classmethod
@@ -570,7 +575,8 @@ class RecordedWorkload(WorkloadBase):
         if self.rep_delay is None:
             raise ValueError("RecordedWorkload.rep_delay is unresolved: load it through a "
                              "Scenario")
-        return [job.quantum_seconds(self.rep_delay) for job in self.recording.jobs]
+        return [job.quantum_seconds(self.rep_delay, self.per_circuit_overhead)
+                for job in self.recording.jobs]
 
 
 Workload = Annotated[

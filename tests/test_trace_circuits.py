@@ -98,3 +98,15 @@ def test_the_recorder_writes_each_jobs_circuit_count() -> None:
     assert [j["circuit_count"] for j in json.loads(recording.dump_trace(traced))["jobs"]] \
         == [3, 2]
     assert traced.version == 2 and traced.shots_range() == (32, 64)
+
+
+def test_show_states_a_recorded_workloads_charge_per_circuit(tmp_path: Path) -> None:
+    from test_hostile import cli
+
+    path = write(tmp_path, trace(LOOP), per_circuit_overhead="500ms")
+    code, out, _ = cli("validate", str(path), "--show")
+    assert code == 0
+    assert ("# p: per_circuit_overhead 500ms x 4 recorded circuits (x multiplier) = 2s more "
+            "quantum time in all") in out.splitlines()
+    plain = cli("validate", str(write(tmp_path, trace(LOOP))), "--show")[1]
+    assert "per_circuit_overhead" not in plain

@@ -142,6 +142,13 @@ def notes(scenario: Scenario) -> list[str]:
                          f"({format_duration(q.rep_delay)} + "
                          f"{format_duration(q.circuit_duration)}) x {q.circuits:,} circuits"
                          f"{times} x {q.shots:,} shots")
+        charge = getattr(w, "per_circuit_overhead", 0.0)  # a recorded workload's (SPEC §19)
+        if w.kind == "recorded" and charge:
+            circuits = math.fsum((j.circuit_count or 0) * j.multiplier
+                                 for j in w.recording.jobs)
+            lines.append(f"{w.name}: per_circuit_overhead {format_duration(charge)} x "
+                         f"{circuits:,.6g} recorded circuits (x multiplier) = "
+                         f"{format_duration(charge * circuits)} more quantum time in all")
     lines += _qpu_order_notes(scenario)
     loads = offered_load(scenario)
     for x in loads:

@@ -168,9 +168,9 @@ def summary(recording: Recording, script: str, out: Path, wall_s: float) -> str:
         f"{modes} mode" + (f" ({held})" if held else "") + ".",
         f"  estimated quantum time {d(quantum)} ({d(quantum / len(jobs))} a job on average, "
         f"on {recording.backend.name or 'the backend'})",
-        _circuits(recording),
         f"  classical time {_classical(recording)}",
         f"  the script ran {d(wall_s)} here",
+        _circuits(recording),
         *([f"  it mixes modes: qsim run replays each job in the mode it ran in "
            f"({recording.mixed_modes()}); a mode: of another kind puts them all in that one"]
           if recording.mixed_modes() else []),

@@ -230,7 +230,10 @@ def test_qsim_trace_writes_a_scenario_that_compares_in_all_modes(
     assert f"qsim compare {out}/scenario.yaml" in printed
     assert {"scenario.yaml", "trace.json"} <= {p.name for p in out.iterdir()}
     trace = json.loads((out / "trace.json").read_text())
-    assert (trace["format"], trace["version"]) == ("qsim-trace", 1)
+    assert (trace["format"], trace["version"]) == ("qsim-trace", 2)
+    assert all(j["circuit_count"] == sum(c["executions"] for c in j["circuits"])
+               for j in trace["jobs"])
+    assert "  circuits a job: " in printed
     jobs = len(trace["jobs"])
     assert main(["compare", str(out / "scenario.yaml"), "--json"]) == 0
     compared = json.loads(capsys.readouterr().out)

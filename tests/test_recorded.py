@@ -278,8 +278,8 @@ def test_the_scenario_text_loads_and_its_background_switches_on(tmp_path: Path) 
 BAD = [
     ("not json", "not valid JSON: Expecting value (line 1, column 1)"),
     ({"format": "other"}, "format: not a qsim trace (expected 'qsim-trace') (got 'other')"),
-    ({**trace(LOOP), "version": 2},
-     "version: written by a newer qsim (trace version 2; this qsim reads version 1): "
+    ({**trace(LOOP), "version": 3},
+     "version: written by a newer qsim (trace version 3; this qsim reads version 2): "
      "upgrade qsim to replay it"),
     ({**trace(LOOP), "jobs": [job(0, circuits=[{**CIRCUITS[0], "shots": 0}]), job(1)]},
      "jobs[0].circuits[0].shots: must be at least 1 (got 0)"),

@@ -16,7 +16,8 @@ import pandas as pd
 
 from qsim.analysis.student_t import t_quantile
 
-__all__ = ["CONFIDENCE", "complete_shares", "flatten", "point_estimates", "sweep_frame"]
+__all__ = ["CONFIDENCE", "REFUSED", "complete_shares", "flatten", "point_estimates",
+           "refused_points", "refused_summary", "sweep_frame"]
 
 CONFIDENCE: Final = 0.95  # the level of qsim.experiments.Estimate's intervals
 # Entry keys that become the row's label columns rather than figures
@@ -42,9 +43,59 @@ def _rows(labels: Mapping[str, Any], summary: Mapping[str, Any]) -> list[dict[st
             for w in summary["workloads"]]
 
 
+#: The key of a summary that stands for a refused point's run (``refused_summary``).
+REFUSED: Final = "refused"
+
+
+def refused_summary(reason: str, workloads: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """What stands in the table for a run the service would refuse (SPEC §19): each
+    workload ``(name, kind, mode)`` with no figure, not complete, and the reason."""
+    return {REFUSED: reason, "workloads": [
+        {"name": name, "kind": kind, "mode": mode} for name, kind, mode in workloads]}
+
+
 def sweep_frame(runs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> pd.DataFrame:
-    """One row per (labels, summary) pair and workload of the summary, in order."""
-    return pd.DataFrame([row for labels, summary in runs for row in _rows(labels, summary)])
+    """One row per (labels, summary) pair and workload of the summary, in order.
+
+    A refused point's rows (``refused_summary``) have its labels, the workload's name, kind
+    and mode, ``complete`` false and no figure; then, and only then, the table has a
+    ``refused`` column, last: the reason, or "" for the points that ran."""
+    rows = [row for labels, summary in runs for row in
+            (_rows(labels, summary) if REFUSED not in summary else
+             _refused_rows(labels, summary))]
+    if not any(REFUSED in summary for _, summary in runs):
+        return pd.DataFrame(rows)
+    ran = [row for row in rows if REFUSED not in row]  # their columns first, as without
+    columns = list(dict.fromkeys(key for row in [*ran, *rows] for key in row))
+    columns = [c for c in columns if c != REFUSED] + [REFUSED]
+    table = pd.DataFrame(rows, columns=columns)
+    table[REFUSED] = table[REFUSED].fillna("")
+    # The points that ran keep their cells as without a refused point: whole numbers as
+    # nullable integers, and None (not NaN) where a run had none (``stopped_by``).
+    ran_frame, ran_at = pd.DataFrame(ran), (table[REFUSED] == "").to_numpy()
+    for column, kind in ran_frame.dtypes.items():
+        if pd.api.types.is_integer_dtype(kind):
+            table[column] = table[column].astype("Int64")
+        elif pd.api.types.is_object_dtype(kind):
+            values = table[column].astype(object).to_numpy(copy=True)
+            values[ran_at] = ran_frame[column].to_numpy(object)
+            table[column] = values
+    return table
+
+
+def _refused_rows(labels: Mapping[str, Any], summary: Mapping[str, Any]
+                  ) -> list[dict[str, Any]]:
+    return [{**labels, "workload": w["name"], "kind": w["kind"], "mode": w["mode"],
+             "complete": False, REFUSED: summary[REFUSED]} for w in summary["workloads"]]
+
+
+def refused_points(table: pd.DataFrame, by: Sequence[str]) -> list[str]:
+    """Per group of ``by``, in the order of :func:`point_estimates`: why the point was
+    refused, or "" (every group when the table has no refused point)."""
+    if REFUSED not in table:
+        return [""] * table.groupby(list(by), sort=False, dropna=False).ngroups
+    groups = table.groupby(list(by), sort=False, dropna=False)[REFUSED]
+    return [str(x) for x in groups.first()]
 
 
 def point_estimates(table: pd.DataFrame, by: Sequence[str], figures: Sequence[str]

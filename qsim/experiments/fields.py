@@ -18,7 +18,8 @@ from qsim.input.errors import QsimError, ScenarioError
 from qsim.input.plans import PLANS
 from qsim.input.scenario import DEFAULT_INTERACTIVE_TTL, Scenario, parse_scenario
 
-__all__ = ["Setting", "SweepError", "check_path", "editable_dump", "show", "with_fields"]
+__all__ = ["Setting", "SweepError", "check_path", "editable_dump", "raw_workloads", "show",
+           "with_fields"]
 
 Setting = tuple[str, Any]  # (PATH, value)
 
@@ -108,13 +109,30 @@ def with_fields(scenario: Scenario, settings: Sequence[Setting]) -> Scenario:
     be refined by a longer PATH (``workloads.vqe.mode.interactive_ttl``).
     Raises ScenarioError (fields named as paths) or SweepError for a bad path.
     """
-    data = editable_dump(scenario)
-    for path, value in settings:
-        _set(data, _steps(path), value, path)
+    data = _with_settings(scenario, settings)
     try:
         return parse_scenario(data, "")
     except ScenarioError as exc:
         raise _named(exc, data) from None
+
+
+def _with_settings(scenario: Scenario, settings: Sequence[Setting]) -> dict[str, Any]:
+    data = editable_dump(scenario)
+    for path, value in settings:
+        _set(data, _steps(path), value, path)
+    return data
+
+
+def raw_workloads(scenario: Scenario, settings: Sequence[Setting]
+                  ) -> tuple[tuple[str, str, str], ...]:
+    """Each workload's ``(name, kind, mode)`` as the settings write it, unvalidated: what a
+    point that is refused (and so never validated) would have run."""
+    out = []
+    for w in _with_settings(scenario, settings)["workloads"]:
+        mode = w.get("mode", "job")
+        kind = mode.get("kind", "job") if isinstance(mode, dict) else mode
+        out.append((str(w["name"]), str(w["kind"]), str(kind)))
+    return tuple(out)
 
 
 def _set(data: dict[str, Any], steps: list[str], value: Any, path: str) -> None:

@@ -20,32 +20,51 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qsim.experiments.fields import Setting, SweepError, check_path, show, with_fields
+from qsim.experiments.comparison import OPEN_SESSIONS_LEFT_OUT
+from qsim.experiments.fields import (
+    Setting,
+    SweepError,
+    check_path,
+    raw_workloads,
+    show,
+    with_fields,
+)
 from qsim.experiments.replications import check_count, check_workers
 from qsim.experiments.runner import Progress, run_many
 from qsim.input.errors import QsimError, ScenarioError
 from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_SWEEP_POINTS
 from qsim.input.reader import read_yaml_text
-from qsim.input.scenario import Scenario
+from qsim.input.scenario import OPEN_SESSIONS_REFUSED, Scenario
 from qsim.input.text import shown
 from qsim.input.work import WorkLimitError, check_work, estimate
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Point", "SweepError", "grid", "parse_vary", "points", "run_points", "sweep",
+__all__ = ["Point", "Refusal", "SweepError", "grid", "parse_vary", "points", "run_points", "sweep",
            "with_fields"]
 
 Vary = Mapping[str, Sequence[Any]]  # PATH -> the values it takes, in order
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why the service would refuse a point's program (SPEC §19: the open plan refuses
+    sessions), and its workloads as ``(name, kind, mode)``: the rows that stand for it."""
+
+    reason: str
+    workloads: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
 class Point:
-    """One point of the grid: its settings in the order varied, and the validated scenario."""
+    """One point of the grid: its settings in the order varied, and the validated scenario;
+    or, for a point the service would refuse, None and the refusal (nothing runs there)."""
 
     index: int
     settings: tuple[Setting, ...]
-    scenario: Scenario
+    scenario: Scenario | None
+    refused: Refusal | None = None
 
     def label(self) -> str:
         """``PATH=VALUE, PATH=VALUE``: the point as the options wrote it."""
@@ -155,18 +174,31 @@ def points(scenario: Scenario, vary: Vary, *, replications: int = 1,
     expected = 0.0
     for i, combo in enumerate(itertools.product(*vary.values())):  # as grid() orders them
         settings = tuple(zip(paths, combo))
-        out.append(Point(i, settings, _point_scenario(scenario, settings, i, total)))
-        if max_jobs is not None:  # the work so far: refused as soon as it is too much
-            expected += replications * estimate(out[-1].scenario).units
+        built, refused = _point_scenario(scenario, settings, i, total)
+        out.append(Point(i, settings, built, refused))
+        if max_jobs is not None and built is not None:  # the work so far: refused as soon
+            expected += replications * estimate(built).units  # as it is too much
             if expected > max_jobs:
                 _check_work_so_far(out, total, replications, max_jobs)
+    if all(p.scenario is None for p in out):
+        raise SweepError(f"--vary: every point of the grid is refused, nothing to run: "
+                         f"{out[0].label()}: {_refusal(out[0])}")
     return out
+
+
+def _refusal(point: Point) -> str:
+    return point.refused.reason if point.refused is not None else ""
+
+
+def _runs(grid_points: Sequence[Point]) -> list[Scenario]:
+    """The scenarios of the points that run (a refused point runs nothing)."""
+    return [p.scenario for p in grid_points if p.scenario is not None]
 
 
 def _check_work_so_far(built: list[Point], total: int, replications: int,
                        max_jobs: int) -> None:
     try:
-        check_work([p.scenario for p in built], replications, max_jobs)
+        check_work(_runs(built), replications, max_jobs)
     except WorkLimitError as exc:
         if len(built) == total:
             raise
@@ -175,10 +207,16 @@ def _check_work_so_far(built: list[Point], total: int, replications: int,
 
 
 def _point_scenario(scenario: Scenario, settings: tuple[Setting, ...], index: int,
-                    total: int) -> Scenario:
+                    total: int) -> tuple[Scenario | None, Refusal | None]:
+    """The point's scenario; or None and why, for a program the service would refuse (the
+    sweep goes on with the other points, SPEC §19); SweepError for any other problem."""
     try:
-        return with_fields(scenario, settings)
+        return with_fields(scenario, settings), None
     except QsimError as exc:
+        if isinstance(exc, ScenarioError) and exc.message.startswith(OPEN_SESSIONS_REFUSED):
+            reason = f"{exc.field}: {OPEN_SESSIONS_LEFT_OUT}" if exc.field else \
+                OPEN_SESSIONS_LEFT_OUT
+            return None, Refusal(reason, raw_workloads(scenario, settings))
         label = ", ".join(f"{p}={show(v)}" for p, v in settings)
         blamed, message = _blame(exc, settings)
         raise SweepError(f"--vary {blamed}: point {index + 1} of {total} ({label}): "
@@ -239,21 +277,28 @@ def run_points(grid_points: Sequence[Point], replications: int, seed: int, name:
                ) -> pd.DataFrame:
     """The table of :func:`sweep` for points already built (the CLI builds them first, to
     report a bad one before it starts a cluster)."""
-    from qsim.analysis.sweeps import sweep_frame  # pandas: only once there are results
+    from qsim.analysis.sweeps import (  # pandas: only once there are results
+        refused_summary,
+        sweep_frame,
+    )
     from qsim.experiments import executors
 
     check_count(replications)
     check_workers(workers)
-    check_work([p.scenario for p in grid_points], replications, max_jobs)
+    check_work(_runs(grid_points), replications, max_jobs)
     if executor is not None:
         executors.check_executor(executor)
         workers = workers or executors.workers_of(executor)
-    tasks = [(p.scenario, seed, r) for p in grid_points for r in range(replications)]
-    summaries = run_many(tasks, workers, progress, executor=executor, max_jobs=max_jobs)
+    tasks = [(s, seed, r) for s in _runs(grid_points) for r in range(replications)]
+    summaries = iter(run_many(tasks, workers, progress, executor=executor, max_jobs=max_jobs))
     columns = _label_columns(grid_points)
-    labels = [{**{path: columns[path][p.index] for path in columns}, "replication": r}
-              for p in grid_points for r in range(replications)]
-    table = sweep_frame(list(zip(labels, summaries)))
+    runs: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
+    for p in grid_points:  # in grid order; a refused point's rows stand in for its runs
+        for r in range(replications):
+            labels = {**{path: columns[path][p.index] for path in columns}, "replication": r}
+            runs.append((labels, next(summaries) if p.refused is None else
+                         refused_summary(p.refused.reason, p.refused.workloads)))
+    table = sweep_frame(runs)
     table.attrs.update({"scenario": name, "seed": seed, "replications": replications,
                         "vary": list(columns)})
     return table

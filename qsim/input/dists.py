@@ -28,8 +28,10 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Strict,
     Tag,
+    model_serializer,
     model_validator,
 )
 
@@ -246,10 +248,14 @@ class Empirical(DistributionBase):
 class Circuits(DistributionBase):
     """The quantum phase from the circuits it runs (SPEC §2), a deterministic value:
 
-        seconds = overhead + (rep_delay + circuit_duration) * circuits * multiplier * shots
+        seconds = overhead + per_circuit_overhead * circuits * multiplier
+                  + (rep_delay + circuit_duration) * circuits * multiplier * shots
 
+    ``per_circuit_overhead`` (SPEC §19, default 0) is the fixed charge per circuit the service
+    names without publishing its size; the multiplier counts the circuits mitigation adds.
     ``rep_delay=None`` means "the backend's"; a Scenario resolves it, so every Circuits in a
-    loaded scenario has a float ``rep_delay``. Written in files without ``dist:``.
+    loaded scenario has a float ``rep_delay``. Written in files without ``dist:``; a dump
+    carries ``per_circuit_overhead`` only when it is not 0.
     """
 
     # Not a `dist:` name, and unlike any key, so it cannot be mistaken for one in error paths.
@@ -262,6 +268,16 @@ class Circuits(DistributionBase):
     overhead: Duration = 2.0
     multiplier: Annotated[float, BeforeValidator(as_number), Strict(),
                           Field(gt=0, le=MAX_MULTIPLIER, allow_inf_nan=False)] = 1.0
+    per_circuit_overhead: Duration = 0.0
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``per_circuit_overhead`` when 0: a file that does not give it dumps as it
+        did before it."""
+        data: dict[str, Any] = handler(self)
+        if self.per_circuit_overhead == 0:
+            data.pop("per_circuit_overhead", None)
+        return data
 
     @model_validator(mode="after")
     def _a_duration(self) -> Circuits:
@@ -277,7 +293,10 @@ class Circuits(DistributionBase):
             raise ValueError("Circuits.rep_delay is unresolved: load it through a Scenario "
                              "or give rep_delay")
         per_shot = self.rep_delay + self.circuit_duration
-        return self.overhead + per_shot * self.circuits * self.multiplier * self.shots
+        # In this order, so that a form without the per-circuit charge (+ 0.0) gives the
+        # same float as before it.
+        return (self.overhead + self.per_circuit_overhead * self.circuits * self.multiplier
+                + per_shot * self.circuits * self.multiplier * self.shots)
 
     @property
     def mean(self) -> float:
@@ -292,7 +311,8 @@ def check_circuit_seconds(circuits: Circuits, rep_delay: float) -> None:
     ``MAX_DURATION_S``."""
     per_shot = rep_delay + circuits.circuit_duration
     runs = circuits.circuits * circuits.multiplier * circuits.shots
-    seconds = circuits.overhead + per_shot * runs
+    per_circuit = circuits.per_circuit_overhead * circuits.circuits * circuits.multiplier
+    seconds = circuits.overhead + per_circuit + per_shot * runs
     if not seconds <= MAX_DURATION_S:
         raise FieldError(f"gives {seconds:.3g} s of quantum time a job; at most "
                          f"{MAX_DURATION_S:g} s (qsim's limit for any duration)")

@@ -115,6 +115,15 @@ def open_stream_load(scenario: Scenario) -> float:
     return max(per_backend)
 
 
+def _qpu_order_notes(scenario: Scenario) -> list[str]:
+    """A line for each backend whose QPU serves dispatched jobs first ready (SPEC §19)."""
+    named = len(scenario.fleet) > 1
+    return [(f"{getattr(b, 'name', '')}: " if named else "")
+            + "qpu_order: ready (what-if): the QPU serves dispatched jobs first ready, first "
+            "served, whatever their batch or session; by default the active batch's or "
+            "session's jobs go first" for b in scenario.fleet if b.qpu_order == "ready"]
+
+
 def notes(scenario: Scenario) -> list[str]:
     """What qsim derived, one line each: the plan and its price, each stream's mean
     inter-arrival and load, the expected utilisation of all workloads together."""
@@ -124,11 +133,23 @@ def notes(scenario: Scenario) -> list[str]:
     for w in scenario.workloads:  # the circuit form's quantum time, as SPEC §2 computes it
         q = getattr(w, "quantum", None)
         if isinstance(q, Circuits) and q.rep_delay is not None:
+            times = f" x {q.multiplier:g}" if q.multiplier != 1 else ""
+            per_circuit = (f"{format_duration(q.per_circuit_overhead)} x {q.circuits:,} "
+                           f"circuits{times} (per_circuit_overhead) + "
+                           if q.per_circuit_overhead else "")
             lines.append(f"{w.name}: quantum {format_duration(q.mean)} a job = "
-                         f"{format_duration(q.overhead)} + ({format_duration(q.rep_delay)} + "
+                         f"{format_duration(q.overhead)} + {per_circuit}"
+                         f"({format_duration(q.rep_delay)} + "
                          f"{format_duration(q.circuit_duration)}) x {q.circuits:,} circuits"
-                         f"{f' x {q.multiplier:g}' if q.multiplier != 1 else ''} x "
-                         f"{q.shots:,} shots")
+                         f"{times} x {q.shots:,} shots")
+        charge = getattr(w, "per_circuit_overhead", 0.0)  # a recorded workload's (SPEC §19)
+        if w.kind == "recorded" and charge:
+            circuits = math.fsum((j.circuit_count or 0) * j.multiplier
+                                 for j in w.recording.jobs)
+            lines.append(f"{w.name}: per_circuit_overhead {format_duration(charge)} x "
+                         f"{circuits:,.6g} recorded circuits (x multiplier) = "
+                         f"{format_duration(charge * circuits)} more quantum time in all")
+    lines += _qpu_order_notes(scenario)
     loads = offered_load(scenario)
     for x in loads:
         if x.mean_interarrival_s is not None:

@@ -221,11 +221,24 @@ class Backend(StrictModel):
     # How a session enters a shared backend (SPEC §3.3): ``drain`` waits for others' jobs
     # to leave compile and the QPU first; ``overlap`` (what-if) activates at once.
     session_entry: Literal["drain", "overlap"] = "drain"
+    # Which dispatched job the free QPU serves (SPEC §1, §19): ``context_first``, the active
+    # batch's or session's jobs first; ``ready`` (what-if), first ready whatever the context.
+    # Dumped only when given.
+    qpu_order: Literal["context_first", "ready"] = "context_first"
     rep_delay: Duration = 250e-6
     calibration: Calibration | None = None
     fair_share_window: PositiveDuration = 28 * 86400.0
     # SPEC §16: periods when the backend dispatches and starts nothing (qsim.input.outages).
     outages: Annotated[tuple[Outage, ...], Field(max_length=limits.MAX_OUTAGES)] = ()
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``qpu_order`` when it is the default: a file that does not give it dumps
+        as it did before it."""
+        data: dict[str, Any] = handler(self)
+        if self.qpu_order == "context_first":
+            data.pop("qpu_order", None)
+        return data
 
 
 #: A workload's ``backend:`` that routes instead of naming one (SPEC §18).
@@ -324,10 +337,13 @@ class WorkloadBase(StrictModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Without ``backend`` when the file gives none: a one-backend file dumps as it did."""
+        """Without ``backend`` when the file gives none, and without a recorded workload's
+        ``per_circuit_overhead`` when 0: a file that does not give them dumps as it did."""
         data: dict[str, Any] = handler(self)
         if self.backend is None:
             data.pop("backend", None)
+        if data.get("per_circuit_overhead") == 0:
+            data.pop("per_circuit_overhead")
         return data
 
     @model_validator(mode="before")
@@ -516,6 +532,8 @@ class RecordedWorkload(WorkloadBase):
     compile: Distribution | None = None  # type: ignore[assignment]  # None: as recorded
     post: Distribution | None = None  # type: ignore[assignment]
     rep_delay: Duration | None = None  # resolved: the backend's
+    # SPEC §19: a charge per circuit each job ran (its recorded circuit_count x multiplier).
+    per_circuit_overhead: Duration = 0.0
 
     @model_validator(mode="before")
     @classmethod
@@ -557,7 +575,8 @@ class RecordedWorkload(WorkloadBase):
         if self.rep_delay is None:
             raise ValueError("RecordedWorkload.rep_delay is unresolved: load it through a "
                              "Scenario")
-        return [job.quantum_seconds(self.rep_delay) for job in self.recording.jobs]
+        return [job.quantum_seconds(self.rep_delay, self.per_circuit_overhead)
+                for job in self.recording.jobs]
 
 
 Workload = Annotated[

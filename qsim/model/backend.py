@@ -33,6 +33,7 @@ from qsim.model.clock import END, TIMER, Clock
 from qsim.model.jobs import ENDED, QUEUED, RUNNING, Job
 from qsim.model.rules import (
     QPU_LOCKS,
+    QPU_ORDERS,
     SESSION_ENTRIES,
     InstanceLedger,
     QpuLock,
@@ -74,6 +75,7 @@ class Backend:
         "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_entry_ids",
         "_settle_hook", "_after_compile", "_after_quantum", "_after_post",
         "in_outage", "_legacy_quantum", "_held_quantum", "_run_hook", "index",
+        "_qpu_order",
     )
 
     def __init__(self, env: Clock, trace: Trace, spec: BackendSpec, workloads: int,
@@ -88,6 +90,9 @@ class Backend:
         self.policy: QueuePolicy = queue_policy(spec.queue, ledger)
         self.entry = SESSION_ENTRIES[spec.session_entry]()
         self.lock: QpuLock = QPU_LOCKS[spec.job_lock]()
+        # Which waiting job the free QPU takes (SPEC §1, §19: qpu_order), as the key of a min:
+        # only read when more than one job waits and the first ready is not plainly first.
+        self._qpu_order = QPU_ORDERS[spec.qpu_order].key_for(self)
         self.legacy_lock = self.lock.whole_job
         self._keeps_order = self.policy.keeps_order
         self._charges_jobs = self.policy.charges_jobs
@@ -385,11 +390,6 @@ class Backend:
         self._log_code.append(job.code | _QPU_START)
         heappush(self._heap, (now + job.run_s, END, next(self._entry_ids), self._after_quantum,
                               job))
-
-    def _qpu_order(self, job: Job) -> tuple[int, float, int]:
-        # Jobs of the active batch or session first, then first ready, then queue order.
-        first = 0 if (job.context is not None and job.context is self.active) else 1
-        return first, job.ready_at, job.id
 
     def _run_quantum(self, job: Job) -> None:
         now = self.env.now

@@ -6,12 +6,16 @@
 - the **session entry** says how a session enters a shared backend: ``Drain`` (wait until no
   other job compiles or holds the QPU) or ``Overlap`` (the what-if: at once);
 - the **QPU lock** says what a job holds the QPU for: ``QuantumLock`` (its quantum phase) or
-  ``WholeJobLock`` (the legacy what-if: from dispatch to its end).
+  ``WholeJobLock`` (the legacy what-if: from dispatch to its end);
+- the **QPU order** says which dispatched job the free QPU serves next: ``ContextFirst`` (the
+  active batch's or session's first, then first ready) or ``ReadyFirst`` (the what-if: first
+  ready, whatever the context).
 
 The backend asks each rule only at the points where it decides (a dispatch, a job's end), and
 reads a rule's constant answers (``keeps_order``, ``charges_jobs``, ``whole_job``) once, at
 construction, where the hot path needs them as plain attributes. A new rule is one class here
-and one entry in its table (``QUEUE_POLICIES``, ``SESSION_ENTRIES``, ``QPU_LOCKS``) with the
+and one entry in its table (``QUEUE_POLICIES``, ``SESSION_ENTRIES``, ``QPU_LOCKS``,
+``QPU_ORDERS``) with the
 scenario key that names it (``qsim.input.scenario.Backend``); nothing else compares these names.
 """
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from math import inf
 from typing import TYPE_CHECKING, ClassVar, Protocol, Union
 
@@ -265,3 +269,46 @@ class WholeJobLock:
 QpuLock = Union[QuantumLock, WholeJobLock]
 QPU_LOCKS: dict[str, type[QuantumLock] | type[WholeJobLock]] = {
     "quantum": QuantumLock, "all": WholeJobLock}
+
+
+# ---- which dispatched job the QPU serves next (SPEC §1, §19) ----------------------------------
+
+#: The key the QPU takes the least of among the jobs waiting for it (ties cannot remain: the
+#: last part is the job's id, its queue order).
+QpuKey = Callable[["Job"], tuple[int, float, int]]
+
+
+class HasActive(Protocol):
+    """What a QPU order reads of its backend: the one active batch or session, if any."""
+
+    active: Context | None
+
+
+class ContextFirst:
+    """Jobs of the active batch or session first, then first ready, then queue order (the
+    default; SPEC §1). The documentation says batch jobs jump the queue; this reading lets
+    them jump the jobs already compiled in the lanes too."""
+
+    @staticmethod
+    def key_for(backend: HasActive) -> QpuKey:
+        def order(job: Job) -> tuple[int, float, int]:
+            context = job.context
+            first = 0 if (context is not None and context is backend.active) else 1
+            return first, job.ready_at, job.id
+        return order
+
+
+class ReadyFirst:
+    """First ready, first served, whatever the context; ties by queue order (the what-if
+    ``qpu_order: ready``: the documentation says nothing of the QPU's order among dispatched
+    jobs, so a user can bound what the default's reading is worth)."""
+
+    @staticmethod
+    def key_for(backend: HasActive) -> QpuKey:
+        def order(job: Job) -> tuple[int, float, int]:
+            return 0, job.ready_at, job.id
+        return order
+
+
+QPU_ORDERS: dict[str, type[ContextFirst] | type[ReadyFirst]] = {
+    "context_first": ContextFirst, "ready": ReadyFirst}

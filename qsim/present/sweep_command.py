@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from qsim.experiments.sweep import Point
 
-__all__ = ["FIGURES", "sweep", "sweep_table"]
+__all__ = ["FIGURES", "incomplete_points", "refused_note", "sweep", "sweep_table"]
 
 INTERRUPTED: Final = 130  # the shell's code for a command stopped by Ctrl-C
 # (table column, heading, cell kind) of the terminal's table, in reading order
@@ -188,9 +188,9 @@ def _show(table: pd.DataFrame, out: Path | None) -> None:
 
     console = report.console()
     console.print(sweep_table(table))
-    unfinished = incomplete_points(table)
-    if unfinished:
-        console.print(unfinished, soft_wrap=True, markup=False)
+    for note in (refused_note(table), incomplete_points(table)):
+        if note:
+            console.print(note, soft_wrap=True, markup=False)
     if out is not None:
         console.print(f"{len(table)} rows (point × replication × workload) in {out}: "
                       "sweep.parquet, sweep.csv, sweep.png", soft_wrap=True, markup=False)
@@ -217,33 +217,47 @@ def sweep_table(table: pd.DataFrame) -> Table:
     for _, heading, _ in FIGURES:
         out.add_column(heading, justify="right", no_wrap=True)
     out.add_column("complete", justify="right", no_wrap=True)
-    from qsim.analysis.sweeps import complete_shares
+    from qsim.analysis.sweeps import complete_shares, refused_points
 
     shares = complete_shares(table, [*vary, "workload", "mode"])
+    refused = refused_points(table, [*vary, "workload", "mode"])
     previous: tuple[Any, ...] | None = None
-    for row, share in zip(estimates.to_dict("records"), shares):
+    for row, share, why in zip(estimates.to_dict("records"), shares, refused):
         point = tuple(row[p] for p in vary)
         if previous is not None and point != previous:
             out.add_section()  # a rule between points
-        out.add_row(*_cells(row, vary, same_point=point == previous), _complete_cell(share))
+        out.add_row(*_cells(row, vary, same_point=point == previous),
+                    _complete_cell(share, refused=bool(why)))
         previous = point
     return out
 
 
-def _complete_cell(share: float) -> Text | str:
+def _complete_cell(share: float, refused: bool = False) -> Text | str:
     """``yes``; ``no`` or the share of runs, in bold: its figures are of less work (a cheaper,
-    shorter run because it stopped), not comparable with a complete point's."""
+    shorter run because it stopped), not comparable with a complete point's; ``refused``, in
+    bold, for a point the service would not run (its figures are "-")."""
     from rich.text import Text
 
+    if refused:
+        return Text("refused", style="bold")
     if share >= 1.0:
         return "yes"
     return Text("no" if share <= 0.0 else f"{share:.0%} of runs", style="bold")
 
 
+def _ran(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the points that ran (all of them when none was refused)."""
+    from qsim.analysis.sweeps import REFUSED
+
+    return table if REFUSED not in table else table[table[REFUSED] == ""]
+
+
 def incomplete_points(table: pd.DataFrame) -> str:
     """One sentence: how many points had a workload that did not finish in some run, or ""
-    when every workload finished everywhere."""
+    when every workload finished everywhere (refused points are counted by
+    :func:`refused_note`, not here)."""
     vary = list(table.attrs["vary"])
+    table = _ran(table)
     fore = table[table["kind"] != "background"]
     by_point = (fore if len(fore) else table).groupby(vary, sort=False, dropna=False)
     done = by_point["complete"].all()
@@ -253,6 +267,26 @@ def incomplete_points(table: pd.DataFrame) -> str:
     return (f"{bad} of {len(done)} point{'s' if len(done) != 1 else ''}: a workload did not "
             f"finish its work (complete: no), in at least one run; their figures are of less "
             f"work and not comparable with the others'.")
+
+
+def refused_note(table: pd.DataFrame) -> str:
+    """One sentence per reason: the points the service would refuse (SPEC §19), which
+    ran nothing and have no figure; "" when there are none."""
+    from qsim.analysis.sweeps import REFUSED
+
+    if REFUSED not in table:
+        return ""
+    vary = list(table.attrs["vary"])
+    reasons = table.groupby(vary, sort=False, dropna=False)[REFUSED].first()
+    total = len(reasons)
+    lines = []
+    for why in dict.fromkeys(r for r in reasons if r):
+        labels = [", ".join(f"{p}={_label(v)}" for p, v in zip(vary, key if isinstance(
+            key, tuple) else (key,))) for key, r in reasons.items() if r == why]
+        lines.append(f"{len(labels)} of {total} point{'s' if total != 1 else ''} refused, "
+                     f"not run ({'; '.join(labels)}): {why}; no figures for "
+                     f"{'them' if len(labels) > 1 else 'it'}.")
+    return "\n".join(lines)
 
 
 def _headings(vary: list[str]) -> list[str]:

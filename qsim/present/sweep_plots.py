@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from qsim.analysis.sweeps import complete_shares, point_estimates
+from qsim.analysis.sweeps import REFUSED, complete_shares, point_estimates
 from qsim.input.units import parse_duration
 from qsim.present.plot_timeline import label as picture_text
 from qsim.present.plot_timeline import time_unit
@@ -62,7 +62,7 @@ def sweep_figure(table: pd.DataFrame, vary: Sequence[str] | None = None) -> Figu
             ax.set_xticks(sorted(set(x)), [f"{v:g}" for v in sorted(set(x))])
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
                ncols=min(4, len(lines)), frameon=False, fontsize=9)
-    title = _title(table, vary[0], categorical=ticks is not None)
+    title = _title(table, vary[0], categorical=ticks is not None) + _refused(table, vary)
     if min(complete, default=1.0) < 1.0:
         title += ("\nhollow markers: a workload did not finish its work there (in some run): "
                   "less work, not comparable")
@@ -79,9 +79,25 @@ def save_sweep(table: pd.DataFrame, path: str | os.PathLike[str] | IO[bytes],
 
 
 def _foreground(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows to draw: the foreground workloads' (everything when all are background)."""
+    """The rows to draw: the foreground workloads' (everything when all are background), of
+    the points that ran (a refused point has no figure to draw)."""
+    if REFUSED in table:
+        table = table[table[REFUSED] == ""]
     fore = table[table["kind"] != "background"]
     return fore if len(fore) else table
+
+
+def _refused(table: pd.DataFrame, vary: Sequence[str]) -> str:
+    """The title's line for the points the service would refuse (not drawn), or ""."""
+    if REFUSED not in table:
+        return ""
+    rows = table[table[REFUSED] != ""].drop_duplicates(list(vary))
+    if rows.empty:
+        return ""
+    points = "; ".join(", ".join(f"{p.rsplit('.', 1)[-1]} = {_value(row[p])}" for p in vary)
+                       for _, row in rows.iterrows())
+    why = str(rows[REFUSED].iloc[0]).split(";")[0].split(": ", 1)[-1]
+    return f"\nnot drawn, refused: {picture_text(points, 120)} ({picture_text(why, 120)})"
 
 
 def _x_axis(values: pd.Series) -> tuple[np.ndarray, list[str] | None, str]:

@@ -170,6 +170,7 @@ def summary(recording: Recording, script: str, out: Path, wall_s: float) -> str:
         f"on {recording.backend.name or 'the backend'})",
         f"  classical time {_classical(recording)}",
         f"  the script ran {d(wall_s)} here",
+        _circuits(recording),
         *([f"  it mixes modes: qsim run replays each job in the mode it ran in "
            f"({recording.mixed_modes()}); a mode: of another kind puts them all in that one"]
           if recording.mixed_modes() else []),
@@ -178,6 +179,17 @@ def summary(recording: Recording, script: str, out: Path, wall_s: float) -> str:
         f"  qsim run {scenario}            # as recorded ({recording.mode} mode)",
     ]
     return "\n".join(lines)
+
+
+def _circuits(recording: Recording) -> str:
+    """The circuits a job ran and their shots (each job's in trace.json): what a charge per
+    circuit (``per_circuit_overhead``, SPEC §19) would count."""
+    fewest, most, total = recording.circuit_counts()
+    low, high = recording.shots_range()
+    count = f"{fewest:,}" if fewest == most else f"{fewest:,} to {most:,}"
+    shots = f"{low:,}" if low == high else f"{low:,} to {high:,}"
+    return (f"  circuits a job: {count} ({total:,} in all), of {shots} shots each: set "
+            "per_circuit_overhead: D on the workload to charge D a circuit")
 
 
 def _classical(recording: Recording) -> str:

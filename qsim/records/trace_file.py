@@ -3,12 +3,12 @@
 
 A trace is one JSON document (docs/TRACE.md describes every key)::
 
-    {"format": "qsim-trace", "version": 1, "qsim_version": "0.1.0",
+    {"format": "qsim-trace", "version": 2, "qsim_version": "0.3.0",
      "program": {"script": "vqe.py", "args": []},
      "backend": {"name": "fake_manila", "rep_delay_s": 0.00025, "num_qubits": 5},
      "mode": "session", "modes": ["session"],
      "contexts": [{"id": 0, "kind": "session"}],
-     "jobs": [{"id": 0, "primitive": "estimator", "context": 0,
+     "jobs": [{"id": 0, "primitive": "estimator", "context": 0, "circuit_count": 3,
                "circuits": [{"name": "circuit-170", "num_qubits": 5, "duration_s": 5.7e-06,
                              "duration_from": "target", "executions": 3, "shots": 1024}],
                "multiplier": 1.0, "overhead_s": 2.0, "rep_delay_s": null,
@@ -20,6 +20,9 @@ A trace is one JSON document (docs/TRACE.md describes every key)::
 A job's quantum time is SPEC §2's formula over its circuits::
 
     quantum_s = overhead_s + sum((rep_delay + duration_s) * executions * multiplier * shots)
+
+plus, when a replay gives ``per_circuit_overhead`` (SPEC §19), that times ``circuit_count``
+(the executions) times ``multiplier``.
 
 with ``rep_delay`` the job's own ``rep_delay_s`` (set by the program's options) or else the
 backend's: the recording backend's in the trace (``quantum_s`` is checked against it), the
@@ -48,7 +51,9 @@ __all__ = [
 ]
 
 FORMAT: Final = "qsim-trace"
-VERSION: Final = 1  # the newest trace version this qsim reads (and the one it writes)
+# The newest trace version this qsim reads (and the one it writes). 2 adds each job's
+# ``circuit_count`` (SPEC §19); a version 1 trace has none, and it is derived on reading.
+VERSION: Final = 2
 MODES: Final = ("job", "batch", "session")
 OPS: Final = ("think", "submit", "wait", "open", "close")
 #: The per-job overhead of SPEC §2 (seconds, per sub-job).
@@ -106,11 +111,27 @@ class RecordedJob(StrictModel):
     compile_s: Seconds | None = None  # the service's pre- and post-processing, when known
     post_s: Seconds | None = None
     assumptions: tuple[Text, ...] = ()
+    # The bound circuits it ran (the executions of its circuits, before the multiplier): what
+    # a per-circuit charge counts (SPEC §19). Written from version 2; derived when absent.
+    circuit_count: Count | None = None
 
-    def quantum_seconds(self, backend_rep_delay: float) -> float:
-        """SPEC §2's quantum time on a backend whose default repetition delay is given."""
+    @model_validator(mode="after")
+    def _count(self) -> RecordedJob:
+        executions = sum(c.executions for c in self.circuits)
+        if self.circuit_count is None:
+            object.__setattr__(self, "circuit_count", executions)  # resolved once
+        elif self.circuit_count != executions:
+            raise FieldError(f"must be the executions of its circuits ({executions})",
+                             ("circuit_count",), self.circuit_count)
+        return self
+
+    def quantum_seconds(self, backend_rep_delay: float,
+                        per_circuit_overhead: float = 0.0) -> float:
+        """SPEC §2's quantum time on a backend whose default repetition delay is given, with
+        a charge per circuit run (SPEC §19; none by default: the same float as without)."""
         rep_delay = backend_rep_delay if self.rep_delay_s is None else self.rep_delay_s
-        return self.overhead_s + math.fsum(
+        count = self.circuit_count or 0  # resolved by validation
+        return self.overhead_s + per_circuit_overhead * count * self.multiplier + math.fsum(
             (rep_delay + c.duration_s) * c.executions * self.multiplier * c.shots
             for c in self.circuits)
 
@@ -177,7 +198,7 @@ class Recording(StrictModel):
     submissions, contexts are opened before their jobs and closed at most once."""
 
     format: Literal["qsim-trace"]
-    version: Literal[1]
+    version: Literal[1, 2]
     qsim_version: Text = ""
     program: Program = Program()
     backend: BackendInfo = BackendInfo()
@@ -242,6 +263,16 @@ class Recording(StrictModel):
             if isinstance(step, Think):
                 parts[0 if i < first else 1 if i < last else 2].append(step.seconds)
         return math.fsum(parts[0]), math.fsum(parts[1]), math.fsum(parts[2])
+
+    def circuit_counts(self) -> tuple[int, int, int]:
+        """The fewest and most circuits a job ran, and all the jobs' together."""
+        counts = [j.circuit_count or 0 for j in self.jobs]
+        return min(counts), max(counts), sum(counts)
+
+    def shots_range(self) -> tuple[int, int]:
+        """The fewest and most shots a circuit of any job ran."""
+        shots = [c.shots for j in self.jobs for c in j.circuits]
+        return min(shots), max(shots)
 
     def quantum_s(self, backend_rep_delay: float | None = None) -> float:
         """The jobs' total quantum time (on the recording backend unless one is given)."""

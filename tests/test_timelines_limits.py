@@ -226,9 +226,10 @@ def test_later_submissions_are_cancelled_at_once() -> None:
 
 
 def test_limits_cost_nothing_when_absent() -> None:
+    from helpers import scenario
+
     from qsim.model.backend import Backend
     from qsim.model.engine import _Simulation
-    from helpers import scenario
 
     sim = _Simulation(scenario(job("x")), 0, 0)
     assert type(sim.backend) is Backend
@@ -240,3 +241,15 @@ def test_a_cost_limit_in_job_and_batch_mode_is_checked_at_each_end(mode: str) ->
                  instances={"x": {"cost_limit": 20}})
     assert result.jobs["status"].tolist() == ["done", "cancelled", "cancelled"]
     assert result.jobs["end_at"].tolist() == [10.0, 10.0, 10.0]
+
+
+def test_a_limit_and_an_outage_together() -> None:
+    """A pause 5-20 while the limit holds job 2 (reached at 10 by job 0's end): the outage's
+    settle hook runs as without a limit (job 1, dispatched at 0, waits for the pause's end),
+    and job 2 stays held."""
+    result = run(job("x", jobs=3), backend={"lanes": 2, "outages": [
+        {"start": "5s", "end": "20s", "kind": "pause"}]}, horizon="60s",
+        instances={"x": {"limit": "5s", "limit_window": "1000s"}})
+    assert result.jobs["status"].tolist() == ["done", "done", "incomplete"]
+    assert reasons(result) == [None, None, "limit"]
+    assert result.jobs["quantum_start_at"].tolist()[:2] == [0.0, 20.0]

@@ -57,17 +57,17 @@ def limit_figures(result: RunResult) -> dict[str, LimitFigures]:
         mine = job_instance == name
         figures: LimitFigures = {}
         if spec.limit_s is not None:
-            figures.update(
-                limit_s=spec.limit_s, limit_window_s=spec.window_s,
-                limit_reached_at=reached.get((Kind.LIMIT_REACHED, name)),
-                held_s=float(held[mine].sum()), held_jobs=int(np.count_nonzero(ever_held[mine])),
-                peak_window_usage_s=peak_window_usage(result, name, spec))
+            figures["limit_s"] = spec.limit_s
+            figures["limit_window_s"] = spec.window_s
+            figures["limit_reached_at"] = reached.get((Kind.LIMIT_REACHED, name))
+            figures["held_s"] = float(held[mine].sum())
+            figures["held_jobs"] = int(np.count_nonzero(ever_held[mine]))
+            figures["peak_window_usage_s"] = peak_window_usage(result, name, spec)
         if spec.cost_limit_usd is not None:
             cancelled = reason_jobs[reasons == COST_LIMIT]
-            figures.update(
-                cost_limit_usd=spec.cost_limit_usd,
-                cost_limit_reached_at=reached.get((Kind.COSTLIMIT_REACHED, name)),
-                cost_cancelled=int(np.count_nonzero(mine[cancelled])))
+            figures["cost_limit_usd"] = spec.cost_limit_usd
+            figures["cost_limit_reached_at"] = reached.get((Kind.COSTLIMIT_REACHED, name))
+            figures["cost_cancelled"] = int(np.count_nonzero(mine[cancelled]))
         out[name] = figures
     return out
 

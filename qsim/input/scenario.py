@@ -9,10 +9,10 @@ line, the field path and the offending value. Loading has no side effects.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal, TypeVar, Union
 
 from pydantic import (

@@ -20,9 +20,9 @@ from heapq import merge
 from math import inf
 from typing import TYPE_CHECKING
 
+from qsim.model.backend import Backend
 from qsim.model.clock import TIMER
 from qsim.model.jobs import QUEUED, RUNNING, Job
-from qsim.model.backend import Backend
 from qsim.records.log import (
     CONTEXT_CLOSED,
     COST_LIMIT,
@@ -143,7 +143,7 @@ class LimitedBackend(Backend):
         else:
             if context is not None:
                 context.on_held_submit()
-            self._hold(lim, job)
+            self._hold_job(lim, job)
 
     def _log(self, job: Job, kind: Kind) -> None:
         self._log_t.append(self.env.now)
@@ -152,7 +152,7 @@ class LimitedBackend(Backend):
     # ---- booking usage -------------------------------------------------------------------
 
     def _charge_job(self, job: Job) -> None:
-        Backend._charge_job(self, job)  # fair share's booking, if any
+        super()._charge_job(job)  # fair share's booking, if any
         lim = self.limits_of[job.workload]
         context = job.context
         if lim is not None and (context is None or not context.exclusive):
@@ -198,10 +198,10 @@ class LimitedBackend(Backend):
                 self._left_queue(job)
                 if job.context is not None:
                     job.context.on_hold()
-                self._hold(lim, job)
+                self._hold_job(lim, job)
         self._arm_release(lim)
 
-    def _hold(self, lim: InstanceLimit, job: Job) -> None:
+    def _hold_job(self, lim: InstanceLimit, job: Job) -> None:
         job.state = HELD
         lim.held.append(job)
         self._log(job, Kind.JOB_HOLD)
@@ -265,7 +265,7 @@ class LimitedBackend(Backend):
 
     def _start(self, job: Job) -> None:
         was_open = job.context is not None and job.context.window_open
-        Backend._start(self, job)
+        super()._start(job)
         context = job.context
         if context is not None and context.exclusive and not was_open:
             lim = self.limits_of[job.workload]

@@ -253,3 +253,20 @@ def test_a_limit_and_an_outage_together() -> None:
     assert result.jobs["status"].tolist() == ["done", "done", "incomplete"]
     assert reasons(result) == [None, None, "limit"]
     assert result.jobs["quantum_start_at"].tolist()[:2] == [0.0, 20.0]
+
+
+def test_compare_never_ranks_work_a_cost_limit_cut_short_as_cheapest() -> None:
+    """Four 10 s jobs, one lane, 2 USD/s, limit 70 USD. Job mode books 20, 40, 60 USD and
+    80 at the last job's end: every job done (the limit is reached as the work ends). The
+    session's open window reaches 70 USD at 35: its last job is stopped, 70 USD, less than
+    job mode's 80 for less work. The verdict lists session as incomplete, not cheapest."""
+    from helpers import scenario
+
+    from qsim.experiments.comparison import compare
+
+    s = scenario(job("x", jobs=4), backend=ONE_LANE, pricing=PRICE,
+                 instances={"x": {"cost_limit": 70}})
+    c = compare(s, modes=("job", "session"))
+    assert c.modes["session"]["cost_usd"] == 70.0 < c.modes["job"]["cost_usd"] == 80.0
+    assert c.verdict.incomplete == ("session",)
+    assert c.verdict.cheapest == ("job",)

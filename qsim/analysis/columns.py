@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qsim.records.log import UNCHARGED_REASONS, USER_ERROR, Columns, Kind, Trace
+from qsim.records.log import COST_LIMIT, UNCHARGED_REASONS, USER_ERROR, Columns, Kind, Trace
 
 STATUSES = ("done", "failed", "cancelled", "incomplete")
 
@@ -85,7 +85,9 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     # system failures and jobs an outage failed are not charged (SPEC §6, §16)
     charged[jobs[np.isin(reasons, list(UNCHARGED_REASONS))]] = 0.0
     if any(meta.failure_charge):
-        _charge_at_least(charged, jobs[reasons == USER_ERROR], qpu_start, workload,
+        # a user failure, or a job a cost limit stopped there (SPEC §19)
+        _charge_at_least(charged, jobs[(reasons == USER_ERROR) | (reasons == COST_LIMIT)],
+                         qpu_start, workload,
                          meta.failure_charge)
     queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
     queue_wait -= submit_at
@@ -116,10 +118,11 @@ def _charge_at_least(charged: np.ndarray, failed: np.ndarray, qpu_start: np.ndar
 
 
 def reasons_given(trace: Trace, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
-    """The failed or cancelled jobs and their reasons (only their records carry one)."""
+    """The failed, cancelled or incomplete jobs and their reasons (only their records carry
+    one; an incomplete job only when a usage limit held it, SPEC §19)."""
     given = np.fromiter(trace.info, np.int64, len(trace.info))
     kind = Columns(cols.t[given], cols.code[given]).kind
-    rows = given[(kind == Kind.JOB_FAILED) | (kind == Kind.JOB_CANCELLED)]
+    rows = given[(kind >= Kind.JOB_FAILED) & (kind <= Kind.JOB_INCOMPLETE)]
     reasons = np.array([trace.info[seq] for seq in rows.tolist()], dtype=object)
     return cols.field("job", rows), reasons
 

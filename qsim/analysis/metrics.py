@@ -8,9 +8,15 @@ import numpy as np
 
 from qsim.analysis import accounting, columns
 from qsim.analysis.columns import STATUSES
+from qsim.analysis.limits import limit_figures
 from qsim.input import plans
-from qsim.input.scenario import IndependentWorkload, IterativeWorkload, RecordedWorkload
-from qsim.records.log import CANCELLED, CONTEXT_CLOSED, MAX_TIME
+from qsim.input.scenario import (
+    IndependentWorkload,
+    Instance,
+    IterativeWorkload,
+    RecordedWorkload,
+)
+from qsim.records.log import CANCELLED, CONTEXT_CLOSED, COST_LIMIT, LIMIT, MAX_TIME
 
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
@@ -163,7 +169,7 @@ def _summary(result: RunResult, workloads: list[WorkloadSummary],
         "end_s": info.end_s,
         "workloads": workloads,
         "backend": backend,
-        "instances": _instances(scenario, workloads),
+        "instances": _instances(result, workloads),
         "streams": (streams := _streams(scenario)),
         "expected_utilization": sum(x["offered_load"] for x in streams),
     }
@@ -229,18 +235,33 @@ def _from_zero(jobs: dict[str, np.ndarray], busy: dict[str, np.ndarray]
     return {k: v[keep] for k, v in jobs.items()}, clipped
 
 
-def _instances(scenario: Scenario, workloads: list[WorkloadSummary]) -> list[InstanceSummary]:
-    """Each declared instance's usage: the sum of its workloads' usage in this run."""
+def _instances(result: RunResult, workloads: list[WorkloadSummary]) -> list[InstanceSummary]:
+    """Each declared instance's usage: the sum of its workloads' usage in this run; then
+    each other instance with a limit in force (the open plan's), and for every instance
+    with one, what the limit did (SPEC §19, qsim.analysis.limits)."""
+    scenario = result.info.scenario
+    figures = limit_figures(result)
+    declared = dict(scenario.instances)
+    plan_allocation = plans.PLANS[scenario.plan].allocation_s
+    for name in figures:
+        if name not in declared:
+            declared[name] = Instance(share=_share_of(scenario, name),
+                                      allocation=plan_allocation)
     out: list[InstanceSummary] = []
-    for name, spec in scenario.instances.items():
+    for name, spec in declared.items():
         usage = float(sum(w["usage_s"] for w in workloads if w["instance"] == name))
         remaining = None if spec.allocation is None else spec.allocation - spec.used - usage
-        out.append({
+        out.append(cast(InstanceSummary, {
             "name": name, "share": spec.share, "usage_s": usage,
             "allocation_s": spec.allocation, "used_s": spec.used, "remaining_s": remaining,
             "over_allocation": None if remaining is None else float(remaining < 0),
-        })
+            **figures.get(name, {}),
+        }))
     return out
+
+
+def _share_of(scenario: Scenario, instance: str) -> float:
+    return float(next(w.share for w in scenario.workloads if w.instance == instance))
 
 
 def _sums_by_workload(jobs: dict[str, np.ndarray], workloads: int) -> dict[str, np.ndarray]:
@@ -354,7 +375,8 @@ def _complete(jobs: JobCounts, planned: int | None, iterative: bool) -> bool:
 
 
 # Why work was left undone, most telling first: (reason recorded with a job, as said)
-_STOPS: Final = ((MAX_TIME, "max_time"), (CANCELLED, "cancel_at"),
+_STOPS: Final = ((COST_LIMIT, "a cost limit"), (LIMIT, "a usage limit"),
+                 (MAX_TIME, "max_time"), (CANCELLED, "cancel_at"),
                  (CONTEXT_CLOSED, "a closed context"))
 
 

@@ -38,6 +38,7 @@ MAX_SHOTS: Final = 1_000_000_000
 MAX_MULTIPLIER: Final = 1e6
 MAX_SHARE: Final = 1e6
 MAX_USD_PER_SECOND: Final = 1e6
+MAX_COST_LIMIT_USD: Final = 1e15  # an instance's cost_limit (SPEC §19)
 MAX_SEED: Final = 2**63 - 1
 #: Entries of ``backend.outages`` (each fixed period is two events of a run).
 MAX_OUTAGES: Final = 100_000

@@ -20,8 +20,8 @@ from qsim.input.units import format_duration
 if TYPE_CHECKING:
     from qsim.input.scenario import BackgroundWorkload, Scenario
 
-__all__ = ["PLANS", "Plan", "WorkloadLoad", "notes", "offered_load", "open_stream_load",
-           "relaxation_time"]
+__all__ = ["PLANS", "Plan", "WorkloadLoad", "limit_notes", "notes", "offered_load",
+           "open_stream_load", "relaxation_time"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,7 @@ def notes(scenario: Scenario) -> list[str]:
                          f"{circuits:,.6g} recorded circuits (x multiplier) = "
                          f"{format_duration(charge * circuits)} more quantum time in all")
     lines += _qpu_order_notes(scenario)
+    lines += limit_notes(scenario)
     loads = offered_load(scenario)
     for x in loads:
         if x.mean_interarrival_s is not None:
@@ -175,6 +176,30 @@ def notes(scenario: Scenario) -> list[str]:
         lines.append(f"warm-up: the background relaxes in about {format_duration(relax)}; "
                      f"warmup: {format_duration(10 * relax)} or more starts the foreground in "
                      f"steady state (warmup now {format_duration(scenario.warmup)}{how})")
+    return lines
+
+
+def limit_notes(scenario: Scenario) -> list[str]:
+    """Each instance's limits in force (SPEC §19), and what the plan implies for them."""
+    lines: list[str] = []
+    plan_limit = PLANS[scenario.plan].allocation_s
+    for name, lim in scenario.usage_limits.items():
+        declared = scenario.instances.get(name)
+        if lim.limit_s is not None:
+            whose = " (the open plan's)" if (declared is None or declared.limit is None) \
+                and lim.limit_s == plan_limit else ""
+            used = f", {format_duration(lim.used_s)} of it used before" if lim.used_s else ""
+            lines.append(f"instance {name}: usage limit {format_duration(lim.limit_s)}{whose} "
+                         f"per {format_duration(lim.window_s)}{used}: its jobs wait once it "
+                         "is reached, until usage leaves the window")
+        if lim.cost_limit_usd is not None:
+            price = scenario.pricing.usd_per_second
+            then = ("running jobs finish (on_cost_limit: finish)"
+                    if lim.on_cost_limit == "finish" else "running jobs are stopped")
+            lines.append(f"instance {name}: cost limit {lim.cost_limit_usd:g} USD (= "
+                         f"{format_duration(lim.cost_limit_usd / price)} of usage at {price:g} "
+                         f"USD/s): its queued work and batches or sessions are cancelled then, "
+                         f"{then}")
     return lines
 
 

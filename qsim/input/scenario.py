@@ -12,6 +12,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal, TypeVar, Union
 
 from pydantic import (
@@ -300,6 +301,43 @@ class Instance(StrictModel):
     share: Weight = 1.0
     allocation: Duration | None = None  # resolved: the open plan's 10 min, else none
     used: Duration = 0.0
+    # SPEC §19: usage within the rolling ``limit_window`` (``used`` included) at which the
+    # instance's jobs are held (the open plan's 10 min unless given: Scenario.usage_limits).
+    limit: PositiveDuration | None = None
+    limit_window: PositiveDuration = 28 * 86400.0
+    # SPEC §19: the cost at which the instance's work is cancelled (pay-as-you-go), and the
+    # what-if that lets running jobs finish.
+    cost_limit: Annotated[float, BeforeValidator(as_number), Strict(),
+                          Field(gt=0, le=limits.MAX_COST_LIMIT_USD, allow_inf_nan=False)
+                          ] | None = None
+    on_cost_limit: Literal["cancel", "finish"] = "cancel"
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The limits' keys only when given: dumps of instances without them stay as they
+        were before SPEC §19."""
+        data: dict[str, Any] = handler(self)
+        for key, default in _LIMIT_DEFAULTS.items():
+            if data.get(key) == default:
+                data.pop(key, None)
+        return data
+
+
+_LIMIT_DEFAULTS: Final[dict[str, object]] = {
+    "limit": None, "limit_window": 28 * 86400.0, "cost_limit": None, "on_cost_limit": "cancel"}
+
+
+@dataclass(frozen=True)
+class InstanceLimits:
+    """An instance's limits in force (SPEC §19), resolved: usage ``limit_s`` (None: none)
+    within ``window_s``, with ``used_s`` of it before t = 0; ``cost_limit_usd`` (None: none),
+    and whether running jobs finish when it is reached."""
+
+    limit_s: float | None
+    window_s: float
+    used_s: float
+    cost_limit_usd: float | None
+    on_cost_limit: str
 
 
 class Accounting(StrictModel):
@@ -701,6 +739,25 @@ class Scenario(StrictModel):
         return tuple(w.quantum.overhead if isinstance(w.quantum, Circuits) else 0.0
                      for w in self.workloads)
 
+    @property
+    def usage_limits(self) -> dict[str, InstanceLimits]:
+        """SPEC §19: the limits in force, by instance (only those that have one): an
+        instance's own, and on the open plan 10 min per ``limit_window`` for every instance
+        a foreground workload bills that gives none (background streams are others')."""
+        plan_limit = plans.PLANS[self.plan].allocation_s
+        out: dict[str, InstanceLimits] = {}
+        for w in self.workloads:
+            if w.instance in out:
+                continue
+            spec = self.instances.get(w.instance, Instance())
+            limit = spec.limit
+            if limit is None and plan_limit is not None and w.kind != "background":
+                limit = plan_limit
+            if limit is not None or spec.cost_limit is not None:
+                out[w.instance] = InstanceLimits(limit, spec.limit_window, spec.used,
+                                                 spec.cost_limit, spec.on_cost_limit)
+        return out
+
     def candidates(self, workload: int) -> tuple[int, ...]:
         """The backends (indices into ``fleet``) a workload's jobs may go to (SPEC §18)."""
         return _candidates(self.workloads[workload].backend, self.backends)
@@ -807,6 +864,24 @@ class Scenario(StrictModel):
             "backend": shifted(self.backend),
             "backends": tuple(shifted(b) for b in self.backends),
             "horizon": None if self.horizon is None else self.horizon + d})
+
+    @model_validator(mode="after")
+    def _limits_can_hold(self) -> Scenario:
+        """SPEC §19: a cost limit needs a price; limits are built for one backend."""
+        for name, spec in self.instances.items():
+            if spec.cost_limit is not None and self.pricing.usd_per_second == 0:
+                raise FieldError(f"needs a price: usage costs nothing on this scenario "
+                                 f"(plan {self.plan}, pricing.usd_per_second 0), so the limit "
+                                 "is never reached", ("instances", name, "cost_limit"),
+                                 spec.cost_limit)
+            if self.backends and (spec.limit is not None or spec.cost_limit is not None):
+                raise FieldError("usage and cost limits are not built for several backends "
+                                 "yet (SPEC §18, §19): give one backend", ("instances", name),
+                                 show_value=False)
+        if self.backends and self.plan == "open":
+            raise FieldError("the open plan's usage limit is not built for several backends "
+                             "yet (SPEC §18, §19): give one backend", ("plan",), self.plan)
+        return self
 
     @model_validator(mode="after")
     def _every_instance_used(self) -> Scenario:

@@ -34,6 +34,7 @@ from qsim.version import __version__
 
 if TYPE_CHECKING:
     from qsim.model.fleet import Fleet
+    from qsim.model.limits import LimitedBackend
 
 END_OF_RUN = "end_of_run"
 
@@ -60,10 +61,19 @@ class _Simulation:
             {name: i.used for name, i in scenario.instances.items()},
             failure_charge=scenario.failure_charges)
         self.fleet: Fleet | None = None
-        if len(specs) == 1:
-            self.backends: list[Backend] = [Backend(self.env, self.trace, specs[0],
-                                                    len(workloads), self.ledger)]
-        else:
+        self.limited: LimitedBackend | None = None
+        if scenario.usage_limits:  # SPEC §19 (one backend: Scenario refuses several)
+            from qsim.model.limits import LimitedBackend
+
+            self.limited = LimitedBackend(
+                self.env, self.trace, specs[0], len(workloads), self.ledger,
+                [w.instance for w in workloads], scenario.usage_limits,
+                scenario.pricing.usd_per_second)
+            self.backends: list[Backend] = [self.limited]
+        elif len(specs) == 1:
+            self.backends = [Backend(self.env, self.trace, specs[0], len(workloads),
+                                     self.ledger)]
+        else:  # SPEC §18: nothing of this for one backend (not even its import)
             from qsim.model.fleet import Fleet
 
             self.fleet = Fleet(self.env, self.trace, specs, len(workloads), self.ledger)
@@ -150,7 +160,7 @@ class _Simulation:
 
     def _finalize(self) -> None:
         now, trace = self.env.now, self.trace
-        trace.add_incomplete(now)
+        trace.add_incomplete(now, None if self.limited is None else self.limited.held_jobs())
         for context in self.contexts:
             if context.window_open:
                 trace.add(now, Kind.CONTEXT_RELEASE, -1, context.id, context.workload, END_OF_RUN)

@@ -46,6 +46,7 @@ class Context:
         self.closing = False  # close requested: finish what is queued and running, then close
         self.queued = 0
         self.running = 0
+        self.held = 0  # jobs a usage limit holds outside the queue (SPEC §19; qsim.model.limits)
         self.window_open = False
         self.window_start = 0.0
         self.received_job = False
@@ -85,9 +86,27 @@ class Context:
         if self.state == CLOSED:
             self._release()  # cancelled or expired: the window lasted until its jobs ended
         elif self.closing:
-            self._close_now()
+            if not self.held:  # a held job still runs once released (SPEC §19)
+                self._close_now()
         elif self.state == ACTIVE:
             self._start_ittl()
+
+    def on_hold(self) -> None:
+        """A queued job of this context is held by a usage limit (SPEC §19): no longer in
+        the queue, so with nothing else queued or running the context idles (its ITTL runs)
+        as with nothing to do."""
+        self.held += 1
+        self.on_job_end(False)
+
+    def on_held_submit(self) -> None:
+        """A job submitted while a usage limit holds its instance: held at once."""
+        self.received_job = True
+        self.held += 1
+
+    def on_release(self) -> None:
+        """A held job goes back to the queue: as a submission (it keeps the context active)."""
+        self.held -= 1
+        self.on_submit()
 
     # ---- what the workload asks --------------------------------------------------------------
 
@@ -99,7 +118,7 @@ class Context:
         self.accepting = False
         self._ittl_token += 1
         self._record(Kind.CONTEXT_DRAIN)
-        if not self.running and not self.queued:
+        if not self.running and not self.queued and not self.held:
             self._close_now()
 
     def cancel(self, reason: str = CANCELLED) -> None:

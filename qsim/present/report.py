@@ -369,6 +369,30 @@ def instance_table(s: Summary) -> Table:
     return table
 
 
+def limit_lines(s: Summary) -> list[str]:
+    """What each instance's limits did (SPEC §19): when one was reached, the work it held
+    or cancelled. A mean over replications when replicated."""
+    lines: list[str] = []
+    for i in s["instances"]:
+        got: Mapping[str, Any] = i  # the limit keys are there only for instances with one
+        name = shown(i["name"])
+        if "limit_s" in got:
+            reached = _mean_of(got["limit_reached_at"])
+            when = "not reached" if reached is None else f"reached at {duration(reached)}"
+            lines.append(
+                f"{name}: usage limit {duration(_mean(got['limit_s']))} per "
+                f"{duration(_mean(got['limit_window_s']))} {when}; "
+                f"{_mean(got['held_jobs']):g} jobs held {duration(_mean(got['held_s']))} "
+                f"(job-seconds); at most {duration(_mean(got['peak_window_usage_s']))} "
+                "used in one window")
+        if "cost_limit_usd" in got:
+            reached = _mean_of(got["cost_limit_reached_at"])
+            when = "not reached" if reached is None else f"reached at {duration(reached)}"
+            lines.append(f"{name}: cost limit {_mean(got['cost_limit_usd']):g} USD {when}; "
+                         f"{_mean(got['cost_cancelled']):g} jobs cancelled by it")
+    return lines
+
+
 def streams_line(s: Summary) -> str:
     """The open streams' mean inter-arrival times and the expected utilisation (SPEC §12)."""
     parts = [f"{shown(x['name'])} one job every {_seconds(_mean(x['mean_interarrival_s']))} "
@@ -392,6 +416,8 @@ def _print_summary(out: Console, s: Summary) -> None:
     out.print(Group(_heading(s), Text(), workloads, Text(), backend_table(s, out.width)))
     if s.get("instances"):
         out.print(Group(Text(), instance_table(s)))
+        for line in limit_lines(s):
+            out.print(Text(line))
     if s.get("streams"):
         out.print(Text(streams_line(s), style="dim"))
     if any(_mean(w["jobs"]["incomplete"]) > 0 for w in s["workloads"]):

@@ -29,6 +29,8 @@ CONTEXT_CLOSED = "context_closed"  # submitted to a closed batch or session
 MAX_TIME = "max_time"  # queued when the context's max TTL expired
 CANCELLED = "cancelled"  # queued when the context was cancelled (cancel_at)
 OUTAGE = "outage"  # on the QPU when a `down` outage began (SPEC §16): charged 0
+LIMIT = "limit"  # held by its instance's usage limit when the run ended (SPEC §19)
+COST_LIMIT = "cost_limit"  # cancelled when its instance's cost limit was reached (SPEC §19)
 #: Reasons whose jobs are charged nothing (SPEC §6, §16): the service's fault, not the user's.
 UNCHARGED_REASONS = frozenset((SYSTEM_ERROR, OUTAGE))
 
@@ -56,6 +58,12 @@ class Kind(IntEnum):
     RUN_END = 17
     OUTAGE_START = 18  # the backend stops dispatching and starting (SPEC §16); info: its kind
     OUTAGE_END = 19
+    # SPEC §19 (after CONTEXT_OPEN: rare, so they are among ``Columns.not_job_rows``)
+    JOB_HOLD = 20  # its instance's usage limit holds the queued job (it leaves the queue)
+    JOB_RELEASE = 21  # back in the queue, in its order
+    LIMIT_REACHED = 22  # an instance's usage in its window reached its limit; info: instance
+    LIMIT_CLEARED = 23  # enough of it has left the window; info: the instance
+    COSTLIMIT_REACHED = 24  # an instance's cost reached its cost limit; info: the instance
 
     @property
     def label(self) -> str:
@@ -141,12 +149,19 @@ class Trace:
         """A record's (or a job's) code naming no context."""
         return code & ~(_FIELD_MASK << _CONTEXT_SHIFT)
 
-    def add_incomplete(self, t: float) -> None:
+    def add_incomplete(self, t: float, reasons: dict[int, str] | None = None) -> None:
         """Record ``job.incomplete`` at ``t`` for every job submitted and not ended, in job
-        order: what was still queued or running when the run ended."""
+        order: what was still queued or running when the run ended. ``reasons``: by job id,
+        why some of them were not run (SPEC §19: held by a usage limit)."""
         still_open = self._unended_submissions()
+        first = len(self.t)
         self.t.extend([t] * len(still_open))
         self.code.extend((still_open - Kind.JOB_SUBMIT + Kind.JOB_INCOMPLETE).tolist())
+        if reasons:
+            jobs = ((still_open >> _JOB_SHIFT) - 1).tolist()
+            for row, job in enumerate(jobs, first):
+                if job in reasons:
+                    self.info[row] = reasons[job]
 
     def _unended_submissions(self) -> np.ndarray:
         # A view of the live array, dropped before returning: the log still grows, and an

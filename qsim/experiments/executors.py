@@ -26,12 +26,24 @@ from qsim.version import __version__
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["DaskError", "check_dask_workers", "check_executor", "dask_executor",
+__all__ = ["DASK_SETTINGS", "DaskError", "check_dask_workers", "check_executor", "dask_executor",
            "probe_version", "version_probe", "workers_of"]
 
 #: How long to wait for a scheduler to answer, and for its first worker and the probe.
 CONNECT_TIMEOUT_S: Final = 5.0
 WORKER_TIMEOUT_S: Final = 30.0
+#: Dask settings while qsim's client runs, passed on to the workers of a cluster qsim starts
+#: (``--scheduler local``). A sweep's worker runs one long pure-Python task at a time, so the
+#: worker's sampling profiler (100 samples a second, for a dashboard qsim does not open) and
+#: each process's 20 ms event-loop tick and 0.5 s system monitor only take CPU from the runs:
+#: together a fifth of a sweep's CPU on a local cluster (docs/performance.md). A cluster
+#: started with ``dask scheduler`` and ``dask worker`` reads its own settings (the same keys,
+#: as DASK_* variables: docs/sweeps.md).
+DASK_SETTINGS: Final = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",  # only times how long the event loop blocks
+    "distributed.admin.system-monitor.interval": "5s",  # host figures for the dashboard
+}
 INSTALL_HINT: Final = ("pip install 'qsim-execution-modes[dask]' (or pip install -e '.[dask]' in "
                        "a checkout)")
 
@@ -142,20 +154,27 @@ def dask_executor(address: str, workers: int | None = None) -> Iterator[Executor
     the client (and a local cluster) is closed, which also cancels work still queued.
     """
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise DaskError(f"--scheduler needs dask.distributed: {INSTALL_HINT}") from None
+    with dask.config.set(DASK_SETTINGS):
+        yield from _executor(Client, LocalCluster, address, workers)
+
+
+def _executor(client_type: Any, cluster_type: Any, address: str, workers: int | None
+              ) -> Iterator[Executor]:
     cluster = None
     if address == "local":
         with _sigint_ignored():
             # One thread per worker process: the simulations are pure Python and hold the GIL.
-            cluster = LocalCluster(n_workers=workers or available_cores(),
+            cluster = cluster_type(n_workers=workers or available_cores(),
                                    threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None, silence_logs=logging.ERROR)
     if cluster is None:
         _probe(address)  # Client itself waits for ever on a port that accepts and is silent
     try:
-        client = _connect(Client, cluster if cluster is not None else address)
+        client = _connect(client_type, cluster if cluster is not None else address)
         try:
             check_dask_workers(client)
             # pure=False: every chunk is new work; hashing its scenarios to deduplicate

@@ -3,12 +3,12 @@
 Each command lives in its own module (``run_command``, ``validate_command``, ...), takes the
 shared options of ``options`` and the helpers of ``shared``, and records itself with
 ``options.command``; this module imports them by name (:data:`ORDER`) and registers them on
-the app, and no module imports it back. Each command is a small function returning an exit code; :func:`main` only
-dispatches and
-turns every user error (a bad scenario, a bad option, an unwritable ``--out``, standard output
-that cannot be written) into one line ``qsim: error: <message>`` on stderr with exit code 2,
-and no traceback; Ctrl-C into one line ``qsim: interrupted`` and exit code 130. Every message
-is escaped (``qsim.input.text``): nothing a file names reaches the terminal as a control character.
+the app, and no module imports it back. Each command is a small function returning an exit
+code; :func:`main` only dispatches and turns every user error (a bad scenario, a bad option,
+an unwritable ``--out``, standard output that cannot be written) into one line
+``qsim: error: <message>`` on stderr with exit code 2, and no traceback; Ctrl-C into one line
+``qsim: interrupted`` and exit code 130. Every message is escaped (``qsim.input.text``):
+nothing a file names reaches the terminal as a control character.
 """
 
 from __future__ import annotations

@@ -34,15 +34,18 @@ CONNECT_TIMEOUT_S: Final = 5.0
 WORKER_TIMEOUT_S: Final = 30.0
 #: Dask settings while qsim's client runs, passed on to the workers of a cluster qsim starts
 #: (``--scheduler local``). A sweep's worker runs one long pure-Python task at a time, so the
-#: worker's sampling profiler (100 samples a second, for a dashboard qsim does not open) and
-#: each process's 20 ms event-loop tick and 0.5 s system monitor only take CPU from the runs:
-#: together a fifth of a sweep's CPU on a local cluster (docs/performance.md). A cluster
-#: started with ``dask scheduler`` and ``dask worker`` reads its own settings (the same keys,
-#: as DASK_* variables: docs/sweeps.md).
+#: worker's sampling profiler (100 samples a second, for a dashboard qsim does not open), each
+#: process's 20 ms event-loop tick and 0.5 s system monitor and the worker's 0.1 s memory
+#: check only take the GIL and CPU from the runs: on a local cluster they cost a sweep 15-25 %
+#: more CPU per run than the process pool (docs/performance.md). A run's memory grows slowly,
+#: so a check each second still stops a worker that outgrows its limit. A cluster started with
+#: ``dask scheduler`` and ``dask worker`` reads its own settings (the same keys, as DASK_*
+#: variables: docs/sweeps.md).
 DASK_SETTINGS: Final = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",  # only times how long the event loop blocks
     "distributed.admin.system-monitor.interval": "5s",  # host figures for the dashboard
+    "distributed.worker.memory.monitor-interval": "1s",
 }
 INSTALL_HINT: Final = ("pip install 'qsim-execution-modes[dask]' (or pip install -e '.[dask]' in "
                        "a checkout)")

@@ -162,7 +162,7 @@ def _root(
 # them: adding a command is adding its name. Each module records its command with
 # ``options.command`` (no command module imports the app) and keeps its top light: typer needs
 # every command's options to build the app, even for `qsim --help`, so pydantic, numpy, pandas,
-# matplotlib and rich are imported inside the command that uses them (tests/test_layers.py
+# matplotlib and rich are imported inside the command that uses them (tests/test_startup.py
 # checks which libraries each start loads; benchmarks/startup.py times it).
 ORDER: Final = ("run", "validate", "compare", "sweep", "trace", "examples", "fit")
 

@@ -40,8 +40,8 @@ COMMANDS: Final[tuple[tuple[str, list[str] | None], ...]] = (
 )
 GOALS: Final = ("qsim --help", "qsim validate scenarios/vqe.yaml", "qsim examples")
 
-# Runs the command line as ``python -m qsim`` does, then lists the heavy libraries it
-# imported on stderr's last line (its stdout stays the command's).
+# Runs the command line as ``python -m qsim`` does (``qsim.present.cli``'s ``main``), then
+# lists the heavy libraries it imported on stderr's last line (stdout stays the command's).
 _WRAPPER: Final = """
 import sys
 from qsim.present.cli import main
@@ -55,7 +55,6 @@ def cpu_of(args: list[str] | None) -> tuple[float, float, str]:
     """One run: CPU seconds (user + system) from ``os.wait4``, wall seconds, the heavy
     libraries it loaded."""
     code = "pass" if args is None else _WRAPPER.format(heavy=HEAVY)
-    stderr = os.open(os.devnull, os.O_WRONLY)
     read, write = os.pipe()
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", code, *(args or [])], cwd=ROOT,
@@ -66,7 +65,6 @@ def cpu_of(args: list[str] | None) -> tuple[float, float, str]:
     _pid, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    os.close(stderr)
     if child.returncode:
         raise SystemExit(f"qsim {' '.join(args or [])} failed ({child.returncode}):\n{err}")
     lines = err.strip().splitlines()

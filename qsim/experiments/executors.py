@@ -36,11 +36,11 @@ WORKER_TIMEOUT_S: Final = 30.0
 #: (``--scheduler local``). A sweep's worker runs one long pure-Python task at a time, so the
 #: worker's sampling profiler (100 samples a second, for a dashboard qsim does not open), each
 #: process's 20 ms event-loop tick and 0.5 s system monitor and the worker's 0.1 s memory
-#: check only take the GIL and CPU from the runs: on a local cluster they cost a sweep 15-25 %
-#: more CPU per run than the process pool (docs/performance.md). A run's memory grows slowly,
-#: so a check each second still stops a worker that outgrows its limit. A cluster started with
-#: ``dask scheduler`` and ``dask worker`` reads its own settings (the same keys, as DASK_*
-#: variables: docs/sweeps.md).
+#: check only take the GIL and CPU from the runs: with Dask's defaults a sweep took 16-34 %
+#: more CPU per run than the process pool, with these 4-9 % (docs/performance.md). A run's
+#: memory grows slowly, so a check each second still stops a worker that outgrows its limit.
+#: A cluster started with ``dask scheduler`` and ``dask worker`` reads its own settings (the
+#: same keys, as DASK_* variables: docs/sweeps.md).
 DASK_SETTINGS: Final = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",  # only times how long the event loop blocks
@@ -158,26 +158,28 @@ def dask_executor(address: str, workers: int | None = None) -> Iterator[Executor
     """
     try:
         import dask
-        from distributed import Client, LocalCluster
+        import distributed  # noqa: F401 (here, so that a missing extra is reported as one)
     except ImportError:
         raise DaskError(f"--scheduler needs dask.distributed: {INSTALL_HINT}") from None
     with dask.config.set(DASK_SETTINGS):
-        yield from _executor(Client, LocalCluster, address, workers)
+        yield from _executor(address, workers)
 
 
-def _executor(client_type: Any, cluster_type: Any, address: str, workers: int | None
-              ) -> Iterator[Executor]:
+def _executor(address: str, workers: int | None) -> Iterator[Executor]:
+    """:func:`dask_executor`'s work, under qsim's Dask settings."""
+    from distributed import Client, LocalCluster
+
     cluster = None
     if address == "local":
         with _sigint_ignored():
             # One thread per worker process: the simulations are pure Python and hold the GIL.
-            cluster = cluster_type(n_workers=workers or available_cores(),
+            cluster = LocalCluster(n_workers=workers or available_cores(),
                                    threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None, silence_logs=logging.ERROR)
     if cluster is None:
         _probe(address)  # Client itself waits for ever on a port that accepts and is silent
     try:
-        client = _connect(client_type, cluster if cluster is not None else address)
+        client = _connect(Client, cluster if cluster is not None else address)
         try:
             check_dask_workers(client)
             # pure=False: every chunk is new work; hashing its scenarios to deduplicate

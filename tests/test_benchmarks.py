@@ -90,3 +90,25 @@ def test_instruction_counts_divide_by_the_jobs_each_model_ran() -> None:
     assert scale._run_one_model("full", 2000) > background  # plus the foreground's jobs
     assert scale.parse_collected("==1== Events    : Ir\n==1== Collected : 123456789\n") \
         == 123456789
+
+
+@pytest.mark.slow
+def test_startup_benchmark_times_each_command_and_says_what_it_loaded() -> None:
+    out = subprocess.run([sys.executable, "benchmarks/startup.py", "--repeats", "1"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    rows = {row["command"]: row for row in _table(out)}
+    assert list(rows)[:3] == ["python -c pass", "qsim --version", "qsim --help"]
+    assert all(_number(row["CPU s"]) > 0 for row in rows.values())
+    assert rows["qsim --help"]["heavy libraries imported"] == "-"
+    assert "numpy" not in rows["qsim validate scenarios/vqe.yaml"]["heavy libraries imported"]
+    assert re.search(r"qsim --help: [\d.]+ s of CPU \((meets|misses) the goal", out)
+
+
+@pytest.mark.slow
+def test_sweep_benchmark_gives_cpu_per_run_against_the_pool() -> None:
+    out = subprocess.run([sys.executable, "benchmarks/sweep.py", "--points", "2",
+                          "--replications", "2", "--run-ms", "5", "--repeats", "1"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    rows = {row["executor"]: row for row in _table(out)}
+    assert _number(rows["2 workers (local process pool)"]["CPU vs pool"]) == 1.0
+    assert all(_number(row["CPU ms per run"]) > 0 for row in rows.values())

@@ -26,12 +26,27 @@ from qsim.version import __version__
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["DaskError", "check_dask_workers", "check_executor", "dask_executor",
+__all__ = ["DASK_SETTINGS", "DaskError", "check_dask_workers", "check_executor", "dask_executor",
            "probe_version", "version_probe", "workers_of"]
 
 #: How long to wait for a scheduler to answer, and for its first worker and the probe.
 CONNECT_TIMEOUT_S: Final = 5.0
 WORKER_TIMEOUT_S: Final = 30.0
+#: Dask settings while qsim's client runs, passed on to the workers of a cluster qsim starts
+#: (``--scheduler local``). A sweep's worker runs one long pure-Python task at a time, so the
+#: worker's sampling profiler (100 samples a second, for a dashboard qsim does not open), each
+#: process's 20 ms event-loop tick and 0.5 s system monitor and the worker's 0.1 s memory
+#: check only take the GIL and CPU from the runs: with Dask's defaults a sweep took 16-34 %
+#: more CPU per run than the process pool, with these 4-9 % (docs/performance.md). A run's
+#: memory grows slowly, so a check each second still stops a worker that outgrows its limit.
+#: A cluster started with ``dask scheduler`` and ``dask worker`` reads its own settings (the
+#: same keys, as DASK_* variables: docs/sweeps.md).
+DASK_SETTINGS: Final = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",  # only times how long the event loop blocks
+    "distributed.admin.system-monitor.interval": "5s",  # host figures for the dashboard
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 INSTALL_HINT: Final = ("pip install 'qsim-execution-modes[dask]' (or pip install -e '.[dask]' in "
                        "a checkout)")
 
@@ -142,9 +157,18 @@ def dask_executor(address: str, workers: int | None = None) -> Iterator[Executor
     the client (and a local cluster) is closed, which also cancels work still queued.
     """
     try:
-        from distributed import Client, LocalCluster
+        import dask
+        import distributed  # noqa: F401 (here, so that a missing extra is reported as one)
     except ImportError:
         raise DaskError(f"--scheduler needs dask.distributed: {INSTALL_HINT}") from None
+    with dask.config.set(DASK_SETTINGS):
+        yield from _executor(address, workers)
+
+
+def _executor(address: str, workers: int | None) -> Iterator[Executor]:
+    """:func:`dask_executor`'s work, under qsim's Dask settings."""
+    from distributed import Client, LocalCluster
+
     cluster = None
     if address == "local":
         with _sigint_ignored():

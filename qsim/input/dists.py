@@ -19,9 +19,8 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import Annotated, Any, ClassVar, Final, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal, Union
 
-import numpy as np
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -45,6 +44,12 @@ from qsim.input.limits import (
     MAX_WHOLE_MEAN,
 )
 from qsim.input.units import format_duration, parse_duration
+
+# numpy is imported by the functions that draw (once per block of draws): reading and
+# checking a scenario (``qsim validate``) never needs it, and it costs more than a third of
+# that command's start.
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "DISTRIBUTIONS", "DIST_NAMES", "Circuits", "Distribution", "DistributionBase", "Duration",
@@ -137,6 +142,8 @@ class Fixed(DistributionBase):
         return self.value
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return np.full(size, self.value, dtype=np.float64)
 
 
@@ -148,6 +155,8 @@ class Exponential(DistributionBase):
     mean: Duration
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return rng.exponential(self.mean, size).astype(np.float64)
 
 
@@ -171,6 +180,8 @@ class Uniform(DistributionBase):
         return (self.low + self.high) / 2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return rng.uniform(self.low, self.high, size).astype(np.float64)
 
 
@@ -188,6 +199,8 @@ class Lognormal(DistributionBase):
                   Field(ge=0, le=MAX_CV, allow_inf_nan=False)]
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         if self.mean == 0 or self.cv == 0:
             return np.full(size, self.mean, dtype=np.float64)
         sigma2 = math.log1p(self.cv**2)
@@ -218,6 +231,8 @@ class Normal(DistributionBase):
         return self.mu + self.sd * pdf / upper_tail
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         if self.sd == 0:
             return np.full(size, self.mu, dtype=np.float64)
         out = rng.normal(self.mu, self.sd, size)
@@ -242,6 +257,8 @@ class Empirical(DistributionBase):
         return math.fsum(self.values) / len(self.values)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return rng.choice(np.asarray(self.values, dtype=np.float64), size)
 
 
@@ -303,6 +320,8 @@ class Circuits(DistributionBase):
         return self.seconds
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return np.full(size, self.seconds, dtype=np.float64)
 
 
@@ -337,6 +356,8 @@ class PerCircuit(DistributionBase):
         return self.base + self.per_circuit * self.circuits
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return np.full(size, self.mean, dtype=np.float64)
 
 
@@ -364,6 +385,8 @@ class Sum(DistributionBase):
         return math.fsum(part.mean for part in self.of)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         total = np.zeros(size, dtype=np.float64)
         for part in self.of:  # in order: each part draws its own numbers from the stream
             total += part.sample(rng, size)
@@ -448,6 +471,8 @@ class UniformInt(DistributionBase):
         return (self.low + self.high) / 2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return rng.integers(self.low, self.high, size, endpoint=True).astype(np.float64)
 
 
@@ -462,21 +487,27 @@ class Geometric(DistributionBase):
                     Field(ge=1, le=MAX_WHOLE_MEAN, allow_inf_nan=False)]
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return rng.geometric(1 / self.mean, size).astype(np.float64)
 
 
 # Terms of the survival sum added one by one (see _rounded_mean); beyond them, its integral.
 _SURVIVAL_TERMS: Final = 1 << 16
-_erfc = np.frompyfunc(math.erfc, 1, 1)
 
 
 def _upper(z: np.ndarray | float) -> np.ndarray:
     """P(Z >= z) for a standard normal Z, accurate in the upper tail."""
-    return np.asarray(_erfc(np.asarray(z, dtype=np.float64) / math.sqrt(2)), np.float64) / 2
+    import numpy as np
+
+    erfc = np.frompyfunc(math.erfc, 1, 1)
+    return np.asarray(erfc(np.asarray(z, dtype=np.float64) / math.sqrt(2)), np.float64) / 2
 
 
 def _survival(d: DistributionBase, x: np.ndarray) -> np.ndarray:
     """P(X >= x) of a continuous distribution of durations, for x > 0."""
+    import numpy as np
+
     if isinstance(d, Exponential):
         return np.exp(-x / d.mean) if d.mean > 0 else np.zeros_like(x)
     if isinstance(d, Uniform):
@@ -526,6 +557,8 @@ def _rounded_mean(d: DistributionBase) -> float:
     if isinstance(d, (Fixed, Empirical)):
         values = (d.value,) if isinstance(d, Fixed) else d.values
         return math.fsum(max(1.0, math.floor(v + 0.5)) for v in values) / len(values)
+    import numpy as np
+
     k = np.arange(2, _SURVIVAL_TERMS + 2, dtype=np.float64)
     terms = _survival(d, k - 0.5)
     return 1.0 + math.fsum(terms.tolist()) + _excess(d, float(_SURVIVAL_TERMS + 1))
@@ -564,6 +597,8 @@ class Rounded(DistributionBase):
         return _rounded_mean(self.of)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return np.maximum(1.0, np.floor(self.of.sample(rng, size) + 0.5))
 
 

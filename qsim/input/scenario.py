@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeVar, Union
 
 from pydantic import (
     AfterValidator,
@@ -56,7 +56,9 @@ from qsim.input.outages import OUTAGE_TAGS, FixedOutage, Outage
 from qsim.input.reader import read_yaml
 from qsim.input.traffic import ArrivalTrace, Profile, Regimes, read_arrival_trace
 from qsim.input.units import format_duration, parse_duration
-from qsim.records import trace_file as recording
+
+if TYPE_CHECKING:  # the trace file's models are imported only to read a recorded workload
+    from qsim.records.trace_file import Recording
 
 __all__ = [
     "DEFAULT_INTERACTIVE_TTL", "MAX_EXECUTION_TIME", "Accounting", "Backend",
@@ -583,8 +585,10 @@ class RecordedWorkload(WorkloadBase):
         base = (info.context or {}).get("base", "")
         written = data["trace"]
         shown = os.path.normpath(os.path.join(base, written))
+        from qsim.records import trace_file  # its models: only for a recorded workload
+
         try:
-            rec = recording.read_trace(shown, shown)
+            rec = trace_file.read_trace(shown, shown)
         except QsimError as err:
             raise FieldError(str(err), ("trace",), show_value=False) from None
         data = {**data, "trace": os.path.abspath(shown)}
@@ -603,10 +607,12 @@ class RecordedWorkload(WorkloadBase):
         return self
 
     @property
-    def recording(self) -> recording.Recording:
+    def recording(self) -> Recording:
         """The trace (read once per file version; see
         :func:`qsim.records.trace_file.read_trace`)."""
-        return recording.read_trace(self.trace)
+        from qsim.records import trace_file
+
+        return trace_file.read_trace(self.trace)
 
     def quantum_seconds(self) -> list[float]:
         """Each recorded job's quantum time on this workload's backend (SPEC §2)."""

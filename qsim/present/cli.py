@@ -2,18 +2,19 @@
 
 Each command lives in its own module (``run_command``, ``validate_command``, ...), takes the
 shared options of ``options`` and the helpers of ``shared``, and records itself with
-``options.command``; this module imports them and registers them on the app, and no module
-imports it back. Each command is a small function returning an exit code; :func:`main` only
-dispatches and
-turns every user error (a bad scenario, a bad option, an unwritable ``--out``, standard output
-that cannot be written) into one line ``qsim: error: <message>`` on stderr with exit code 2,
-and no traceback; Ctrl-C into one line ``qsim: interrupted`` and exit code 130. Every message
-is escaped (``qsim.input.text``): nothing a file names reaches the terminal as a control character.
+``options.command``; this module imports them by name (:data:`ORDER`) and registers them on
+the app, and no module imports it back. Each command is a small function returning an exit
+code; :func:`main` only dispatches and turns every user error (a bad scenario, a bad option,
+an unwritable ``--out``, standard output that cannot be written) into one line
+``qsim: error: <message>`` on stderr with exit code 2, and no traceback; Ctrl-C into one line
+``qsim: interrupted`` and exit code 130. Every message is escaped (``qsim.input.text``):
+nothing a file names reaches the terminal as a control character.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import signal
 import sys
 import threading
@@ -29,6 +30,7 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 from qsim.input.errors import QsimError
 from qsim.present.files import release_out_locks
+from qsim.present.options import COMMANDS
 from qsim.present.shared import (
     USER_ERROR,
     Guarded,
@@ -155,24 +157,25 @@ def _root(
     """  # noqa: E501 (rich help keeps line breaks, so each paragraph is one line)
 
 
-# The commands, one module each; each records itself with ``options.command`` and is
-# registered here (no command module imports the app), in the order `qsim --help` lists them.
-from qsim.present import (  # noqa: E402
-    compare_command,
-    examples_command,
-    fit_command,
-    run_command,
-    sweep_command,
-    trace_command,
-    validate_command,
-)
-from qsim.present.options import COMMANDS  # noqa: E402
-
+# ---- the commands ---------------------------------------------------------------------------
+# One module each, ``qsim.present.NAME_command``, listed here in the order `qsim --help` shows
+# them: adding a command is adding its name. Each module records its command with
+# ``options.command`` (no command module imports the app) and keeps its top light: typer needs
+# every command's options to build the app, even for `qsim --help`, so pydantic, numpy, pandas,
+# matplotlib and rich are imported inside the command that uses them (tests/test_startup.py
+# checks which libraries each start loads; benchmarks/startup.py times it).
 ORDER: Final = ("run", "validate", "compare", "sweep", "trace", "examples", "fit")
-_recorded = {name: (settings, function) for name, settings, function in COMMANDS}
-for _name in ORDER:
-    _settings, _function = _recorded[_name]
-    app.command(_name, **_settings)(_function)
 
-__all__ = ["app", "main", "run_command", "validate_command", "compare_command", "sweep_command",
-           "trace_command", "examples_command", "fit_command"]
+
+def _register(names: Sequence[str]) -> None:
+    for name in names:
+        importlib.import_module(f"qsim.present.{name}_command")
+    recorded = {name: (settings, function) for name, settings, function in COMMANDS}
+    for name in names:
+        settings, function = recorded[name]
+        app.command(name, **settings)(function)
+
+
+_register(ORDER)
+
+__all__ = ["ORDER", "app", "main"]

@@ -10,7 +10,6 @@ import typer
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
-from qsim.input.scenario import load_scenario
 from qsim.input.units import parse_duration
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.present.options import (
@@ -25,7 +24,16 @@ from qsim.present.options import (
     command,
     examples,
 )
-from qsim.present.shared import csv_text, error, inputs_of, json_text, option_value, png_bytes, warn
+from qsim.present.shared import (
+    csv_text,
+    error,
+    inputs_of,
+    json_text,
+    load_scenario,
+    option_value,
+    png_bytes,
+    warn,
+)
 
 
 @command("compare", epilog=examples(

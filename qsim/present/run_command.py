@@ -10,7 +10,6 @@ import typer
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
-from qsim.input.scenario import Scenario, load_scenario
 from qsim.present.files import check_out_dir, check_plot_path, out_folder, write_file
 from qsim.present.options import (
     FileArg,
@@ -29,6 +28,7 @@ from qsim.present.shared import (
     error,
     inputs_of,
     json_text,
+    load_scenario,
     picture_and_tables,
     warn,
 )
@@ -36,6 +36,7 @@ from qsim.present.window import parse_window
 
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
+    from qsim.input.scenario import Scenario
 
 @command("run", epilog=examples(
     "qsim run scenarios/vqe.yaml",

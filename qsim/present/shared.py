@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from qsim.input.errors import QsimError
-from qsim.input.scenario import RecordedWorkload, Scenario
 from qsim.input.text import escape
 from qsim.input.units import format_duration
 
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
+    from qsim.input.scenario import Scenario
     from qsim.present.files import OutFolder
 
 USER_ERROR: Final = 2
@@ -35,6 +35,15 @@ def stopped(exc: KeyboardInterrupt) -> tuple[str, int]:
     """What stopped a command (``interrupted`` or ``terminated``) and its exit code."""
     return ("terminated", TERMINATED) if isinstance(exc, Terminated) else (
         "interrupted", INTERRUPTED)
+
+
+def load_scenario(file: str) -> Scenario:
+    """The scenario in ``file`` (:func:`qsim.input.scenario.load_scenario`). The scenario
+    models (pydantic) are imported here, by the command that reads one, not when the command
+    line starts: they cost more than the rest of a start (``qsim --help`` never needs them)."""
+    from qsim.input.scenario import load_scenario as load
+
+    return load(file)
 
 
 def warn(scenario: Scenario) -> None:
@@ -58,6 +67,8 @@ def check_window_in_run(bounds: tuple[float | None, float | None], window: str |
 def inputs_of(file: str, scenario: Scenario) -> list[str]:
     """What a command on ``file`` reads: the file and the traces its recorded workloads
     replay (an ``--out`` folder must hold none of them)."""
+    from qsim.input.scenario import RecordedWorkload
+
     traces = [w.trace for w in scenario.workloads if isinstance(w, RecordedWorkload)]
     return [file, *traces]
 

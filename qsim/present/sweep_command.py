@@ -21,7 +21,6 @@ import typer
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
-from qsim.input.scenario import load_scenario
 from qsim.present.files import check_out_dir, check_plot_path, write_file, write_out_dir
 from qsim.present.options import (
     FileArg,
@@ -32,7 +31,15 @@ from qsim.present.options import (
     command,
     examples,
 )
-from qsim.present.shared import csv_text, error, inputs_of, png_bytes, stopped, warn
+from qsim.present.shared import (
+    csv_text,
+    error,
+    inputs_of,
+    load_scenario,
+    png_bytes,
+    stopped,
+    warn,
+)
 
 if TYPE_CHECKING:
     import pandas as pd

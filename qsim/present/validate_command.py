@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import yaml
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
-from qsim.input.scenario import dump_resolved, load_scenario
 from qsim.input.text import escape, shown
 from qsim.present.options import FileArg, MaxJobsOpt, command, examples
-from qsim.present.shared import error, warn
+from qsim.present.shared import error, load_scenario, warn
 from qsim.version import __version__
 
 
@@ -40,7 +38,10 @@ def validate(file: str, *, show: bool, max_jobs: int | None = DEFAULT_MAX_JOBS) 
     except QsimError as exc:
         return error(str(exc))
     if show:
+        import yaml
+
         from qsim.input import plans
+        from qsim.input.scenario import dump_resolved
 
         print(f"# {escape(file)} resolved by qsim {__version__}: every default filled in, "
               "durations in seconds")

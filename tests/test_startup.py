@@ -1,0 +1,50 @@
+"""What each quick command loads (issue 32, goal 4): ``qsim --help`` none of the scenario
+models, pydantic, numpy, pandas, matplotlib or rich; ``qsim validate`` the scenario models but
+none of numpy, pandas, matplotlib or rich; ``qsim examples`` no scenario model. Imports, not
+seconds: the time they cost is measured by ``benchmarks/startup.py``. Each command runs in a
+fresh interpreter, as a user starts it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DRAWING = {"numpy", "pandas", "matplotlib", "rich", "simpy", "scipy"}  # running, drawing, showing
+MODELS = {"pydantic", "yaml", "qsim.input.scenario"}  # reading a scenario
+
+
+def loaded_by(args: list[str]) -> set[str]:
+    """Every module loaded once ``qsim ARGS`` has run (the list goes to stderr: stdout is the
+    command's); a library counts by its top-level name too."""
+    code = ("import sys; from qsim.present.cli import main; code = main(sys.argv[1:]); "
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    names = set(done.stderr.splitlines()[-1].split())
+    return names | {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_the_app_alone_loads_no_scenario_model_and_no_heavy_library(args: list[str]) -> None:
+    assert loaded_by(args) & (DRAWING | MODELS) == set()
+
+
+def test_a_command_s_help_loads_no_scenario_model() -> None:
+    # typer >= 0.2x parses every option through pydantic, so a subcommand's start may import
+    # pydantic itself; the scenario models (and YAML) stay unloaded.
+    assert loaded_by(["run", "--help"]) & (DRAWING | {"yaml", "qsim.input.scenario"}) == set()
+
+
+def test_validate_loads_the_scenario_models_but_nothing_to_run_or_draw() -> None:
+    loaded = loaded_by(["validate", "scenarios/vqe.yaml"])
+    assert "qsim.input.scenario" in loaded  # it did read the scenario
+    assert loaded & DRAWING == set()
+
+
+def test_examples_loads_no_scenario_model() -> None:
+    assert loaded_by(["examples"]) & (DRAWING | {"yaml", "qsim.input.scenario"}) == set()

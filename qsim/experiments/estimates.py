@@ -6,7 +6,7 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def aggregate(summaries: Sequence[Summary]) -> Summary:
     """
     out = aggregate_value(list(summaries), key=None)
     if not isinstance(out, dict):
-        return out
+        return cast(Summary, out)
     if out.get("instances"):
         out["instances"] = [_over_allocation(i, [s["instances"][k] for s in summaries])
                             for k, i in enumerate(out["instances"])]

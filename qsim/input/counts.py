@@ -138,7 +138,7 @@ def count_notes(workloads: Sequence[Any]) -> list[str]:
         name = _COPY.sub("", w.name)
         for field in COUNT_FIELDS:
             value = getattr(w, field, 1)
-            if not is_drawn(value):
+            if isinstance(value, int):
                 continue
             line = (f"{name}: {field} drawn each run{' (each copy)' if name != w.name else ''}"
                     f": mean {value.mean:,.4g}, at most {value.high_count():,}"

@@ -5,6 +5,7 @@ label each point by all its values."""
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,8 +88,7 @@ def test_cli_as_the_issue_writes_it(tmp_path: Path) -> None:
         [sys.executable, "-m", "qsim", "sweep", str(path), "--vary-together",
          "workloads.s.jobs=20,2", "workloads.s.quantum.circuits=1,10", "--vary",
          "workloads.s.mode=job,batch", "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, env={"COLUMNS": "160", "PATH": "",
-                                             "PYTHONPATH": str(Path.cwd())})
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"})
     assert done.returncode == 0, done.stderr
     csv = (tmp_path / "out" / "sweep.csv").read_text().splitlines()
     head = csv[0].split(",")

@@ -307,7 +307,7 @@ def test_the_report_has_an_instance_table(tmp_path: Path) -> None:
     with out.capture() as captured:
         report.print_summary(out, reps.to_dict())
     text = captured.get()
-    assert "Instances" in text and "chemistry" in text and "0% of 3 replications" in text
+    assert "Instances" in text and "chemistry" in text and "0% [0%–56%] of 3 runs" in text
 
 
 # --- repeats (SPEC §12) -----------------------------------------------------------------------

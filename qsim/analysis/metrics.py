@@ -10,6 +10,7 @@ from qsim.analysis import accounting, columns
 from qsim.analysis.columns import STATUSES
 from qsim.analysis.limits import limit_figures
 from qsim.input import plans
+from qsim.input.counts import as_drawn
 from qsim.input.scenario import (
     IndependentWorkload,
     Instance,
@@ -354,9 +355,10 @@ def _others_in_windows(windows: dict[str, np.ndarray], busy: dict[str, np.ndarra
 def _planned_jobs(spec: Workload) -> int | None:
     """The jobs a workload means to run, retries aside (None: an open background stream)."""
     if isinstance(spec, IterativeWorkload):
-        return spec.iterations * spec.jobs_per_iteration * spec.parallel
+        # the run's own counts (SPEC §20: its RunInfo holds what it drew)
+        return as_drawn(spec.iterations) * as_drawn(spec.jobs_per_iteration) * spec.parallel
     if isinstance(spec, IndependentWorkload):
-        return spec.jobs
+        return as_drawn(spec.jobs)
     if isinstance(spec, RecordedWorkload):
         return len(spec.recording.jobs)
     return None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from qsim.experiments.decision import Decision, Goal, check_goal, decide
-from qsim.experiments.estimates import Estimate, Summary, aggregate_value
+from qsim.experiments.estimates import Estimate, Summary, aggregate_value, over_allocation
 from qsim.experiments.replications import check_count, check_workers, entry
 from qsim.experiments.runner import Progress, run_many
 from qsim.input.errors import QsimError
@@ -278,12 +278,21 @@ def compare(scenario: Scenario, workload: str | None = None,
     entries: dict[str, Summary] = {}
     runs: dict[str, tuple[Summary, ...]] = {}
     for i, mode in enumerate(variants):
-        runs[mode] = tuple(entry(s, name)
-                           for s in summaries[i * replications:(i + 1) * replications])
-        entries[mode] = runs[mode][0] if replications == 1 else aggregate_value(
-            list(runs[mode]), key=None)
+        mine = summaries[i * replications:(i + 1) * replications]
+        runs[mode] = tuple(entry(s, name) for s in mine)
+        entries[mode] = runs[mode][0] if replications == 1 else {
+            **aggregate_value(list(runs[mode]), key=None),
+            **_instance_over(mine, runs[mode][0]["instance"])}
     return Comparison(name, entries, replications, scenario.name, seed, runs, left_out,
                       goal)
+
+
+def _instance_over(summaries: Sequence[Summary], instance: str) -> dict[str, Any]:
+    """SPEC §20: with an allocation on the workload's instance, the share of replications
+    whose instance (all its workloads) went over it, with its Wilson interval."""
+    flags = [next((i["over_allocation"] for i in s.get("instances", ())
+                   if i["name"] == instance), None) for s in summaries]
+    return over_allocation(flags)
 
 
 def _seconds(deadline: float | str | None) -> float | None:

@@ -6,13 +6,15 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 
 from qsim.analysis.student_t import t_quantile
+from qsim.analysis.wilson import wilson_interval
 
-__all__ = ["CONFIDENCE", "Estimate", "Summary", "aggregate", "aggregate_value"]
+__all__ = ["CONFIDENCE", "Estimate", "Summary", "aggregate", "aggregate_value",
+           "over_allocation"]
 
 Summary = Mapping[str, Any]  # a summary dict (SPEC §7), or an aggregate of several
 
@@ -71,7 +73,29 @@ def aggregate(summaries: Sequence[Summary]) -> Summary:
     A ``replications`` count is added at the top.
     """
     out = aggregate_value(list(summaries), key=None)
-    return {**out, "replications": len(summaries)} if isinstance(out, dict) else out
+    if not isinstance(out, dict):
+        return cast(Summary, out)
+    if out.get("instances"):
+        out["instances"] = [_over_allocation(i, [s["instances"][k] for s in summaries])
+                            for k, i in enumerate(out["instances"])]
+    return {**out, "replications": len(summaries)}
+
+
+def _over_allocation(instance: dict[str, Any], runs: Sequence[Summary]) -> dict[str, Any]:
+    """An instance with an allocation (SPEC §20): ``p_over_allocation``, the share of the
+    replications whose usage went over it, and ``p_over_allocation_ci95``, its 95 % Wilson
+    interval (named as compare names ``p_deadline``'s)."""
+    return {**instance, **over_allocation([r["over_allocation"] for r in runs])}
+
+
+def over_allocation(flags: Sequence[float | None]) -> dict[str, Any]:
+    """``{"p_over_allocation": p, "p_over_allocation_ci95": [low, high]}`` from each
+    replication's ``over_allocation`` (1.0 or 0.0); empty without an allocation (None)."""
+    if not flags or any(f is None for f in flags):
+        return {}
+    over = sum(1 for f in flags if f)
+    low, high = wilson_interval(over, len(flags))
+    return {"p_over_allocation": over / len(flags), "p_over_allocation_ci95": [low, high]}
 
 
 def aggregate_value(values: list[Any], key: str | None) -> Any:
@@ -82,6 +106,9 @@ def aggregate_value(values: list[Any], key: str | None) -> Any:
         return [aggregate_value(list(items), key) for items in zip(*values)]
     if isinstance(first, bool):
         return all(values)
+    if key == "planned_jobs" and any(v != first for v in values):
+        # SPEC §20: a count each run draws plans a different number of jobs in each
+        return aggregate_value(values, key="planned")
     if key in _LABEL_KEYS or isinstance(first, str):
         # the first run's label; one that only some runs have (stopped_by), from the first
         return next((v for v in values if v is not None), None)

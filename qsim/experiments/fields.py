@@ -9,6 +9,7 @@ bad value reads like an error in a file (``workloads.vqe.mode: must be ...``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -17,11 +18,14 @@ import yaml
 from qsim.input.errors import QsimError, ScenarioError
 from qsim.input.plans import PLANS
 from qsim.input.scenario import DEFAULT_INTERACTIVE_TTL, Scenario, parse_scenario
+from qsim.input.units import parse_duration
 
 __all__ = ["Setting", "SweepError", "check_path", "editable_dump", "raw_workloads", "show",
            "with_fields"]
 
 Setting = tuple[str, Any]  # (PATH, value)
+
+_COPY: Final = re.compile(r"(.+)#(\d+)")  # a repeat's copy NAME#k (qsim.input.scenario)
 
 # What a path may not vary, and why: the sweep's own seed drives every point, and workload
 # names are how paths address workloads.
@@ -92,11 +96,52 @@ def _child(node: Any, step: str, above: list[str], path: str) -> Any:
 
 
 def _workload(workloads: list[dict[str, Any]], name: str, path: str) -> dict[str, Any]:
+    """The workload named ``name``, or the first copy of a repeated workload of that name."""
     for w in workloads:
         if w["name"] == name:
             return w
-    names = ", ".join(w["name"] for w in workloads)
-    raise SweepError(f"--vary {path}: no workload named {name!r} (workloads: {names})")
+    copies = _copies(workloads, name)
+    if copies:
+        return copies[0]
+    raise SweepError(f"--vary {path}: no workload named {name!r} "
+                     f"(workloads: {_file_names(workloads)})")
+
+
+def _copies(workloads: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """A repeated workload's copies ``NAME#1`` ... (SPEC §12), in order; [] if none."""
+    return [w for w in workloads if _base(w["name"]) == name]
+
+
+def _base(name: str) -> str | None:
+    """The name in the file of a repeat's copy ``NAME#k``; None for any other name."""
+    match = _COPY.fullmatch(name)
+    return None if match is None else match.group(1)
+
+
+def _file_names(workloads: list[dict[str, Any]]) -> str:
+    """The workloads as the file names them: a repeated one once, with its copies."""
+    out: list[str] = []
+    for w in workloads:
+        match = _COPY.fullmatch(w["name"])
+        if match is None:
+            out.append(w["name"])
+        elif match.group(2) == "1":
+            n = len(_copies(workloads, match.group(1)))
+            out.append(f"{match.group(1)} ({n} copies {w['name']}..{match.group(1)}#{n})")
+    return ", ".join(out)
+
+
+def _targets(data: dict[str, Any], steps: list[str]) -> list[tuple[list[str], float]]:
+    """Where a PATH sets its value: itself; or, for a repeated workload named as in its file
+    (SPEC §20), each copy's path with the copy's start offset from the first copy."""
+    if steps[0] != "workloads" or len(steps) < 3 \
+            or any(w["name"] == steps[1] for w in data["workloads"]):
+        return [(steps, 0.0)]
+    copies = _copies(data["workloads"], steps[1])
+    if not copies:
+        return [(steps, 0.0)]
+    first = float(copies[0]["start"])
+    return [(["workloads", w["name"], *steps[2:]], float(w["start"]) - first) for w in copies]
 
 
 def with_fields(scenario: Scenario, settings: Sequence[Setting]) -> Scenario:
@@ -113,13 +158,41 @@ def with_fields(scenario: Scenario, settings: Sequence[Setting]) -> Scenario:
     try:
         return parse_scenario(data, "")
     except ScenarioError as exc:
-        raise _named(exc, data) from None
+        raise _named(exc, data, {p.split(".")[1] for p, _ in settings
+                                 if p.startswith("workloads.") and "." in p[10:]}) from None
+
+
+# The absolute times of a workload: a repeat's copies keep theirs ``every`` apart (§12).
+_TIMES: Final = (("start",), ("mode", "open_at"), ("mode", "cancel_at"))
+
+
+def _shifted(steps: list[str], value: Any, offset: float) -> Any:
+    """``value`` for a copy ``offset`` seconds after the first: its times moved by that."""
+    if offset == 0 or value is None:
+        return value
+    field = tuple(steps[2:])
+    if field in _TIMES:
+        return _later(value, offset)
+    if field == ("mode",) and isinstance(value, dict):
+        return {k: _later(v, offset) if k in ("open_at", "cancel_at") and v is not None
+                else v for k, v in value.items()}
+    return value
+
+
+def _later(value: Any, offset: float) -> Any:
+    """A duration ``offset`` seconds later; a value that is no duration as it is (the
+    validation of the first copy says what is wrong with it)."""
+    try:
+        return parse_duration(value) + offset
+    except (ValueError, TypeError):
+        return value
 
 
 def _with_settings(scenario: Scenario, settings: Sequence[Setting]) -> dict[str, Any]:
     data = editable_dump(scenario)
     for path, value in settings:
-        _set(data, _steps(path), value, path)
+        for steps, offset in _targets(data, _steps(path)):
+            _set(data, steps, _shifted(steps, value, offset), path)
     return data
 
 
@@ -190,11 +263,16 @@ def editable_dump(scenario: Scenario) -> dict[str, Any]:
     return data
 
 
-def _named(exc: ScenarioError, data: Mapping[str, Any]) -> ScenarioError:
-    """``exc`` with its field as a PATH (``workloads[1].mode`` -> ``workloads.vqe.mode``)."""
+def _named(exc: ScenarioError, data: Mapping[str, Any], addressed: set[str]) -> ScenarioError:
+    """``exc`` with its field as a PATH (``workloads[1].mode`` -> ``workloads.vqe.mode``); a
+    copy of a repeated workload that a PATH named as in its file, by that name."""
     field = exc.field
     if field and field.startswith("workloads["):
         index, _, rest = field.removeprefix("workloads[").partition("]")
         if index.isdigit() and int(index) < len(data["workloads"]):
-            field = f"workloads.{data['workloads'][int(index)]['name']}{rest}"
+            name = data["workloads"][int(index)]["name"]
+            match = _COPY.fullmatch(name)
+            if match is not None and match.group(1) in addressed:
+                name = match.group(1)
+            field = f"workloads.{name}{rest}"
     return ScenarioError(exc.message, field=field, value=exc.value)

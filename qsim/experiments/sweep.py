@@ -13,7 +13,6 @@ two points is the parameter, not the noise). Nothing depends on which worker ran
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -31,6 +30,7 @@ from qsim.experiments.fields import (
 )
 from qsim.experiments.replications import check_count, check_workers
 from qsim.experiments.runner import Progress, run_many
+from qsim.experiments.together import Axis, Together, axes, combinations
 from qsim.input.errors import QsimError, ScenarioError
 from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_SWEEP_POINTS
 from qsim.input.reader import read_yaml_text
@@ -65,6 +65,8 @@ class Point:
     settings: tuple[Setting, ...]
     scenario: Scenario | None
     refused: Refusal | None = None
+    # SPEC §20: the PATHs varied together (``--vary-together``), one tuple a group
+    together: tuple[tuple[str, ...], ...] = ()
 
     def label(self) -> str:
         """``PATH=VALUE, PATH=VALUE``: the point as the options wrote it."""
@@ -75,14 +77,14 @@ class Point:
 # The options and the grid
 
 
-def parse_vary(option: str) -> tuple[str, list[Any]]:
+def parse_vary(option: str, name: str = "--vary") -> tuple[str, list[Any]]:
     """``"PATH=V1,V2,..."`` -> ``(PATH, [V1, V2, ...])``, each value read as YAML reads a
     value in a file (``10s`` a string, ``5`` a number, ``{kind: batch}`` a mapping; commas
     inside brackets or quotes do not split). SweepError if it is not of that form."""
     path, equals, text = option.partition("=")
     path = path.strip()
     if not equals or not path:
-        raise SweepError(f"--vary {option}: expected PATH=V1,V2,... "
+        raise SweepError(f"{name} {option}: expected PATH=V1,V2,... "
                          "(e.g. backend.lanes=1,2,5)")
     try:
         # The values as the items of a YAML flow sequence: exactly how a file reads them, and
@@ -90,19 +92,19 @@ def parse_vary(option: str) -> tuple[str, list[Any]]:
         values, _ = read_yaml_text(f"[{text}]", "--vary")
     except ScenarioError as exc:
         problem = exc.message.removeprefix("YAML syntax error: ")
-        raise SweepError(f"--vary {path}: cannot read the values {shown(repr(text), 80)} as "
+        raise SweepError(f"{name} {path}: cannot read the values {shown(repr(text), 80)} as "
                          f"YAML: {problem}") from None
     assert isinstance(values, list)  # a flow sequence, whatever its items
     if text.rstrip().endswith(","):  # a YAML flow list allows it, and drops the value
-        raise SweepError(f"--vary {path}: ends with a comma: a value missing? write "
+        raise SweepError(f"{name} {path}: ends with a comma: a value missing? write "
                          f"V1,V2,... (got {shown(repr(text), 80)})")
     return path, values
 
 
-def check_vary(vary: Vary) -> dict[str, list[Any]]:
+def check_vary(vary: Vary, together: Sequence[Together] = ()) -> dict[str, list[Any]]:
     """``vary`` as a dict of lists; SweepError for no PATH, a PATH without values, or a value
     listed twice (two equal points would merge in every table)."""
-    if not vary:
+    if not vary and not together:
         raise SweepError("nothing to vary: give at least one --vary PATH=V1,V2,...")
     out: dict[str, list[Any]] = {}
     for path, values in vary.items():
@@ -131,10 +133,11 @@ def _check_distinct(path: str, values: Sequence[Any]) -> None:
             raise SweepError(f"--vary {path}: the value {show(value)} is listed twice")
 
 
-def check_grid_size(vary: Vary) -> int:
+def check_grid_size(vary: Vary | Sequence[Axis]) -> int:
     """The grid's number of points; SweepError if it is more than ``MAX_SWEEP_POINTS``,
-    counted from the value lists alone, before any point is built."""
-    sizes = [len(values) for values in vary.values()]
+    counted from the value lists (or the axes) alone, before any point is built."""
+    lists = vary.values() if isinstance(vary, Mapping) else [p for _, p in vary]
+    sizes = [len(values) for values in lists]
     total = math.prod(sizes)
     if total > MAX_SWEEP_POINTS:
         product = " × ".join(f"{n:,}" for n in sizes)
@@ -145,14 +148,14 @@ def check_grid_size(vary: Vary) -> int:
     return total
 
 
-def grid(vary: Vary) -> list[tuple[Setting, ...]]:
-    """Every combination of the values, the first PATH varying slowest."""
-    paths = list(vary)
-    return [tuple(zip(paths, combo)) for combo in itertools.product(*vary.values())]
+def grid(vary: Vary, together: Sequence[Together] = ()) -> list[tuple[Setting, ...]]:
+    """Every combination of the values, the first PATH varying slowest; each group of
+    ``together`` (SPEC §20) one axis of its zipped values, before the ``vary`` PATHs."""
+    return combinations(axes(check_vary(vary, together), together))
 
 
 def points(scenario: Scenario, vary: Vary, *, replications: int = 1,
-           max_jobs: int | None = None) -> list[Point]:
+           max_jobs: int | None = None, together: Sequence[Together] = ()) -> list[Point]:
     """Every point of the grid, each validated as a scenario file would be.
 
     The grid's size is checked first (``qsim.input.limits.MAX_SWEEP_POINTS``), and with
@@ -164,18 +167,18 @@ def points(scenario: Scenario, vary: Vary, *, replications: int = 1,
     The first problem raises SweepError naming the option (``--vary PATH``), the point and
     what is wrong, so nothing runs on a grid with a bad point in it.
     """
-    vary = check_vary(vary)
-    total = check_grid_size(vary)
+    grid_axes = axes(check_vary(vary, together), together)
+    total = check_grid_size(grid_axes)
     full = scenario.model_dump(by_alias=True)
-    for path in vary:
-        check_path(full, path)
-    paths = list(vary)
+    for paths, _ in grid_axes:
+        for path in paths:
+            check_path(full, path)
+    groups = tuple(paths for paths in (a[0] for a in grid_axes[:len(together)]))
     out: list[Point] = []
     expected = 0.0
-    for i, combo in enumerate(itertools.product(*vary.values())):  # as grid() orders them
-        settings = tuple(zip(paths, combo))
+    for i, settings in enumerate(combinations(grid_axes)):  # as grid() orders them
         built, refused = _point_scenario(scenario, settings, i, total)
-        out.append(Point(i, settings, built, refused))
+        out.append(Point(i, settings, built, refused, groups))
         if max_jobs is not None and built is not None:  # the work so far: refused as soon
             expected += replications * estimate(built).units  # as it is too much
             if expected > max_jobs:
@@ -249,8 +252,8 @@ def _common(a: list[str], b: list[str]) -> int:
 
 def sweep(scenario: Scenario, vary: Vary, replications: int = 1, seed: int | None = None,
           executor: Executor | None = None, progress: Progress | None = None,
-          workers: int | None = None, *, max_jobs: int | None = DEFAULT_MAX_JOBS
-          ) -> pd.DataFrame:
+          workers: int | None = None, *, max_jobs: int | None = DEFAULT_MAX_JOBS,
+          together: Sequence[Together] = ()) -> pd.DataFrame:
     """Run ``scenario`` at every point of the grid ``vary`` ({PATH: [values]}), each point
     ``replications`` times, and return the tidy table of ``qsim.analysis.sweeps.sweep_frame``:
     one row per point, replication and workload.
@@ -260,11 +263,13 @@ def sweep(scenario: Scenario, vary: Vary, replications: int = 1, seed: int | Non
     is sent; without one, a process pool on this machine's cores (``workers`` of them).
     ``progress(done, total)`` is called as runs finish. The table is the same whatever ran it.
     ``max_jobs`` (None: no limit) bounds the jobs of all the runs together, estimated before
-    any starts (``qsim.input.work``).
+    any starts (``qsim.input.work``). ``together`` (SPEC §20): groups of {PATH: [values]}
+    whose lists are zipped into points (all as long as each other), crossed with ``vary``.
     """
     check_count(replications)
     check_workers(workers)
-    built = points(scenario, vary, replications=replications, max_jobs=max_jobs)
+    built = points(scenario, vary, replications=replications, max_jobs=max_jobs,
+                   together=together)
     return run_points(built, replications,
                       scenario.seed if seed is None else seed, scenario.name,
                       executor=executor, progress=progress, workers=workers,
@@ -301,6 +306,8 @@ def run_points(grid_points: Sequence[Point], replications: int, seed: int, name:
     table = sweep_frame(runs)
     table.attrs.update({"scenario": name, "seed": seed, "replications": replications,
                         "vary": list(columns)})
+    if grid_points and grid_points[0].together:  # SPEC §20; absent otherwise, as before
+        table.attrs["together"] = [list(g) for g in grid_points[0].together]
     return table
 
 

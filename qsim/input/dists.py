@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DISTRIBUTIONS", "DIST_NAMES", "Circuits", "Distribution", "DistributionBase", "Duration",
     "Empirical", "Exponential", "Fixed", "Geometric", "Lognormal", "Normal", "PerCircuit",
-    "Rounded", "StrictModel", "Sum", "Uniform", "UniformInt", "WholeDistribution",
+    "Rounded", "StrictModel", "Sum", "Uniform", "UniformInt", "WholeCount", "WholeDistribution",
+    "HIGH_COUNT_TAIL",
     "as_number", "as_whole_number", "dist_tag",
 ]
 
@@ -475,6 +476,10 @@ class UniformInt(DistributionBase):
 
         return rng.integers(self.low, self.high, size, endpoint=True).astype(np.float64)
 
+    def high_count(self) -> int:
+        """Its upper bound (see :data:`HIGH_COUNT_TAIL`)."""
+        return self.high
+
 
 class Geometric(DistributionBase):
     """``{dist: geometric, mean: m}``: trials up to the first success at p = 1/m, so whole
@@ -491,6 +496,16 @@ class Geometric(DistributionBase):
 
         return rng.geometric(1 / self.mean, size).astype(np.float64)
 
+    def high_count(self) -> int:
+        """The least k with P(X > k) = (1 - p)^k <= HIGH_COUNT_TAIL (unbounded above)."""
+        if self.mean <= 1:
+            return 1
+        return max(1, math.ceil(math.log(HIGH_COUNT_TAIL) / math.log1p(-1 / self.mean)))
+
+
+#: What a count's work estimate reads of an unbounded whole-number distribution (SPEC §20):
+#: the count it exceeds with at most this probability (its 99.9th percentile).
+HIGH_COUNT_TAIL: Final = 1e-3
 
 # Terms of the survival sum added one by one (see _rounded_mean); beyond them, its integral.
 _SURVIVAL_TERMS: Final = 1 << 16
@@ -601,6 +616,29 @@ class Rounded(DistributionBase):
 
         return np.maximum(1.0, np.floor(self.of.sample(rng, size) + 0.5))
 
+    def high_count(self) -> int:
+        """Its upper bound where it has one (fixed, empirical, uniform), else the least whole
+        number k with P(draw > k) <= HIGH_COUNT_TAIL: the rounded (1 - tail) quantile."""
+        import numpy as np  # here, not at the top: validating a file need not load numpy
+
+        d = self.of
+        if isinstance(d, (Fixed, Empirical)):
+            return int(max((d.value,) if isinstance(d, Fixed) else d.values))
+        if isinstance(d, Uniform):
+            return max(1, math.floor(d.high + 0.5))
+        # P(X >= x) falls from 1 towards 0: bisect for the x where it is the tail; the
+        # bracket doubles from the mean (a lognormal's tail can sit far above it).
+        lo, hi = 0.0, max(1.0, 2 * d.mean)
+        while float(_survival(d, np.asarray([hi]))[0]) > HIGH_COUNT_TAIL and hi < 1e300:
+            lo, hi = hi, 2 * hi
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if mid in (lo, hi):
+                break
+            lo, hi = (mid, hi) if float(_survival(d, np.asarray([mid]))[0]) > \
+                HIGH_COUNT_TAIL else (lo, mid)
+        return max(1, math.floor(hi + 0.5))
+
 
 WHOLE_DIST_NAMES: Final = (UniformInt.TAG, Geometric.TAG, "fixed", "exponential", "uniform",
                            "lognormal", "normal", "empirical")
@@ -631,6 +669,9 @@ def _wrap_whole(value: Any) -> Any:
         return value
     return {"of": value}
 
+
+#: One of the whole-number distributions, once validated.
+WholeCount = Union[UniformInt, Geometric, Rounded]
 
 #: A whole-number distribution (SPEC §8): draws are whole numbers >= 1 (as float64).
 WholeDistribution = Annotated[

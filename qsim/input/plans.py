@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from qsim.input.counts import count_notes, mean_count
 from qsim.input.dists import Circuits
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.units import format_duration
@@ -89,7 +90,7 @@ def offered_load(scenario: Scenario) -> list[WorkloadLoad]:
         elif isinstance(w, IterativeWorkload):
             q = w.quantum.mean
             cycle = w.compile.mean + q + w.post.mean + w.classical.mean
-            busy = w.parallel * w.jobs_per_iteration * q
+            busy = w.parallel * mean_count(w.jobs_per_iteration) * q
             out.append(WorkloadLoad(w.name, min(1.0, busy / cycle) if cycle > 0 else 1.0,
                                     False, None))
         elif w.quantum is not None:  # independent at once: the QPU is busy while it lasts
@@ -151,6 +152,7 @@ def notes(scenario: Scenario) -> list[str]:
                          f"{format_duration(charge * circuits)} more quantum time in all")
     lines += _qpu_order_notes(scenario)
     lines += limit_notes(scenario)
+    lines += count_notes(scenario.workloads)
     loads = offered_load(scenario)
     for x in loads:
         if x.mean_interarrival_s is not None:

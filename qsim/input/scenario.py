@@ -31,7 +31,8 @@ from pydantic import (
     model_validator,
 )
 
-from qsim.input import dists, limits, plans
+from qsim.input import counts, dists, limits, plans
+from qsim.input.counts import Iterations, Jobs, JobsPerIteration
 from qsim.input.dists import (
     DIST_NAMES,
     Circuits,
@@ -411,8 +412,9 @@ class IterativeWorkload(WorkloadBase):
     """Rounds of jobs separated by classical optimisation (VQE, QAOA)."""
 
     kind: Literal["iterative"]
-    iterations: Annotated[WholeNumber, Field(ge=1, le=limits.MAX_ITERATIONS)]
-    jobs_per_iteration: Annotated[WholeNumber, Field(ge=1, le=limits.MAX_JOBS_PER_ITERATION)] = 1
+    # SPEC §20: a number, or a whole-number distribution each run draws (qsim.input.counts)
+    iterations: Iterations
+    jobs_per_iteration: JobsPerIteration = 1
     parallel: Annotated[WholeNumber, Field(ge=1, le=limits.MAX_PARALLEL)] = 1
     classical: Distribution = Fixed(value=0.0)
     on_failure: Literal["retry", "abort"] = "retry"
@@ -423,7 +425,7 @@ class IndependentWorkload(WorkloadBase):
     """``jobs`` jobs at once, or one every ``submit_interval``."""
 
     kind: Literal["independent"]
-    jobs: Count
+    jobs: Jobs  # SPEC §20: a number, or a whole-number distribution each run draws
     submit_interval: Duration = 0.0
 
 
@@ -1237,7 +1239,7 @@ def _plan_warnings(data: dict[str, Any], scenario: Scenario, file: str | None,
 # Union tags pydantic inserts in error locations; they are not keys of the file.
 _TAGS: Final = (frozenset(WORKLOAD_KINDS) | {c.TAG for c in dists.DISTRIBUTIONS}
                  | {_DIST_TAG, _TRACE_TAG, dists.UniformInt.TAG, dists.Geometric.TAG,
-                    dists.Rounded.TAG} | OUTAGE_TAGS)
+                    dists.Rounded.TAG} | OUTAGE_TAGS | counts.COUNT_TAGS)
 # Discriminators as pydantic names them in errors -> (the key they read, what it selects).
 _TAG_HINTS: Final[dict[str, tuple[str, str]]] = {
     "'kind'": ("kind", "workload kind; expected one of " + ", ".join(WORKLOAD_KINDS)),

@@ -6,7 +6,10 @@ The estimate is rough on purpose: it reads means only (queueing from background 
 taken as an M/M/1 wait, an overloaded QPU as a backlog that grows with time), and its use is
 to refuse, before any simulated second, a run that would take hours or never end, with one
 line that says what was estimated and how to go on. It is not a bound: the engine also stops
-a run that passes the limit while it runs (``qsim.model.watch``).
+a run that passes the limit while it runs (``qsim.model.watch``). A count a run draws (SPEC
+§20) is read at its high end, not its mean, so that no run of the command is likely to pass
+the limit: its upper bound, or its 99.9th percentile where it has none
+(``qsim.input.counts.high_count``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from qsim.input.counts import high_count
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.text import shown
@@ -167,7 +171,7 @@ def _built(w: Any, horizon: float | None) -> float:
     ``max_time`` is reached."""
     if w.kind != "independent":
         return 0.0
-    jobs = float(w.jobs)
+    jobs = float(high_count(w.jobs))
     if horizon is None:
         return jobs
     if w.start >= horizon:
@@ -222,22 +226,24 @@ def _foreground(w: Any, load: float, service: float) -> tuple[float, float, floa
         if failure is not None and w.on_failure == "retry":
             p = min(failure.probability, 1.0)
             attempts = w.max_retries + 1.0 if p >= 1 else (1 - p ** (w.max_retries + 1)) / (1 - p)
-        per_round = w.jobs_per_iteration * attempts
-        planned = w.iterations * w.parallel * per_round
+        iterations = high_count(w.iterations)  # SPEC §20: a drawn count at its high end
+        per_round = high_count(w.jobs_per_iteration) * attempts
+        planned = iterations * w.parallel * per_round
         iteration_s = max(job_s, per_round * w.parallel * q) + _mean(w.classical) + wait
         if queued and load >= 1 and service > 0:
             # Each iteration queues behind a backlog that grows with time: t_{k+1} = load·t_k
             # + iteration_s, so n iterations take iteration_s·(load^n − 1)/(load − 1).
-            n = w.iterations
+            n = iterations
             grow = n * math.log(load)
             wall = math.inf if grow > 700 else (
                 n * iteration_s if load == 1 else iteration_s * math.expm1(grow) / (load - 1))
         else:
-            wall = w.iterations * iteration_s
+            wall = iterations * iteration_s
         return w.start, wall, planned
     if w.kind == "independent":
-        planned = float(w.jobs)
-        wall = max((w.jobs - 1) * w.submit_interval, w.jobs * q) + job_s - q + wait
+        jobs = high_count(w.jobs)
+        planned = float(jobs)
+        wall = max((jobs - 1) * w.submit_interval, jobs * q) + job_s - q + wait
         return w.start, wall, planned
     if recording is not None:  # a recorded program: its jobs, its think times
         steps = getattr(recording, "steps", ())

@@ -24,6 +24,7 @@ from qsim.input.work import HINT, RECORDS_PER_JOB, WorkLimitError
 from qsim.model.availability import Availability
 from qsim.model.backend import Backend
 from qsim.model.clock import STOP, Clock, fire
+from qsim.model.counts import draw_counts
 from qsim.model.modes import CLOSED, INACTIVE, Context
 from qsim.model.rng import Streams
 from qsim.model.rules import InstanceLedger
@@ -183,6 +184,8 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, *,
     A run whose times are not finite raises a QsimError naming where they stopped being so.
     """
     seed = scenario.seed if seed is None else seed
+    # SPEC §20: this run's counts drawn first; its RunInfo carries them (the run's plan).
+    scenario = draw_counts(scenario, Streams(seed, replication))
     sim = _Simulation(scenario.warmed_up(), seed, replication)
     if max_jobs is None and progress is None:
         end = sim.run()

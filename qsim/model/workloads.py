@@ -26,6 +26,7 @@ from qsim.input.scenario import (
 from qsim.input.traffic import ArrivalTrace
 from qsim.model.arrivals import Drawn, RateClock, Replayed, trace_quanta
 from qsim.model.clock import END, PENDING, at, fire, submit_priority
+from qsim.model.counts import count
 from qsim.model.jobs import Job, quantum_run
 from qsim.model.rng import Streams
 from qsim.records.log import SYSTEM_ERROR, USER_ERROR, Trace
@@ -202,9 +203,10 @@ class WorkloadRun:
 
     def _independent(self, spec: IndependentWorkload) -> Generator[Event, object, None]:
         yield at(self.env, spec.start, self.priority)
-        for i in range(spec.jobs):
+        jobs = count(spec.jobs)
+        for i in range(jobs):
             self.submit(_ignore)
-            if spec.submit_interval > 0 and i + 1 < spec.jobs:
+            if spec.submit_interval > 0 and i + 1 < jobs:
                 yield at(self.env, spec.submit_interval, self.priority)
         self.submitting = False
         self.check_end()
@@ -386,11 +388,12 @@ class _Iterative:
         run, spec, env = self.run, self.spec, self.run.env
         classical = run.streams.draws(spec.classical, spec.name, "classical")
         yield at(env, spec.start, run.priority)
-        for iteration in range(spec.iterations):
+        iterations = count(spec.iterations)
+        for iteration in range(iterations):
             if not run.submitting:
                 break
             yield _Round(run, spec).done
-            if iteration + 1 < spec.iterations and run.submitting:
+            if iteration + 1 < iterations and run.submitting:
                 yield at(env, next(classical), run.priority)
         self.loops_left -= 1
         if self.loops_left == 0:
@@ -404,9 +407,9 @@ class _Round:
     def __init__(self, run: WorkloadRun, spec: IterativeWorkload) -> None:
         self.run = run
         self.spec = spec
-        self.outstanding = spec.jobs_per_iteration
+        self.outstanding = count(spec.jobs_per_iteration)
         self.done = Event(run.env)
-        for _ in range(spec.jobs_per_iteration):
+        for _ in range(self.outstanding):
             run.submit(self._job_ended)
 
     def _job_ended(self, job: Job) -> None:

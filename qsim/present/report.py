@@ -264,7 +264,7 @@ def _progress(w: Summary) -> str:
     """How much of its work an incomplete workload did: ``48/100 done (max_time)``; a mean
     over replications says so."""
     done, planned = _plain_count(w["jobs"]["done"]), w.get("planned_jobs")
-    text = f"{done}/{planned} done" if planned is not None else f"{done} done"
+    text = f"{done}/{_plain_count(planned)} done" if planned is not None else f"{done} done"
     if isinstance(w["jobs"]["done"], dict):
         text += " on average"
     stopped = w.get("stopped_by")
@@ -362,9 +362,9 @@ def instance_table(s: Summary) -> Table:
                  duration(i["usage_s"]), duration(i["allocation_s"]),
                  duration(i["remaining_s"])]
         if replicated:
-            over = i["over_allocation"]
-            cells.append("-" if over is None else f"{100 * _mean(over):.0f}% of "
-                         f"{s['replications']} replications")
+            p = i.get("p_over_allocation")
+            cells.append("-" if p is None else _over_cell(p, i["p_over_allocation_ci95"],
+                                                          s["replications"]))
         table.add_row(*cells)
     return table
 
@@ -391,6 +391,12 @@ def limit_lines(s: Summary) -> list[str]:
             lines.append(f"{name}: cost limit {_mean(got['cost_limit_usd']):g} USD {when}; "
                          f"{_mean(got['cost_cancelled']):g} jobs cancelled by it")
     return lines
+
+
+def _over_cell(p: float, ci95: list[float], replications: int) -> str:
+    """``80% [58–92%] of 20 runs``: the share of replications over the allocation, with its
+    95 % Wilson interval (SPEC §20), as compare writes its chances."""
+    return f"{p:.0%} [{ci95[0]:.0%}–{ci95[1]:.0%}] of {replications} runs"
 
 
 def streams_line(s: Summary) -> str:
@@ -457,6 +463,8 @@ def comparison_table(c: Comparison) -> Table:
     # keeps the numbers, with the mode listed as incomplete).
     table.add_row("cost vs cheapest", *(_ratio(v.cost_ratio[m], m, v) for m in c.modes))
     table.add_row("time vs fastest", *(_ratio(v.time_ratio[m], m, v) for m in c.modes))
+    if all("p_over_allocation" in e for e in c.modes.values()):  # SPEC §20
+        table.add_row("over allocation", *(_over_chance(e) for e in c.modes.values()))
     if c.decision is not None:  # SPEC §20: only with --deadline or --budget
         for key, label in _CHANCE_ROWS:
             if c.decision.chances[next(iter(c.modes))][key] is not None:
@@ -473,6 +481,12 @@ def _chance(chance: Any) -> str:
     return f"{chance.p:.0%} [{chance.low:.0%}–{chance.high:.0%}]"
 
 
+def _over_chance(e: Summary) -> str:
+    """The share of replications over the instance's allocation, as ``_chance`` writes it."""
+    low, high = e["p_over_allocation_ci95"]
+    return f"{e['p_over_allocation']:.0%} [{low:.0%}–{high:.0%}]"
+
+
 def comparison_rows_table(c: Comparison, width: int) -> Table:
     """The modes as rows, with the key figures and the ratios: for a narrow terminal."""
     v = c.verdict
@@ -485,6 +499,8 @@ def comparison_rows_table(c: Comparison, width: int) -> Table:
         ("cost ×", lambda e: _ratio(e["cost_ratio"], e["_variant"], v), 1),
         ("time ×", lambda e: _ratio(e["time_ratio"], e["_variant"], v), 1),
     ]
+    if all("p_over_allocation" in e for e in c.modes.values()):  # SPEC §20
+        columns.append(("over alloc.", lambda e: f"{e['p_over_allocation']:.0%}", 1))
     if c.decision is not None:  # SPEC §20: the share meeting both, its interval in the JSON
         both = {m: chances["p_both"] for m, chances in c.decision.chances.items()}
         for e, mode in zip(entries, c.modes):

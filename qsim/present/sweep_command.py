@@ -64,11 +64,19 @@ def _formats() -> dict[str, Callable[[Any], str]]:
     return {"time": report.duration, "usd": report.money, "share": report.percent}
 
 
-VaryOpt = Annotated[list[str], typer.Option(
+VaryOpt = Annotated[list[str] | None, typer.Option(
     "--vary", metavar="PATH=V1,V2,...", show_default=False,
     help="A scenario field and its values, written as in the file: workloads by name "
-         "(workloads.others.arrivals.mean=50s,25s), durations with units. Repeat it for a "
-         "full grid.")]
+         "(workloads.others.arrivals.mean=50s,25s; a repeated workload by the name in the "
+         "file: all its copies), durations with units. Repeat it for a full grid.")]
+TogetherOpt = Annotated[list[str] | None, typer.Option(
+    "--vary-together", metavar="PATH=V1,V2,...", show_default=False,
+    help="Fields varied together, zipped, not crossed: --vary-together "
+         "workloads.s.jobs=2000,200,20 workloads.s.quantum.circuits=1,10,100 (or the option "
+         "once for each PATH); all lists as long as each other. Crossed with any --vary.")]
+# The words after --vary-together's first PATH=... (the form the issue writes): the command
+# line's extra arguments, taken as more PATHs of the group.
+MoreArg = Annotated[list[str] | None, typer.Argument(hidden=True, show_default=False)]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", show_default=False,
     help="Also write sweep.parquet and sweep.csv (one row per point, replication and "
@@ -84,10 +92,14 @@ SchedulerOpt = Annotated[str | None, typer.Option(
     "--vary workloads.vqe.mode=job,session -r 10",
     "qsim sweep scenarios/vqe.yaml --vary backend.lanes=1,2,5 --out results/lanes",
     "qsim sweep scenarios/vqe.yaml --vary workloads.vqe.mode.interactive_ttl=5s,60s,5m "
-    "-r 30 --scheduler tcp://scheduler:8786"))
+    "-r 30 --scheduler tcp://scheduler:8786",
+    "qsim sweep scenarios/circuit-sweep.yaml --vary-together "
+    "workloads.sweep.jobs=2000,200,20 workloads.sweep.quantum.circuits=1,10,100"))
 def _sweep_command(
     file: FileArg,
-    vary: VaryOpt,
+    more: MoreArg = None,
+    vary: VaryOpt = None,
+    together: TogetherOpt = None,
     replications: ReplicationsOpt = 1,
     seed: SeedOpt = None,
     out: OutOpt = None,
@@ -96,14 +108,20 @@ def _sweep_command(
     max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
 ) -> int:
     """Run a scenario at every point of a grid of field values, each point replicated, and show each figure's mean (and 95% interval) per point and workload."""  # noqa: E501
-    return sweep(file, vary=vary, replications=replications, seed=seed, out=out, plot=plot,
-                 scheduler=scheduler, max_jobs=max_jobs)
+    if more and not together:
+        return error(f"unexpected argument {more[0]!r}: one FILE; PATH=V1,V2,... follows "
+                     "--vary or --vary-together")
+    return sweep(file, vary=vary or [], replications=replications, seed=seed, out=out,
+                 plot=plot, scheduler=scheduler, max_jobs=max_jobs,
+                 together=[*(together or []), *(more or [])])
 
 
 def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None,
           out: Path | None = None, plot: Path | None = None,
-          scheduler: str | None = None, max_jobs: int | None = DEFAULT_MAX_JOBS) -> int:
-    """The command; returns its exit code."""
+          scheduler: str | None = None, max_jobs: int | None = DEFAULT_MAX_JOBS,
+          together: Sequence[str] = ()) -> int:
+    """The command; returns its exit code. ``together``: the ``--vary-together`` options,
+    one group (SPEC §20)."""
     from qsim.experiments import sweep as sweeps  # SimPy: only once there is a scenario
     from qsim.experiments.replications import check_count
 
@@ -111,8 +129,9 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
         scenario = load_scenario(file)
         warn(scenario)  # the file's own; each point's are its values' (their table says)
         check_count(replications)  # all before a cluster starts; the grid's size and work
+        group = [_vary(together, "--vary-together")] if together else []
         grid_points = sweeps.points(scenario, _vary(vary), replications=replications,
-                                    max_jobs=max_jobs)  # as its points are built
+                                    max_jobs=max_jobs, together=group)  # as built
         if out is not None:
             check_out_dir(out, inputs_of(file, scenario))
         if plot is not None:
@@ -131,15 +150,16 @@ def sweep(file: str, *, vary: Sequence[str], replications: int, seed: int | None
     return 0
 
 
-def _vary(options: Sequence[str]) -> dict[str, list[Any]]:
-    """The ``--vary`` options as {PATH: values}; QsimError for a PATH given twice."""
+def _vary(options: Sequence[str], name: str = "--vary") -> dict[str, list[Any]]:
+    """The ``--vary`` (or ``--vary-together``) options as {PATH: values}; QsimError for a
+    PATH given twice."""
     from qsim.experiments.sweep import parse_vary
 
     out: dict[str, list[Any]] = {}
     for option in options:
-        path, values = parse_vary(option)
+        path, values = parse_vary(option, name)
         if path in out:
-            raise QsimError(f"--vary {path}: given twice; list all its values in one --vary")
+            raise QsimError(f"{name} {path}: given twice; list all its values in one {name}")
         out[path] = values
     return out
 
@@ -216,7 +236,8 @@ def sweep_table(table: pd.DataFrame) -> Table:
     estimates = point_estimates(table, [*vary, "workload", "mode"],
                                 [*(k for k, _, _ in FIGURES), "windows"])
     out = Table(title=report.shown(_title(table, len(estimates)), 200), title_justify="left",
-                title_style="bold", box=box.SIMPLE_HEAD, caption=_caption(vary),
+                title_style="bold", box=box.SIMPLE_HEAD,
+                caption=_caption(vary, table.attrs.get("together", [])),
                 caption_justify="left")
     for heading in _headings(vary):
         out.add_column(report.shown(heading, 30), no_wrap=True)
@@ -303,8 +324,11 @@ def _headings(vary: list[str]) -> list[str]:
     return short if len(set(short)) == len(short) else vary
 
 
-def _caption(vary: list[str]) -> str:
-    return "varied: " + " × ".join(vary)
+def _caption(vary: list[str], together: list[list[str]]) -> str:
+    """``varied: A × B``; a group varied together (SPEC §20) as ``(A, B together)``."""
+    grouped = {p for group in together for p in group}
+    parts = [f"({', '.join(group)} together)" for group in together]
+    return "varied: " + " × ".join([*parts, *(p for p in vary if p not in grouped)])
 
 
 def _title(table: pd.DataFrame, rows: int) -> str:

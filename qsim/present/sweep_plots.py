@@ -46,23 +46,28 @@ def sweep_figure(table: pd.DataFrame, vary: Sequence[str] | None = None) -> Figu
     shown = _foreground(table)
     estimates = point_estimates(shown, [*vary, "workload", "mode"],
                                 [*(k for k, _, _ in PANELS), "windows"])
-    x, ticks, unit = _x_axis(estimates[vary[0]])
+    # SPEC §20: PATHs varied together with the x axis's are on it too, not lines of their own
+    group = next((g for g in table.attrs.get("together", []) if vary[0] in g), [vary[0]])
+    x, ticks, unit = _x_axis(estimates[vary[0]]) if len(group) == 1 else _zipped_axis(
+        estimates, group)
     complete = complete_shares(shown, [*vary, "workload", "mode"])
     estimates = estimates.assign(_x=x, _complete=complete)
-    lines = _lines(estimates, vary[1:], multiple=shown["workload"].nunique() > 1)
+    lines = _lines(estimates, [p for p in vary[1:] if p not in group],
+                   multiple=shown["workload"].nunique() > 1)
     fig = Figure(figsize=(11, 7.2), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True).ravel()
     for ax, (key, title, kind) in zip(axes, PANELS):
         _panel(ax, lines, key, title, kind, categorical=ticks is not None)
     for ax in axes[2:]:
-        ax.set_xlabel(picture_text(vary[0], 80) + (f" ({unit})" if unit else ""), fontsize=9)
+        ax.set_xlabel(picture_text(_x_label(group), 80) + (f" ({unit})" if unit else ""),
+                      fontsize=9)
         if ticks is not None:
             ax.set_xticks(range(len(ticks)), [picture_text(t) for t in ticks])
         elif len(set(x)) <= _MAX_VALUE_TICKS:  # a tick at each value swept, not 22.5, 27.5
             ax.set_xticks(sorted(set(x)), [f"{v:g}" for v in sorted(set(x))])
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
                ncols=min(4, len(lines)), frameon=False, fontsize=9)
-    title = _title(table, vary[0], categorical=ticks is not None) + _refused(table, vary)
+    title = _title(table, _x_label(group), categorical=ticks is not None) + _refused(table, vary)
     if min(complete, default=1.0) < 1.0:
         title += ("\nhollow markers: a workload did not finish its work there (in some run): "
                   "less work, not comparable")
@@ -111,6 +116,22 @@ def _x_axis(values: pd.Series) -> tuple[np.ndarray, list[str] | None, str]:
         return seconds / scale, None, unit
     categories = list(dict.fromkeys(str(v) for v in values))
     return np.array([categories.index(str(v)) for v in values], float), categories, ""
+
+
+def _zipped_axis(estimates: pd.DataFrame, group: Sequence[str]
+                 ) -> tuple[np.ndarray, list[str], str]:
+    """A category axis of the points of a ``--vary-together`` group, in the order given, each
+    labelled by all its values (``2000 / 1``)."""
+    labels = [" / ".join(_value(v) for v in row)
+              for row in estimates[list(group)].itertuples(index=False)]
+    categories = list(dict.fromkeys(labels))
+    return np.array([categories.index(t) for t in labels], float), categories, ""
+
+
+def _x_label(group: Sequence[str]) -> str:
+    """The x axis's PATH; a group's as ``workloads.s.jobs / quantum.circuits``."""
+    rest = [".".join(p.split(".")[2:]) if p.startswith("workloads.") else p for p in group[1:]]
+    return " / ".join([group[0], *rest])
 
 
 def _durations(values: pd.Series) -> np.ndarray | None:

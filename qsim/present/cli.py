@@ -158,6 +158,7 @@ def _root(
 # The commands, one module each; each records itself with ``options.command`` and is
 # registered here (no command module imports the app), in the order `qsim --help` lists them.
 from qsim.present import (  # noqa: E402
+    advise_command,
     compare_command,
     examples_command,
     fit_command,
@@ -168,11 +169,11 @@ from qsim.present import (  # noqa: E402
 )
 from qsim.present.options import COMMANDS  # noqa: E402
 
-ORDER: Final = ("run", "validate", "compare", "sweep", "trace", "examples", "fit")
+ORDER: Final = ("run", "validate", "compare", "advise", "sweep", "trace", "examples", "fit")
 _recorded = {name: (settings, function) for name, settings, function in COMMANDS}
 for _name in ORDER:
     _settings, _function = _recorded[_name]
     app.command(_name, **_settings)(_function)
 
-__all__ = ["app", "main", "run_command", "validate_command", "compare_command", "sweep_command",
-           "trace_command", "examples_command", "fit_command"]
+__all__ = ["app", "main", "run_command", "validate_command", "compare_command",
+           "advise_command", "sweep_command", "trace_command", "examples_command", "fit_command"]

@@ -229,7 +229,8 @@ def test_cli_table_json_and_out(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), [
-    (("-w", "nope", "--deadline", "1h", "--budget", "5"), "qsim: error: --workload: no workload named 'nope'"),
+    (("-w", "nope", "--deadline", "1h", "--budget", "5"),
+     "qsim: error: --workload: no workload named 'nope'"),
     (("-w", "vqe", "--deadline", "-3h", "--budget", "5"), "qsim: error: --deadline "),
     (("-w", "vqe", "--budget", "5", "--confidence", "1.5"), "qsim: error: --confidence "),
     (("-w", "vqe", "--budget", "5", "--confidence", "0"), "qsim: error: --confidence "),

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from qsim.experiments.choices import Choice
 from qsim.experiments.decision import Chance, Goal, decide
 from qsim.experiments.estimates import Estimate, Summary
 from qsim.experiments.standing import Standing, hits
 from qsim.input.units import format_duration
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["Advice", "Candidate"]
 
@@ -199,10 +196,9 @@ class Advice:
             out["left_out"] = dict(self.left_out)
         return out
 
-    def table(self) -> pd.DataFrame:
-        """One row per candidate, ranked (``advise.csv``): intervals as ``*_low``/``*_high``."""
-        import pandas as pd
-
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per candidate, ranked, intervals as ``*_low``/``*_high``: the rows
+        of ``advise.csv`` (``pandas.DataFrame(advice.rows())`` for a table)."""
         rows = []
         for r, c in enumerate(self.candidates, 1):
             row = self.candidate_dict(c, r)
@@ -211,7 +207,7 @@ class Advice:
                 base = key.removesuffix("_ci95")
                 row[f"{base}_low"], row[f"{base}_high"] = pair
             rows.append(row)
-        return pd.DataFrame(rows)
+        return rows
 
 
 def _goal_words(goal: Goal) -> str:

@@ -74,10 +74,12 @@ def _advise_command(
                             progress=bar.update, max_jobs=max_jobs)
         data = advice.to_dict()
         if out is not None:
+            import pandas as pd
+
             from qsim.present.advise_plot import save_advise  # matplotlib: only when drawing
 
             write_out_dir(out, {"advise.json": json_text(data),
-                                "advise.csv": csv_text(advice.table()),
+                                "advise.csv": csv_text(pd.DataFrame(advice.rows())),
                                 "advise.png": png_bytes(lambda f: save_advise(data, f))})
     except QsimError as exc:
         return error(str(exc))

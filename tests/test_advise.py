@@ -101,6 +101,21 @@ def test_the_search_stops_at_the_cap_and_says_so() -> None:
     assert a.recommended is not None and a.recommended.label == "batch, ITTL 1m"
 
 
+def test_the_work_limit_refuses_the_first_round_and_cuts_later_ones() -> None:
+    from qsim.input.work import WorkLimitError, estimate
+
+    first = FIRST_REPLICATIONS * sum(estimate(s).units for s in choices(FIXED, "vqe").scenarios)
+    with pytest.raises(WorkLimitError, match="more than the limit of"):
+        advised(FIXED, deadline="200s", budget=1000, max_jobs=int(first) - 1)
+    a = advised(FIXED, deadline="200s", budget=1000, max_jobs=int(first) + 1)
+    assert {c.replications for c in a.searched} == {FIRST_REPLICATIONS}
+    assert a.stopped_by == "work limit" and a.open > 0
+    # the best so far, as compare would say it, on the replications run (the report adds
+    # that the search was cut short, and how many choices it left undecided)
+    assert a.recommended is not None and a.recommended.label == "batch, ITTL 1m"
+    assert "in 100% of 8 replications" in a.sentence
+
+
 def test_never_an_unfinished_choice() -> None:
     # A batch whose 1-minute max_time cuts it short is the cheapest: never recommended.
     cut = scenario(job("others", jobs=6, quantum="50s", start="5s"),

@@ -14,7 +14,7 @@ from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_REPLICATIONS
 from qsim.input.scenario import load_scenario
 from qsim.present.compare_command import goal_options
 from qsim.present.files import check_out_dir, write_out_dir
-from qsim.present.options import FileArg, JsonOpt, MaxJobsOpt, SeedOpt, command, examples
+from qsim.present.options import FileArg, MaxJobsOpt, SeedOpt, command, examples
 from qsim.present.shared import csv_text, error, inputs_of, json_text, option_value, png_bytes, warn
 
 _DEFAULT_CAP = 256  # qsim.experiments.advise.DEFAULT_MAX_REPLICATIONS (not imported: heavy)
@@ -47,7 +47,8 @@ def _advise_command(
         "--max-replications", min=1, max=MAX_REPLICATIONS, metavar="N",
         help="The most replications of one choice: the search adds them where choices are "
              "close to each other or to the confidence, up to N.")] = _DEFAULT_CAP,
-    as_json: JsonOpt = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print only the advice as JSON on stdout (docs/SPEC.md §20).")] = False,
     out: Annotated[Path | None, typer.Option(
         "--out", metavar="DIR", help="Also write advise.json, advise.csv (one row per choice) "
                       "and advise.png into this folder (replaced as a whole, never half "

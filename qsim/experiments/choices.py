@@ -17,6 +17,7 @@ from typing import Any, Final
 from qsim.experiments.comparison import MODES, allowed_modes
 from qsim.experiments.fields import Setting, with_fields
 from qsim.input.dists import Circuits
+from qsim.input.errors import QsimError
 from qsim.input.scenario import DEFAULT_INTERACTIVE_TTL, Scenario
 from qsim.input.units import format_duration
 
@@ -117,9 +118,16 @@ def choices(scenario: Scenario, workload: str) -> Space:
             for k, jobs in circuits:
                 for ttl, close in _context_settings(mode, spec.mode, max_time):
                     found.append(Choice(mode, ttl, close, k, jobs, backend))
-    built = tuple(with_fields(scenario, c.settings(workload, jobs_field, spec.mode))
-                  for c in found)
-    return Space(workload, jobs_field, tuple(found), built, left_out, tuple(notes))
+    kept: list[Choice] = []
+    built: list[Scenario] = []
+    for c in found:
+        try:
+            built.append(with_fields(scenario, c.settings(workload, jobs_field, spec.mode)))
+        except QsimError as exc:  # e.g. more circuits than a per-circuit phase allows
+            notes.append(f"{c.label(jobs_field)}: not searched ({exc})")
+            continue
+        kept.append(c)
+    return Space(workload, jobs_field, tuple(kept), tuple(built), left_out, tuple(notes))
 
 
 def _context_settings(mode: str, old: Any, max_time: float
@@ -140,10 +148,14 @@ def _context_settings(mode: str, old: Any, max_time: float
 def _circuit_axis(spec: Any, notes: list[str]) -> tuple[list[tuple[int | None, int | None]], str]:
     """The (circuits, jobs) pairs to try, and the job-count field they set."""
     jobs_field = _JOBS_FIELD.get(spec.kind, "")
-    if not isinstance(spec.quantum, Circuits) or not jobs_field:
+    if not jobs_field:
+        notes.append(f"circuits per job: not searched (a {spec.kind} workload: its jobs are "
+                     "its own)")
+        return [(None, None)], "jobs"
+    if not isinstance(spec.quantum, Circuits):
         notes.append("circuits per job: not searched (the quantum phase is not in circuit "
                      "form: quantum: {circuits:, shots:})")
-        return [(None, None)], jobs_field or "jobs"
+        return [(None, None)], jobs_field
     jobs = getattr(spec, jobs_field)
     if isinstance(jobs, bool) or not isinstance(jobs, int):
         notes.append(f"circuits per job: not searched ({jobs_field} is not a fixed number)")

@@ -205,10 +205,21 @@ def test_the_open_plan_leaves_sessions_out_and_says_why() -> None:
 
 
 def test_several_backends_are_a_choice() -> None:
-    s = scenario(loop("vqe", 2), backends=[{"name": "a"}, {"name": "b"}])
+    s = scenario(loop("vqe", 2), backends=[{"name": "a"}, {"name": "b"}, {"name": "c"}])
     space = choices(s, "vqe")
-    assert {c.backend for c in space.choices} == {"a", "b"}
-    assert {s.workload("vqe").backend for s in space.scenarios} == {"a", "b"}
+    assert {c.backend for c in space.choices} == {"a", "b", "c"}
+    assert {s.workload("vqe").backend for s in space.scenarios} == {"a", "b", "c"}
+    narrow = choices(s, "vqe", modes=("job", "session"), backends=("c", "a"))
+    assert [(c.mode, c.backend) for c in narrow.choices if c.close is not False] == [
+        ("job", "c"), *[("session", "c")] * 3, ("job", "a"), *[("session", "a")] * 3]
+    with pytest.raises(qsim.QsimError, match="no backend named 'd'"):
+        choices(s, "vqe", backends=("d",))
+
+
+def test_the_work_limit_error_says_how_to_search_less() -> None:
+    with pytest.raises(qsim.QsimError, match=r"or search fewer choices \(10 here, 8 "
+                       r"replications each to start\): --modes, --backends$"):
+        advised(FIXED, deadline="200s", budget=1000, max_jobs=10)
 
 
 # ---- the command ---------------------------------------------------------------------------

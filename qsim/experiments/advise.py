@@ -18,11 +18,12 @@ Nothing depends on the number of cores: the rounds and their runs are fixed by t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Final
 
 from qsim.experiments.advice import Advice, Candidate
 from qsim.experiments.choices import Space, choices
-from qsim.experiments.comparison import _seconds, _usd, resolve_workload
+from qsim.experiments.comparison import MODES, _seconds, _usd, resolve_workload
 from qsim.experiments.decision import Goal, check_goal
 from qsim.experiments.estimates import Summary
 from qsim.experiments.replications import check_count, check_workers, entry
@@ -31,7 +32,7 @@ from qsim.experiments.standing import stand
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.scenario import Scenario
-from qsim.input.work import check_work, estimate
+from qsim.input.work import WorkLimitError, check_work, estimate
 
 __all__ = ["DEFAULT_MAX_REPLICATIONS", "FIRST_REPLICATIONS", "advise"]
 
@@ -48,8 +49,8 @@ def advise(scenario: Scenario, workload: str | None = None, *,
            deadline: float | str | None = None, budget: float | None = None,
            confidence: float | None = None, seed: int | None = None,
            max_replications: int = DEFAULT_MAX_REPLICATIONS, workers: int | None = None,
-           progress: Progress | None = None, max_jobs: int | None = DEFAULT_MAX_JOBS
-           ) -> Advice:
+           progress: Progress | None = None, max_jobs: int | None = DEFAULT_MAX_JOBS,
+           modes: Sequence[str] = MODES, backends: Sequence[str] | None = None) -> Advice:
     """The candidates for ``workload`` (default: the first non-background one), ranked, and
     the cheapest that meets ``deadline`` (seconds or a duration such as ``"12h"``) and
     ``budget`` (US dollars) in at least ``confidence`` (default 0.9) of its replications,
@@ -57,14 +58,15 @@ def advise(scenario: Scenario, workload: str | None = None, *,
 
     ``seed`` defaults to the scenario's; ``workers`` to all the cores; ``progress`` is called
     as ``progress(done, total)`` with the runs of all rounds so far; ``max_jobs`` (None: no
-    limit) bounds the jobs of all the runs together.
+    limit) bounds the jobs of all the runs together. ``modes`` and ``backends`` (names of
+    the scenario's; default: all of them when it has several) narrow the search.
     """
     goal = check_goal(_seconds(deadline), _usd(budget), confidence)
     _check_cap(max_replications)
     check_workers(workers)
     name = resolve_workload(scenario, workload)
     seed = scenario.seed if seed is None else seed
-    space = choices(scenario, name)
+    space = choices(scenario, name, modes, backends)
     runs, stopped = _search(space, goal, seed, max_replications, workers, progress, max_jobs)
     standings = stand(runs, goal)
     candidates = [Candidate(i, c, c.label(space.jobs_field), tuple(runs[i]), standings[i], goal)
@@ -86,7 +88,12 @@ def _search(space: Space, goal: Goal, seed: int, cap: int, workers: int | None,
     """Rounds of replications until no candidate is open (or the cap or the work limit is
     reached); each candidate's workload entries, and what stopped the search early."""
     first = min(FIRST_REPLICATIONS, cap)
-    spent = check_work(space.scenarios, first, max_jobs)  # refused up front: nothing ran
+    try:
+        spent = check_work(space.scenarios, first, max_jobs)  # refused up front: nothing ran
+    except WorkLimitError as exc:
+        raise WorkLimitError(f"{exc}; or search fewer choices ({len(space.choices)} here, "
+                             f"{first} replications each to start): --modes, --backends"
+                             ) from None
     units = [estimate(s).units for s in space.scenarios]
     runs: list[list[Summary]] = [[] for _ in space.scenarios]
     wanted = {i: first for i in range(len(runs))}

@@ -11,10 +11,11 @@ open plan, SPEC §19) in ``Space.left_out``, as ``compare`` does.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from qsim.experiments.comparison import MODES, allowed_modes
+from qsim.experiments.comparison import MODES, allowed_modes, check_backends, check_modes
 from qsim.experiments.fields import Setting, with_fields
 from qsim.input.dists import Circuits
 from qsim.input.errors import QsimError
@@ -103,17 +104,22 @@ class Space:
     notes: tuple[str, ...] = ()
 
 
-def choices(scenario: Scenario, workload: str) -> Space:
-    """Every choice for ``workload`` (a foreground workload of ``scenario``)."""
+def choices(scenario: Scenario, workload: str, modes: Sequence[str] = MODES,
+            backends: Sequence[str] | None = None) -> Space:
+    """Every choice for ``workload`` (a foreground workload of ``scenario``): in each of
+    ``modes`` (checked: ``compare``'s names), on each of ``backends`` (names of the
+    scenario's; default: all of them when it has several)."""
     spec = scenario.workload(workload)
-    modes, left_out = allowed_modes(scenario, MODES)
+    modes, left_out = allowed_modes(scenario, check_modes(modes))
     notes: list[str] = []
     circuits, jobs_field = _circuit_axis(spec, notes)
     names = [b.name for b in scenario.backends]
-    backends: list[str | None] = list(names) if len(names) > 1 else [None]
+    places: list[str | None] = list(names) if len(names) > 1 else [None]
+    if backends is not None:
+        places = list(check_backends(scenario, backends))
     max_time = spec.mode.max_time if spec.mode.kind != "job" else math.inf
     found: list[Choice] = []
-    for backend in backends:
+    for backend in places:
         for mode in modes:
             for k, jobs in circuits:
                 for ttl, close in _context_settings(mode, spec.mode, max_time):

@@ -14,7 +14,7 @@ from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_REPLICATIONS
 from qsim.input.scenario import load_scenario
 from qsim.present.compare_command import goal_options
 from qsim.present.files import check_out_dir, write_out_dir
-from qsim.present.options import FileArg, MaxJobsOpt, SeedOpt, command, examples
+from qsim.present.options import MODES, FileArg, MaxJobsOpt, SeedOpt, command, examples
 from qsim.present.shared import csv_text, error, inputs_of, json_text, option_value, png_bytes, warn
 
 _DEFAULT_CAP = 256  # qsim.experiments.advise.DEFAULT_MAX_REPLICATIONS (not imported: heavy)
@@ -24,7 +24,9 @@ _DEFAULT_CAP = 256  # qsim.experiments.advise.DEFAULT_MAX_REPLICATIONS (not impo
     "qsim advise scenarios/vqe.yaml --workload vqe --deadline 1h30m --budget 6000",
     "qsim advise scenarios/vqe.yaml -w vqe --deadline 2h --budget 5000 --confidence 0.95",
     "qsim advise scenarios/circuit-sweep.yaml -w sweep --deadline 4h --budget 2000 --json",
-    "qsim advise scenarios/vqe.yaml -w vqe --deadline 1h30m --budget 6000 --out advice"))
+    "qsim advise scenarios/vqe.yaml -w vqe --deadline 1h30m --budget 6000 --out advice",
+    "qsim advise scenarios/fleet.yaml -w vqe --deadline 2h --budget 2000 --modes job,session "
+    "--backends ibm_hanoi,ibm_cairo"))
 def _advise_command(
     file: FileArg,
     workload: Annotated[str | None, typer.Option(
@@ -42,6 +44,12 @@ def _advise_command(
         "--confidence", metavar="C",
         help="The share of replications a recommended choice must meet both in "
              "[default: 0.9].", show_default=False)] = None,
+    modes: Annotated[str, typer.Option(
+        "--modes", metavar="MODES", help="Comma-separated modes to search.")] = ",".join(MODES),
+    backends: Annotated[str | None, typer.Option(
+        "--backends", metavar="NAMES",
+        help="Comma-separated backends (of the file's backends:) to search [default: all of "
+             "them, when it has several].", show_default=False)] = None,
     seed: SeedOpt = None,
     max_replications: Annotated[int, typer.Option(
         "--max-replications", min=1, max=MAX_REPLICATIONS, metavar="N",
@@ -66,13 +74,22 @@ def _advise_command(
         warn(scenario)
         with option_value("--workload", workload):
             name = experiments.resolve_workload(scenario, workload)
+        with option_value("--modes", modes):
+            wanted = list(experiments.check_modes(m.strip() for m in modes.split(",")))
+            experiments.allowed_modes(scenario, wanted)  # none left: an error naming --modes
+        places = None
+        if backends is not None:
+            with option_value("--backends", backends):
+                places = experiments.check_backends(
+                    scenario, (b.strip() for b in backends.split(",")))
         goal = goal_options(deadline, budget, confidence, needed=True)
         if out is not None:
             check_out_dir(out, inputs_of(file, scenario))
         with report.DelayedProgress("runs", report.console(stderr=True)) as bar:
             advice = advise(scenario, name, deadline=goal[0], budget=goal[1],
                             confidence=goal[2], seed=seed, max_replications=max_replications,
-                            progress=bar.update, max_jobs=max_jobs)
+                            progress=bar.update, max_jobs=max_jobs, modes=wanted,
+                            backends=places)
         data = advice.to_dict()
         if out is not None:
             import pandas as pd

@@ -261,7 +261,8 @@ def test_cli_table_json_and_out(tmp_path: Path) -> None:
     (("-w", "vqe", "--budget", "5", "--confidence", "1.5"), "qsim: error: --confidence "),
     (("-w", "vqe", "--budget", "5", "--confidence", "0"), "qsim: error: --confidence "),
     (("-w", "vqe",), "qsim: error: give --deadline, --budget or both"),
-    (("-w", "vqe", "--budget", "5", "--modes", "job,jb"), "qsim: error: --modes: unknown mode 'jb'"),
+    (("-w", "vqe", "--budget", "5", "--modes", "job,jb"),
+     "qsim: error: --modes: unknown mode 'jb'"),
     (("-w", "vqe", "--budget", "5", "--max-replications", "0"),
      "qsim: error: Invalid value for '--max-replications'"),
 ])

@@ -27,12 +27,16 @@ same for any purpose, and the first in order wins).
 
 from __future__ import annotations
 
+import functools
+import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from qsim.analysis.student_t import t_quantile
 from qsim.experiments.decision import Chance, Goal
-from qsim.experiments.estimates import Estimate, Summary
+from qsim.experiments.estimates import Summary
 
 __all__ = ["COST_TOLERANCE", "Standing", "stand"]
 
@@ -102,27 +106,41 @@ def stand(runs: Sequence[Sequence[Summary]], goal: Goal) -> list[Standing]:
     return out
 
 
-def _paired(a: Sequence[float], b: Sequence[float]) -> Estimate | None:
-    """The paired difference a - b over the replications both have (None below two)."""
+@functools.cache
+def _t95(dof: int) -> float:
+    """The t quantile of a two-sided 95 % interval (cached: each round asks it for every pair
+    of candidates, and it is found by Newton's method)."""
+    return t_quantile(0.975, dof)
+
+
+def _paired(a: Sequence[float], b: Sequence[float]) -> tuple[float, float] | None:
+    """The 95 % t-interval (low, high) of the mean paired difference a - b over the
+    replications both have (None below two), as ``Estimate`` computes it."""
     k = min(len(a), len(b))
-    return None if k < 2 else Estimate.of([x - y for x, y in zip(a[:k], b[:k])])
+    if k < 2:
+        return None
+    d = [x - y for x, y in zip(a[:k], b[:k])]
+    mean = math.fsum(d) / k
+    half = _t95(k - 1) * statistics.stdev(d) / math.sqrt(k)
+    return mean - half, mean + half
 
 
 def _clearly_below(a: Sequence[float], b: Sequence[float]) -> bool:
     """Is cost ``a`` below cost ``b``, beyond doubt (the difference's interval below 0)?"""
     d = _paired(a, b)
-    return d is not None and d.high is not None and d.high < 0
+    return d is not None and d[1] < 0
 
 
 def _told_apart(a: Sequence[float], b: Sequence[float]) -> bool:
     """Are the two costs known apart, or known to be the same within COST_TOLERANCE?"""
     d = _paired(a, b)
-    if d is None or d.low is None or d.high is None:
+    if d is None:
         return False
-    if d.low > 0 or d.high < 0:
+    low, high = d
+    if low > 0 or high < 0:
         return True
-    scale = max(abs(sum(a) / len(a)), abs(sum(b) / len(b)))
-    return (d.high - d.low) / 2 <= COST_TOLERANCE * scale
+    scale = max(abs(math.fsum(a) / len(a)), abs(math.fsum(b) / len(b)))
+    return (high - low) / 2 <= COST_TOLERANCE * scale
 
 
 def _dominates(cost_j: Sequence[float], wall_j: Sequence[float], cost_i: Sequence[float],

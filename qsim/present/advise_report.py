@@ -120,6 +120,8 @@ def print_advice(out: Console, data: Mapping[str, Any]) -> None:
         why = ("the work limit stopped the search (--max-jobs)"
                if data["stopped_by"] == "work limit"
                else f"at the cap of {cap:,} replications (--max-replications)")
-        out.print(Text(f"{data['undecided']} choices left undecided: {why}; their shares "
-                       "are still close to the confidence or their costs to another's."),
+        n = data["undecided"]
+        what = "1 choice" if n == 1 else f"{n} choices"
+        out.print(Text(f"{what} left undecided: {why}; still close to the confidence, or in "
+                       "cost to another choice."),
                   soft_wrap=True)

@@ -21,6 +21,7 @@ from qsim.version import __version__
 
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
+    from qsim.experiments.advise import advise
     from qsim.experiments.comparison import compare
     from qsim.experiments.fitting import fit
     from qsim.experiments.replications import replicate
@@ -40,12 +41,14 @@ _LAZY: dict[str, str] = {
     "compare": "qsim.experiments",
     "sweep": "qsim.experiments.sweep",  # the module's function (the package keeps the module)
     "fit": "qsim.experiments.fitting",
+    "advise": "qsim.experiments.advise",  # the module's function, as for sweep
     "RunInfo": "qsim.records.log", "RunResult": "qsim.analysis.result",
     "plots": "qsim.present.plots:",
 }
 
 __all__ = [
-    "QsimError", "RunInfo", "RunResult", "Scenario", "ScenarioError", "__version__", "compare",
+    "QsimError", "RunInfo", "RunResult", "Scenario", "ScenarioError", "__version__", "advise",
+    "compare",
     "fit", "load_scenario", "parse_scenario", "plots", "replicate", "simulate", "sweep",
 ]
 

@@ -65,7 +65,7 @@ def test_console_script_is_installed() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["run", "validate", "compare"])
+@pytest.mark.parametrize("command", ["run", "validate", "compare", "advise"])
 def test_every_command_has_help_with_examples(command: str) -> None:
     proc = qsim_cli(command, "--help")
     assert proc.returncode == 0, proc.stderr
@@ -504,7 +504,7 @@ def test_a_run_without_pictures_does_not_load_matplotlib() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["run", "validate", "compare"])
+@pytest.mark.parametrize("command", ["run", "validate", "compare", "advise"])
 def test_help_renders_as_written_with_examples(command: str) -> None:
     proc = qsim_cli(command, "--help")
     assert proc.returncode == 0, proc.stderr

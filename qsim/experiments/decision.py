@@ -96,9 +96,10 @@ class Decision:
 
 
 def decide(runs: Mapping[str, Sequence[Summary]], costs: Mapping[str, float],
-           goal: Goal) -> Decision:
+           goal: Goal, noun: str = "mode") -> Decision:
     """The decision over each mode's replications (``runs``); ``costs``: each mode's mean
-    cost, which ranks the modes that meet the goal (the first of equals, in order)."""
+    cost, which ranks the modes that meet the goal (the first of equals, in order).
+    ``noun``: what the sentence calls the keys of ``runs`` (``qsim advise``: "choice")."""
     chances: dict[str, dict[str, Chance | None]] = {}
     for mode, entries in runs.items():
         on_time = [_on_time(e, goal.deadline_s) for e in entries]
@@ -110,11 +111,11 @@ def decide(runs: Mapping[str, Sequence[Summary]], costs: Mapping[str, float],
     good = [m for m in runs if _share(chances[m]) >= goal.confidence - _EPS]
     if good:
         best = min(good, key=lambda m: costs[m])
-        sentence = (f"Recommended: {best}, the cheapest mode that meets "
+        sentence = (f"Recommended: {best}, the cheapest {noun} that meets "
                     f"{_goal_words(goal)} in {_share(chances[best]):.0%} of the replications "
                     f"(at least {_pct(goal.confidence)} wanted).")
         return Decision(goal, chances, best, sentence)
-    return Decision(goal, chances, None, _what_would(runs, goal))
+    return Decision(goal, chances, None, _what_would(runs, goal, noun))
 
 
 def _share(chances: Mapping[str, Chance | None]) -> float:
@@ -160,10 +161,10 @@ def _kth(values: list[float], k: int) -> float | None:
     return sorted(values)[k - 1] if len(values) >= k else None
 
 
-def _what_would(runs: Mapping[str, Sequence[Summary]], goal: Goal) -> str:
+def _what_would(runs: Mapping[str, Sequence[Summary]], goal: Goal, noun: str = "mode") -> str:
     """Why no mode qualifies, and the least change of one limit (or of both) that would make
     some mode do, measured on these replications."""
-    lead = (f"No mode meets {_goal_words(goal)} in at least {_pct(goal.confidence)} of the "
+    lead = (f"No {noun} meets {_goal_words(goal)} in at least {_pct(goal.confidence)} of the "
             f"replications.")
     options: list[str] = []
     if goal.deadline_s is not None:  # the budget kept: the least deadline that would do
@@ -184,7 +185,7 @@ def _what_would(runs: Mapping[str, Sequence[Summary]], goal: Goal) -> str:
             budget, deadline, mode = both
             return (f"{lead} Neither limit alone would do; a budget of {_usd(budget)} with a "
                     f"deadline of {format_duration(deadline)} would ({mode}).")
-    return (f"{lead} No limit would: no mode did all the work in {_pct(goal.confidence)} of "
+    return (f"{lead} No limit would: no {noun} did all the work in {_pct(goal.confidence)} of "
             f"the replications.")
 
 

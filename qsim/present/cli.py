@@ -164,7 +164,7 @@ def _root(
 # every command's options to build the app, even for `qsim --help`, so pydantic, numpy, pandas,
 # matplotlib and rich are imported inside the command that uses them (tests/test_startup.py
 # checks which libraries each start loads; benchmarks/startup.py times it).
-ORDER: Final = ("run", "validate", "compare", "sweep", "trace", "examples", "fit")
+ORDER: Final = ("run", "validate", "compare", "advise", "sweep", "trace", "examples", "fit")
 
 
 def _register(names: Sequence[str]) -> None:

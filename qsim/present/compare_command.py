@@ -107,7 +107,7 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
             with option_value("--backends", backends):
                 places = experiments.check_backends(
                     scenario, (b.strip() for b in backends.split(",")))
-        goal = _goal(deadline, budget, confidence)
+        goal = goal_options(deadline, budget, confidence)
         if plot is not None:
             check_plot_path(plot)
         if out is not None:
@@ -135,14 +135,17 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
     return 0
 
 
-def _goal(deadline: str | None, budget: str | None, confidence: str | None
-          ) -> tuple[float | None, float | None, float | None]:
+def goal_options(deadline: str | None, budget: str | None, confidence: str | None,
+                 needed: bool = False) -> tuple[float | None, float | None, float | None]:
     """``--deadline``, ``--budget`` and ``--confidence`` checked before any run (all None when
-    none is given: no decision); QsimError naming the option and its value."""
+    none is given and the command can do without: no decision); QsimError naming the option
+    and its value. ``needed`` (``qsim advise``): a deadline or a budget must be given."""
     from qsim.experiments.decision import check_goal
 
-    if deadline is None and budget is None and confidence is None:
+    if deadline is None and budget is None and confidence is None and not needed:
         return None, None, None
+    if deadline is None and budget is None and needed:
+        raise QsimError("give --deadline, --budget or both: the choice must meet them")
     seconds = None
     if deadline is not None:
         try:

@@ -50,7 +50,8 @@ _FORMAT: Final = "qsim-out"
 # folder may lose).
 OUT_FILES: Final = ("summary.json", "jobs.csv", "contexts.csv", "jobs.parquet",
                      "contexts.parquet", "replications.csv",
-                     "compare.json", "compare.csv", "sweep.parquet", "sweep.csv",
+                     "compare.json", "compare.csv", "advise.json", "advise.csv",
+                     "sweep.parquet", "sweep.csv",
                      "trace.json", "scenario.yaml")  # qsim trace
 OUT_SUFFIXES: Final = (".png",)  # pictures (--plot) may live there too
 

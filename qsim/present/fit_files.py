@@ -34,9 +34,9 @@ def scenario_text(result: FitResult, command: str) -> str:
     service_scale, _, swings, swing, _, _ = result.scales
     start = result.series.start.strftime("%Y-%m-%d %H:%M:%S UTC")
     lines = [
-        f"# {result.name}: fitted by `{command}` (qsim {__version__}, seed {result.seed})",
-        f"# from {len(result.series.t):,} samples of pending_jobs, {data.hours:.0f} h from "
-        f"{start}.",
+        f"# {result.name}, fitted to {data.hours / 24:.0f} days of its pending_jobs by qsim fit.",
+        f"# {data.hours:.0f} h from {start}, {len(result.series.t):,} samples; made by",
+        f"# `{command}` (qsim {__version__}).",
         *_verdict(result),
         f"name: fit-{result.name}",
         f"seed: {result.seed}",

@@ -2,8 +2,9 @@
 shared queue data they were fitted to (SPEC §21, issue 27's "Done when"): qsim itself runs the
 shipped file, its own queue sampled every 10 s as the data were, and the means over the runs
 meet the targets: p50 within 35 %, p90 and the mean within 25 %, the paused share within 3
-points (two of the six come this close: ``KEPT``). qsim's random streams are not the fit's replay's, so these runs are replications the
-search never saw. Slow (a few seconds a run); benchmarks/queue_data.py prints all six."""
+points (two of the six come this close: ``KEPT``). qsim's random streams are not the fit's
+replay's, so these runs are replications the search never saw. Slow (16 ten-day runs each);
+benchmarks/queue_data.py prints all six."""
 
 from __future__ import annotations
 

@@ -39,6 +39,36 @@ def test_the_replay_recursion_is_qsims_schedule() -> None:
     assert np.any(replayed[started] > submit[started] + 60)
 
 
+def test_the_replay_of_a_stream_that_stops_in_pauses_is_qsims_schedule() -> None:
+    # qsim with `during_outages: stop` and two fixed pauses: no job is submitted in a pause,
+    # and the recursion (pauses included) gives qsim's dispatch instants.
+    pauses = ((3600.0, 7200.0), (10800.0, 11700.0))
+    scenario = qsim.parse_scenario({
+        "name": "replay", "seed": 3, "horizon": "5h",
+        "backend": {"lanes": 2, "outages": [{"start": f"{a}s", "end": f"{b}s", "kind": "pause"}
+                                            for a, b in pauses]},
+        "workloads": [{"name": "others", "kind": "background", "during_outages": "stop",
+                       "arrivals": {"dist": "exponential", "mean": "30s"}, "burst": 3,
+                       "quantum": {"dist": "lognormal", "mean": "9s", "cv": 1.0}}]})
+    jobs = qsim.simulate(scenario).job_arrays
+    order = np.argsort(jobs["submit_at"], kind="stable")
+    submit, quantum, dispatch = (jobs[k][order] for k in ("submit_at", "quantum_s",
+                                                          "dispatch_at"))
+    assert not any(((submit >= a) & (submit < b)).any() for a, b in pauses)
+    started = ~np.isnan(jobs["quantum_start_at"][order])
+    replayed = dispatch_times(submit, quantum, lanes=2, pauses=pauses)
+    assert np.max(np.abs(replayed[started] - dispatch[started])) < 1e-9
+    # the replay's own arrivals drop those in a pause, and only those
+    model = Model(arrival_rate=0.1, burst_mean=3.0, service_s=9.0, service_cv=1.0,
+                  pauses=pauses, stop_in_pauses=True, burst_fixed=True)
+    kept = arrivals(model, Draws(1, 0, 18000.0))
+    every = arrivals(Model(**{**model.__dict__, "stop_in_pauses": False}), Draws(1, 0, 18000.0))
+    inside = np.zeros(len(every), bool)
+    for a, b in pauses:
+        inside |= (every >= a) & (every < b)
+    assert inside.sum() > 100 and np.array_equal(kept, every[~inside])
+
+
 def test_the_replay_dispatches_and_starts_nothing_during_a_pause() -> None:
     # lanes 2, three jobs of 10 s at 0, pause [5, 25): job 0 runs 0-10 (already started); job 1
     # holds a lane from 0 but its QPU start (10) falls in the pause: 25-35; job 2's lane frees
@@ -127,7 +157,10 @@ def test_fit_recovers_a_known_queues_statistics(known_csv: Path) -> None:
         (51840, 59040), (164160, 171360)]
     assert 20 <= result.first.service_s <= 24  # an upper bound on the true 20 s
     assert 4 <= result.first.burst_mean <= 8  # true 6
-    assert 0.75 <= result.model.arrival_rate * result.model.service_s <= 0.9  # true load 0.8
+    # the load only roughly (true 0.8): the search may trade some of it for regimes and
+    # bursts that give the same queue; and the stream keeps arriving in a pause, as here
+    assert 0.6 <= result.model.arrival_rate * result.model.service_s <= 0.9
+    assert not result.model.stop_in_pauses and result.first.paused_fill > 0.5
     # deterministic for a seed
     again = fit(str(known_csv), seed=0)
     assert again.model_stats == result.model_stats and again.scales == result.scales
@@ -156,8 +189,10 @@ def test_qsim_fit_writes_the_folder_and_the_table(known_csv: Path, tmp_path: Pat
         burst = burst["mean"]
     assert burst == pytest.approx(report["fitted"]["burst_mean"], rel=1e-3)
     mean_gap = float(background["arrivals"]["mean"].rstrip("s"))
-    rate = report["moments"]["arrival_rate_per_10min"] / 600
+    rate = report["fitted"]["arrival_rate_per_10min"] / 600
     assert mean_gap == pytest.approx(burst / rate, rel=1e-2)
+    # the known queue fills during its pauses: its stream keeps arriving in them
+    assert "during_outages" not in background and report["fitted"]["during_outages"] == "keep"
     assert (out / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -237,3 +272,20 @@ def test_the_replay_recursion_is_qsims_schedule_through_pauses() -> None:
     outages = result.outage_arrays
     assert list(zip(outages["start_at"].tolist(), outages["end_at"].tolist())) == [
         (1800.0, 3600.0), (7000.0, 9000.0)]
+
+
+def test_a_queue_that_stays_flat_in_its_pauses_is_fitted_with_a_stream_that_stops() -> None:
+    # the known queue fills during its two 2-h pauses; the same series held flat through them
+    # (what the shared data's `dedicated` periods look like) reads as a stream that stops
+    from qsim.analysis.queue_estimate import estimate
+
+    t, pending, paused = known_queue(11)
+    filling = resample(t, pending, paused)
+    assert not estimate(filling, queue_stats(filling).dispersion).stops_in_pauses
+    flat = pending.copy()
+    for i in np.flatnonzero(paused):
+        flat[i] = flat[i - 1]
+    held = resample(t, flat, paused)
+    first = estimate(held, queue_stats(held).dispersion)
+    assert first.stops_in_pauses and first.paused_fill == 0.0
+    assert first.active_rate > first.arrival_rate  # the rate per active second

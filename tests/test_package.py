@@ -25,7 +25,14 @@ def pyproject() -> dict:
 
 
 def shipped() -> list[Path]:
-    return sorted(p for p in EXAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
+    """Every example, the top folder's, then backends/'s (fitted backends)."""
+    return [*sorted(p for p in EXAMPLES.iterdir() if p.is_file() and not p.name.startswith(".")),
+            *sorted((EXAMPLES / "backends").glob("*.yaml"))]
+
+
+def named(path: Path) -> str:
+    """An example's name as ``qsim examples`` lists it: relative to the examples folder."""
+    return path.relative_to(EXAMPLES).as_posix()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -45,7 +52,9 @@ def test_the_wheel_takes_every_example() -> None:
     for path in shipped():
         # vqe_local.py comes as the folder's module; every other file as package data (a
         # file no pattern takes would be listed and copied here, and missing from the wheel)
-        assert path.suffix == ".py" or any(path.match(p) for p in patterns), path.name
+        assert path.suffix == ".py" or any(
+            Path(named(path)).match(p) and p.count("/") == named(path).count("/")
+            for p in patterns), named(path)
     assert config["project"]["name"] == DISTRIBUTION
 
 
@@ -65,8 +74,10 @@ def test_lists_each_example_on_one_line(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["examples"]) == 0
     lines = capsys.readouterr().out.splitlines()
     kinds = (".yaml", ".ipynb", ".py")
-    assert [line.split()[0] for line in lines] == [p.name for p in sorted(
-        shipped(), key=lambda p: (kinds.index(p.suffix) if p.suffix in kinds else 3, p.name))]
+    assert [line.split()[0] for line in lines] == [named(p) for p in sorted(
+        shipped(), key=lambda p: ("/" in named(p),
+                                  kinds.index(p.suffix) if p.suffix in kinds else 3, p.name))]
+    assert sum(line.startswith("backends/") for line in lines) == 6  # the fitted backends
     for line in lines:
         name, about = line.split(maxsplit=1)
         assert about != "(no description)" and len(about) <= examples_command.WIDTH, line
@@ -97,9 +108,11 @@ def test_copy_writes_every_example_byte_for_byte(tmp_path: Path,
     assert main(["examples", "--copy", str(target)]) == 0
     assert capsys.readouterr().out == f"copied {len(shipped())} examples into {target}; try: " \
                                       f"qsim run {target / 'vqe.yaml'}\n"
-    assert sorted(p.name for p in target.iterdir()) == [p.name for p in shipped()]
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")
+                  if p.is_file()) == sorted(
+        named(p) for p in shipped())
     for path in shipped():
-        assert (target / path.name).read_bytes() == path.read_bytes()
+        assert (target / named(path)).read_bytes() == path.read_bytes()
 
 
 def test_copy_into_a_folder_with_other_files(tmp_path: Path) -> None:
@@ -123,6 +136,21 @@ def test_copy_never_writes_through_a_link(tmp_path: Path) -> None:
     (tmp_path / "vqe.yaml").symlink_to(tmp_path / "elsewhere.yaml")  # dangling
     assert main(["examples", "--copy", str(tmp_path)]) == 2
     assert not (tmp_path / "elsewhere.yaml").exists()
+
+
+def test_copy_never_writes_into_a_linked_or_clashing_subfolder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "backends").symlink_to(tmp_path / "elsewhere")
+    assert main(["examples", "--copy", str(tmp_path / "a")]) == 2
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "backends").write_text("mine")
+    assert main(["examples", "--copy", str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err.endswith(f"{tmp_path / 'b' / 'backends'} already exists; "
+                                            "nothing was copied (qsim never overwrites a file)\n")
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["backends"]
 
 
 def test_copy_into_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from qsim.input.scenario import dump_resolved
 from qsim.present.cli import main
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-FILES = sorted(SCENARIOS.glob("*.yaml"))
+FILES = sorted(SCENARIOS.glob("*.yaml")) + sorted(SCENARIOS.glob("backends/*.yaml"))
 # The library the README promises.
 PROMISED = ("vqe.yaml", "sampling-sweep.yaml", "qaoa-two-optimisers.yaml",
             "job-mode-experiment.yaml", "session-open-vs-closed.yaml", "legacy-lock.yaml")
@@ -23,13 +23,13 @@ def test_the_promised_scenarios_exist() -> None:
     assert set(PROMISED) <= names
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(SCENARIOS).as_posix())
 def test_validates(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(path)]) == 0
     assert capsys.readouterr().out.startswith(f"{path}: ok: ")
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(SCENARIOS).as_posix())
 def test_runs_and_reports(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(path), "--json"]) == 0
     captured = capsys.readouterr()
@@ -51,7 +51,8 @@ def test_is_commented_for_readers(name: str) -> None:
     assert sum(1 for line in lines if "#" in line) >= 5
 
 
-@pytest.mark.parametrize("name", PROMISED)
+@pytest.mark.parametrize("name", [*PROMISED, *(f"backends/{p.name}" for p in
+                                               sorted(SCENARIOS.glob("backends/*.yaml")))])
 def test_resolved_form_loads_back(name: str) -> None:
     sc = qsim.load_scenario(SCENARIOS / name)
     assert qsim.parse_scenario(dump_resolved(sc)) == sc

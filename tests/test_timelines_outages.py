@@ -136,6 +136,28 @@ def test_the_background_keeps_arriving_during_an_outage() -> None:
     assert column(result, "queue_wait_s", "others") == [0.0, 13.0, 3.0]
 
 
+def test_a_stream_that_stops_during_outages_submits_nothing_in_one() -> None:
+    """The same run with ``during_outages: stop`` (SPEC §17): the arrivals due at 20 and 30
+    fall in the pause [12, 33) and are not submitted (the users saw the backend was not
+    `active`); the stream's clock is not shifted: its next arrival is at 40, after x's. An
+    arrival at an outage's start is in it, one at its end is not (timers come first): the
+    second run's pause [10, 30) drops the arrivals at 10 and 20 and keeps the one at 30."""
+    others = {"name": "others", "kind": "background", "arrivals": "10s", "quantum": "1s",
+              "during_outages": "stop"}
+    result = run(job("x", start="35s", quantum="1s"), others,
+                 backend=outages(pause("12s", "33s")))
+    assert result.trace.rows() == [
+        (10.0, "job.submit", 0), *job_rows(10, 0, 0, 1, 0),
+        (12.0, "outage.start", -1), (33.0, "outage.end", -1),
+        (35.0, "job.submit", 1), *job_rows(35, 1, 0, 1, 0), (36.0, "run.end", -1)]
+    edges = run(job("x", start="35s", quantum="1s"), others,
+                backend=outages(pause("10s", "30s")))
+    assert edges.trace.rows() == [
+        (10.0, "outage.start", -1), (30.0, "outage.end", -1),
+        (30.0, "job.submit", 0), *job_rows(30, 0, 0, 1, 0),
+        (35.0, "job.submit", 1), *job_rows(35, 1, 0, 1, 0), (36.0, "run.end", -1)]
+
+
 # ---- (2) session mode: a pause in the classical gap --------------------------------------------
 
 VQE = {"name": "vqe", "kind": "iterative", "iterations": 3, "compile": "2s", "quantum": "10s",

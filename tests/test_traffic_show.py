@@ -42,6 +42,16 @@ def test_show_states_the_offered_load_its_peak_and_the_regimes(tmp_path: Path) -
     # the keys a file does not set are not shown (a plain stream dumps as it did)
     plain = cli("validate", write(tmp_path, VARYING.split("    burst")[0], "p.yaml"), "--show")[1]
     assert "burst" not in plain and "pending" not in plain and "regimes" not in plain
+    assert "during_outages" not in plain
+
+
+def test_show_states_a_stream_that_stops_during_outages(tmp_path: Path) -> None:
+    code, out, err = cli("validate", write(tmp_path, VARYING + "    during_outages: stop\n"),
+                         "--show")
+    assert (code, err) == (0, "")
+    assert ("# others: submits nothing while its backend is in an outage (during_outages: "
+            "stop): its load holds while the backend is up") in out.splitlines()
+    assert "during_outages: stop" in out  # the resolved scenario keeps the key
 
 
 def relaxation(load: float, service: float) -> float:

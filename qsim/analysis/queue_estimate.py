@@ -13,6 +13,9 @@ rate here is read from the level's movement, with what it assumes said beside it
   renewal process counted over a window much longer than one job). With fewer than
   ``MIN_BUSY_BLOCKS`` busy blocks, the fastest block's departures bound it instead.
 - **Arrivals**: the positive increments per second observed (a lower bound: see queue_stats).
+  The queue's growth over the long pauses, against what that rate would bring, tells whether
+  the stream stops during a pause (``during_outages: stop``; the shared data: at most 0.05)
+  or keeps on (a queue that fills: about 1).
 - **Burst** (jobs per arrival, geometric): a compound Poisson count of geometric bursts of mean
   m has variance / mean 2m - 1, so m = (dispersion + 1) / 2. The rest of the dispersion comes
   from the profile and the regimes: the simulation search scales this first guess.
@@ -39,7 +42,9 @@ __all__ = ["Estimate", "estimate", "paused_intervals"]
 MIN_BUSY_BLOCKS: Final = 10
 REGIME_WINDOW_S: Final = 6 * 3600.0
 PROFILE_SLICES: Final = 24
-MIN_LEVEL: Final = 0.05  # a slice or a regime with no arrival observed keeps a trickle
+MIN_LEVEL: Final = 0.05
+STOPPED_FILL: Final = 0.5
+LONG_PAUSE_S: Final = 1800.0  # a slice or a regime with no arrival observed keeps a trickle
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,15 @@ class Estimate:
     profile: list[float] = field(default_factory=list)  # empty: none
     regimes: list[float] = field(default_factory=list)  # empty: none
     regime_dwell_s: float = 0.0
+    paused_share: float = 0.0  # of the valid grid points
+    #: the queue's growth over long pauses against the arrivals expected in them
+    #: (``_paused_fill``): below ``STOPPED_FILL``, the stream stops in a pause
+    paused_fill: float = float("nan")
+    active_rate: float = 0.0  # jobs per second over the active 10-s steps only
+
+    @property
+    def stops_in_pauses(self) -> bool:
+        return bool(self.pauses) and self.paused_fill < STOPPED_FILL
 
     @property
     def load(self) -> float:
@@ -155,4 +169,32 @@ def estimate(grid: Grid, dispersion: float) -> Estimate:
         arrival_rate=rate, dispersion=float(dispersion), burst_mean=burst,
         profile=_profile(grid, up, seconds) if rate > 0 else [],
         regimes=regimes, regime_dwell_s=dwell,
+        paused_share=float(grid.paused[grid.valid].mean()) if grid.valid.any() else 0.0,
+        paused_fill=_paused_fill(grid, rate),
+        active_rate=_active_rate(grid, up, seconds),
     )
+
+
+def _active_rate(grid: Grid, up: np.ndarray, seconds: np.ndarray) -> float:
+    """The arrival rate over the steps between two active points (the stream's rate while
+    the backend is up: what a stream that stops in pauses is given)."""
+    active = ~grid.paused[:-1] & ~grid.paused[1:]
+    time = float(seconds[active].sum())
+    return float(up[active].sum()) / time if time > 0 else 0.0
+
+
+def _paused_fill(grid: Grid, rate: float) -> float:
+    """How much the queue grew over the long pauses (``LONG_PAUSE_S``: the data's status also
+    flickers for a sample or two while the queue moves as ever), over what the active rate
+    would have brought in that time (nan: no long pause, or no arrivals). Nothing leaves the
+    queue in a real pause; in the shared data's `dedicated` periods jobs do come and go, but
+    the level stays flat: as if the public stream stopped."""
+    grown = seconds = 0.0
+    for a, b in paused_intervals(grid):
+        if b - a < LONG_PAUSE_S:
+            continue
+        inside = np.flatnonzero((grid.t - grid.t[0] >= a) & (grid.t - grid.t[0] < b)
+                                & grid.valid)
+        grown += max(float(grid.level[inside[-1]] - grid.level[inside[0]]), 0.0)
+        seconds += b - a
+    return grown / (rate * seconds) if seconds > 0 and rate > 0 else float("nan")

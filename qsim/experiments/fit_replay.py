@@ -43,6 +43,7 @@ class Model:
     pending0: int = 0
     pauses: tuple[tuple[float, float], ...] = ()
     burst_fixed: bool = False  # every arrival brings exactly burst_mean jobs
+    stop_in_pauses: bool = False  # no arrival during a pause (``during_outages: stop``)
 
 
 class Draws:
@@ -129,7 +130,18 @@ def arrivals(model: Model, draws: Draws) -> np.ndarray:
         size = np.full(len(at), max(1, round(model.burst_mean)), np.int64)
     else:
         size = 1 + np.floor(np.log1p(-u) / math.log1p(-p)).astype(np.int64)
+    if model.stop_in_pauses and model.pauses:  # an arrival in [start, end) is not submitted
+        size = np.where(_in_pauses(at, model.pauses), 0, size)
     return np.concatenate([np.zeros(model.pending0), np.repeat(at, size)])
+
+
+def _in_pauses(at: np.ndarray, pauses: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """Whether each instant lies in a pause ``[start, end)`` (the pauses merged)."""
+    starts, ends = _merged(pauses)
+    k = np.searchsorted(np.asarray(starts), at, side="right") - 1
+    inside = k >= 0
+    inside[inside] = at[inside] < np.asarray(ends)[k[inside]]
+    return inside
 
 
 def _merged(pauses: tuple[tuple[float, float], ...]) -> tuple[list[float], list[float]]:

@@ -228,6 +228,9 @@ def _traffic_notes(w: BackgroundWorkload, rho: float) -> list[str]:
                    f"{_levels(p.multipliers)} x the average rate")
     if w.pending:
         out.append(f"{w.name}: {w.pending:,} jobs pending at t = 0")
+    if w.during_outages == "stop":
+        out.append(f"{w.name}: submits nothing while its backend is in an outage "
+                   "(during_outages: stop): its load holds while the backend is up")
     if isinstance(w.arrivals, ArrivalTrace):
         data = w.arrivals.data
         out.append(f"{w.name}: {data.jobs:,} jobs at {len(data.at):,} instants over "

@@ -464,6 +464,10 @@ class BackgroundWorkload(WorkloadBase):
     profile: Profile | None = None
     regimes: Regimes | None = None
     pending: Pending = 0
+    #: ``stop``: an arrival while the backend is in an outage submits nothing (users who see
+    #: it is not `active` do not submit to it); ``keep`` (SPEC §16): the background keeps
+    #: arriving and queues.
+    during_outages: Literal["keep", "stop"] = "keep"
 
     @model_validator(mode="before")
     @classmethod
@@ -517,13 +521,16 @@ class BackgroundWorkload(WorkloadBase):
                     del data[key]
             if data.get("pending") == 0:
                 del data["pending"]
+            if data.get("during_outages") == "keep":
+                del data["during_outages"]
         return data
 
     @property
     def varies(self) -> bool:
         """True when any key of SPEC §17 is set (the stream needs its varying process)."""
         return (self.burst is not None or self.profile is not None or self.regimes is not None
-                or self.pending > 0 or isinstance(self.arrivals, ArrivalTrace))
+                or self.pending > 0 or isinstance(self.arrivals, ArrivalTrace)
+                or self.during_outages == "stop")
 
     @property
     def mean_burst(self) -> float:

@@ -79,7 +79,8 @@ class WorkloadRun:
         if isinstance(spec, BackgroundWorkload) and spec.varies:
             # SPEC §17: chosen here, so that a plain stream's loop stays as it is
             self._process = self._varying(spec, streams)
-            self._next_arrival = self._arrive_varying
+            self._next_arrival = (self._arrive_varying if spec.during_outages == "keep"
+                                  else self._arrive_unless_outage)
         self.live = 0  # submitted jobs not yet ended
         self.submitting = True  # False once it will submit nothing more (background: stop)
         self.ended = False
@@ -264,6 +265,20 @@ class WorkloadRun:
         assert process is not None
         for _ in range(process.count()):  # a burst: its jobs at this instant, in order
             self.backend.submit(self._new_job(None, 0))
+        self._schedule_arrival(process.next_after(self.env.now))
+
+    def _arrive_unless_outage(self, _arg: object) -> None:
+        """``_arrive_varying`` for ``during_outages: stop``: an arrival while its backend is in
+        an outage submits nothing (its burst is still drawn, and the next arrival is due as
+        ever: the stream's random numbers stay those of the same stream with ``keep``)."""
+        if not self.submitting:
+            return
+        process = self._process
+        assert process is not None
+        count = process.count()
+        if not self.backend.in_outage:
+            for _ in range(count):
+                self.backend.submit(self._new_job(None, 0))
         self._schedule_arrival(process.next_after(self.env.now))
 
     def _arrive(self, _arg: object) -> None:

@@ -58,13 +58,37 @@ def _examples_command(
     return 0
 
 
-def example_files() -> list[Traversable]:
+SUBFOLDERS: Final = ("backends",)  # examples in a folder of their own (fitted backends)
+
+
+class Example:
+    """One shipped file: its ``name`` relative to the examples folder (``backends/x.yaml``
+    for one in a subfolder), and its bytes."""
+
+    def __init__(self, name: str, file: Traversable) -> None:
+        self.name = name
+        self._file = file
+
+    def read_bytes(self) -> bytes:
+        return self._file.read_bytes()
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self._file.read_text(encoding=encoding)
+
+
+def example_files() -> list[Example]:
     """The shipped examples: scenarios (YAML), then notebooks, then scripts, then any file
-    they read (a recorded trace, data), each kind by name. Every file of the folder: a copy
-    holds whatever the examples refer to."""
+    they read (a recorded trace, data), each kind by name, the top folder's before those of
+    ``SUBFOLDERS``. Every file of the folder: a copy holds whatever the examples refer to."""
     folder = resources.files("qsim").joinpath("examples")
-    found = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
-    return sorted(found, key=lambda f: (_rank(f.name), f.name))
+    found = [Example(f.name, f) for f in folder.iterdir()
+             if f.is_file() and not f.name.startswith(".")]
+    for sub in SUBFOLDERS:
+        inner = folder.joinpath(sub)
+        if inner.is_dir():
+            found += [Example(f"{sub}/{f.name}", f) for f in inner.iterdir()
+                      if f.is_file() and not f.name.startswith(".")]
+    return sorted(found, key=lambda f: ("/" in f.name, _rank(f.name), f.name))
 
 
 def _rank(name: str) -> int:
@@ -140,31 +164,35 @@ def copy_examples(folder: Path) -> list[Path]:
         raise QsimError(f"--copy {folder}: is a file, not a folder; nothing was copied")
     for f in files:
         target = folder / f.name
+        inner = target.parent
+        if inner != folder and (inner.is_symlink() or (inner.exists() and not inner.is_dir())):
+            target = inner  # never written through a link, never replaced by a folder
         if target.exists() or target.is_symlink():
             raise QsimError(f"--copy {folder}: {target} already exists; nothing was copied "
                             "(qsim never overwrites a file)")
-    made_folder = not folder.exists()
+    made = [d for d in (folder, *{(folder / f.name).parent for f in files}) if not d.exists()]
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for f in files:
             target = folder / f.name
+            target.parent.mkdir(exist_ok=True)
             with open(target, "xb") as out:  # "x": fails rather than replace a file
                 written.append(target)
                 out.write(f.read_bytes())
     except OSError as exc:
-        _remove(written, folder if made_folder else None)
+        _remove(written, made)
         what = exc.filename or folder
         raise QsimError(f"--copy {folder}: cannot write {what}: {exc.strerror or exc}; "
                         "nothing was copied") from None
     return written
 
 
-def _remove(files: list[Path], folder: Path | None) -> None:
-    """Undo a copy that failed: the files it made, and the folder if it made that too."""
+def _remove(files: list[Path], folders: list[Path]) -> None:
+    """Undo a copy that failed: the files it made, and the folders it made too (inner first)."""
     for path in files:
         path.unlink(missing_ok=True)
-    if folder is not None:
+    for folder in sorted(folders, key=lambda d: len(d.parts), reverse=True):
         try:
             folder.rmdir()
         except OSError:  # not empty, or gone: leave it

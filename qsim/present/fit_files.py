@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 from typing import Final
 
 import numpy as np
@@ -30,18 +31,13 @@ def _levels(levels: tuple[float, ...]) -> str:
 def scenario_text(result: FitResult, command: str) -> str:
     """A runnable scenario of the backend over the data's span (SPEC §16, §17 keys)."""
     first, model, data = result.first, result.model, result.data
-    service_scale, burst_scale, swings = result.scales
+    service_scale, _, swings, swing, _, _ = result.scales
     start = result.series.start.strftime("%Y-%m-%d %H:%M:%S UTC")
-    met = sum(result.met.values())
     lines = [
-        f"# {result.name}: fitted by `{command}` (qsim {__version__}, seed {result.seed})",
-        f"# from {len(result.series.t):,} samples of pending_jobs, {data.hours:.0f} h from "
-        f"{start}.",
-        f"# On replications the search never saw it meets {met} of {len(result.met)} targets "
-        "of issue 26 (fit.json has",
-        "# the figures side by side). It reproduces the level's quantiles and mean only as far",
-        "# as a FIFO queue of bursty arrivals can: the data's long flat plateaus (a queue that",
-        "# does not move while the backend serves someone else) are not modelled.",
+        f"# {result.name}, fitted to {data.hours / 24:.0f} days of its pending_jobs by qsim fit.",
+        f"# {data.hours:.0f} h from {start}, {len(result.series.t):,} samples; made by",
+        f"# `{command}` (qsim {__version__}).",
+        *_verdict(result),
         f"name: fit-{result.name}",
         f"seed: {result.seed}",
         f"horizon: {_s(first.span_s)}   # the data's span; t = 0 is the first sample ({start})",
@@ -60,9 +56,13 @@ def scenario_text(result: FitResult, command: str) -> str:
         f"    pending: {first.pending0}   # the first sample's pending_jobs",
         f"    arrivals: {{dist: exponential, mean: {_s(mean_gap)}}}   # burst / rate: "
         f"{model.arrival_rate * 600:.2f} jobs per 10 min, the",
-        "    #   positive 10-s increments of the data (a lower bound on the arrivals)",
+        "    #   positive 10-s increments of the data (a lower bound on the arrivals)"
+        + (" per active second" if model.stop_in_pauses else ""),
         _burst_line(result),
     ]
+    if model.stop_in_pauses:
+        lines.append("    during_outages: stop   # the data's queue does not fill while the "
+                     "backend is not `active`")
     if model.profile:
         lines.append(f"    profile: {{period: 1d, levels: {_levels(model.profile)}}}")
         lines.append(f"    #   arrivals by hour since the first sample, smoothed over 3 h, their "
@@ -70,9 +70,8 @@ def scenario_text(result: FitResult, command: str) -> str:
     if len(model.regimes) > 1:
         lines.append(f"    regimes: {{levels: {_levels(model.regimes)}, dwell: {{dist: "
                      f"exponential, mean: {_s(model.regime_dwell_s)}}}}}")
-        lines.append("    #   arrivals over 6-h windows below and above their median; dwell: "
-                     "the mean run of one class;")
-        lines.append(f"    #   swings x{swings:.2f} (search)")
+        lines.append(f"    #   swing {swing:.2f}, dwell and count of levels: the search's "
+                     "(the data's plateaus, hours to days)")
     lines += [
         f"    quantum: {{dist: lognormal, mean: {_s(model.service_s)}, "
         f"cv: {model.service_cv:.2f}}}",
@@ -81,6 +80,32 @@ def scenario_text(result: FitResult, command: str) -> str:
         "    #   blocks the queue never emptied; cv from their variance / mean",
     ]
     return "\n".join(lines) + "\n"
+
+
+#: How each figure reads in the header: name, format.
+_SHOWN: Final = (("p50", "p50", "{:.3g}"), ("p90", "p90", "{:.3g}"), ("mean", "mean", "{:.3g}"),
+                 ("paused_share", "paused share", "{:.1%}"),
+                 ("dispersion", "dispersion of arrivals per 10 min", "{:.3g}"),
+                 ("acf_24h", "24-h autocorrelation", "{:.2f}"))
+
+
+def _verdict(result: FitResult) -> list[str]:
+    """The header's account: what the fitted model reproduces and what it does not, figure by
+    figure, data against model (the means over replications the search never saw)."""
+    def pair(name: str, shown: str, fmt: str) -> str:
+        return (f"{shown} {fmt.format(getattr(result.data, name))} / "
+                f"{fmt.format(getattr(result.model_stats, name))}")
+
+    met = [pair(*f) for f in _SHOWN if result.met.get(f[0])]
+    missed = [pair(*f) for f in _SHOWN if f[0] in result.met and not result.met[f[0]]]
+    text = (f"Reproduces (data / model, the model's the means over replications the search "
+            f"never saw; issue 26's targets): {'; '.join(met) or 'none'}. "
+            f"Misses: {'; '.join(missed) or 'none'}. Not modelled: the data's queue never "
+            f"empties (p10 {result.data.p10:.3g} / {result.model_stats.p10:.3g}) and sits on "
+            "flat plateaus; a `dedicated` period's traffic is left out, not served; the "
+            "service's lanes, priorities and fair share do not show in pending_jobs and are "
+            "qsim's defaults. fit.json has every figure side by side.")
+    return ["# " + line for line in textwrap.wrap(text, 93)]
 
 
 def _burst_line(result: FitResult) -> str:

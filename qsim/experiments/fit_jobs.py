@@ -35,7 +35,7 @@ import numpy as np
 from qsim.analysis.queue_estimate import MIN_BUSY_BLOCKS, Estimate
 from qsim.analysis.wait_stats import WAIT_TARGETS, WaitStats, compare_waits, wait_stats
 from qsim.experiments.fit_replay import Draws, Model, arrivals, dispatch_times
-from qsim.input.job_series import JobSeries
+from qsim.input.job_series import JobSeries, JobsError
 
 __all__ = ["JobsFitResult", "WaitComparison", "fit_jobs_only", "model_waits", "place_jobs",
            "service_from_jobs", "waits_json", "waits_of_fit"]
@@ -50,6 +50,8 @@ LOAD_BOUNDS: Final = (0.02, 0.995)
 BURST_BOUNDS: Final = (1.0, 2000.0)
 P99_WEIGHT: Final = 0.25  # the tail, from a few hundred jobs, is noisy: it counts less
 MAX_WARMUP_S: Final = 7 * 86400.0
+MIN_SERVICE_S: Final = 1.0  # a background job's quantum time at least (IBM's estimate: 2 s+)
+MAX_JOBS_PER_RUN: Final = 2_000_000  # background jobs one replication may simulate
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def _wait_loss(data: WaitStats, got: WaitStats, service_s: float) -> float:
 
 def _background(jobs: JobSeries, load: float, burst: float) -> Model:
     """The candidate: jobs as long as the user's, at ``load``, in bursts of mean ``burst``."""
-    service = max(float(np.mean(jobs.run_s)), 1e-3)
+    service = max(float(np.mean(jobs.run_s)), MIN_SERVICE_S)
     cv = float(np.clip(np.std(jobs.run_s) / service, 0.05, 5.0))
     return Model(arrival_rate=load / service, burst_mean=burst, service_s=service,
                  service_cv=cv, lanes=LANES)
@@ -194,13 +196,18 @@ def fit_jobs_only(jobs: JobSeries, *, seed: int = 0, replications: int | None = 
 
     say = progress or (lambda _: None)
     data = wait_stats(jobs.wait_s, jobs.run_s)
-    service = max(float(np.mean(jobs.run_s)), 1e-3)
+    service = max(float(np.mean(jobs.run_s)), MIN_SERVICE_S)
     # Warm-up: the queue starts empty; a day, or fifty mean waits, lets it reach its level.
     warmup = float(min(max(86400.0, 50 * data.wait_mean), MAX_WARMUP_S))
     span = warmup + jobs.span_s + 1.0
     at = jobs.created + warmup
+    per_run = LOAD_BOUNDS[1] / service * span  # background jobs at the highest load searched
+    if per_run > MAX_JOBS_PER_RUN:
+        raise JobsError(f"{jobs.span_s / 86400:.0f} days of jobs of {service:.3g} s: a "
+                        f"background that busy would take {per_run:,.0f} jobs a run (qsim fit "
+                        f"simulates at most {MAX_JOBS_PER_RUN:,}); give a shorter period",
+                        file=jobs.file)
     if replications is None:
-        per_run = LOAD_BOUNDS[1] / service * span
         replications = int(np.clip(JOBS_PER_CANDIDATE // max(per_run, 1.0), 2, MAX_REPLICATIONS))
     say(f"jobs: {len(jobs.created)} over {jobs.span_s / 3600:.1f} h, wait p50 "
         f"{data.wait_p50:.0f} s, p90 {data.wait_p90:.0f} s, run {service:.1f} s each; search: "

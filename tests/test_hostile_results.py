@@ -289,7 +289,8 @@ def test_the_notebooks_extra_brings_what_the_notebooks_need() -> None:
             if cell["cell_type"] == "code":
                 imported |= set(re.findall(r"^\s*(?:from|import) (\w+)",
                                            "".join(cell["source"]), re.M))
-    packages = {"qiskit_ibm_runtime": "qiskit-ibm-runtime", "qiskit_aer": "qiskit-aer"}
+    packages = {"qiskit_ibm_runtime": "qiskit-ibm-runtime", "qiskit_aer": "qiskit-aer",
+                "yaml": "pyyaml"}  # module -> distribution, where the names differ
     stdlib = {"pathlib", "tempfile", "warnings", "json", "os", "math", "sys", "qsim"}
     needed = {packages.get(m, m) for m in imported - stdlib}
     assert needed <= base | names, needed - base - names

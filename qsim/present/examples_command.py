@@ -32,6 +32,7 @@ __all__ = ["copy_examples", "describe", "example_files", "list_examples"]
 
 KINDS: Final = (".yaml", ".ipynb", ".py")  # scenarios first, then notebooks, then scripts
 DATA: Final = "a file the examples read"  # a trace or data file: listed last, described so
+LICENCE: Final = "where a data file beside it comes from, and its licence"
 WIDTH: Final = 72  # a description longer than this is cut at a word, so each is one line
 
 
@@ -100,8 +101,17 @@ def list_examples() -> str:
     """One line per example: its file name, then what it is about."""
     files = example_files()
     width = max(len(f.name) for f in files)
-    return "".join(f"{f.name:<{width}}  {describe(f.name, f.read_text(encoding='utf-8'))}\n"
-                   for f in files)
+    return "".join(f"{f.name:<{width}}  {_about(f)}\n" for f in files)
+
+
+def _about(file: Example) -> str:
+    """:func:`describe` of a file, read only if it is an example (data may be binary: a
+    gzipped series)."""
+    if "LICENSE" in file.name.upper():
+        return LICENCE
+    if Path(file.name).suffix not in KINDS:
+        return DATA
+    return describe(file.name, file.read_text(encoding="utf-8"))
 
 
 def describe(name: str, text: str) -> str:

@@ -141,6 +141,11 @@ def table(result: FitResult) -> str:
     sentence = (f"The fitted model meets {met} of {len(result.met)} targets (its figures: the "
                 "means over replications the search never saw)"
                 + (f"; it falls short on {', '.join(missed)}." if missed else "."))
+    if result.waits is not None:  # ---- --jobs (fit_jobs_files.py) ----
+        from qsim.present.fit_jobs_files import wait_rows, wait_sentence
+
+        return "\n".join([*rows, *wait_rows(result.waits), sentence,
+                          wait_sentence(result.waits)])
     return "\n".join([*rows, sentence])
 
 

@@ -72,7 +72,18 @@ def timeline(result: RunResult, ax: Axes | None = None, start: float | None = No
         outages=result.outage_arrays)
     ax.set_title(f"{label(scenario.name, 80)} · seed {result.info.seed}", loc="left",
                  fontsize=10)
+    view = _view(start, result.info.end_s if end is None else end, result.jobs,
+                 result.windows, result.intervals)  # (as timeline_from_tables chose it)
+    _queue_panel(ax, result, *view)
     return ax
+
+
+def _queue_panel(ax: Axes, result: RunResult, t0: float, t1: float) -> None:
+    """The background's queue level under the rows (issue 26), when there is a background."""
+    from qsim.present.plot_queue import draw_queue_panel, has_background
+
+    if has_background(result):
+        draw_queue_panel(ax, result, t0, t1, time_unit(t1 - t0)[1])
 
 
 def timeline_from_tables(
@@ -179,6 +190,7 @@ def fleet_timeline(result: RunResult, ax: Axes | None = None, start: float | Non
     _finish(cv, labels, unit, _workload_entries(jobs, windows, modes, colours))
     ax.set_title(f"{label(scenario.name, 80)} · seed {result.info.seed}", loc="left",
                  fontsize=10)
+    _queue_panel(ax, result, t0, t1)
     return ax
 
 

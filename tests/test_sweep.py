@@ -420,7 +420,7 @@ def test_sweep_on_a_local_dask_cluster_writes_the_same_table(small: Path) -> Non
      "--vary backend.lanes: expected PATH=V1,V2,... (e.g. backend.lanes=1,2,5)"),
     (("--vary", "backend.lanes=1", "--plot", "s.jpg"),
      "--plot s.jpg: pictures are PNG files; name it *.png"),
-    ((), "Missing option '--vary'. (see 'qsim sweep --help')"),
+    ((), "nothing to vary: give at least one --vary PATH=V1,V2,..."),
 ])
 def test_bad_options_write_nothing(small: Path, args: tuple[str, ...], error: str) -> None:
     proc = qsim_cli("sweep", "small.yaml", *args, "--out", "out", cwd=small)

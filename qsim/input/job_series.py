@@ -26,6 +26,7 @@ from typing import Final, Protocol
 import numpy as np
 
 from qsim.input.errors import ScenarioError
+from qsim.input.queue_series import iso_seconds
 from qsim.input.reader import read_bounded_text
 
 __all__ = ["COLUMNS", "MIN_JOBS", "JobSeries", "JobsError", "read_jobs"]
@@ -140,14 +141,7 @@ def _in_order(created: float, running: float, finished: float, row: list[str],
 
 
 def _time(text: str, column: str, name: str, line: int) -> float:
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise JobsError("not an ISO 8601 time (e.g. 2023-11-16T13:59:48Z)", file=name,
-                        line=line, field=column, value=text) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)  # no zone: UTC (stated in the docstring)
-    return when.timestamp()
+    return iso_seconds(text, name, line, column, JobsError)
 
 
 def _quantum(text: str, name: str, line: int) -> float:

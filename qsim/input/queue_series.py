@@ -90,7 +90,7 @@ def read_series(file: str | Path) -> Series:
             if len(row) != len(columns):
                 raise SeriesError(f"{len(row)} fields where the header has {len(columns)}",
                                   file=name, line=line)
-            times.append(_timestamp(row[i_time], name, line))
+            times.append(iso_seconds(row[i_time], name, line))
             pending.append(_count(row[i_pending], name, line))
             paused.append(i_status is not None and row[i_status].strip() != "active")
             if len(times) > 1 and times[-1] < times[-2]:
@@ -136,13 +136,16 @@ def _read_gzip(fh: BinaryIO, name: str) -> bytes:
         raise SeriesError(f"not a readable gzip file: {exc}", file=name) from None
 
 
-def _timestamp(text: str, name: str, line: int) -> float:
-    raw = text.strip()
+def iso_seconds(text: str, name: str, line: int, column: str = "timestamp",
+                error: type[ScenarioError] = SeriesError) -> float:
+    """``text``, an ISO 8601 time, in seconds since the epoch (no zone: UTC); ``error``
+    naming the file, line, column and value where it is not one. The jobs file's reader
+    (``job_series``) reads its times with it too."""
     try:
-        when = datetime.fromisoformat(raw)
+        when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise SeriesError("not an ISO 8601 time (e.g. 2023-11-16T13:59:48Z)", file=name,
-                          line=line, field="timestamp", value=text) from None
+        raise error("not an ISO 8601 time (e.g. 2023-11-16T13:59:48Z)", file=name,
+                    line=line, field=column, value=text) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)  # no zone: UTC (stated in the docstring)
     return when.timestamp()

@@ -11,7 +11,7 @@ import typer
 
 from qsim.input.errors import QsimError
 from qsim.input.limits import DEFAULT_MAX_JOBS, MAX_REPLICATIONS
-from qsim.present.compare_command import goal_options
+from qsim.present.compare_command import choice_options, goal_options
 from qsim.present.files import check_out_dir, write_out_dir
 from qsim.present.options import MODES, FileArg, MaxJobsOpt, SeedOpt, command, examples
 from qsim.present.shared import (
@@ -19,10 +19,7 @@ from qsim.present.shared import (
     error,
     inputs_of,
     json_text,
-    load_scenario,
-    option_value,
     png_bytes,
-    warn,
 )
 
 _DEFAULT_CAP = 256  # qsim.experiments.advise.DEFAULT_MAX_REPLICATIONS (not imported: heavy)
@@ -72,24 +69,12 @@ def _advise_command(
     max_jobs: MaxJobsOpt = DEFAULT_MAX_JOBS,
 ) -> int:
     """Search the choices you have for one workload (mode, interactive TTL and close, circuits per job, backend) for the cheapest that meets a deadline and a budget with the confidence wanted."""  # noqa: E501
-    from qsim import experiments
     from qsim.experiments.advise import advise
     from qsim.present import report
     from qsim.present.advise_report import print_advice
 
     try:
-        scenario = load_scenario(file)
-        warn(scenario)
-        with option_value("--workload", workload):
-            name = experiments.resolve_workload(scenario, workload)
-        with option_value("--modes", modes):
-            wanted = list(experiments.check_modes(m.strip() for m in modes.split(",")))
-            experiments.allowed_modes(scenario, wanted)  # none left: an error naming --modes
-        places = None
-        if backends is not None:
-            with option_value("--backends", backends):
-                places = experiments.check_backends(
-                    scenario, (b.strip() for b in backends.split(",")))
+        scenario, name, wanted, places = choice_options(file, workload, modes, backends)
         goal = goal_options(deadline, budget, confidence, needed=True)
         if out is not None:
             check_out_dir(out, inputs_of(file, scenario))

@@ -4,7 +4,7 @@ verdict."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -34,6 +34,9 @@ from qsim.present.shared import (
     png_bytes,
     warn,
 )
+
+if TYPE_CHECKING:
+    from qsim.input.scenario import Scenario
 
 
 @command("compare", epilog=examples(
@@ -95,18 +98,7 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
     from qsim.present import report
 
     try:
-        scenario = load_scenario(file)
-        warn(scenario)
-        with option_value("--workload", workload):
-            name = experiments.resolve_workload(scenario, workload)
-        with option_value("--modes", modes):
-            wanted = list(experiments.check_modes(m.strip() for m in modes.split(",")))
-            experiments.allowed_modes(scenario, wanted)  # none left: an error naming --modes
-        places = None
-        if backends is not None:
-            with option_value("--backends", backends):
-                places = experiments.check_backends(
-                    scenario, (b.strip() for b in backends.split(",")))
+        scenario, name, wanted, places = choice_options(file, workload, modes, backends)
         goal = goal_options(deadline, budget, confidence)
         if plot is not None:
             check_plot_path(plot)
@@ -133,6 +125,29 @@ def compare_modes(file: str, *, workload: str | None, modes: str, as_json: bool,
     else:
         report.print_comparison(report.console(), result, percentiles)
     return 0
+
+
+def choice_options(file: str, workload: str | None, modes: str, backends: str | None
+                   ) -> tuple[Scenario, str, list[str], tuple[str, ...] | None]:
+    """The scenario in ``file`` (its warnings printed), the workload ``--workload`` names,
+    the modes ``--modes`` lists that its plan allows, and the backends ``--backends`` lists
+    (None: the command's default); QsimError naming the option and its value. Shared by
+    ``compare`` and ``advise``."""
+    from qsim import experiments
+
+    scenario = load_scenario(file)
+    warn(scenario)
+    with option_value("--workload", workload):
+        name = experiments.resolve_workload(scenario, workload)
+    with option_value("--modes", modes):
+        wanted = list(experiments.check_modes(m.strip() for m in modes.split(",")))
+        experiments.allowed_modes(scenario, wanted)  # none left: an error naming --modes
+    places = None
+    if backends is not None:
+        with option_value("--backends", backends):
+            places = experiments.check_backends(
+                scenario, (b.strip() for b in backends.split(",")))
+    return scenario, name, wanted, places
 
 
 def goal_options(deadline: str | None, budget: str | None, confidence: str | None,

@@ -91,22 +91,55 @@ def assign_lanes(jobs: pd.DataFrame) -> np.ndarray:
     lane = np.full(len(jobs), -1, dtype=np.int64)
     order = np.lexsort((jobs["job"].to_numpy(), start))
     order = order[~np.isnan(start[order])]
-    starts = start[order]
-    # A million jobs go through this loop: it takes its inputs in order, as Python floats,
-    # and its heap functions as locals.
+    # A million jobs go through the loop: it takes its inputs in order, as Python floats.
+    starts = start[order].tolist()
+    ends = np.maximum(end[order], start[order]).tolist()
+    taken = _lanes_by_scan(starts, ends)
+    lane[order] = taken if taken is not None else _lanes_by_heap(starts, ends)
+    return lane
+
+
+SCAN_LANES = 16  # up to this many lanes, a scan of their ends beats a heap of them
+
+
+def _lanes_by_scan(starts: list[float], ends: list[float]) -> list[int] | None:
+    """The greedy colouring by looking at each lane's end in turn (a third faster than the
+    heap at five lanes); None once more than ``SCAN_LANES`` lanes are in use at a time, as
+    the scan grows with the lanes."""
+    until: list[float] = []  # when each lane is next free
+    taken: list[int] = []
+    take = taken.append
+    for s, e in zip(starts, ends):
+        k = 0
+        for u in until:
+            if u <= s:
+                break
+            k += 1
+        if k < len(until):
+            until[k] = e
+        elif k < SCAN_LANES:
+            until.append(e)
+        else:
+            return None
+        take(k)
+    return taken
+
+
+def _lanes_by_heap(starts: list[float], ends: list[float]) -> list[int]:
+    """The same colouring with a heap of busy lanes and one of free lanes: any number of
+    lanes at O(log lanes) a job."""
     push, pop = heapq.heappush, heapq.heappop
     free: list[int] = []
     busy: list[tuple[float, int]] = []
     taken: list[int] = []
     take = taken.append
-    for s, e in zip(starts.tolist(), np.maximum(end[order], starts).tolist()):
+    for s, e in zip(starts, ends):
         while busy and busy[0][0] <= s:
             push(free, pop(busy)[1])
         k = pop(free) if free else len(busy)
         take(k)
         push(busy, (e, k))
-    lane[order] = taken
-    return lane
+    return taken
 
 
 def phase_spans(jobs: pd.DataFrame, open_end: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -374,6 +407,8 @@ def _rows_of(workload: pd.Series, lane: np.ndarray, names: list[str],
     index = {n: j for j, n in enumerate(names)}
     code = np.array([index.get(u, -1) for u in uniques] + [-1], dtype=np.int64)[codes]
     key = np.where((lane >= 0) & (lane < lanes) & (code >= 0), lane * len(names) + code, -1)
+    if lanes * len(names) < np.iinfo(np.int16).max:
+        key = key.astype(np.int16)  # numpy sorts 16-bit keys by radix: 6x faster, same order
     order = np.argsort(key, kind="stable")
     bounds = np.searchsorted(key[order], np.arange(lanes * len(names) + 1))
     return {(k, n): order[bounds[k * len(names) + j]:bounds[k * len(names) + j + 1]]

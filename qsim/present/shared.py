@@ -162,13 +162,16 @@ def picture_and_tables(result: RunResult, bounds: tuple[float | None, float | No
                         folder: OutFolder | None = None, parquet: bool = False) -> bytes:
     """The timeline as PNG bytes; with a ``folder``, the per-run tables are written into it
     meanwhile, on a thread of their own: Arrow writes them without holding the GIL while this
-    thread draws (at a million jobs each takes about a second)."""
+    thread draws (at a million jobs each takes about a second). The writing starts before
+    matplotlib is imported (half a second, spent holding the GIL): started after it, the
+    tables were the longer of the two threads at a million jobs."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from qsim.present import plots  # matplotlib: half a second to import, only when drawing
     from qsim.present.out_tables import run_files
 
     def picture() -> bytes:
+        from qsim.present import plots  # matplotlib: half a second to import, only to draw
+
         # Replications draw replication 0: the run `qsim run` shows without them.
         return png_bytes(lambda f: plots.save_timeline(result, f, *bounds))
 

@@ -442,7 +442,8 @@ def worst_case_instructions() -> None:
 
 def _run_one_model(model: str, jobs: int) -> int:
     """Run one model (what ``_count_instructions`` counts); return the jobs it submitted.
-    For the worst cases, ``jobs`` is 1 to simulate and 0 to only parse the scenario."""
+    For the worst cases, ``jobs`` is 1 to simulate and 0 to only parse the scenario; for
+    ``week-fleet`` and ``week-one``, the percent of the week's horizon to run."""
     if model == "floor":
         return floor_seconds(jobs)[2]
     import qsim
@@ -455,6 +456,14 @@ def _run_one_model(model: str, jobs: int) -> int:
         scenario = qsim.parse_scenario(full_feature_dict(jobs, model[len("full-"):]), "count")
     elif model == "fleet":
         scenario = qsim.parse_scenario(fleet_dict(jobs), "count")
+    elif model in ("week-fleet", "week-one"):
+        # ``week_dicts`` cut to ``jobs`` percent of its horizon, simulate and summary: the
+        # fleet's summary costs per job as one backend's (issue 28)
+        chosen = week_dicts()[model == "week-one"]
+        cut = {**chosen, "horizon": chosen["horizon"] * jobs / 100}
+        result = qsim.simulate(qsim.parse_scenario(cut, "count"))
+        result.summary()
+        return int(result.job_arrays["status"].size)
     else:
         scenario = qsim.parse_scenario(scenario_dict(jobs, foreground=model == "full"), "count")
     result = qsim.simulate(scenario)

@@ -39,6 +39,8 @@ def idle_gap_arrays(windows: dict[str, np.ndarray], busy: dict[str, np.ndarray],
         own = windows["workload"] == index
         w0, w1 = billed_windows(windows["start_at"][own], windows["end_at"][own], mode,
                                 session_accounting)
+        if not len(w0):  # no windows (a stream's jobs in job mode): no gaps, and no pass over
+            continue     # every QPU interval to find none (six such streams in a fleet)
         mine = busy["workload"] == index
         g0, g1 = idle_gaps(w0, w1, busy["start_at"][mine], busy["end_at"][mine])
         owners.append(np.full(len(g0), index, dtype=np.int64))

@@ -228,10 +228,11 @@ def interval_backends(intervals: dict[str, np.ndarray], job_backend: np.ndarray,
     """The backend of each row of ``qpu_intervals``: its job's, or (a calibration, job -1,
     in the calibrations' order) the calibration's."""
     job = intervals["job"]
-    out = np.zeros(len(job), np.int64)
-    held = job >= 0
-    out[held] = job_backend[job[held]]
-    out[~held] = cal_backend
+    if not len(job_backend):
+        return cal_backend.astype(np.int64)  # no jobs: every row a calibration, in order
+    # one gather for all rows (a calibration's job -1 reads the last job's, written over)
+    out: np.ndarray = job_backend[job]
+    out[job < 0] = cal_backend
     return out
 
 

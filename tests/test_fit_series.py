@@ -115,3 +115,20 @@ def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(SeriesError, match=r"is a FIFO \(named pipe\), not a series file"):
         read_series(fifo)
+
+
+@pytest.mark.parametrize("module, name", [("qsim.input.queue_series", "SeriesError"),
+                                          ("qsim.input.job_series", "JobsError"),
+                                          ("qsim.records.trace_file", "TraceError"),
+                                          ("qsim.input.errors", "ScenarioError")])
+def test_a_file_error_crosses_processes_as_itself(module: str, name: str) -> None:
+    """A worker's error reaches the command as the same class with the same one line (the
+    pool and Dask pickle it; keyword-only arguments defeat Exception's own pickling)."""
+    import importlib
+    import pickle
+
+    cls = getattr(importlib.import_module(module), name)
+    error = cls("not a number", file="f.csv", line=3, field="pending_jobs", value="x")
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is cls and str(back) == str(error) == \
+        "f.csv:3: pending_jobs: not a number (got 'x')"

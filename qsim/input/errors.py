@@ -89,14 +89,16 @@ class ScenarioError(QsimError):
         return self._render()
 
     def __reduce__(self) -> tuple[object, ...]:
-        # Keyword-only arguments defeat Exception's default pickling (needed across processes).
-        return (_rebuild, (self.message, self.file, self.line, self.field, self.value))
+        # Keyword-only arguments defeat Exception's default pickling (needed across processes);
+        # the class travels too, so every subclass (a series', a trace's) pickles as itself.
+        return (_rebuild, (type(self), self.message, self.file, self.line, self.field,
+                           self.value))
 
 
-def _rebuild(message: str, file: str | None, line: int | None, field: str | None,
-             value: object) -> ScenarioError:
-    """Unpickling helper for :class:`ScenarioError`."""
-    return ScenarioError(message, file=file, line=line, field=field, value=value)
+def _rebuild(cls: type[ScenarioError], message: str, file: str | None, line: int | None,
+             field: str | None, value: object) -> ScenarioError:
+    """Unpickling helper for :class:`ScenarioError` and its subclasses."""
+    return cls(message, file=file, line=line, field=field, value=value)
 
 
 def _short_repr(value: object) -> str:

@@ -40,14 +40,6 @@ MAX_QUANTUM_S: Final = 1e7  # more than any job's quantum time (115 days): a cor
 class JobsError(ScenarioError):
     """A jobs file that cannot be read or is invalid: ``file:line: column: message``."""
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (self.message, self.file, self.line, self.field, self.value))
-
-
-def _rebuild(message: str, file: str | None, line: int | None, field: str | None,
-             value: object) -> JobsError:
-    return JobsError(message, file=file, line=line, field=field, value=value)
-
 
 class _CsvRows(Protocol):
     """What ``csv.reader`` returns, as far as this module uses it."""

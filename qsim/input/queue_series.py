@@ -36,14 +36,6 @@ MAX_PENDING: Final = 10_000_000  # more jobs than any backend has queued: a corr
 class SeriesError(ScenarioError):
     """A series file that cannot be read or is invalid: ``file:line: column: message``."""
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (self.message, self.file, self.line, self.field, self.value))
-
-
-def _rebuild(message: str, file: str | None, line: int | None, field: str | None,
-             value: object) -> SeriesError:
-    return SeriesError(message, file=file, line=line, field=field, value=value)
-
 
 @dataclass(frozen=True)
 class Series:

@@ -66,13 +66,6 @@ _QUANTUM_RTOL: Final = 1e-6
 class TraceError(ScenarioError):
     """A trace file that cannot be read or is invalid: ``file: field: message (got value)``."""
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (self.message, self.file, self.field, self.value))
-
-
-def _rebuild(message: str, file: str | None, field: str | None, value: object) -> TraceError:
-    return TraceError(message, file=file, field=field, value=value)
-
 
 ModeName = Literal["job", "batch", "session"]
 ContextKind = Literal["batch", "session"]

@@ -63,7 +63,7 @@ def test_scale_benchmark_prints_one_row_per_size_including_qsim_run() -> None:
     for row in full:
         assert _number(row["run / floor"]) > 0, row
         assert _number(row["--out / --json"]) > 0, row
-    assert out.count(": met") + out.count(": NOT met") == 4  # -r 8's too
+    assert out.count(": met") + out.count(": NOT met") == 5  # -r 8's and issue 32's --out too
 
 
 @pytest.mark.slow

@@ -15,18 +15,16 @@ a zone is UTC.
 from __future__ import annotations
 
 import csv
-import io
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final
 
 import numpy as np
 
 from qsim.input.errors import ScenarioError
-from qsim.input.queue_series import iso_seconds
+from qsim.input.queue_series import CsvRows, csv_with_columns, iso_seconds
 from qsim.input.reader import read_bounded_text
 
 __all__ = ["COLUMNS", "MIN_JOBS", "JobSeries", "JobsError", "read_jobs"]
@@ -39,15 +37,6 @@ MAX_QUANTUM_S: Final = 1e7  # more than any job's quantum time (115 days): a cor
 
 class JobsError(ScenarioError):
     """A jobs file that cannot be read or is invalid: ``file:line: column: message``."""
-
-
-class _CsvRows(Protocol):
-    """What ``csv.reader`` returns, as far as this module uses it."""
-
-    @property
-    def line_num(self) -> int: ...
-
-    def __iter__(self) -> Iterator[list[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -72,19 +61,7 @@ def read_jobs(file: str | Path) -> JobSeries:
     """The jobs in ``file`` (see the module docstring); a :class:`JobsError` otherwise."""
     name = str(file)
     text = read_bounded_text(name, "jobs file", "CSV", JobsError)
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise JobsError("empty file: expected a CSV with columns created, running, finished",
-                        file=name) from None
-    except csv.Error as exc:
-        raise JobsError(f"not a CSV file: {exc}", file=name, line=1) from None
-    columns = [c.strip() for c in header]
-    for needed in COLUMNS:
-        if needed not in columns:
-            raise JobsError(f"no {needed!r} column (the header has {', '.join(columns)})",
-                            file=name, line=1)
+    reader, columns = csv_with_columns(text.removeprefix("\ufeff"), name, COLUMNS, JobsError)
     rows = _rows(reader, columns, name)
     if len(rows) < MIN_JOBS:
         raise JobsError(f"{len(rows)} jobs: qsim fit needs at least {MIN_JOBS} to compare "
@@ -97,7 +74,7 @@ def read_jobs(file: str | Path) -> JobSeries:
                      quantum if given else finished - running, given)
 
 
-def _rows(reader: _CsvRows, columns: list[str], name: str
+def _rows(reader: CsvRows, columns: list[str], name: str
           ) -> list[tuple[float, float, float, float]]:
     """(created, running, finished, quantum or nan) per row, each checked."""
     where = [columns.index(c) for c in COLUMNS]

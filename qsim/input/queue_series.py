@@ -14,10 +14,11 @@ import csv
 import gzip
 import io
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, Protocol
 
 import numpy as np
 
@@ -56,19 +57,7 @@ def read_series(file: str | Path) -> Series:
     """The series in ``file`` (see the module docstring); a :class:`SeriesError` otherwise."""
     name = str(file)
     text = _read_text(Path(file), name)
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise SeriesError("empty file: expected a CSV with columns timestamp, pending_jobs",
-                          file=name) from None
-    except csv.Error as exc:
-        raise SeriesError(f"not a CSV file: {exc}", file=name, line=1) from None
-    columns = [c.strip() for c in header]
-    for needed in ("timestamp", "pending_jobs"):
-        if needed not in columns:
-            raise SeriesError(f"no {needed!r} column (the header has {', '.join(columns)})",
-                              file=name, line=1)
+    reader, columns = csv_with_columns(text, name, ("timestamp", "pending_jobs"))
     i_time, i_pending = columns.index("timestamp"), columns.index("pending_jobs")
     i_status = columns.index("status_msg") if "status_msg" in columns else None
     times: list[float] = []
@@ -126,6 +115,37 @@ def _read_gzip(fh: BinaryIO, name: str) -> bytes:
             return gz.read(MAX_SERIES_BYTES + 1)  # a gzip bomb stops here
     except (OSError, EOFError, zlib.error) as exc:
         raise SeriesError(f"not a readable gzip file: {exc}", file=name) from None
+
+
+class CsvRows(Protocol):
+    """What ``csv.reader`` returns, as far as the series and jobs readers use it."""
+
+    @property
+    def line_num(self) -> int: ...
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+
+def csv_with_columns(text: str, name: str, needed: tuple[str, ...],
+                     error: type[ScenarioError] = SeriesError
+                     ) -> tuple[CsvRows, list[str]]:
+    """The rows after the header of the CSV ``text``, and the header's column names; ``error``
+    naming the file where it is empty, not a CSV, or lacks a ``needed`` column. The jobs
+    file's reader (``job_series``) opens its CSV with it too."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise error(f"empty file: expected a CSV with columns {', '.join(needed)}",
+                    file=name) from None
+    except csv.Error as exc:
+        raise error(f"not a CSV file: {exc}", file=name, line=1) from None
+    columns = [c.strip() for c in header]
+    for column in needed:
+        if column not in columns:
+            raise error(f"no {column!r} column (the header has {', '.join(columns)})",
+                        file=name, line=1)
+    return reader, columns
 
 
 def iso_seconds(text: str, name: str, line: int, column: str = "timestamp",

@@ -77,21 +77,19 @@ def test_a_release_during_a_pause_waits_for_its_end_and_pending_jobs_are_held() 
 
 
 def test_a_job_held_at_the_end_is_incomplete_as_a_queued_background_job() -> None:
-    """Job 0 is held (until 30), job 1 queued behind x's job 2 (0-60) at the horizon, 20:
-    both are ``incomplete``, with no reason (a usage limit's would say ``limit``)."""
-    result = run(job("x", quantum="60s"),
-                 others(arrivals="1000s", pending=1, hold="30s"),
-                 others(name="queued", arrivals="1000s", pending=1),
+    """Job 0 is held (until 30); job 2 queued behind job 1 (0-60) at the horizon, 20: both
+    are ``incomplete`` with no reason (a usage limit's would say ``limit``), as job 1 is."""
+    result = run(others(arrivals="1000s", pending=1, hold="30s"),
+                 others(name="queued", arrivals="1000s", pending=2, quantum="60s"),
                  backend=ONE_LANE, horizon="20s")
     assert result.trace.rows() == [
         (0.0, "job.submit", 0), (0.0, "job.hold", 0), (0.0, "job.submit", 1),
-        (0.0, "job.submit", 2), *job_rows(0.0, 2, 0, 60, 0)[:3],
+        (0.0, "job.submit", 2), *job_rows(0.0, 1, 0, 60, 0)[:3],
         (20.0, "job.incomplete", 0), (20.0, "job.incomplete", 1),
         (20.0, "job.incomplete", 2), (20.0, "run.end", -1)]
     jobs = result.jobs
-    assert jobs["status"].tolist()[:2] == ["incomplete", "incomplete"]
-    assert [r if isinstance(r, str) else None for r in jobs["reason"].tolist()[:2]] == [
-        None, None]
+    assert jobs["status"].tolist() == ["incomplete"] * 3
+    assert [r if isinstance(r, str) else None for r in jobs["reason"].tolist()] == [None] * 3
 
 
 def test_no_hold_no_hold_records() -> None:

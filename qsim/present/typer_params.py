@@ -3,12 +3,13 @@
 typer 0.2x parses each command-line value through a pydantic ``TypeAdapter``, built when the
 parameter is first processed, before it looks at the value: so an option left out (value
 None) and even the unused ``--help`` flag of every command build one, and any subcommand --
-``qsim examples`` among them -- imports pydantic and its schema machinery (about 0.08 s of
-CPU, half the start of a command that needs none of it). typer's own ``coerce`` returns
+``qsim examples`` among them -- imports pydantic and its schema machinery (0.086 s of CPU,
+40 % of ``qsim examples``' start, docs/performance.md). typer's own ``coerce`` returns
 None (or ``()``) for a missing value without using the adapter; :func:`defer_parsers` makes
 typer hand each parameter a ``Deferred`` stand-in that keeps that rule (it is typer's
 ``coerce``) and builds typer's own parser, unchanged, only when there is a value. What a
-value parses to, and every message about a bad one, stay typer's.
+value parses to, and every message about a bad one, stay typer's; so the change, made for
+the whole process, changes nothing another typer app in it could see but its speed.
 
 A typer without this machinery (before 0.2x: click's parameter types, no pydantic) is left
 as it is.

@@ -12,6 +12,10 @@ Before timing, qsim's modules are compiled to bytecode, as ``pip install`` leave
 editable install under PYTHONDONTWRITEBYTECODE=1, as on this machine, would otherwise compile
 all of qsim's source on every start). Where the time goes: ``python -X importtime -m qsim
 --help 2> imports.txt``.
+
+``--instructions`` counts instead the CPU instructions of one run of each command under
+valgrind's callgrind (hash seed and address layout fixed): the same on every run of the same
+code, however busy the machine, so a change of a few percent shows where seconds are noise.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -72,6 +78,30 @@ def cpu_of(args: list[str] | None) -> tuple[float, float, str]:
     return usage.ru_utime + usage.ru_stime, wall, loaded
 
 
+def instructions_of(args: list[str] | None) -> int:
+    """CPU instructions of one run, counted by callgrind."""
+    code = "pass" if args is None else _WRAPPER.format(heavy=HEAVY)
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+           sys.executable, "-c", code, *(args or [])]
+    if shutil.which("setarch"):
+        cmd = ["setarch", "-R", *cmd]  # the same address layout every run
+    done = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"},
+                          capture_output=True, text=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode or found is None:
+        raise SystemExit(f"qsim {' '.join(args or [])} failed under valgrind:\n{done.stderr}")
+    return int(found.group(1))
+
+
+def print_instructions() -> None:
+    print(f"CPU instructions per start (callgrind, one run each); Python "
+          f"{sys.version.split()[0]}\n")
+    print("| command | instructions (millions) |")
+    print("|---|---:|")
+    for label, command in COMMANDS:
+        print(f"| {label} | {instructions_of(command) / 1e6:.0f} |", flush=True)
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     half = len(ordered) // 2
@@ -81,11 +111,16 @@ def median(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=11, help="runs of each command")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count CPU instructions under valgrind instead of timing")
     args = parser.parse_args()
 
     import qsim
 
     compileall.compile_dir(os.path.dirname(os.path.abspath(qsim.__file__)), quiet=1)
+    if args.instructions:
+        print_instructions()
+        return
     for _label, command in COMMANDS:  # a first run of each warms the file cache
         cpu_of(command)
     results: dict[str, tuple[list[float], list[float], str]] = {

@@ -94,10 +94,12 @@ def as_whole_number(value: Any) -> Any:
 
 class StrictModel(BaseModel):
     """Base of every scenario model: frozen, and unknown keys are errors that list the
-    allowed ones (pydantic's own ``extra="forbid"`` message does not)."""
+    allowed ones (pydantic's own ``extra="forbid"`` message does not). Built on first use
+    (``defer_build``): a model used only inside a scenario is built once, as part of the
+    scenario's validator, rather than on its own at import as well (``qsim validate``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True,
-                              validate_by_alias=True)
+                              validate_by_alias=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -442,8 +444,7 @@ Distribution = Annotated[
     Discriminator(dist_tag),
     BeforeValidator(_plain_duration_is_fixed),
 ]
-
-Sum.model_rebuild()
+# Sum's ``of`` names Distribution, defined after it: resolved when Sum is first built.
 
 
 # ---------------------------------------------------------------------------------------------
@@ -683,4 +684,3 @@ WholeDistribution = Annotated[
     Discriminator(whole_tag),
     BeforeValidator(_wrap_whole),
 ]
-Rounded.model_rebuild()

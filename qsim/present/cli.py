@@ -41,6 +41,7 @@ from qsim.present.shared import (
     silence,
     stopped,
 )
+from qsim.present.typer_params import defer_parsers
 from qsim.version import __version__
 
 
@@ -177,5 +178,6 @@ def _register(names: Sequence[str]) -> None:
 
 
 _register(ORDER)
+defer_parsers()  # a value left out costs no pydantic parser (``qsim examples`` none at all)
 
 __all__ = ["ORDER", "app", "main"]

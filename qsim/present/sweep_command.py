@@ -13,7 +13,6 @@ import io
 import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -41,7 +40,9 @@ from qsim.present.shared import (
     warn,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # concurrent.futures too: it imports logging, in every start of qsim
+    from concurrent.futures import Executor
+
     import pandas as pd
     from rich.table import Table
     from rich.text import Text

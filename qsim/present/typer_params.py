@@ -11,19 +11,26 @@ typer hand each parameter a ``Deferred`` stand-in that keeps that rule (it is ty
 value parses to, and every message about a bad one, stay typer's; so the change, made for
 the whole process, changes nothing another typer app in it could see but its speed.
 
-A typer without this machinery (before 0.2x: click's parameter types, no pydantic) is left
-as it is.
+It replaces a private function of typer, so it is made only for the typer it was written
+and tested against (0.29.x, ``TESTED``); any other typer is left as it is: qsim then starts
+slower, never wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
+
+TESTED: Final = "0.29."  # the typer versions whose private build_runtime_param this replaces
 
 
 def defer_parsers() -> None:
     """Make typer build each parameter's parser only for a value (called once, by
     ``qsim.present.cli``)."""
+    import typer
+
+    if not typer.__version__.startswith(TESTED):
+        return  # a private function of another typer may differ: leave it alone
     try:
         from typer import core
         from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param

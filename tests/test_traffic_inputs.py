@@ -44,6 +44,14 @@ HEAD = "name: t\nhorizon: 1h\nworkloads:\n  - {name: o, kind: background, quantu
     ("arrivals: 10s, during_outages: drop", "during_outages"),
     ("arrivals: 10s, during_outages: true", "during_outages"),
     ("arrivals: 10s, during_outages: [stop]", "during_outages"),
+    ("arrivals: 10s, hold: -30s", "hold: must not be negative (got '-30s')"),
+    ("arrivals: 10s, hold: 0", "hold: has a mean of 0: a hold of 0 is no hold: leave the key out"),
+    ("arrivals: 10s, hold: {dist: exponential, mean: 0s}", "a hold of 0 is no hold"),
+    ("arrivals: 10s, hold: soon", "hold: not a duration"),
+    ("arrivals: 10s, hold: [30s]", "hold: not a duration"),
+    ("arrivals: 10s, hold: .inf", "hold: a duration must be a finite number"),
+    ("arrivals: 10s, hold: {dist: lognormal, mean: .inf, cv: 1}", "hold.mean"),
+    ("arrivals: 10s, hold: {dist: uniform, low: 1s, high: 1e400}", "hold.high"),
     ("arrivals: {trace: a.csv}, burst: 2", "not used with an arrival trace"),
     ("arrivals: {trace: a.csv}, profile: {period: 1d, levels: [1, 2]}",
      "not used with an arrival trace"),
@@ -52,6 +60,22 @@ HEAD = "name: t\nhorizon: 1h\nworkloads:\n  - {name: o, kind: background, quantu
 def test_bad_keys_are_one_line(keys: str, words: str, tmp_path: Path) -> None:
     write(tmp_path, "at\n1\n", "a.csv")
     path = write(tmp_path, HEAD + keys + "}\n")
+    code, out, err = cli("run", path, "--out", tmp_path / "out")
+    assert (code, out) == (2, "")
+    line = one_error_line(err)
+    assert words in line and str(path) in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("name: t\nworkloads:\n  - {name: x, kind: independent, jobs: 1, quantum: 1s, hold: 30s}\n",
+     "workloads[0].hold: applies to background streams only"),
+    ("name: t\nhorizon: 1h\ninstances: {o: {limit: 1h}}\nworkloads:\n  - {name: o, kind: "
+     "background, quantum: 1s, arrivals: 10s, hold: 30s}\n",
+     "workloads[0].hold: not built beside a usage or cost limit on the stream's instance"),
+])
+def test_a_hold_only_on_a_stream_without_a_limit(text: str, words: str, tmp_path: Path) -> None:
+    path = write(tmp_path, text)
     code, out, err = cli("run", path, "--out", tmp_path / "out")
     assert (code, out) == (2, "")
     line = one_error_line(err)

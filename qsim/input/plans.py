@@ -207,7 +207,7 @@ def limit_notes(scenario: Scenario) -> list[str]:
 
 def _traffic_notes(w: BackgroundWorkload, rho: float) -> list[str]:
     """What SPEC §17's keys make of a stream: the load's peak, bursts, regimes, profile,
-    pending jobs, a trace."""
+    pending jobs, its hold, a trace."""
     from qsim.input.traffic import ArrivalTrace
 
     out: list[str] = []
@@ -231,6 +231,11 @@ def _traffic_notes(w: BackgroundWorkload, rho: float) -> list[str]:
     if w.during_outages == "stop":
         out.append(f"{w.name}: submits nothing while its backend is in an outage "
                    "(during_outages: stop): its load holds while the backend is up")
+    if w.hold is not None:  # Little's law: jobs held on average = arrival rate x mean hold
+        rate = 1 / w.mean_gap  # 0 for a trace of one instant
+        out.append(f"{w.name}: each job held {format_duration(w.hold.mean)} on average after "
+                   f"its submission (hold): {rate * w.hold.mean:.3g} jobs held on average "
+                   "(arrival rate x mean hold), counted in pending_jobs")
     if isinstance(w.arrivals, ArrivalTrace):
         data = w.arrivals.data
         out.append(f"{w.name}: {data.jobs:,} jobs at {len(data.at):,} instants over "

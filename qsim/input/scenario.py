@@ -389,6 +389,16 @@ class WorkloadBase(StrictModel):
 
     @model_validator(mode="before")
     @classmethod
+    def _hold_on_streams_only(cls, data: Any) -> Any:
+        """SPEC §17's ``hold`` is a background stream's: say so rather than 'unknown key'."""
+        if isinstance(data, dict) and "hold" in data and data.get("kind") != "background":
+            raise FieldError("applies to background streams only: the service holds others' "
+                             "jobs, which a background workload stands for", ("hold",),
+                             show_value=False)
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _default_instance(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("instance") is None and "name" in data:
             data = {**data, "instance": data["name"]}
@@ -454,7 +464,7 @@ class BackgroundWorkload(WorkloadBase):
     ``load: X``, which a Scenario resolves to exponential arrivals of mean
     E[burst] x E[quantum] / X. Traffic that varies (SPEC §17): ``burst`` jobs an arrival,
     a ``profile`` and ``regimes`` of the rate, ``arrivals: {trace: FILE}``, ``pending`` jobs
-    at t = 0."""
+    at t = 0, a ``hold`` of each job before it may be dispatched."""
 
     kind: Literal["background"]
     arrivals: Arrivals = _ARRIVALS_FROM_LOAD
@@ -468,6 +478,9 @@ class BackgroundWorkload(WorkloadBase):
     #: it is not `active` do not submit to it); ``keep`` (SPEC §16): the background keeps
     #: arriving and queues.
     during_outages: Literal["keep", "stop"] = "keep"
+    #: SPEC §17: each job is held a draw of it after its submission (submitted, counted in
+    #: pending_jobs, not dispatched): jobs the service holds that a FIFO would serve.
+    hold: Distribution | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -506,6 +519,9 @@ class BackgroundWorkload(WorkloadBase):
         elif not self.arrivals.mean > 0:
             raise FieldError("must have a mean greater than 0: jobs 0 s apart would arrive "
                              "for ever without time moving on", ("arrivals",), show_value=True)
+        if self.hold is not None and not self.hold.mean > 0:
+            raise FieldError("has a mean of 0: a hold of 0 is no hold: leave the key out",
+                             ("hold",), show_value=False)
         if self.burst is not None and not self.burst.mean <= limits.MAX_BURST:
             raise FieldError(f"has a mean of {self.burst.mean:.3g} jobs an arrival; at most "
                              f"{limits.MAX_BURST:,}", ("burst",), show_value=False)
@@ -516,7 +532,7 @@ class BackgroundWorkload(WorkloadBase):
         """SPEC §17's keys only where set: a plain stream dumps as it did before them."""
         data = handler(self)
         if isinstance(data, dict):
-            for key in ("burst", "profile", "regimes"):
+            for key in ("burst", "profile", "regimes", "hold"):
                 if data.get(key, 0) is None:
                     del data[key]
             if data.get("pending") == 0:
@@ -530,7 +546,7 @@ class BackgroundWorkload(WorkloadBase):
         """True when any key of SPEC §17 is set (the stream needs its varying process)."""
         return (self.burst is not None or self.profile is not None or self.regimes is not None
                 or self.pending > 0 or isinstance(self.arrivals, ArrivalTrace)
-                or self.during_outages == "stop")
+                or self.during_outages == "stop" or self.hold is not None)
 
     @property
     def mean_burst(self) -> float:
@@ -892,6 +908,14 @@ class Scenario(StrictModel):
             if self.backends and (spec.limit is not None or spec.cost_limit is not None):
                 raise FieldError("usage and cost limits are not built for several backends "
                                  "yet (SPEC §18, §19): give one backend", ("instances", name),
+                                 show_value=False)
+        limited = self.usage_limits
+        for index, w in enumerate(self.workloads):
+            if isinstance(w, BackgroundWorkload) and w.hold is not None \
+                    and w.instance in limited:
+                raise FieldError("not built beside a usage or cost limit on the stream's "
+                                 f"instance ({w.instance!r}, SPEC §19) yet: give the stream "
+                                 "an instance of its own", ("workloads", index, "hold"),
                                  show_value=False)
         if self.backends and self.plan == "open":
             raise FieldError("the open plan's usage limit is not built for several backends "

@@ -25,12 +25,13 @@ in and defer the calibration for the whole session.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from heapq import heappush
 from typing import TYPE_CHECKING
 
 from qsim.model.clock import END, TIMER, Clock
-from qsim.model.jobs import ENDED, QUEUED, RUNNING, Job
+from qsim.model.jobs import ENDED, HELD, QUEUED, RUNNING, Job
 from qsim.model.rules import (
     QPU_LOCKS,
     QPU_ORDERS,
@@ -518,6 +519,34 @@ class Backend:
         if self.in_outage and context is self.active:
             context.suspend()
 
+    # ---- a background stream's hold (SPEC §17; when, qsim.model.holds') -------------------
+
+    def submit_held(self, job: Job) -> None:
+        """``submit`` for a job of a stream that holds its jobs: ``job.submit`` and
+        ``job.hold`` now; in no queue until ``release_held`` (a background job: no context).
+        """
+        trace = self.trace
+        job.id = job_id = trace.jobs
+        trace.jobs = job_id + 1
+        job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
+        now = self.env.now
+        self._log_t.extend((now, now))
+        self._log_code.extend((code | _SUBMIT, code | Kind.JOB_HOLD))
+        job.state = HELD
+
+    def release_held(self, job: Job) -> None:
+        """``job.release`` now: the job takes its place by submission (job id) in its queue
+        and in the queue order, as SPEC §19 puts back the jobs a usage limit held; then
+        dispatch as at any instant (an outage holds it)."""
+        self._log_t.append(self.env.now)
+        self._log_code.append(job.code | Kind.JOB_RELEASE)
+        job.state = QUEUED
+        _insert_by_id(self.queues[job.workload], job)
+        if self._keeps_order:
+            _insert_by_id(self._queue_order, job)
+        self.queued += 1
+        self.request_dispatch()
+
     # ---- fair share (SPEC §4, §11) ----------------------------------------------------------
 
     def _charge_job(self, job: Job) -> None:
@@ -537,3 +566,15 @@ _STATUS: dict[int, str] = {
 
 def _cid(context: Context | None) -> int:
     return -1 if context is None else context.id
+
+
+def _insert_by_id(queue: deque[Job], job: Job) -> None:
+    """Put ``job`` into ``queue`` (in job id order, left jobs included) by its id."""
+    if not queue or queue[-1].id < job.id:
+        queue.append(job)
+    else:
+        queue.insert(bisect_left(queue, job.id, key=_job_id), job)
+
+
+def _job_id(job: Job) -> int:
+    return job.id

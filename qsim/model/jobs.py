@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 
 NEW, QUEUED, RUNNING, ENDED = 0, 1, 2, 3  # NEW: not (yet) accepted by the backend
+#: Submitted but not yet eligible for dispatch: a usage limit holds it (SPEC §19), or its
+#: stream's ``hold`` (§17).
+HELD = 4
 
 
 @dataclass(slots=True, eq=False)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from qsim.model.backend import Backend
 from qsim.model.clock import TIMER
-from qsim.model.jobs import QUEUED, RUNNING, Job
+from qsim.model.jobs import HELD, QUEUED, RUNNING, Job
 from qsim.records.log import (
     CONTEXT_CLOSED,
     COST_LIMIT,
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
     from qsim.model.modes import Context
     from qsim.model.rules import InstanceLedger
     from qsim.records.log import Trace
-
-HELD = 4  # a job's state while a usage limit holds it (beside jobs.QUEUED, RUNNING, ENDED)
 
 
 class UsageWindow:

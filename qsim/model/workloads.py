@@ -27,6 +27,7 @@ from qsim.input.traffic import ArrivalTrace
 from qsim.model.arrivals import Drawn, RateClock, Replayed, trace_quanta
 from qsim.model.clock import END, PENDING, at, fire, submit_priority
 from qsim.model.counts import count
+from qsim.model.holds import Hold
 from qsim.model.jobs import Job, quantum_run
 from qsim.model.rng import Streams
 from qsim.records.log import SYSTEM_ERROR, USER_ERROR, Trace
@@ -76,6 +77,11 @@ class WorkloadRun:
         self._next_arrival: Callable[[object], None] = (
             self._arrive if spec.failure is not None else self._arrive_sound)
         self._process: Drawn | Replayed | None = None
+        # SPEC §17's hold: a stream with one takes the varying path (``varies``), which asks
+        # for it once per arrival; a plain stream never reads it.
+        self._hold: Hold | None = None
+        if isinstance(spec, BackgroundWorkload) and spec.hold is not None:
+            self._hold = Hold(spec.hold, streams, spec.name, self.env)
         if isinstance(spec, BackgroundWorkload) and spec.varies:
             # SPEC §17: chosen here, so that a plain stream's loop stays as it is
             self._process = self._varying(spec, streams)
@@ -249,8 +255,17 @@ class WorkloadRun:
         self._schedule_arrival(first)
 
     def _submit_pending(self, jobs: int) -> None:
+        submit = self._stream_submit()
         for _ in range(jobs):
-            self.backend.submit(self._new_job(None, 0))
+            submit(self._new_job(None, 0))
+
+    def _stream_submit(self) -> Callable[[Job], None]:
+        """How the stream's jobs go to its backend now: submitted, or held (SPEC §17)."""
+        return self.backend.submit if self._hold is None else self._submit_held
+
+    def _submit_held(self, job: Job) -> None:
+        assert self._hold is not None
+        self._hold.submit(self.backend, job)
 
     def _schedule_arrival(self, when: float) -> None:
         if math.isinf(when):
@@ -263,8 +278,9 @@ class WorkloadRun:
             return
         process = self._process
         assert process is not None
+        submit = self._stream_submit()
         for _ in range(process.count()):  # a burst: its jobs at this instant, in order
-            self.backend.submit(self._new_job(None, 0))
+            submit(self._new_job(None, 0))
         self._schedule_arrival(process.next_after(self.env.now))
 
     def _arrive_unless_outage(self, _arg: object) -> None:
@@ -277,8 +293,9 @@ class WorkloadRun:
         assert process is not None
         count = process.count()
         if not self.backend.in_outage:
+            submit = self._stream_submit()
             for _ in range(count):
-                self.backend.submit(self._new_job(None, 0))
+                submit(self._new_job(None, 0))
         self._schedule_arrival(process.next_after(self.env.now))
 
     def _arrive(self, _arg: object) -> None:

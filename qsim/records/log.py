@@ -59,7 +59,8 @@ class Kind(IntEnum):
     OUTAGE_START = 18  # the backend stops dispatching and starting (SPEC §16); info: its kind
     OUTAGE_END = 19
     # SPEC §19 (after CONTEXT_OPEN: rare, so they are among ``Columns.not_job_rows``)
-    JOB_HOLD = 20  # its instance's usage limit holds the queued job (it leaves the queue)
+    JOB_HOLD = 20  # held, not eligible for dispatch: its instance's usage limit (it leaves the
+    # queue), or its stream's hold from its submission (SPEC §17)
     JOB_RELEASE = 21  # back in the queue, in its order
     LIMIT_REACHED = 22  # an instance's usage in its window reached its limit; info: instance
     LIMIT_CLEARED = 23  # enough of it has left the window; info: the instance

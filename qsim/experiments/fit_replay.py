@@ -66,6 +66,12 @@ class Model:
     stop_in_pauses: bool = False  # no arrival during a pause (``during_outages: stop``)
     held: Held | None = None  # a second stream whose jobs are held (SPEC §17 ``hold``)
 
+    @property
+    def load(self) -> float:
+        """The QPU's offered load: both streams' jobs x the mean quantum."""
+        held = self.held.arrival_rate if self.held is not None else 0.0
+        return (self.arrival_rate + held) * self.service_s
+
     def held_model(self) -> Model:
         """The held stream's arrivals as a ``Model`` of their own (no pending jobs)."""
         assert self.held is not None

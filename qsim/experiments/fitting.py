@@ -413,8 +413,7 @@ def summary_json(result: FitResult) -> dict[str, Any]:
             "arrival_rate_per_10min": model.arrival_rate * 600,
             "service_s": model.service_s, "burst_mean": model.burst_mean,
             "burst": "constant" if model.burst_fixed else "geometric",
-            "load": (model.arrival_rate + (model.held.arrival_rate if model.held else 0.0))
-            * model.service_s,
+            "load": model.load,
             "held": None if model.held is None else {
                 "share": result.scales[6],
                 "arrival_rate_per_10min": model.held.arrival_rate * 600,

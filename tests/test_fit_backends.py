@@ -1,10 +1,12 @@
 """The shipped fitted backends (``scenarios/backends/``, made by ``qsim fit``) against the
-shared queue data they were fitted to (SPEC §21, issue 27's "Done when"): qsim itself runs the
-shipped file, its own queue sampled every 10 s as the data were, and the means over the runs
-meet the targets: p50 within 35 %, p90 and the mean within 25 %, the paused share within 3
-points (two of the six come this close: ``KEPT``). qsim's random streams are not the fit's
-replay's, so these runs are replications the search never saw. Slow (16 ten-day runs each);
-benchmarks/queue_data.py prints all six."""
+shared queue data they were fitted to (SPEC §21, issues 26 and 27's "Done when"): qsim itself
+runs the shipped file, its own queue sampled every 10 s as the data were, and the means over
+the runs meet the targets: issue 27's four (p50 within 35 %, p90 and the mean within 25 %, the
+paused share within 3 points) on all six backends, and issue 26's two more (the dispersion of
+arrivals per 10 min within a factor of 2, the 24-h autocorrelation within 0.2) on the four
+that meet them (``KEPT``). qsim's random streams are not the fit's replay's, so these runs are
+replications the search never saw. Slow (16 ten-day runs each, about 30 CPU seconds for the
+six); benchmarks/queue_data.py prints the tables."""
 
 from __future__ import annotations
 
@@ -23,9 +25,12 @@ GOAL = ("p50", "p90", "mean", "paused_share")
 RUNS = 16  # as many as the fit's own check (CHECK_RUNS)
 
 
-#: What qsim's own 16 runs of each kept backend meet (docs/fit.md): ibm_hanoi all four;
-#: ibm_cusco all but p90 (663 against the data's 528: 25.6 % over the 25 % bound).
-KEPT = {"ibm_hanoi": GOAL, "ibm_cusco": ("p50", "mean", "paused_share")}
+ALL = (*GOAL, "dispersion", "acf_24h")
+#: What qsim's own 16 runs of each backend meet (docs/fit.md): issue 26's six targets on four
+#: backends; ibm_cusco misses the dispersion (350 against 741, a factor 2.1) and
+#: ibm_sherbrooke the 24-h autocorrelation (0.28 against 0.75: a trend over the ten days).
+KEPT = {"ibm_algiers": ALL, "ibm_cairo": ALL, "ibm_hanoi": ALL, "ibmq_kolkata": ALL,
+        "ibm_cusco": GOAL, "ibm_sherbrooke": GOAL}
 
 
 @pytest.mark.slow
@@ -39,4 +44,4 @@ def test_a_fitted_backend_keeps_the_datas_queue(name: str) -> None:
     scenario = qsim.load_scenario(ROOT / "scenarios" / "backends" / f"{name}.yaml")
     got = scenario_queue(scenario, RUNS).stats
     met = compare(want, got, KEPT[name])
-    assert all(met.values()), {f: (getattr(want, f), getattr(got, f)) for f in GOAL}
+    assert all(met.values()), {f: (getattr(want, f), getattr(got, f)) for f in KEPT[name]}

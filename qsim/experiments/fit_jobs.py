@@ -34,7 +34,13 @@ import numpy as np
 
 from qsim.analysis.queue_estimate import MIN_BUSY_BLOCKS, Estimate
 from qsim.analysis.wait_stats import WAIT_TARGETS, WaitStats, compare_waits, wait_stats
-from qsim.experiments.fit_replay import Draws, Model, arrivals, dispatch_times
+from qsim.experiments.fit_replay import (
+    Draws,
+    Model,
+    background_jobs,
+    dispatch_held,
+    dispatch_times,
+)
 from qsim.input.job_series import JobSeries, JobsError
 
 __all__ = ["JobsFitResult", "WaitComparison", "fit_jobs_only", "model_waits", "place_jobs",
@@ -64,24 +70,24 @@ class WaitComparison:
     placed: str  # how the jobs were placed in the model's span (a sentence)
 
 
-def _quantum(model: Model, draws: Draws, n: int) -> np.ndarray:
-    """The background's quantum times, drawn as ``fit_replay.simulate_queue`` draws them."""
-    z = draws.grow("service_z", n)
-    sigma2 = math.log1p(model.service_cv ** 2)
-    return np.asarray(np.exp(math.log(model.service_s) - sigma2 / 2 + math.sqrt(sigma2) * z))
-
-
 def model_waits(model: Model, draws: Draws, created: np.ndarray, run_s: np.ndarray
                 ) -> np.ndarray:
     """Waits (dispatch - submission) of jobs submitted at ``created`` (any order), each taking
     ``run_s`` on the QPU, among one replication of ``model``'s background (FIFO: at an equal
-    instant the background's jobs are ahead)."""
-    background = arrivals(model, draws)
+    instant the background's jobs are ahead; a held job from its release, in its place by
+    submission)."""
+    background, release, quantum = background_jobs(model, draws)
     submit = np.concatenate([background, created])
-    quantum = np.concatenate([_quantum(model, draws, len(background)), run_s])
+    release = np.concatenate([release, created])
+    quantum = np.concatenate([quantum, run_s])
     order = np.argsort(submit, kind="stable")
     dispatch = np.empty(len(submit))
-    dispatch[order] = dispatch_times(submit[order], quantum[order], model.lanes, model.pauses)
+    if model.held is None:
+        dispatch[order] = dispatch_times(submit[order], quantum[order], model.lanes,
+                                         model.pauses)
+    else:
+        dispatch[order] = dispatch_held(submit[order], release[order], quantum[order],
+                                        model.lanes, model.pauses)
     mine = dispatch[len(background):]
     return np.asarray(mine - created)
 

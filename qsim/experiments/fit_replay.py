@@ -12,6 +12,11 @@ order n:
 (``after_pauses``: nothing is dispatched or started during a pause: a time inside one moves to
 its end.) ``tests/test_fit.py`` checks it against qsim's own runs to 1e-9.
 
+With a held stream (``Model.held``: a second background workload with ``hold``, SPEC §17)
+a job may be dispatched only from its release (submission + hold), and among the jobs
+released and waiting the oldest submission goes first (``dispatch_held``: the same schedule,
+an event loop over the releases).
+
 The arrivals are drawn with common random numbers (``Draws``): the same unit exponentials,
 uniforms and normals for every candidate of the search, transformed by its parameters, so
 that two candidates differ by their parameters, not by their luck.
@@ -21,11 +26,26 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from heapq import heappop, heappush
 
 import numpy as np
 
-__all__ = ["Draws", "Model", "dispatch_times", "simulate_queue"]
+__all__ = ["Draws", "Held", "Model", "background_jobs", "dispatch_held", "dispatch_times",
+           "simulate_queue"]
+
+
+@dataclass(frozen=True)
+class Held:
+    """The held stream of a fitted scenario: jobs the service holds before it may dispatch
+    them, counted in pending_jobs all along (SPEC §17 ``hold``). It shares the main stream's
+    daily profile, its regimes' levels and dwell (switched by its own draws), its quantum and
+    its pauses; its bursts are geometric."""
+
+    arrival_rate: float  # jobs per second, averaged over the profile and the regimes
+    burst_mean: float
+    hold_s: float  # mean of a lognormal hold
+    hold_cv: float
 
 
 @dataclass(frozen=True)
@@ -44,20 +64,45 @@ class Model:
     pauses: tuple[tuple[float, float], ...] = ()
     burst_fixed: bool = False  # every arrival brings exactly burst_mean jobs
     stop_in_pauses: bool = False  # no arrival during a pause (``during_outages: stop``)
+    held: Held | None = None  # a second stream whose jobs are held (SPEC §17 ``hold``)
+
+    @property
+    def load(self) -> float:
+        """The QPU's offered load: both streams' jobs x the mean quantum."""
+        held = self.held.arrival_rate if self.held is not None else 0.0
+        return (self.arrival_rate + held) * self.service_s
+
+    def held_model(self) -> Model:
+        """The held stream's arrivals as a ``Model`` of their own (no pending jobs)."""
+        assert self.held is not None
+        return replace(self, arrival_rate=self.held.arrival_rate,
+                       burst_mean=self.held.burst_mean, burst_fixed=False, pending0=0,
+                       held=None)
 
 
 class Draws:
     """The random numbers of one replication, drawn once and reused by every candidate."""
 
-    NAMES: tuple[str, ...] = ("gaps", "burst_u", "service_z", "regime_u", "dwell_e")
+    NAMES: tuple[str, ...] = ("gaps", "burst_u", "service_z", "regime_u", "dwell_e", "hold_z")
 
-    def __init__(self, seed: int, replication: int, span_s: float) -> None:
+    def __init__(self, seed: int, replication: int, span_s: float, stream: int = 0) -> None:
         # One generator per kind of number: growing one array never shifts another's values.
-        self.rngs = {name: np.random.default_rng([seed, replication, 0x9F17, k])
+        # Stream 1 is the held stream's (``held``): its own numbers, the main stream's unchanged.
+        key = [seed, replication, 0x9F17]
+        self.rngs = {name: np.random.default_rng([*key, k, *([stream] if stream else [])])
                      for k, name in enumerate(self.NAMES)}
         for name in self.NAMES:
             setattr(self, name, self._more(name, 64))
         self.span_s = span_s
+        self._key = (seed, replication, stream)
+        self._held: Draws | None = None
+
+    def held(self) -> Draws:
+        """The held stream's draws of the same replication (made on first need)."""
+        if self._held is None:
+            seed, replication, stream = self._key
+            self._held = Draws(seed, replication, self.span_s, stream + 1)
+        return self._held
 
     def grow(self, name: str, n: int) -> np.ndarray:
         """The first ``n`` numbers of kind ``name``, drawn on first need."""
@@ -71,7 +116,7 @@ class Draws:
         rng = self.rngs[name]
         if name in ("gaps", "dwell_e"):
             return rng.standard_exponential(size)
-        if name == "service_z":
+        if name in ("service_z", "hold_z"):
             return rng.standard_normal(size)
         return rng.random(size)
 
@@ -185,10 +230,77 @@ def dispatch_times(submit: np.ndarray, quantum: np.ndarray, lanes: int,
     return np.asarray(dispatch, dtype=np.float64)
 
 
+def _lognormal(mean: float, cv: float, z: np.ndarray) -> np.ndarray:
+    sigma2 = math.log1p(cv ** 2)
+    return np.asarray(np.exp(math.log(mean) - sigma2 / 2 + math.sqrt(sigma2) * z))
+
+
+def background_jobs(model: Model, draws: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every background job of one replication: its submission, its release (the submission
+    but for the held stream's) and its quantum, the main stream's jobs first."""
+    submit = arrivals(model, draws)
+    quantum = _lognormal(model.service_s, model.service_cv,
+                         draws.grow("service_z", len(submit)))
+    if model.held is None:
+        return submit, submit, quantum
+    other = draws.held()
+    held_at = arrivals(model.held_model(), other)
+    n = len(held_at)
+    hold = _lognormal(model.held.hold_s, model.held.hold_cv, other.grow("hold_z", n))
+    held_quantum = _lognormal(model.service_s, model.service_cv, other.grow("service_z", n))
+    return (np.concatenate([submit, held_at]), np.concatenate([submit, held_at + hold]),
+            np.concatenate([quantum, held_quantum]))
+
+
+def dispatch_held(submit: np.ndarray, release: np.ndarray, quantum: np.ndarray, lanes: int,
+                  pauses: tuple[tuple[float, float], ...] = ()) -> np.ndarray:
+    """``dispatch_times`` for jobs that may be dispatched only from their ``release``
+    (``submit`` sorted, ``release >= submit``): each time a lane is free the oldest
+    submission among the released jobs goes, as qsim puts a released job back in its place
+    by submission (SPEC §17 ``hold``, like §19's held jobs)."""
+    starts, ends = _merged(pauses)
+
+    def after_pauses(t: float) -> float:
+        if starts:
+            k = bisect_right(starts, t) - 1
+            if k >= 0 and t < ends[k]:
+                return ends[k]
+        return t
+
+    n = len(submit)
+    by_release = np.argsort(release, kind="stable").tolist()
+    rel, q = release.tolist(), quantum.tolist()
+    dispatch = [math.nan] * n
+    end: list[float] = []
+    waiting: list[int] = []  # released, not yet dispatched: a heap of submission ranks
+    nxt = 0
+    qpu_free = t = -math.inf
+    for k in range(n):
+        # Not before the previous dispatch (a job still waiting was released by then), nor
+        # before a lane frees, nor before a release if nothing released waits.
+        if k >= lanes and end[k - lanes] > t:
+            t = end[k - lanes]
+        if not waiting and rel[by_release[nxt]] > t:
+            t = rel[by_release[nxt]]
+        t = after_pauses(t)
+        while nxt < n and rel[by_release[nxt]] <= t:
+            heappush(waiting, by_release[nxt])
+            nxt += 1
+        i = heappop(waiting)
+        dispatch[i] = t
+        s = after_pauses(t if t > qpu_free else qpu_free)
+        qpu_free = s + q[i]
+        end.append(qpu_free)
+    return np.asarray(dispatch, dtype=np.float64)
+
+
 def simulate_queue(model: Model, draws: Draws) -> tuple[np.ndarray, np.ndarray]:
     """Submission and dispatch instants of every job of one replication."""
-    submit = arrivals(model, draws)
-    z = draws.grow("service_z", len(submit))
-    sigma2 = math.log1p(model.service_cv ** 2)
-    quantum = np.exp(math.log(model.service_s) - sigma2 / 2 + math.sqrt(sigma2) * z)
-    return submit, dispatch_times(submit, quantum, model.lanes, model.pauses)
+    submit, release, quantum = background_jobs(model, draws)
+    if model.held is None:
+        return submit, dispatch_times(submit, quantum, model.lanes, model.pauses)
+    order = np.argsort(submit, kind="stable")
+    dispatch = np.empty(len(submit))
+    dispatch[order] = dispatch_held(submit[order], release[order], quantum[order], model.lanes,
+                                    model.pauses)
+    return submit, dispatch

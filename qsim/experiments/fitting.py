@@ -52,7 +52,7 @@ from qsim.experiments.fit_jobs import (  # ---- --jobs (fit_jobs.py) ----
     waits_json,
     waits_of_fit,
 )
-from qsim.experiments.fit_replay import Draws, Model, simulate_queue
+from qsim.experiments.fit_replay import Draws, Held, Model, simulate_queue
 from qsim.input.errors import QsimError
 from qsim.input.job_series import JobSeries, read_jobs
 from qsim.input.queue_series import Series, read_series
@@ -65,14 +65,24 @@ LANES: Final = 5  # qsim's default: the service's lanes are not observable in pe
 #: profile's swing to keep, the regimes' swing a, log of their mean dwell in hours, and the
 #: count of regime levels k (2, 3 or 4; coordinate in [0, 1)): k - 1 levels 1 - a and one
 #: 1 + (k - 1) a, so that a busy spell can be rarer than a quiet one (each level is held a
-#: 1/k share of the time).
+#: 1/k share of the time). Then the held stream (SPEC §17 ``hold``; ``HELD_FROM``): the share
+#: of the arrivals it brings, log of its (geometric) burst, log of its mean hold in hours and
+#: the hold's cv (lognormal): the jobs a real queue keeps waiting that a FIFO would serve, so
+#: that the queue never empties and sits in a band.
 BOUNDS: Final = ((math.log(0.1), 0.0), (math.log(0.01), math.log(3.0)), (0.0, 1.0),
-                 (0.0, 0.95), (math.log(0.5), math.log(96.0)), (0.0, 0.999))
-SCAN_LOG2: Final = 7  # 2 ** 7 = 128 scrambled Sobol points over BOUNDS x the burst's shape
+                 (0.0, 0.95), (math.log(0.5), math.log(96.0)), (0.0, 0.999),
+                 (0.0, 0.95), (0.0, math.log(300.0)), (math.log(0.25), math.log(96.0)),
+                 (0.2, 3.0))
+HELD_FROM: Final = 0.02  # a smaller share of the arrivals: no held stream
+PLAIN: Final = 6  # the coordinates of a model without a held stream (the first six)
+#: Scrambled Sobol points over the coordinates x the burst's shape: 2 ** 7 = 128 without a
+#: held stream, 2 ** 8 = 256 with one (ten coordinates).
+SCAN_LOG2: Final = {False: 7, True: 8}
 FINALISTS: Final = 8  # the best distinct candidates, judged again on fresh replications
 VALIDATION_REPLICATION: Final = 500  # their replications: neither the search's nor the check's
 MIN_FRESH: Final = 6  # at least this many fresh replications judge the finalists
-MOMENTS: Final = (0.0, 0.0, 1.0, 0.0, 0.0, 0.0)  # the search point of the moments' own model
+#: The search point of the moments' own model (no regimes, none held).
+MOMENTS: Final = (0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
 #: The loss's weights on each figure's squared log-ratio, model to data: the level's median,
 #: tail and mean are what the fit is for (SPEC §21); the arrivals and their dispersion are
 #: lower bounds from the data's increments, so they only steer.
@@ -130,21 +140,29 @@ def _model(first: Estimate, x: np.ndarray | tuple[float, ...], *, fixed: bool = 
     period: ``first.stops_in_pauses``), the model's do (``during_outages: stop``) and its rate
     is the data's per active second."""
     stop = first.stops_in_pauses
-    service_scale, burst_scale, strength, swing, dwell_h, k = natural(x)
+    service_scale, burst_scale, strength, swing, dwell_h, levels, share, *hold = natural(x)
+    k = int(levels)
     moment = max(first.dispersion, 1.0) if fixed and np.isfinite(first.dispersion) else (
         first.burst_mean)
     burst = max(1.0, moment * burst_scale)
     regimes = ((round(1 - swing, 4),) * (k - 1) + (round(1 + (k - 1) * swing, 4),)
                if swing > 0 else ())
+    rate = first.active_rate if stop else first.arrival_rate
+    held = None
+    if share >= HELD_FROM:
+        held_burst, hold_h, hold_cv = hold
+        held = Held(arrival_rate=rate * share, burst_mean=held_burst, hold_s=3600.0 * hold_h,
+                    hold_cv=hold_cv)
+        rate *= 1 - share
     return Model(
-        arrival_rate=first.active_rate if stop else first.arrival_rate,
+        arrival_rate=rate,
         burst_mean=float(round(burst)) if fixed else burst, burst_fixed=fixed,
         service_s=first.service_s * service_scale,
         service_cv=first.service_cv,
         profile=_shrunk(first.profile, strength), regimes=regimes,
         regime_dwell_s=3600.0 * dwell_h if regimes else 0.0,
         lanes=LANES, pending0=first.pending0,
-        pauses=tuple(first.pauses), stop_in_pauses=stop,
+        pauses=tuple(first.pauses), stop_in_pauses=stop, held=held,
     )
 
 
@@ -195,10 +213,15 @@ def fit_series(series: Series, *, seed: int = 0, replications: int | None = None
     if replications is None:  # as many as a fixed budget of simulated jobs allows
         jobs = first.arrival_rate * first.span_s + first.pending0
         replications = int(np.clip(JOBS_PER_CANDIDATE // max(jobs, 1.0), 4, MAX_REPLICATIONS))
-    say(f"search: {replications} replications per candidate, {2 ** SCAN_LOG2} scanned, then "
+    say(f"search: {replications} replications per candidate, {2 ** SCAN_LOG2[holds_jobs(data)]} "
+        "scanned, then "
         f"at most {max_evaluations} of Nelder-Mead")
     draws = [Draws(seed, r, first.span_s) for r in range(replications)]
-    (loss, x, fixed), evaluations = _search(data, first, draws, seed, max_evaluations, say)
+    held = holds_jobs(data)
+    say("the queue is empty less than 10 % of the time: a held stream is searched" if held else
+        "the queue is empty 10 % of the time or more: no held stream (a FIFO queue can be)")
+    (loss, x, fixed), evaluations = _search(data, first, draws, seed, max_evaluations, say,
+                                            held)
     model = _model(first, x, fixed=fixed)
     checks = [model_grid(model, Draws(seed, CHECK_REPLICATION + r, first.span_s))
               for r in range(max(replications, CHECK_RUNS))]
@@ -218,22 +241,35 @@ def fit_series(series: Series, *, seed: int = 0, replications: int | None = None
     return result
 
 
-def natural(x: np.ndarray | tuple[float, ...]) -> tuple[float, float, float, float, float, int]:
+def natural(x: np.ndarray | tuple[float, ...]) -> tuple[float, ...]:
     """A search point in its natural units: service scale, burst scale, profile swing,
-    regime swing a, mean dwell in hours, regime levels k."""
+    regime swing a, mean dwell in hours, regime levels k; the held stream's share of the
+    arrivals, its burst, its mean hold in hours and the hold's cv."""
     return (math.exp(x[0]), math.exp(x[1]), float(x[2]), float(x[3]), math.exp(x[4]),
-            2 + int(3 * min(max(float(x[5]), 0.0), 0.999)))
+            2 + int(3 * min(max(float(x[5]), 0.0), 0.999)), float(x[6]), math.exp(x[7]),
+            math.exp(x[8]), float(x[9]))
 
 
 def describe(scales: tuple[float, ...]) -> str:
-    service, burst, profile, swing, dwell, k = scales
+    service, burst, profile, swing, dwell, k, share, held_burst, hold_h, hold_cv = scales
     regimes = (f"{int(k)} regimes (swing {swing:.2f}, dwell {dwell:.1f} h)" if swing > 0
                else "no regimes")
-    return f"service x{service:.3f}, burst x{burst:.3f}, profile x{profile:.2f}, {regimes}"
+    held = (f"; {100 * share:.0f} % held (bursts {held_burst:.1f}, hold {hold_h:.2f} h, cv "
+            f"{hold_cv:.1f})" if share >= HELD_FROM else "; none held")
+    return f"service x{service:.3f}, burst x{burst:.3f}, profile x{profile:.2f}, {regimes}{held}"
+
+
+def holds_jobs(data: QueueStats) -> bool:
+    """Whether the data's queue is empty less than 10 % of the time (p10 above 0): a FIFO
+    queue below a load of 0.9 cannot be, so some of its jobs wait that a FIFO would serve
+    (SPEC §17 ``hold``). A queue that is empty more often gets no held stream: the plain
+    model explains it, and the held stream's four more coordinates would only fit the one
+    sample's luck."""
+    return bool(data.p10 > 0)
 
 
 def _search(data: QueueStats, first: Estimate, draws: list[Draws], seed: int,
-            max_evaluations: int, say: Progress
+            max_evaluations: int, say: Progress, held: bool
             ) -> tuple[tuple[float, np.ndarray, bool], int]:
     """A scrambled Sobol scan (scipy's, seeded) of ``2 ** SCAN_LOG2`` points over ``BOUNDS``
     and the burst's shape (geometric or constant), then Nelder-Mead from the best of them with
@@ -244,20 +280,24 @@ def _search(data: QueueStats, first: Estimate, draws: list[Draws], seed: int,
     from scipy.stats import qmc
 
     evaluations = 0
-    lo, hi = np.array([b[0] for b in BOUNDS]), np.array([b[1] for b in BOUNDS])
+    bounds = BOUNDS if held else BOUNDS[:PLAIN]
+    scan_log2 = SCAN_LOG2[held]
+    lo, hi = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+    rest = MOMENTS[len(bounds):]  # a plain model's point: none held
     seen: list[tuple[float, tuple[float, ...], bool]] = []
 
     def objective(x: np.ndarray, fixed: bool) -> float:
         nonlocal evaluations
         evaluations += 1
-        model = _model(first, np.clip(x, lo, hi), fixed=fixed)
+        point = (*np.clip(x, lo, hi).tolist(), *rest)
+        model = _model(first, point, fixed=fixed)
         loss = _loss(data, [queue_stats(model_grid(model, d)) for d in draws])
-        seen.append((loss, tuple(np.clip(x, lo, hi).tolist()), fixed))
+        seen.append((loss, point, fixed))
         say(f"  {evaluations:>3} {'constant' if fixed else 'geometric'}: "
-            f"{describe(natural(np.clip(x, lo, hi)))}: loss {loss:.4f}")
+            f"{describe(natural(point))}: loss {loss:.4f}")
         return loss
 
-    points = qmc.Sobol(len(BOUNDS) + 1, scramble=True, seed=seed).random_base2(SCAN_LOG2)
+    points = qmc.Sobol(len(bounds) + 1, scramble=True, seed=seed).random_base2(scan_log2)
     scanned = [(objective(lo + u[:-1] * (hi - lo), bool(u[-1] >= 0.5)), i)
                for i, u in enumerate(points)]
     best = points[min(scanned)[1]]
@@ -268,15 +308,16 @@ def _search(data: QueueStats, first: Estimate, draws: list[Draws], seed: int,
                                   start - steps[i] * np.eye(len(start))[i]
                                   for i in range(len(start))])
     found = minimize(objective, start, args=(fixed,), method="Nelder-Mead",
-                     bounds=list(BOUNDS),
+                     bounds=list(bounds),
                      options={"maxfev": max_evaluations, "initial_simplex": simplex,
                               "xatol": 0.01, "fatol": 1e-3})
     del found  # its best is in ``seen``, with every other candidate
-    return _finalist(data, first, seen, draws, seed, say), evaluations
+    return _finalist(data, first, seen, draws, seed, say, 2 ** scan_log2), evaluations
 
 
 def _finalist(data: QueueStats, first: Estimate, seen: list[tuple[float, tuple[float, ...], bool]],
-              draws: list[Draws], seed: int, say: Progress) -> tuple[float, np.ndarray, bool]:
+              draws: list[Draws], seed: int, say: Progress, scanned: int
+              ) -> tuple[float, np.ndarray, bool]:
     """The finalists judged again on fresh replications (at least ``MIN_FRESH``): half the
     best distinct candidates of the whole search, half the best of the scan alone (other
     valleys). The winner has the least loss on the fresh runs alone: the search's own minimum
@@ -288,7 +329,7 @@ def _finalist(data: QueueStats, first: Estimate, seen: list[tuple[float, tuple[f
     # The moments' own model (service and burst as estimated, the daily profile, no regimes)
     # is always one: the plain queue the data's moments describe, the least noisy candidate.
     finalists: list[tuple[float, tuple[float, ...], bool]] = [(math.nan, MOMENTS, False)]
-    for pool in (seen, seen[:2 ** SCAN_LOG2]):
+    for pool in (seen, seen[:scanned]):
         wanted = len(finalists) + FINALISTS // 2
         for loss, x, fixed in sorted(pool):
             if len(finalists) >= wanted:
@@ -372,7 +413,13 @@ def summary_json(result: FitResult) -> dict[str, Any]:
             "arrival_rate_per_10min": model.arrival_rate * 600,
             "service_s": model.service_s, "burst_mean": model.burst_mean,
             "burst": "constant" if model.burst_fixed else "geometric",
-            "load": model.arrival_rate * model.service_s,
+            "load": model.load,
+            "held": None if model.held is None else {
+                "share": result.scales[6],
+                "arrival_rate_per_10min": model.held.arrival_rate * 600,
+                "burst_mean": model.held.burst_mean, "hold_s": model.held.hold_s,
+                "hold_cv": model.held.hold_cv,
+                "held_on_average": model.held.arrival_rate * model.held.hold_s},
             "evaluations": result.evaluations, "loss": result.loss,
         },
         "assumptions": ASSUMPTIONS,
@@ -391,6 +438,9 @@ ASSUMPTIONS: Final = [
     "throughout): an upper bound, which the search may shorten",
     f"{LANES} lanes, no compile or post-processing, FIFO, no calibration: none of these shows in "
     "pending_jobs",
+    "jobs the service holds (another instance's usage limit, fair share between providers, a "
+    "reservation) are one held stream whose jobs wait a lognormal time before they may be "
+    "dispatched: pending_jobs cannot tell these causes apart",
 ]
 
 

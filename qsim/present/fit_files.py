@@ -31,7 +31,6 @@ def _levels(levels: tuple[float, ...]) -> str:
 def scenario_text(result: FitResult, command: str) -> str:
     """A runnable scenario of the backend over the data's span (SPEC §16, §17 keys)."""
     first, model, data = result.first, result.model, result.data
-    service_scale, _, swings, swing, _, _ = result.scales
     start = result.series.start.strftime("%Y-%m-%d %H:%M:%S UTC")
     lines = [
         f"# {result.name}, fitted to {data.hours / 24:.0f} days of its pending_jobs by qsim fit.",
@@ -55,11 +54,24 @@ def scenario_text(result: FitResult, command: str) -> str:
         "    kind: background",
         f"    pending: {first.pending0}   # the first sample's pending_jobs",
         f"    arrivals: {{dist: exponential, mean: {_s(mean_gap)}}}   # burst / rate: "
-        f"{model.arrival_rate * 600:.2f} jobs per 10 min, the",
+        f"{model.arrival_rate * 600:.2f} jobs per 10 min"
+        + (f", {100 * (1 - result.scales[6]):.0f} % of" if model.held else ", the"),
         "    #   positive 10-s increments of the data (a lower bound on the arrivals)"
         + (" per active second" if model.stop_in_pauses else ""),
         _burst_line(result),
+        *_shared_lines(result),
     ]
+    if model.held is not None:
+        lines += _held_lines(result)
+    return "\n".join(lines) + "\n"
+
+
+def _shared_lines(result: FitResult) -> list[str]:
+    """What both streams share: the pauses' rule, the daily profile, the regimes, the
+    quantum."""
+    first, model = result.first, result.model
+    service_scale, _, swings, swing, *_ = result.scales
+    lines = []
     if model.stop_in_pauses:
         lines.append("    during_outages: stop   # the data's queue does not fill while the "
                      "backend is not `active`")
@@ -79,7 +91,34 @@ def scenario_text(result: FitResult, command: str) -> str:
         f"departures per 10 min over {first.busy_blocks}",
         "    #   blocks the queue never emptied; cv from their variance / mean",
     ]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _held_lines(result: FitResult) -> list[str]:
+    """The held stream (SPEC §17 ``hold``): the jobs the real queue keeps waiting that a FIFO
+    would serve, so that it never empties and sits in a band."""
+    held = result.model.held
+    assert held is not None
+    share = result.scales[6]
+    return [
+        "  - name: held   # jobs the service holds before it may dispatch them (another "
+        "instance's",
+        "    #   usage limit, fair share between providers, a reservation): pending_jobs "
+        "counts them",
+        "    #   but cannot tell the causes apart. The data's queue never empties and sits "
+        "in a band:",
+        "    #   these jobs are that band. Same profile, regimes (its own switches) and "
+        "quantum.",
+        "    kind: background",
+        f"    arrivals: {{dist: exponential, mean: {_s(held.burst_mean / held.arrival_rate)}}}"
+        f"   # {held.arrival_rate * 600:.2f} jobs per 10 min,",
+        f"    #   {100 * share:.0f} % of the data's arrivals (search)",
+        f"    burst: {{dist: geometric, mean: {held.burst_mean:.2f}}}   # search",
+        f"    hold: {{dist: lognormal, mean: {_s(held.hold_s)}, cv: {held.hold_cv:.2f}}}"
+        f"   # search: {held.arrival_rate * held.hold_s:.1f} held",
+        "    #   on average (rate x mean hold)",
+        *_shared_lines(result),
+    ]
 
 
 #: How each figure reads in the header: name, format.
@@ -100,12 +139,19 @@ def _verdict(result: FitResult) -> list[str]:
     missed = [pair(*f) for f in _SHOWN if f[0] in result.met and not result.met[f[0]]]
     text = (f"Reproduces (data / model, the model's the means over replications the search "
             f"never saw; issue 26's targets): {'; '.join(met) or 'none'}. "
-            f"Misses: {'; '.join(missed) or 'none'}. Not modelled: the data's queue never "
-            f"empties (p10 {result.data.p10:.3g} / {result.model_stats.p10:.3g}) and sits on "
-            "flat plateaus; a `dedicated` period's traffic is left out, not served; the "
-            "service's lanes, priorities and fair share do not show in pending_jobs and are "
-            "qsim's defaults. fit.json has every figure side by side.")
+            f"Misses: {'; '.join(missed) or 'none'}. {_band(result)} Not modelled: a "
+            "`dedicated` period's traffic is left out, not served; the service's lanes, "
+            "priorities and fair share do not show in pending_jobs and are qsim's defaults. "
+            "fit.json has every figure side by side.")
     return ["# " + line for line in textwrap.wrap(text, 93)]
+
+
+def _band(result: FitResult) -> str:
+    """The floor of the queue: the held stream's, or what its absence leaves out."""
+    p10 = f"p10 {result.data.p10:.3g} / {result.model_stats.p10:.3g}"
+    if result.model.held is not None:
+        return (f"The held stream keeps the queue from emptying ({p10}).")
+    return f"The data's queue never empties ({p10}); no held stream was fitted."
 
 
 def _burst_line(result: FitResult) -> str:

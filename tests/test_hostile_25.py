@@ -409,6 +409,12 @@ with Session(backend=backend) as session:
 
 
 
+#: Long enough for a qiskit program on a loaded machine (alone one run takes 5 to 10 s; with
+#: the machine's 2 cores shared by five busy processes it took up to 120 s, and the test
+#: timed out twice), short enough that a hang still fails.
+HANG_S = 300
+
+
 def _qsim_w(*args: str | Path, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-W", "ignore", "-c",
                "from qsim.present.cli import app; app()", *map(str, args)]
@@ -420,7 +426,7 @@ def _trace_w(ending: str, jobs: int, tmp_path: Path
     pytest.importorskip("qiskit_ibm_runtime")
     script = write(tmp_path, PROGRAM.format(ending=ending), "prog.py")
     done = _qsim_w("trace", script, str(jobs), "--out", tmp_path / "out", cwd=tmp_path,
-                   timeout=120)  # a hang fails here
+                   timeout=HANG_S)  # a hang fails here
     return done, script
 
 
@@ -479,7 +485,7 @@ def test_a_trace_stopped_after_many_jobs_writes_them_marked_partial(
     pytest.importorskip("qiskit_ibm_runtime")
     path = write(tmp_path, script.format(ending=ending), "prog.py")
     out = tmp_path / "out"
-    done = _qsim_w("trace", path, "1000", "--out", out, cwd=tmp_path, timeout=120)
+    done = _qsim_w("trace", path, "1000", "--out", out, cwd=tmp_path, timeout=HANG_S)
     assert (done.returncode, done.stdout) == (code, "")
     assert done.stderr == (f"qsim: {word}: wrote the 5 jobs recorded so far to {out}, marked "
                            "partial\n")

@@ -3,28 +3,26 @@ byte for byte, and the same progress lines in the same order (SPEC §21)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from test_fit import known_queue, write_series
 
 from qsim.experiments.fitting import fit
 from qsim.input.errors import QsimError
 from qsim.present.cli import main
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_fit import known_queue, write_series  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def short_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # A day and a half of the known queue: a scan of candidates that each take milliseconds, so that the
-    # test stays fast; the pool still gets hundreds of tasks to hand out and put back in order.
+    # A day and a half of the known queue: a scan of candidates that each take milliseconds,
+    # so that the test stays fast; the pool still gets hundreds of tasks to hand out and put
+    # back in order.
     return write_series(tmp_path_factory.mktemp("short") / "short.csv", *known_queue(11, 1.5))
 
 
 def fitted_files(series: Path, out: Path, workers: int) -> dict[str, bytes]:
-    assert main(["fit", str(series), "--out", str(out), "-r", "2", "--workers",
+    assert main(["fit", str(series), "--out", str(out), "-r", "3", "--workers",
                  str(workers)]) == 0
     return {name: (out / name).read_bytes() for name in ("fit.json", "scenario.yaml")}
 

@@ -31,6 +31,7 @@ __all__ = ["MIN_POOL_JOBS", "Runs", "auto_workers", "model_grid"]
 #: a candidate then takes a few milliseconds, and the pool's start-up and messages would cost
 #: more than the second core gives.
 MIN_POOL_JOBS: Final = 20_000
+_CHUNKS_PER_WORKER: Final = 4  # tasks a worker at least, to even out their loads
 _KEPT_DRAWS: Final = 16  # the search's replications (at most 8) and the finalists' fresh ones
 
 DrawsKey = tuple[int, int, float]  # seed, replication, span_s
@@ -107,6 +108,9 @@ class Runs:
             return
         keys = [d.key for d in draws]
         tasks = [(model, key, keep_grids) for model in models for key in keys]
-        done = self._pool.map(_run, tasks)  # in order, whichever worker finishes first
+        # Many candidates (the scan's): one task a candidate, its replications together (an
+        # eighth of the messages); few (Nelder-Mead's one): one task a replication.
+        chunk = len(keys) if len(models) >= _CHUNKS_PER_WORKER * self.workers else 1
+        done = self._pool.map(_run, tasks, chunksize=chunk)  # in order, whoever finishes first
         for _ in models:
             yield [next(done) for _ in keys]

@@ -97,6 +97,13 @@ class Draws:
         self._key = (seed, replication, stream)
         self._held: Draws | None = None
 
+    @property
+    def key(self) -> tuple[int, int, float]:
+        """(seed, replication, span_s): what makes these draws again, in another process."""
+        seed, replication, stream = self._key
+        assert stream == 0, "a held stream's draws are made from its main stream's"
+        return seed, replication, self.span_s
+
     def held(self) -> Draws:
         """The held stream's draws of the same replication (made on first need)."""
         if self._held is None:

@@ -40,7 +40,6 @@ from qsim.analysis.queue_stats import (
     Grid,
     QueueStats,
     compare,
-    queue_level_of_jobs,
     queue_stats,
     resample,
 )
@@ -52,12 +51,14 @@ from qsim.experiments.fit_jobs import (  # ---- --jobs (fit_jobs.py) ----
     waits_json,
     waits_of_fit,
 )
-from qsim.experiments.fit_replay import Draws, Held, Model, simulate_queue
+from qsim.experiments.fit_pool import Runs, auto_workers, model_grid
+from qsim.experiments.fit_replay import Draws, Held, Model
+from qsim.experiments.replications import check_workers
 from qsim.input.errors import QsimError
 from qsim.input.job_series import JobSeries, read_jobs
 from qsim.input.queue_series import Series, read_series
 
-__all__ = ["FitResult", "JobsFitResult", "fit", "fit_series"]
+__all__ = ["FitResult", "JobsFitResult", "fit", "fit_series", "model_grid"]
 
 LANES: Final = 5  # qsim's default: the service's lanes are not observable in pending_jobs
 #: The search's coordinates and their bounds: log scale of the estimated service time (1: the
@@ -166,12 +167,6 @@ def _model(first: Estimate, x: np.ndarray | tuple[float, ...], *, fixed: bool = 
     )
 
 
-def model_grid(model: Model, draws: Draws) -> Grid:
-    """One replication of ``model``, sampled every 10 s as the data were."""
-    submit, dispatch = simulate_queue(model, draws)
-    return queue_level_of_jobs(submit, dispatch, draws.span_s + 1e-9, paused=model.pauses)
-
-
 def mean_stats(runs: list[QueueStats]) -> QueueStats:
     """Each figure's mean over ``runs`` (nan where a run has none)."""
     values = [r.as_dict() for r in runs]
@@ -196,10 +191,11 @@ def _loss(data: QueueStats, runs: list[QueueStats]) -> float:
 
 def fit_series(series: Series, *, seed: int = 0, replications: int | None = None,
                max_evaluations: int = MAX_EVALUATIONS, progress: Progress | None = None,
-               mine: JobSeries | None = None) -> FitResult:
+               mine: JobSeries | None = None, workers: int | None = None) -> FitResult:
     """Fit ``series`` (see the module docstring); deterministic for ``seed``. ``mine``: the
     user's past jobs (``fit_jobs``): their run times where the series cannot give the service
-    time, and their waits beside the model's."""
+    time, and their waits beside the model's. ``workers``: processes for the simulations
+    (default: every core, one for a small series); the fit is the same on any number."""
     say = progress or (lambda _: None)
     grid = resample(series.t, series.pending, series.paused)
     data = queue_stats(grid)
@@ -210,8 +206,8 @@ def fit_series(series: Series, *, seed: int = 0, replications: int | None = None
         f"{100 * data.paused_share:.1f} %; moments: {first.arrival_rate * 600:.1f} jobs per "
         f"10 min, {first.service_s:.1f} s each (load {first.load:.2f}), dispersion "
         f"{first.dispersion:.0f}")
+    jobs = first.arrival_rate * first.span_s + first.pending0
     if replications is None:  # as many as a fixed budget of simulated jobs allows
-        jobs = first.arrival_rate * first.span_s + first.pending0
         replications = int(np.clip(JOBS_PER_CANDIDATE // max(jobs, 1.0), 4, MAX_REPLICATIONS))
     say(f"search: {replications} replications per candidate, {2 ** SCAN_LOG2[holds_jobs(data)]} "
         "scanned, then "
@@ -220,18 +216,22 @@ def fit_series(series: Series, *, seed: int = 0, replications: int | None = None
     held = holds_jobs(data)
     say("the queue is empty less than 10 % of the time: a held stream is searched" if held else
         "the queue is empty 10 % of the time or more: no held stream (a FIFO queue can be)")
-    (loss, x, fixed), evaluations = _search(data, first, draws, seed, max_evaluations, say,
-                                            held)
-    model = _model(first, x, fixed=fixed)
-    checks = [model_grid(model, Draws(seed, CHECK_REPLICATION + r, first.span_s))
-              for r in range(max(replications, CHECK_RUNS))]
-    stats = mean_stats([queue_stats(g) for g in checks])
+    with Runs(workers if workers is not None else auto_workers(jobs * replications)) as runs:
+        (loss, x, fixed), evaluations = _search(data, first, draws, seed, max_evaluations, say,
+                                                held, runs)
+        model = _model(first, x, fixed=fixed)
+        checks = next(runs.runs([model], [Draws(seed, CHECK_REPLICATION + r, first.span_s)
+                                          for r in range(max(replications, CHECK_RUNS))],
+                                keep_grids=True))
+    stats = mean_stats([s for s, _ in checks])
+    check_grid = checks[0][1]
+    assert check_grid is not None
     met = compare(data, stats)
     scales = natural(x)
     say(f"fitted: {'constant' if fixed else 'geometric'} bursts, {describe(scales)} after "
         f"{evaluations} runs; {sum(met.values())} of {len(met)} targets met on unseen "
         "replications")
-    result = FitResult(series, data, first, model, stats, met, grid, checks[0], seed,
+    result = FitResult(series, data, first, model, stats, met, grid, check_grid, seed,
                        evaluations, loss, scales)
     if mine is not None:  # ---- --jobs (fit_jobs.py) ----
         offset = (mine.start - series.start).total_seconds()
@@ -269,13 +269,15 @@ def holds_jobs(data: QueueStats) -> bool:
 
 
 def _search(data: QueueStats, first: Estimate, draws: list[Draws], seed: int,
-            max_evaluations: int, say: Progress, held: bool
+            max_evaluations: int, say: Progress, held: bool, runs: Runs
             ) -> tuple[tuple[float, np.ndarray, bool], int]:
     """A scrambled Sobol scan (scipy's, seeded) of ``2 ** SCAN_LOG2`` points over ``BOUNDS``
     and the burst's shape (geometric or constant), then Nelder-Mead from the best of them with
     its shape, then the finalists (``_finalist``): the winner's loss, point and shape, and the
     candidates run. The loss is noisy and has several valleys (a busy regime that builds
-    plateaus, or bursts that do): the scan finds the valley, the simplex its floor."""
+    plateaus, or bursts that do): the scan finds the valley, the simplex its floor. ``runs``
+    runs the replications: the scan's candidates all at once, Nelder-Mead's (one after the
+    other by nature) each with its replications at once."""
     from scipy.optimize import minimize
     from scipy.stats import qmc
 
@@ -286,20 +288,27 @@ def _search(data: QueueStats, first: Estimate, draws: list[Draws], seed: int,
     rest = MOMENTS[len(bounds):]  # a plain model's point: none held
     seen: list[tuple[float, tuple[float, ...], bool]] = []
 
-    def objective(x: np.ndarray, fixed: bool) -> float:
+    def judged(xs: list[tuple[np.ndarray, bool]]) -> list[float]:
+        """The losses of candidates ``xs`` (point, constant burst), in order."""
         nonlocal evaluations
-        evaluations += 1
-        point = (*np.clip(x, lo, hi).tolist(), *rest)
-        model = _model(first, point, fixed=fixed)
-        loss = _loss(data, [queue_stats(model_grid(model, d)) for d in draws])
-        seen.append((loss, point, fixed))
-        say(f"  {evaluations:>3} {'constant' if fixed else 'geometric'}: "
-            f"{describe(natural(point))}: loss {loss:.4f}")
-        return loss
+        points = [((*np.clip(x, lo, hi).tolist(), *rest), fixed) for x, fixed in xs]
+        losses = []
+        for (point, fixed), got in zip(points, runs.stats(
+                [_model(first, p, fixed=f) for p, f in points], draws)):
+            evaluations += 1
+            loss = _loss(data, got)
+            seen.append((loss, point, fixed))
+            say(f"  {evaluations:>3} {'constant' if fixed else 'geometric'}: "
+                f"{describe(natural(point))}: loss {loss:.4f}")
+            losses.append(loss)
+        return losses
+
+    def objective(x: np.ndarray, fixed: bool) -> float:
+        return judged([(x, fixed)])[0]
 
     points = qmc.Sobol(len(bounds) + 1, scramble=True, seed=seed).random_base2(scan_log2)
-    scanned = [(objective(lo + u[:-1] * (hi - lo), bool(u[-1] >= 0.5)), i)
-               for i, u in enumerate(points)]
+    scanned = [(loss, i) for i, loss in enumerate(
+        judged([(lo + u[:-1] * (hi - lo), bool(u[-1] >= 0.5)) for u in points]))]
     best = points[min(scanned)[1]]
     start, fixed = lo + best[:-1] * (hi - lo), bool(best[-1] >= 0.5)
     steps = 0.15 * (hi - lo)
@@ -312,11 +321,11 @@ def _search(data: QueueStats, first: Estimate, draws: list[Draws], seed: int,
                      options={"maxfev": max_evaluations, "initial_simplex": simplex,
                               "xatol": 0.01, "fatol": 1e-3})
     del found  # its best is in ``seen``, with every other candidate
-    return _finalist(data, first, seen, draws, seed, say, 2 ** scan_log2), evaluations
+    return _finalist(data, first, seen, draws, seed, say, 2 ** scan_log2, runs), evaluations
 
 
 def _finalist(data: QueueStats, first: Estimate, seen: list[tuple[float, tuple[float, ...], bool]],
-              draws: list[Draws], seed: int, say: Progress, scanned: int
+              draws: list[Draws], seed: int, say: Progress, scanned: int, runs: Runs
               ) -> tuple[float, np.ndarray, bool]:
     """The finalists judged again on fresh replications (at least ``MIN_FRESH``): half the
     best distinct candidates of the whole search, half the best of the scan alone (other
@@ -338,9 +347,9 @@ def _finalist(data: QueueStats, first: Estimate, seen: list[tuple[float, tuple[f
                    for _, y, f in finalists):
                 finalists.append((loss, x, fixed))
     judged = []
-    for loss, x, fixed in finalists:
-        model = _model(first, np.asarray(x), fixed=fixed)
-        again = _loss(data, [queue_stats(model_grid(model, d)) for d in fresh])
+    models = [_model(first, np.asarray(x), fixed=fixed) for _, x, fixed in finalists]
+    for (loss, x, fixed), got in zip(finalists, runs.stats(models, fresh)):
+        again = _loss(data, got)
         say(f"  finalist {describe(natural(x))}: loss {loss:.4f}, on fresh runs {again:.4f}")
         judged.append((again, x, fixed))
     again, x, fixed = min(judged)
@@ -350,19 +359,23 @@ def _finalist(data: QueueStats, first: Estimate, seen: list[tuple[float, tuple[f
 @overload
 def fit(series: str, *, jobs: str | None = None, seed: int = 0,
         replications: int | None = None, max_evaluations: int = MAX_EVALUATIONS,
-        progress: Progress | None = None) -> FitResult: ...
+        progress: Progress | None = None, workers: int | None = None) -> FitResult: ...
 @overload
 def fit(series: None = None, *, jobs: str, seed: int = 0,
         replications: int | None = None, max_evaluations: int = MAX_EVALUATIONS,
-        progress: Progress | None = None) -> JobsFitResult: ...
+        progress: Progress | None = None, workers: int | None = None) -> JobsFitResult: ...
 def fit(series: str | None = None, *, jobs: str | None = None, seed: int = 0,
         replications: int | None = None, max_evaluations: int = MAX_EVALUATIONS,
-        progress: Progress | None = None) -> FitResult | JobsFitResult:
+        progress: Progress | None = None, workers: int | None = None
+        ) -> FitResult | JobsFitResult:
     """``qsim.fit("pending.csv.gz")``: read a ``pending_jobs`` series and fit it (SPEC §21).
     ``jobs="jobs.csv"``: the user's past jobs too (their waits beside the model's); with
     ``jobs`` alone, a background whose waits match theirs (a ``JobsFitResult``). Bad input
     raises a ``SeriesError`` or ``JobsError`` (``QsimError``s) naming the file, line and
-    column; both files are read before any fitting."""
+    column; both files are read before any fitting. ``workers``: processes for the series
+    fit's simulations (default: every core, one for a small series); the fit is the same byte
+    for byte on any number (``--jobs`` alone runs in this process)."""
+    check_workers(workers)
     mine = read_jobs(jobs) if jobs is not None else None  # ---- --jobs (fit_jobs.py) ----
     if series is None:
         if mine is None:
@@ -370,7 +383,8 @@ def fit(series: str | None = None, *, jobs: str | None = None, seed: int = 0,
         return fit_jobs_only(mine, seed=seed, replications=replications,
                              max_evaluations=max_evaluations, progress=progress)
     return fit_series(read_series(series), seed=seed, replications=replications,
-                      max_evaluations=max_evaluations, progress=progress, mine=mine)
+                      max_evaluations=max_evaluations, progress=progress, mine=mine,
+                      workers=workers)
 
 
 def stderr_progress(line: str) -> None:

@@ -46,17 +46,24 @@ def _fit_command(
         "running, finished (ISO 8601) and optionally quantum_seconds, what job.metrics() "
         "returns. Their waits (running - created) go beside the model's; alone, a background "
         "is fitted to them.", show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, max=1024, metavar="N",
+        help="Processes to run the search's simulations in [default: all cores, 1 for a small "
+             "series]. The fit is the same byte for byte on any number.",
+        show_default=False)] = None,
     series: Annotated[str | None, typer.Argument(
         metavar="SERIES", help="CSV (or .csv.gz) with timestamp (ISO 8601) and pending_jobs, "
         "optionally status_msg (anything but `active` is a pause): backend.status() sampled "
         "over time.", show_default=False)] = None,
 ) -> int:
     """Fit a backend's background (rate, bursts, daily profile, regimes, service time) and pauses to its pending_jobs series, or to your own jobs' waits (--jobs), and write a runnable scenario of it."""  # noqa: E501
-    return fit_command(series, out=out, seed=seed, replications=replications, jobs=jobs)
+    return fit_command(series, out=out, seed=seed, replications=replications, jobs=jobs,
+                       workers=workers)
 
 
 def fit_command(series: str | None, *, out: Path, seed: int = 0,
-                replications: int | None = None, jobs: str | None = None) -> int:
+                replications: int | None = None, jobs: str | None = None,
+                workers: int | None = None) -> int:
     """The command; returns its exit code."""
     try:
         if series is None and jobs is None:
@@ -68,7 +75,7 @@ def fit_command(series: str | None, *, out: Path, seed: int = 0,
         result: FitResult | JobsFitResult
         if series is not None:
             result = fit(series, jobs=jobs, seed=seed, replications=replications,
-                         progress=stderr_progress)
+                         progress=stderr_progress, workers=workers)
         else:
             assert jobs is not None  # (refused above)
             result = fit(jobs=jobs, seed=seed, replications=replications,

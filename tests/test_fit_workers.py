@@ -44,3 +44,19 @@ def test_two_workers_write_the_same_files_as_one(short_csv: Path, tmp_path: Path
 def test_workers_the_api_refuses(short_csv: Path) -> None:
     with pytest.raises(QsimError, match="workers must be a whole number"):
         fit(str(short_csv), workers=0)
+
+
+def test_a_series_shorter_than_a_day_fits_with_no_24h_figure(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Three hours: no 24-h autocorrelation in the data, so none to meet; fit.json says null
+    # (it crashed on the nan before), the table and the sentence leave it out.
+    import json
+
+    series = write_series(tmp_path / "three_hours.csv", *known_queue(11, 0.125))
+    out = tmp_path / "fitted"
+    assert main(["fit", str(series), "--out", str(out), "-r", "2", "--workers", "1"]) == 0
+    shown = capsys.readouterr().out
+    report = json.loads((out / "fit.json").read_text())
+    acf = report["statistics"]["acf_24h"]
+    assert acf["data"] is None and "met" not in acf
+    assert report["targets"] == 5 and "acf_24h" not in shown.split("falls short on")[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import textwrap
 from typing import Final
 
@@ -164,8 +165,20 @@ def _burst_line(result: FitResult) -> str:
 
 
 def fit_json(result: FitResult) -> str:
-    return json.dumps(summary_json(result), indent=2, allow_nan=False,
+    return json.dumps(_nulls(summary_json(result)), indent=2, allow_nan=False,
                       default=_no_nan) + "\n"
+
+
+def _nulls(value: object) -> object:
+    """``value`` with every float that is not finite as ``None`` (JSON ``null``): a figure the
+    data cannot give, such as the 24-h autocorrelation of a series shorter than a day."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _nulls(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nulls(v) for v in value]
+    return value
 
 
 def _no_nan(value: object) -> object:

@@ -72,3 +72,20 @@ def test_a_job_end_and_an_arrival_at_one_instant() -> None:
         (15.0, "qpu.end", 0),
         (16.0, "job.done", 0), (16.0, "job.submit", 2), (16.0, "job.dispatch", 1),
         (17.0, "job.incomplete", 1), (17.0, "job.incomplete", 2), (17.0, "run.end", -1)]
+
+
+def test_an_arrival_on_one_backend_while_an_earlier_backend_waits_to_settle() -> None:
+    # Two backends (SPEC §18), a stream on each. At 12 x's job is ready on a, asking a's QPU to
+    # choose, and y's first job arrives on b: a settles first (file order), then b.
+    result = run(stream("x", backend="a"), stream("y", start="2s", backend="b"),
+                 horizon="19s", backends=[{"name": "a"}, {"name": "b"}])
+    assert result.trace.rows() == [
+        (10.0, "job.submit", 0), (10.0, "job.dispatch", 0),
+        (12.0, "job.ready", 0), (12.0, "job.submit", 1),
+        (12.0, "qpu.start", 0), (12.0, "job.dispatch", 1),
+        (14.0, "job.ready", 1), (14.0, "qpu.start", 1),
+        (15.0, "qpu.end", 0),
+        (16.0, "job.done", 0),
+        (17.0, "qpu.end", 1),
+        (18.0, "job.done", 1),
+        (19.0, "run.end", -1)]

@@ -89,3 +89,36 @@ def test_an_arrival_on_one_backend_while_an_earlier_backend_waits_to_settle() ->
         (17.0, "qpu.end", 1),
         (18.0, "job.done", 1),
         (19.0, "run.end", -1)]
+
+
+def test_a_pause_holds_what_a_quantum_end_and_a_job_end_would_settle() -> None:
+    # Two lanes, pause 14-17 (SPEC §16). Job 0 leaves the QPU at 15 with job 1 waiting, and
+    # ends at 16 with c's job (13) queued: the QPU's choice and the dispatch wait for 17.
+    result = run(stream("a"), stream("b"), stream("c", start="3s"), horizon="20s",
+                 backend={"lanes": 2, "outages": [{"start": "14s", "end": "17s"}]})
+    assert result.trace.rows() == [
+        (10.0, "job.submit", 0), (10.0, "job.submit", 1),
+        (10.0, "job.dispatch", 0), (10.0, "job.dispatch", 1),
+        (12.0, "job.ready", 0), (12.0, "job.ready", 1), (12.0, "qpu.start", 0),
+        (13.0, "job.submit", 2),
+        (14.0, "outage.start", -1),
+        (15.0, "qpu.end", 0),
+        (16.0, "job.done", 0),
+        (17.0, "outage.end", -1), (17.0, "job.dispatch", 2), (17.0, "qpu.start", 1),
+        (19.0, "job.ready", 2),
+        (20.0, "qpu.end", 1),
+        (20.0, "job.incomplete", 1), (20.0, "job.incomplete", 2), (20.0, "run.end", -1)]
+
+
+def test_a_pause_holds_the_qpu_from_a_compile_end() -> None:
+    # Job 0's compile ends at 12 inside the pause 11-13, the QPU free: it starts at 13.
+    result = run(stream("a"), horizon="18s",
+                 backend={"outages": [{"start": "11s", "end": "13s"}]})
+    assert result.trace.rows() == [
+        (10.0, "job.submit", 0), (10.0, "job.dispatch", 0),
+        (11.0, "outage.start", -1),
+        (12.0, "job.ready", 0),
+        (13.0, "outage.end", -1), (13.0, "qpu.start", 0),
+        (16.0, "qpu.end", 0),
+        (17.0, "job.done", 0),
+        (18.0, "run.end", -1)]

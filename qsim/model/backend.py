@@ -237,7 +237,9 @@ class Backend:
                 if (reason is None and job.on_end is None and job.context is None
                         and env.settle is None and not self.in_outage
                         and (not self._heap or self._heap[0][0] > env.now)):
-                    self._dispatch()  # a background job's post end, alone in its instant
+                    # A background job's post end, alone in its instant: the settle's
+                    # dispatch, made now (no context and no on_end: nothing follows here).
+                    self._dispatch()
                     return
                 self._want_dispatch = True  # request_dispatch(), written out: once per job
                 env.settle = self._settle_hook

@@ -21,6 +21,16 @@ the end of the drain fall in one instant (the last other job leaves the QPU as t
 calibration is due, or the session's job is submitted to an idle backend as it falls due):
 the calibration goes first, where dispatch-before-QPU (SPEC §11) alone would let the session
 in and defer the calibration for the whole session.
+
+The plain stretch (issue 32): most of a long run is background jobs with nothing else due at
+their instants. A heap entry that would ask for a settle and is the last of its instant (no
+settle asked for yet, the heap's next entry later, no outage) makes the dispatch or the QPU's
+choice itself, as the settle would right after it: a background arrival whose job finds a free
+lane and an empty queue with no context active under fifo (``submit_last``: the job skips the
+queue), a compile end that finds the QPU free and no job or calibration waiting for it, a QPU
+release with jobs waiting, a background job's end with jobs queued. The same records in the
+same order, the same heap entries; only the settle and its bookkeeping are skipped.
+tests/test_timelines_plain.py holds the instants where something else is due.
 """
 
 from __future__ import annotations
@@ -180,6 +190,27 @@ class Backend:
             self._want_dispatch = True  # request_dispatch(), written out: once per job
             self.env.settle = self._settle_hook
 
+    def submit_last(self, job: Job) -> None:
+        """``submit`` for a job with no context, as the last act of its caller's heap entry
+        (a background arrival, its next arrival already pushed): when the instant is
+        otherwise over (the module docstring's plain stretch), the dispatch this instant's
+        settle would make, made now, without queueing the job."""
+        env = self.env
+        heap = self._heap
+        if (self.queued or not self.lanes_free or self.active is not None
+                or not self._oldest_first or self.in_outage or self.legacy_lock
+                or env.settle is not None
+                or (heap and heap[0][0] <= env.now)):
+            self.submit(job)
+            return
+        trace = self.trace
+        job.id = job_id = trace.jobs
+        trace.jobs = job_id + 1
+        job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
+        self._log_t.append(env.now)
+        self._log_code.append(code | _SUBMIT)
+        self._start(job)
+
     def finish(self, job: Job, kind: int = Kind.JOB_DONE, reason: str | None = None) -> None:
         """End ``job`` now with a final status; frees its lane (and the QPU under legacy lock).
 
@@ -202,8 +233,16 @@ class Backend:
             if self._charges_jobs:
                 self._charge_job(job)
             if self.queued:
+                env = self.env
+                if (reason is None and job.on_end is None and job.context is None
+                        and env.settle is None and not self.in_outage
+                        and (not self._heap or self._heap[0][0] > env.now)):
+                    # A background job's post end, alone in its instant: the settle's
+                    # dispatch, made now (no context and no on_end: nothing follows here).
+                    self._dispatch()
+                    return
                 self._want_dispatch = True  # request_dispatch(), written out: once per job
-                self.env.settle = self._settle_hook
+                env.settle = self._settle_hook
         context = job.context
         if context is not None and (was_running or was_queued):
             context.on_job_end(was_running)
@@ -362,6 +401,15 @@ class Backend:
         if self.legacy_lock:
             self._legacy_quantum(job)  # it holds the QPU since dispatch
             return
+        if not self.qpu_busy and not self.waiting_for_qpu and self.env.settle is None \
+                and self.calibration_due is None and not self.in_outage \
+                and (not self._heap or self._heap[0][0] > now):
+            self._log_t.append(now)  # alone in its instant: the QPU's choice, made now
+            self._log_code.append(job.code | _QPU_START)
+            self.qpu_busy = True
+            heappush(self._heap, (now + job.run_s, END, next(self._entry_ids),
+                                  self._after_quantum, job))
+            return
         self.waiting_for_qpu.append(job)
         if not self.qpu_busy:  # else the QPU's release asks for a choice itself
             self._want_qpu = True  # request_qpu(), written out: once per job
@@ -400,7 +448,9 @@ class Backend:
                               job))  # env.call, written out (see Clock)
 
     def _quantum_ended(self, job: Job) -> None:
-        now = self.env.now
+        env = self.env
+        now = env.now
+        alone = env.settle is None
         self._log_t.append(now)
         self._log_code.append(job.code | _QPU_END)
         if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)
@@ -414,8 +464,14 @@ class Backend:
         if job.stop_reason is not None:
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
-        heappush(self._heap, (now + job.post_s, END, next(self._entry_ids), self._after_post,
-                              job))  # env.call, written out (see Clock)
+        heap = self._heap
+        heappush(heap, (now + job.post_s, END, next(self._entry_ids), self._after_post,
+                        job))  # env.call, written out (see Clock)
+        if (alone and self._want_qpu and not self._want_dispatch and not self.in_outage
+                and heap[0][0] > now):
+            env.settle = None  # alone in its instant: the QPU's choice, made now
+            self._want_qpu = False
+            self._choose_for_qpu()
 
     def _release_qpu(self) -> None:
         self.qpu_busy = False

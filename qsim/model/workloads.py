@@ -302,10 +302,11 @@ class WorkloadRun:
         if not self.submitting:
             return  # the engine stopped the stream (the foreground has ended)
         # Background streams never end, so their jobs need no end bookkeeping (on_end None).
-        self.backend.submit(self._new_job(None, 0))
+        job = self._new_job(None, 0)
         env = self.env  # env.call, written out (see Clock): this runs once per job
         heappush(env.heap, (env.now + next(self._arrivals), self.priority, next(env.entry_ids),
                             self._next_arrival, None))
+        self.backend.submit_last(job)  # last: it may dispatch the job now
 
 
     def _arrive_sound(self, _arg: object) -> None:
@@ -319,11 +320,11 @@ class WorkloadRun:
             run, stop = quantum_s, None
         else:
             run, stop = quantum_run(quantum_s, self._cap_s, None, None, 0.0)
-        self.backend.submit(Job(self.index, self.context, compile_s, run, post_s, None, stop,
-                                None, 0))
+        job = Job(self.index, self.context, compile_s, run, post_s, None, stop, None, 0)
         env = self.env
         heappush(env.heap, (env.now + next(self._arrivals), self.priority, next(env.entry_ids),
                             self._next_arrival, None))
+        self.backend.submit_last(job)
 
 
 def _ignore(_job: Job) -> None:

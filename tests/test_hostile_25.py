@@ -409,16 +409,19 @@ with Session(backend=backend) as session:
 
 
 
-#: Long enough for a qiskit program on a loaded machine (alone one run takes 5 to 10 s; with
-#: the machine's 2 cores shared by five busy processes it took up to 120 s, and the test
-#: timed out twice), short enough that a hang still fails.
-HANG_S = 300
+def _default_sigint() -> None:
+    """In the child: SIGINT as a terminal leaves it. A suite started with SIGINT ignored
+    (``nohup ... &``, some CI runners) passes SIG_IGN on to its children, and Python then
+    installs no KeyboardInterrupt handler: the program's own SIGINT would be lost and it would
+    run all its 1000 jobs (the test failed so three times, twice by its timeout)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _qsim_w(*args: str | Path, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-W", "ignore", "-c",
                "from qsim.present.cli import app; app()", *map(str, args)]
-    return subprocess.run(command, text=True, cwd=cwd, timeout=timeout, capture_output=True)
+    return subprocess.run(command, text=True, cwd=cwd, timeout=timeout, capture_output=True,
+                          preexec_fn=_default_sigint)  # noqa: PLW1509 - no threads started yet
 
 
 def _trace_w(ending: str, jobs: int, tmp_path: Path
@@ -426,7 +429,7 @@ def _trace_w(ending: str, jobs: int, tmp_path: Path
     pytest.importorskip("qiskit_ibm_runtime")
     script = write(tmp_path, PROGRAM.format(ending=ending), "prog.py")
     done = _qsim_w("trace", script, str(jobs), "--out", tmp_path / "out", cwd=tmp_path,
-                   timeout=HANG_S)  # a hang fails here
+                   timeout=120)  # a hang fails here
     return done, script
 
 
@@ -485,7 +488,7 @@ def test_a_trace_stopped_after_many_jobs_writes_them_marked_partial(
     pytest.importorskip("qiskit_ibm_runtime")
     path = write(tmp_path, script.format(ending=ending), "prog.py")
     out = tmp_path / "out"
-    done = _qsim_w("trace", path, "1000", "--out", out, cwd=tmp_path, timeout=HANG_S)
+    done = _qsim_w("trace", path, "1000", "--out", out, cwd=tmp_path, timeout=120)
     assert (done.returncode, done.stdout) == (code, "")
     assert done.stderr == (f"qsim: {word}: wrote the 5 jobs recorded so far to {out}, marked "
                            "partial\n")

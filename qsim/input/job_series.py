@@ -14,7 +14,6 @@ a zone is UTC.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,7 +23,7 @@ from typing import Final
 import numpy as np
 
 from qsim.input.errors import ScenarioError
-from qsim.input.queue_series import CsvRows, csv_with_columns, iso_seconds
+from qsim.input.queue_series import CsvRows, csv_with_columns, data_rows, iso_seconds
 from qsim.input.reader import read_bounded_text
 
 __all__ = ["COLUMNS", "MIN_JOBS", "JobSeries", "JobsError", "read_jobs"]
@@ -80,22 +79,13 @@ def _rows(reader: CsvRows, columns: list[str], name: str
     where = [columns.index(c) for c in COLUMNS]
     i_quantum = columns.index("quantum_seconds") if "quantum_seconds" in columns else None
     rows: list[tuple[float, float, float, float]] = []
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not row:
-                continue
-            if len(row) != len(columns):
-                raise JobsError(f"{len(row)} fields where the header has {len(columns)}",
-                                file=name, line=line)
-            created, running, finished = (_time(row[i], c, name, line)
-                                          for i, c in zip(where, COLUMNS))
-            _in_order(created, running, finished, row, where, name, line)
-            quantum = (_quantum(row[i_quantum], name, line) if i_quantum is not None
-                       else math.nan)
-            rows.append((created, running, finished, quantum))
-    except csv.Error as exc:
-        raise JobsError(f"not a CSV file: {exc}", file=name, line=reader.line_num) from None
+    for line, row in data_rows(reader, len(columns), name, JobsError):
+        created, running, finished = (_time(row[i], c, name, line)
+                                      for i, c in zip(where, COLUMNS))
+        _in_order(created, running, finished, row, where, name, line)
+        quantum = (_quantum(row[i_quantum], name, line) if i_quantum is not None
+                   else math.nan)
+        rows.append((created, running, finished, quantum))
     return rows
 
 

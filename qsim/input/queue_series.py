@@ -63,22 +63,13 @@ def read_series(file: str | Path) -> Series:
     times: list[float] = []
     pending: list[int] = []
     paused: list[bool] = []
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not row:
-                continue
-            if len(row) != len(columns):
-                raise SeriesError(f"{len(row)} fields where the header has {len(columns)}",
-                                  file=name, line=line)
-            times.append(iso_seconds(row[i_time], name, line))
-            pending.append(_count(row[i_pending], name, line))
-            paused.append(i_status is not None and row[i_status].strip() != "active")
-            if len(times) > 1 and times[-1] < times[-2]:
-                raise SeriesError("timestamps must not go back in time (sort the file by time)",
-                                  file=name, line=line, field="timestamp", value=row[i_time])
-    except csv.Error as exc:
-        raise SeriesError(f"not a CSV file: {exc}", file=name, line=reader.line_num) from None
+    for line, row in data_rows(reader, len(columns), name):
+        times.append(iso_seconds(row[i_time], name, line))
+        pending.append(_count(row[i_pending], name, line))
+        paused.append(i_status is not None and row[i_status].strip() != "active")
+        if len(times) > 1 and times[-1] < times[-2]:
+            raise SeriesError("timestamps must not go back in time (sort the file by time)",
+                              file=name, line=line, field="timestamp", value=row[i_time])
     if not times:
         raise SeriesError("no samples after the header", file=name)
     t = np.asarray(times)
@@ -146,6 +137,23 @@ def csv_with_columns(text: str, name: str, needed: tuple[str, ...],
             raise error(f"no {column!r} column (the header has {', '.join(columns)})",
                         file=name, line=1)
     return reader, columns
+
+
+def data_rows(reader: CsvRows, width: int, name: str,
+              error: type[ScenarioError] = SeriesError) -> Iterator[tuple[int, list[str]]]:
+    """Each non-empty row after the header with its line number; ``error`` naming the file
+    and line where a row has other than ``width`` fields or the text is not a CSV. The jobs
+    file's reader reads its rows with it too."""
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != width:
+                raise error(f"{len(row)} fields where the header has {width}", file=name,
+                            line=reader.line_num)
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise error(f"not a CSV file: {exc}", file=name, line=reader.line_num) from None
 
 
 def iso_seconds(text: str, name: str, line: int, column: str = "timestamp",

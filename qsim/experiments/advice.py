@@ -149,7 +149,7 @@ class Advice:
             return decide(runs, costs, self.goal, noun="choice").sentence
         cost = f"${best.cost.mean:,.2f}"
         return (f"Recommended: {best.label}: the cheapest choice that meets "
-                f"{_goal_words(self.goal)} in {best.p_both:.0%} of {best.replications} "
+                f"{self.goal.words()} in {best.p_both:.0%} of {best.replications} "
                 f"replications (at least {self.goal.confidence * 100:g}% wanted), {cost} on "
                 f"average, done within {format_duration(best.wall.p90)} in 90% of them.")
 
@@ -208,12 +208,3 @@ class Advice:
                 row[f"{base}_low"], row[f"{base}_high"] = pair
             rows.append(row)
         return rows
-
-
-def _goal_words(goal: Goal) -> str:
-    parts = []
-    if goal.deadline_s is not None:
-        parts.append(f"the deadline of {format_duration(goal.deadline_s)}")
-    if goal.budget_usd is not None:
-        parts.append(f"the budget of ${goal.budget_usd:,.2f}")
-    return " and ".join(parts)

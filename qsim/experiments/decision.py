@@ -38,6 +38,16 @@ class Goal:
         return {"deadline_s": self.deadline_s, "budget_usd": self.budget_usd,
                 "confidence": self.confidence}
 
+    def words(self) -> str:
+        """"the deadline of 2h and the budget of $500.00": the limits set, as a sentence says
+        them."""
+        parts = []
+        if self.deadline_s is not None:
+            parts.append(f"the deadline of {format_duration(self.deadline_s)}")
+        if self.budget_usd is not None:
+            parts.append(f"the budget of {_usd(self.budget_usd)}")
+        return " and ".join(parts)
+
 
 def check_goal(deadline_s: float | None, budget_usd: float | None,
                confidence: float | None = None, prefix: str = "") -> Goal:
@@ -112,7 +122,7 @@ def decide(runs: Mapping[str, Sequence[Summary]], costs: Mapping[str, float],
     if good:
         best = min(good, key=lambda m: costs[m])
         sentence = (f"Recommended: {best}, the cheapest {noun} that meets "
-                    f"{_goal_words(goal)} in {_share(chances[best]):.0%} of the replications "
+                    f"{goal.words()} in {_share(chances[best]):.0%} of the replications "
                     f"(at least {_pct(goal.confidence)} wanted).")
         return Decision(goal, chances, best, sentence)
     return Decision(goal, chances, None, _what_would(runs, goal, noun))
@@ -132,15 +142,6 @@ def _on_time(e: Summary, deadline_s: float | None) -> bool:
 
 def _in_budget(e: Summary, budget_usd: float | None) -> bool:
     return budget_usd is None or float(e["cost_usd"]) <= budget_usd
-
-
-def _goal_words(goal: Goal) -> str:
-    parts = []
-    if goal.deadline_s is not None:
-        parts.append(f"the deadline of {format_duration(goal.deadline_s)}")
-    if goal.budget_usd is not None:
-        parts.append(f"the budget of {_usd(goal.budget_usd)}")
-    return " and ".join(parts)
 
 
 def _pct(share: float) -> str:
@@ -164,7 +165,7 @@ def _kth(values: list[float], k: int) -> float | None:
 def _what_would(runs: Mapping[str, Sequence[Summary]], goal: Goal, noun: str = "mode") -> str:
     """Why no mode qualifies, and the least change of one limit (or of both) that would make
     some mode do, measured on these replications."""
-    lead = (f"No {noun} meets {_goal_words(goal)} in at least {_pct(goal.confidence)} of the "
+    lead = (f"No {noun} meets {goal.words()} in at least {_pct(goal.confidence)} of the "
             f"replications.")
     options: list[str] = []
     if goal.deadline_s is not None:  # the budget kept: the least deadline that would do

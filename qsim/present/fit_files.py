@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import textwrap
@@ -13,6 +12,7 @@ import numpy as np
 
 from qsim.analysis.queue_stats import TARGETS
 from qsim.experiments.fitting import FitResult, summary_json
+from qsim.present.shared import figure_png
 from qsim.version import __version__
 
 __all__ = ["fit_json", "picture", "scenario_text", "table"]
@@ -236,7 +236,4 @@ def picture(result: FitResult) -> bytes:
     bottom.set_ylabel("share of time at or below")
     bottom.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_png(fig)

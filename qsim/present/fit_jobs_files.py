@@ -4,7 +4,6 @@ and table, each saying what waits alone can and cannot pin down."""
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any, Final
 
@@ -12,6 +11,7 @@ import numpy as np
 
 from qsim.analysis.wait_stats import WAIT_FIGURES, WAIT_TARGETS
 from qsim.experiments.fit_jobs import JobsFitResult, WaitComparison, waits_json
+from qsim.present.shared import figure_png
 from qsim.version import __version__
 
 __all__ = ["jobs_fit_json", "jobs_picture", "jobs_scenario_text", "jobs_table", "wait_rows"]
@@ -144,7 +144,4 @@ def jobs_picture(result: JobsFitResult) -> bytes:
                  fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_png(fig)

@@ -193,3 +193,15 @@ def png_bytes(draw: Any) -> bytes:
         warnings.simplefilter("ignore")
         draw(buffer)
     return buffer.getvalue()
+
+
+def figure_png(fig: Any) -> bytes:
+    """A drawn matplotlib figure as PNG bytes (90 dpi, no software stamp), then closed: the
+    fit's pictures."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return png_bytes(lambda f: fig.savefig(f, format="png", dpi=90,
+                                               metadata={"Software": None}))
+    finally:
+        plt.close(fig)

@@ -38,8 +38,7 @@ from qsim.experiments.fit_replay import (
     Draws,
     Model,
     background_jobs,
-    dispatch_held,
-    dispatch_times,
+    dispatch_jobs,
 )
 from qsim.input.job_series import JobSeries, JobsError
 
@@ -80,15 +79,7 @@ def model_waits(model: Model, draws: Draws, created: np.ndarray, run_s: np.ndarr
     submit = np.concatenate([background, created])
     release = np.concatenate([release, created])
     quantum = np.concatenate([quantum, run_s])
-    order = np.argsort(submit, kind="stable")
-    dispatch = np.empty(len(submit))
-    if model.held is None:
-        dispatch[order] = dispatch_times(submit[order], quantum[order], model.lanes,
-                                         model.pauses)
-    else:
-        dispatch[order] = dispatch_held(submit[order], release[order], quantum[order],
-                                        model.lanes, model.pauses)
-    mine = dispatch[len(background):]
+    mine = dispatch_jobs(model, submit, release, quantum)[len(background):]
     return np.asarray(mine - created)
 
 

@@ -31,8 +31,8 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-__all__ = ["Draws", "Held", "Model", "background_jobs", "dispatch_held", "dispatch_times",
-           "simulate_queue"]
+__all__ = ["Draws", "Held", "Model", "background_jobs", "dispatch_held", "dispatch_jobs",
+           "dispatch_times", "simulate_queue"]
 
 
 @dataclass(frozen=True)
@@ -301,13 +301,26 @@ def dispatch_held(submit: np.ndarray, release: np.ndarray, quantum: np.ndarray, 
     return np.asarray(dispatch, dtype=np.float64)
 
 
+def dispatch_jobs(model: Model, submit: np.ndarray, release: np.ndarray,
+                  quantum: np.ndarray) -> np.ndarray:
+    """The dispatch instants of jobs given in any order (``release``: ``submit`` but for held
+    jobs), on ``model``'s lanes and pauses: the recursion when nothing is held, else the event
+    loop, each over the jobs in submission order (stable: at an equal instant the earlier
+    given goes first)."""
+    if model.held is None and bool(np.all(submit[1:] >= submit[:-1])):
+        return dispatch_times(submit, quantum, model.lanes, model.pauses)  # already in order
+    order = np.argsort(submit, kind="stable")
+    dispatch = np.empty(len(submit))
+    if model.held is None:
+        dispatch[order] = dispatch_times(submit[order], quantum[order], model.lanes,
+                                         model.pauses)
+    else:
+        dispatch[order] = dispatch_held(submit[order], release[order], quantum[order],
+                                        model.lanes, model.pauses)
+    return dispatch
+
+
 def simulate_queue(model: Model, draws: Draws) -> tuple[np.ndarray, np.ndarray]:
     """Submission and dispatch instants of every job of one replication."""
     submit, release, quantum = background_jobs(model, draws)
-    if model.held is None:
-        return submit, dispatch_times(submit, quantum, model.lanes, model.pauses)
-    order = np.argsort(submit, kind="stable")
-    dispatch = np.empty(len(submit))
-    dispatch[order] = dispatch_held(submit[order], release[order], quantum[order], model.lanes,
-                                    model.pauses)
-    return submit, dispatch
+    return submit, dispatch_jobs(model, submit, release, quantum)

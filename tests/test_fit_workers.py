@@ -60,3 +60,15 @@ def test_a_series_shorter_than_a_day_fits_with_no_24h_figure(
     acf = report["statistics"]["acf_24h"]
     assert acf["data"] is None and "met" not in acf
     assert report["targets"] == 5 and "acf_24h" not in shown.split("falls short on")[-1]
+
+
+@pytest.mark.parametrize("value, says", [("0", "greater than or equal to 1"),
+                                         ("two", "valid integer")])
+def test_bad_workers_exit_2_with_one_line_and_write_nothing(
+        short_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str,
+        says: str) -> None:
+    out = tmp_path / "fitted"
+    assert main(["fit", str(short_csv), "--out", str(out), "--workers", value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("qsim: error:") and "--workers" in err and says in err
+    assert len(err.splitlines()) == 1 and not out.exists()

@@ -11,9 +11,15 @@ compile 2 s, quantum 3 s, post 1 s.
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
+import pytest
 from helpers import run
+
+import qsim
+from qsim.model.backend import Backend
+from qsim.model.rules import FairShare, InstanceLedger
 
 Row = tuple[float, str, int]
 
@@ -122,3 +128,61 @@ def test_a_pause_holds_the_qpu_from_a_compile_end() -> None:
         (16.0, "qpu.end", 0),
         (17.0, "job.done", 0),
         (18.0, "run.end", -1)]
+
+
+def test_under_fair_share_two_arrivals_at_one_instant_go_by_usage() -> None:
+    # One lane, fair share (SPEC §4). a's job 0 runs alone (its dispatch made inline), so a's
+    # instance has used 3 s at 16. At 20 a's job 1 and b's first job 2 arrive together: the
+    # dispatch waits for both and takes b's (no usage), where fifo would take job 1.
+    result = run(stream("a", instance="a"), stream("b", instance="b", start="10s"),
+                 horizon="27s", backend={"lanes": 1, "queue": "fair_share"})
+    assert result.trace.rows() == [
+        (10.0, "job.submit", 0), (10.0, "job.dispatch", 0),
+        (12.0, "job.ready", 0), (12.0, "qpu.start", 0),
+        (15.0, "qpu.end", 0),
+        (16.0, "job.done", 0),
+        (20.0, "job.submit", 1), (20.0, "job.submit", 2), (20.0, "job.dispatch", 2),
+        (22.0, "job.ready", 2), (22.0, "qpu.start", 2),
+        (25.0, "qpu.end", 2),
+        (26.0, "job.done", 2), (26.0, "job.dispatch", 1),
+        (27.0, "job.incomplete", 1), (27.0, "run.end", -1)]
+
+
+def test_fair_share_accounts_are_the_settles_to_the_bit(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    # A lone arrival under fair share is dispatched inline, without the pick that would have
+    # moved its instance's window up to that instant: it moves it itself, so each instance's
+    # running total is the same float as when every arrival is settled (which
+    # Backend.submit_last as plain submit gives), and so is every later choice.
+    data = {"name": "fs", "horizon": "6h",
+            "backend": {"lanes": 3, "queue": "fair_share", "fair_share_window": "7m"},
+            "workloads": [
+                {"name": name, "kind": "background", "instance": name, "share": share,
+                 "arrivals": {"dist": "exponential", "mean": "21s"},
+                 "compile": {"dist": "exponential", "mean": "3.3s"},
+                 "quantum": {"dist": "lognormal", "mean": "6.3s", "cv": 0.9},
+                 "post": {"dist": "exponential", "mean": "1.7s"}}
+                for name, share in (("a", 1.0), ("b", 3.0))]}
+    scenario = qsim.parse_scenario(data, "fs.yaml")
+
+    def accounts() -> tuple[list[tuple[float, str, int]], list[tuple[float, int, bytes]]]:
+        ledgers: list[InstanceLedger] = []
+        original = FairShare.__init__
+
+        def keep(self: FairShare, ledger: InstanceLedger) -> None:
+            ledgers.append(ledger)
+            original(self, ledger)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(FairShare, "__init__", keep)
+            result = qsim.simulate(scenario, seed=4)
+        usages = ledgers[0].by_name.values()
+        return result.trace.rows(), [(u.total, u.head, u.times.tobytes()) for u in usages]
+
+    inline = accounts()
+    monkeypatch.setattr(Backend, "submit_last", Backend.submit)
+    settled = accounts()
+    assert len(inline[0]) > 4000 and inline[0] == settled[0]
+    assert [struct.pack("<d", t) for t, _, _ in inline[1]] == [
+        struct.pack("<d", t) for t, _, _ in settled[1]]
+    assert inline[1] == settled[1]

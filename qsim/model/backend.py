@@ -194,11 +194,12 @@ class Backend:
         """``submit`` for a job with no context, as the last act of its caller's heap entry
         (a background arrival, its next arrival already pushed): when the instant is
         otherwise over (the module docstring's plain stretch), the dispatch this instant's
-        settle would make, made now, without queueing the job."""
+        settle would make, made now, without queueing the job. With every queue empty (and
+        so no session's job queued) that dispatch takes this job under any queue policy."""
         env = self.env
         heap = self._heap
         if (self.queued or not self.lanes_free or self.active is not None
-                or not self._oldest_first or self.in_outage or self.legacy_lock
+                or self.in_outage or self.legacy_lock
                 or env.settle is not None
                 or (heap and heap[0][0] <= env.now)):
             self.submit(job)
@@ -209,6 +210,10 @@ class Backend:
         job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
         self._log_t.append(env.now)
         self._log_code.append(code | _SUBMIT)
+        if self._charges_jobs:
+            # Its queue would be the only one the policy's pick looks at: what the pick does
+            # to that queue's instance (its window moved up to now), done here.
+            self.policy.look_at(job.workload, env.now)
         self._start(job)
 
     def finish(self, job: Job, kind: int = Kind.JOB_DONE, reason: str | None = None) -> None:

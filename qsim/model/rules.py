@@ -133,6 +133,11 @@ class QueuePolicy(Protocol):
 
     def charge_job(self, job: Job, now: float, lock: QpuLock) -> None: ...
 
+    def look_at(self, workload: int, now: float) -> None:
+        """What ``pick`` does to a waiting queue's accounts when it looks at it (called where
+        the queue of ``workload`` would be the only one it looks at, and the pick is skipped).
+        """
+
 
 class Fifo:
     """Oldest submission first."""
@@ -154,6 +159,9 @@ class Fifo:
         pass  # fifo keeps no account of usage
 
     def charge_job(self, job: Job, now: float, lock: QpuLock) -> None:
+        pass
+
+    def look_at(self, workload: int, now: float) -> None:
         pass
 
 
@@ -188,6 +196,15 @@ class FairShare:
                     ratio == best_ratio and queue[0].id < best_id):
                 best_queue, best_ratio, best_id = queue, ratio, queue[0].id
         return best_queue
+
+    def look_at(self, workload: int, now: float) -> None:
+        """The window of the workload's instance moved up to ``now``, as ``pick`` moves it for
+        each queue it looks at: the entries expire at the same instants either way, so the
+        usage's running total is the same float."""
+        usage = self._of_workload[workload]
+        limit = now - usage.window_s
+        if usage.oldest < limit:
+            usage.expire(limit)
 
     def book(self, workload: int, t: float, seconds: float) -> None:
         self.ledger.book(workload, t, seconds)

@@ -76,6 +76,6 @@ def _ended(fail_stage: str | None, reason: str | None, run_s: float) -> Job:
 def test_fair_share_books_what_the_log_charges(stage: str | None, reason: str | None,
                                                run_s: float, booked: float) -> None:
     ledger = InstanceLedger([("i", 1.0)], 1e6, None, failure_charge=(2.0,))
-    FairShare(ledger).charge_job(_ended(stage, reason, run_s), 10.0, QuantumLock())
+    FairShare(ledger, QuantumLock.charged).charge_job(_ended(stage, reason, run_s), 10.0)
     assert ledger.of_workload[0].total == booked
 

@@ -12,6 +12,7 @@ compile 2 s, quantum 3 s, post 1 s.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from helpers import run
 
 import qsim
 from qsim.model.backend import Backend
+from qsim.model.jobs import Job
 from qsim.model.rules import FairShare, InstanceLedger
 
 Row = tuple[float, str, int]
@@ -169,9 +171,10 @@ def test_fair_share_accounts_are_the_settles_to_the_bit(monkeypatch: pytest.Monk
         ledgers: list[InstanceLedger] = []
         original = FairShare.__init__
 
-        def keep(self: FairShare, ledger: InstanceLedger) -> None:
+        def keep(self: FairShare, ledger: InstanceLedger, charged: Callable[[Job], float]
+                 ) -> None:
             ledgers.append(ledger)
-            original(self, ledger)
+            original(self, ledger, charged)
 
         with monkeypatch.context() as patch:
             patch.setattr(FairShare, "__init__", keep)

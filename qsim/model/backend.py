@@ -79,7 +79,7 @@ class Backend:
 
     __slots__ = (
         "env", "trace", "_log_t", "_log_code", "policy", "entry", "lock", "legacy_lock",
-        "_keeps_order", "_charges_jobs", "drain",
+        "_keeps_order", "_charges_jobs", "_charge_job", "drain",
         "lanes_free", "queues", "contexts", "_code_base", "active", "_queue_order",
         "waiting_for_qpu", "queued", "_session_jobs_queued", "_oldest_first",
         "_dispatch_on_release", "qpu_busy", "calibration_due", "_calibration_duration",
@@ -98,15 +98,18 @@ class Backend:
         self._log_code = trace.code
         # The rules (qsim.model.rules), chosen once; their constant answers are read here
         # once, as plain attributes, where the per-job path needs them.
-        self.policy: QueuePolicy = queue_policy(spec.queue, ledger)
-        self.entry = SESSION_ENTRIES[spec.session_entry]()
         self.lock: QpuLock = QPU_LOCKS[spec.job_lock]()
+        self.policy: QueuePolicy = queue_policy(spec.queue, ledger, self.lock)
+        self.entry = SESSION_ENTRIES[spec.session_entry]()
         # Which waiting job the free QPU takes (SPEC §1, §19: qpu_order), as the key of a min:
         # only read when more than one job waits and the first ready is not plainly first.
         self._qpu_order = QPU_ORDERS[spec.qpu_order].key_for(self)
         self.legacy_lock = self.lock.whole_job
         self._keeps_order = self.policy.keeps_order
         self._charges_jobs = self.policy.charges_jobs
+        # What books an ended job's usage (when ``_charges_jobs``): the policy's, unless a
+        # subclass books elsewhere too.
+        self._charge_job: Callable[[Job, float], None] = self.policy.charge_job
         self.drain = self.entry.drains
         self.lanes_free = spec.lanes
         self.queues: list[deque[Job]] = [deque() for _ in range(workloads)]
@@ -236,7 +239,7 @@ class Backend:
             if self.legacy_lock:
                 self._release_qpu()
             if self._charges_jobs:
-                self._charge_job(job)
+                self._charge_job(job, self.env.now)
             if self.queued:
                 env = self.env
                 if (reason is None and job.on_end is None and job.context is None
@@ -609,12 +612,6 @@ class Backend:
         self.request_dispatch()
 
     # ---- fair share (SPEC §4, §11) ----------------------------------------------------------
-
-    def _charge_job(self, job: Job) -> None:
-        # Job and batch jobs book their charged time when they end; sessions book windows.
-        context = job.context
-        if context is None or not context.exclusive:
-            self.policy.charge_job(job, self.env.now, self.lock)
 
     def charge_instance(self, workload: int, seconds: float) -> None:
         """Book a session window's length for the workload's instance (SPEC §11)."""

@@ -34,7 +34,6 @@ from qsim.records.log import Kind
 if TYPE_CHECKING:
     from qsim.input.scenario import Backend as BackendSpec
     from qsim.model.clock import Clock
-    from qsim.model.jobs import Job
     from qsim.model.rules import InstanceLedger
     from qsim.records.log import Trace
 
@@ -52,14 +51,11 @@ class FleetBackend(Backend):
         self.index = index
         # When any backend orders by fair share, every backend books its usage in the one
         # ledger (a fifo backend too): the service counts usage "on all the QPUs".
-        self._booker: QueuePolicy = FairShare(ledger) if books else self.policy
+        self._booker: QueuePolicy = FairShare(ledger, self.lock.charged) if books \
+            else self.policy
         if books:
             self._charges_jobs = True
-
-    def _charge_job(self, job: Job) -> None:
-        context = job.context
-        if context is None or not context.exclusive:
-            self._booker.charge_job(job, self.env.now, self.lock)
+            self._charge_job = self._booker.charge_job
 
     def charge_instance(self, workload: int, seconds: float) -> None:
         self._booker.book(workload, self.env.now, seconds)

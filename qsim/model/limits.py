@@ -101,13 +101,15 @@ class InstanceLimit:
 class LimitedBackend(Backend):
     """A backend whose workloads' instances have limits (module docstring)."""
 
-    __slots__ = ("limits_of", "instance_limits", "_failure_charge")
+    __slots__ = ("limits_of", "instance_limits", "_failure_charge", "_charge_policy")
 
     def __init__(self, env: Clock, trace: Trace, spec: BackendSpec, workloads: int,
                  ledger: InstanceLedger, instances: Sequence[str],
                  limits: Mapping[str, InstanceLimits], price: float) -> None:
         super().__init__(env, trace, spec, workloads, ledger)
         self._charges_jobs = True  # every job's end is booked, under fifo too
+        self._charge_job = self._charge_and_book
+        self._charge_policy = self.policy.charge_job  # fair share's booking, if any
         self._failure_charge = ledger.failure_charge
         self.instance_limits = [
             InstanceLimit(name, spec_, price, [w for w, i in enumerate(instances) if i == name])
@@ -154,8 +156,8 @@ class LimitedBackend(Backend):
 
     # ---- booking usage -------------------------------------------------------------------
 
-    def _charge_job(self, job: Job) -> None:
-        super()._charge_job(job)  # fair share's booking, if any
+    def _charge_and_book(self, job: Job, now: float) -> None:
+        self._charge_policy(job, now)
         lim = self.limits_of[job.workload]
         context = job.context
         if lim is not None and (context is None or not context.exclusive):

@@ -131,7 +131,9 @@ class QueuePolicy(Protocol):
 
     def book(self, workload: int, t: float, seconds: float) -> None: ...
 
-    def charge_job(self, job: Job, now: float, lock: QpuLock) -> None: ...
+    def charge_job(self, job: Job, now: float) -> None:
+        """Book an ended job's charged time for its instance (a session's jobs are not: it
+        books its windows, ``book``)."""
 
     def look_at(self, workload: int, now: float) -> None:
         """What ``pick`` does to a waiting queue's accounts when it looks at it (called where
@@ -158,7 +160,7 @@ class Fifo:
     def book(self, workload: int, t: float, seconds: float) -> None:
         pass  # fifo keeps no account of usage
 
-    def charge_job(self, job: Job, now: float, lock: QpuLock) -> None:
+    def charge_job(self, job: Job, now: float) -> None:
         pass
 
     def look_at(self, workload: int, now: float) -> None:
@@ -172,10 +174,11 @@ class FairShare:
     keeps_order: ClassVar[bool] = False
     charges_jobs: ClassVar[bool] = True
 
-    def __init__(self, ledger: InstanceLedger) -> None:
+    def __init__(self, ledger: InstanceLedger, charged: Callable[[Job], float]) -> None:
         self.ledger = ledger
         self._of_workload = ledger.of_workload  # read once per waiting queue per dispatch
         self._failure_charge = ledger.failure_charge
+        self._charged = charged  # what the backend's QPU lock charges a job (SPEC §6)
 
     def pick(self, queues: Sequence[deque[Job]], contexts: Sequence[Context | None],
              outside_contexts: bool, now: float) -> deque[Job] | None:
@@ -209,13 +212,22 @@ class FairShare:
     def book(self, workload: int, t: float, seconds: float) -> None:
         self.ledger.book(workload, t, seconds)
 
-    def charge_job(self, job: Job, now: float, lock: QpuLock) -> None:
+    def charge_job(self, job: Job, now: float) -> None:
         """Book an ended job's charged time (SPEC §6: nothing for a system failure or an
-        outage) for its instance. ``InstanceUsage.add``, written out: once per job."""
+        outage) for its instance; a session's jobs are not (SPEC §11: it books its windows).
+        ``InstanceUsage.add``, written out: once per job."""
+        context = job.context
+        if context is not None and context.exclusive:
+            return
         reason = job.reason
-        used = 0.0 if reason is not None and reason in UNCHARGED_REASONS else lock.charged(job)
-        if reason == USER_ERROR and job.fail_stage == "quantum" and self._failure_charge:
-            used = max(used, self._failure_charge[job.workload])  # SPEC §19: at least that
+        if reason is None:
+            used = self._charged(job)
+        elif reason in UNCHARGED_REASONS:
+            used = 0.0
+        else:
+            used = self._charged(job)
+            if reason == USER_ERROR and job.fail_stage == "quantum" and self._failure_charge:
+                used = max(used, self._failure_charge[job.workload])  # SPEC §19: at least that
         usage = self._of_workload[job.workload]
         usage.times.append(now)
         usage.seconds.append(used)
@@ -227,10 +239,10 @@ class FairShare:
 QUEUE_POLICIES: dict[str, type[Fifo] | type[FairShare]] = {"fifo": Fifo, "fair_share": FairShare}
 
 
-def queue_policy(name: str, ledger: InstanceLedger) -> QueuePolicy:
-    """The policy a scenario's ``backend.queue`` names."""
+def queue_policy(name: str, ledger: InstanceLedger, lock: QpuLock) -> QueuePolicy:
+    """The policy a scenario's ``backend.queue`` names, charging jobs as ``lock`` says."""
     policy = QUEUE_POLICIES[name]
-    return FairShare(ledger) if policy is FairShare else Fifo()
+    return FairShare(ledger, lock.charged) if policy is FairShare else Fifo()
 
 
 # ---- session entry (SPEC §3.3) --------------------------------------------------------------

@@ -26,9 +26,10 @@ The plain stretch (issue 32): most of a long run is background jobs with nothing
 their instants. A heap entry that would ask for a settle and is the last of its instant (no
 settle asked for yet, the heap's next entry later, no outage) makes the dispatch or the QPU's
 choice itself, as the settle would right after it: a background arrival whose job finds a free
-lane and an empty queue with no context active under fifo (``submit_last``: the job skips the
-queue), a compile end that finds the QPU free and no job or calibration waiting for it, a QPU
-release with jobs waiting, a background job's end with jobs queued. The same records in the
+lane and every queue empty with no context active (``submit_last``: the job skips the
+queue; under fair share it moves its instance's usage window as the pick would), a compile
+end that finds the QPU free and no job or calibration waiting for it, a QPU release with jobs
+waiting, a background job's end with jobs queued. The same records in the
 same order, the same heap entries; only the settle and its bookkeeping are skipped.
 tests/test_timelines_plain.py holds the instants where something else is due.
 """

@@ -88,6 +88,47 @@ def test_plot_and_window_are_offered() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The process the command owns: numpy's huge-page advice (issue 32)
+
+HUGE_PAGES = "NUMPY_MADVISE_HUGEPAGE"
+
+
+def numpy_advice_in_cli(small: Path, **env: str) -> str:
+    """What ``qsim run SMALL --json`` left in its process's NUMPY_MADVISE_HUGEPAGE (printed
+    at exit), having checked that numpy was not loaded before the command began, so that
+    numpy read the variable as the command left it."""
+    code = ("import atexit, os, sys\n"
+            f"atexit.register(lambda: print(os.environ.get({HUGE_PAGES!r}), file=sys.stderr))\n"
+            "from qsim.present.cli import app\n"
+            "assert 'numpy' not in sys.modules\n"
+            "app()\n")
+    environ = {k: v for k, v in os.environ.items() if k != HUGE_PAGES} | env
+    proc = subprocess.run([sys.executable, "-c", code, "run", str(small), "--json"],
+                          capture_output=True, text=True, cwd=ROOT, env=environ, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stderr.splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_the_command_asks_numpy_for_no_huge_pages(small: Path) -> None:
+    assert numpy_advice_in_cli(small) == "0"
+
+
+@pytest.mark.slow
+def test_the_user_s_own_huge_page_setting_wins(small: Path) -> None:
+    assert numpy_advice_in_cli(small, **{HUGE_PAGES: "1"}) == "1"
+
+
+def test_the_python_api_leaves_the_process_s_settings_alone(
+        small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(HUGE_PAGES, "unset")  # so that the undo removes it again
+    monkeypatch.delenv(HUGE_PAGES)
+    qsim.simulate(qsim.load_scenario(small)).summary()
+    assert main(["run", str(small), "--json"]) == 0
+    assert HUGE_PAGES not in os.environ
+
+
+# ---------------------------------------------------------------------------------------------
 # qsim run
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -45,6 +46,16 @@ from qsim.present.typer_params import defer_parsers
 from qsim.version import __version__
 
 
+#: The ``qsim`` command's process (the console script, ``python -m qsim``) asks numpy not to
+#: advise huge pages for its large arrays, unless the user set the variable: the summary's
+#: columns are memory fresh from the system, written once, and a kernel that honours the
+#: advice (transparent huge pages ``defrag: madvise``) clears and compacts 2 MB pages at the
+#: first touch, which cost more than the TLB misses they save (at 10M jobs the summary's
+#: system time per job nearly halved without it; docs/performance.md, issue 32). The Python
+#: API leaves the process as the user set it: only the command owns its process.
+NUMPY_HUGE_PAGES: Final = ("NUMPY_MADVISE_HUGEPAGE", "0")
+
+
 class _App(typer.Typer):
     """The typer app, entered through :func:`main` so that usage errors read like all others.
 
@@ -53,6 +64,7 @@ class _App(typer.Typer):
     """
 
     def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        os.environ.setdefault(*NUMPY_HUGE_PAGES)  # before numpy is imported: it reads it then
         sys.exit(main())
 
 

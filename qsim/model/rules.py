@@ -72,22 +72,25 @@ class InstanceUsage:
         return self.total / self.share
 
     def expire(self, limit: float) -> None:
-        """Drop the entries made before ``limit``."""
+        """Drop the entries made before ``limit``; called only when the oldest is (``oldest <
+        limit``). A run longer than the window calls it about once a job for each instance:
+        it is written for one or two entries a call."""
         times, seconds, head = self.times, self.seconds, self.head
+        total = self.total - seconds[head]  # the oldest, which the caller saw expire
+        head += 1
         end = len(times)
-        total = self.total
         while head < end and times[head] < limit:
             total -= seconds[head]
             head += 1
         self.total = total
         if head == end:
             del times[:], seconds[:]
-            head = 0
-        elif head > 4096 and 2 * head > end:  # drop the expired half (amortised O(1))
+            self.head, self.oldest = 0, inf
+            return
+        if head > 4096 and 2 * head > end:  # drop the expired half (amortised O(1))
             del times[:head], seconds[:head]
             head = 0
-        self.head = head
-        self.oldest = times[head] if head < len(times) else inf
+        self.head, self.oldest = head, times[head]
 
 
 class InstanceLedger:

@@ -319,6 +319,81 @@ def measure_full(jobs: int, queue: str, with_cli: bool) -> dict:
     return row
 
 
+GROWTH_SIZES = "100000,10000000"
+GROWTH_PARTS = ("simulate", "summary")
+
+
+def measure_growth(jobs: int) -> dict:
+    """Issue 32, goal 2, in a fresh process (see growth): CPU seconds of ``simulate`` and of
+    the summary of the full-feature scenario under fair share at ``jobs``, after the same
+    scenario run small (imports and first calls are not the jobs' cost)."""
+    import qsim
+
+    qsim.simulate(qsim.parse_scenario(full_feature_dict(1_000), "warm")).summary()
+    scenario = qsim.parse_scenario(full_feature_dict(jobs), "growth")
+    t0 = time.process_time()
+    result = qsim.simulate(scenario, max_jobs=work_limit(jobs))
+    t1 = time.process_time()
+    result.summary()
+    t2 = time.process_time()
+    return {"jobs": int(result.job_arrays["status"].size), "simulate": t1 - t0,
+            "summary": t2 - t1}
+
+
+def growth(sizes: list[int], repeats: int) -> None:
+    """Issue 32, goal 2: the per-job CPU of simulate plus summary at the larger size over the
+    smaller (full feature, fair share). The sizes alternate, small, large, small, ..., small,
+    each run a fresh process; each large run is paired with the small runs either side of it
+    (three processes each, the median taken: a small run is a second, and easily disturbed).
+    The children run with the environment the ``qsim`` command gives its own process
+    (numpy's huge-page advice off, unless NUMPY_MADVISE_HUGEPAGE is set: set it to 1 to
+    measure numpy's default, as a Python process that imports qsim has it)."""
+    from qsim.present.cli import NUMPY_HUGE_PAGES
+
+    small, large = sizes
+    name, value = NUMPY_HUGE_PAGES
+    env = {name: value, **os.environ}
+    print(f"{name}={env[name]} in each run; {repeats} rounds of {small:,}, {large:,}, "
+          f"then {small:,} again", file=sys.stderr, flush=True)
+    slots = [_small_slot(small, env)]
+    larges = []
+    for round_no in range(1, repeats + 1):
+        print(f"round {round_no}/{repeats}: {large:,} jobs", file=sys.stderr, flush=True)
+        larges.append(_child(["--one-growth", str(large)], env))
+        slots.append(_small_slot(small, env))
+    print("| run | jobs | simulate µs/job | summary µs/job | both µs/job |")
+    print("|---|---:|---:|---:|---:|")
+    in_order = [("small", slots[0])] + [
+        run for pair in zip([("large", r) for r in larges], [("small", r) for r in slots[1:]])
+        for run in pair]
+    for label, row in in_order:  # in the order they ran
+        cells = [f"{_per_job(row, part):.3f}" for part in (*GROWTH_PARTS, None)]
+        print(f"| {label} | {row['jobs']:,} | " + " | ".join(cells) + " |")
+    print(f"\nper job, {larges[0]['jobs']:,} jobs over {slots[0]['jobs']:,} (each large run "
+          "over the mean of the small runs either side), median (range):")
+    for part, label in ((None, "simulate plus summary"), ("simulate", "simulate"),
+                        ("summary", "summary")):
+        ratios = [_per_job(row, part) / ((_per_job(before, part) + _per_job(after, part)) / 2)
+                  for row, before, after in zip(larges, slots, slots[1:])]
+        if part is None:
+            _goal(f"{label} within 5% (issue 32, goal 2)", ratios, 1.05, "x", 3)
+        else:
+            print(f"- {label}: {_spread(ratios, 'x', 3)}")
+
+
+def _small_slot(jobs: int, env: dict[str, str]) -> dict:
+    """Three runs of the small size in a row, as one: each part's median."""
+    runs = [_child(["--one-growth", str(jobs)], env) for _ in range(3)]
+    return {"jobs": runs[0]["jobs"],
+            **{part: sorted(r[part] for r in runs)[1] for part in GROWTH_PARTS}}
+
+
+def _per_job(row: dict, part: str | None) -> float:
+    """µs of CPU per job of one part (None: both)."""
+    seconds = sum(row[p] for p in GROWTH_PARTS) if part is None else row[part]
+    return float(seconds) / row["jobs"] * 1e6
+
+
 def worst_case_dict(session: bool) -> dict:
     """Fast background traffic (10 jobs/s) behind a ~1.4 h session: ~50 000 jobs queue up,
     then drain. Without the session, the same loop runs in job mode (no queue builds)."""
@@ -472,8 +547,9 @@ def _run_one_model(model: str, jobs: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000",
-                        help="comma-separated job counts (default 10000,100000,1000000)")
+    parser.add_argument("--sizes",
+                        help="comma-separated job counts (default 10000,100000,1000000; "
+                             f"with --growth, two: default {GROWTH_SIZES})")
     parser.add_argument("--no-cli", action="store_true",
                         help="skip timing the whole `qsim run` command")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
@@ -490,7 +566,20 @@ def main() -> None:
                         help="skip the full-feature scenario (fair share and fifo)")
     parser.add_argument("--fleet-week", action="store_true",
                         help="a week of six busy backends (SPEC §18) against one backend")
+    parser.add_argument("--growth", action="store_true",
+                        help="issue 32, goal 2: CPU per job of simulate and summary (full "
+                             "feature, fair share) at 10,000,000 jobs over 100,000, paired")
+    parser.add_argument("--one-growth", type=int, help=argparse.SUPPRESS)  # internal: SIZE
     args = parser.parse_args()
+    if args.one_growth:
+        print(json.dumps(measure_growth(args.one_growth)))
+        return
+    if args.growth:
+        pair = [int(size) for size in (args.sizes or GROWTH_SIZES).split(",")]
+        if len(pair) != 2:
+            raise SystemExit("--growth compares two sizes: --sizes SMALL,LARGE")
+        growth(pair, args.repeats)
+        return
     if args.fleet_week:
         fleet_week(args.repeats)
         return
@@ -514,7 +603,7 @@ def main() -> None:
         return
     if not args.no_cli:
         compile_bytecode()
-    sizes = [int(size) for size in args.sizes.split(",")]
+    sizes = [int(size) for size in (args.sizes or "10000,100000,1000000").split(",")]
     rounds: dict[int, list[dict]] = {size: [] for size in sizes}
     full: dict[tuple[int, str], list[dict]] = {
         (size, queue): [] for size in sizes for queue in FULL_QUEUES}
@@ -567,8 +656,9 @@ def compile_bytecode() -> None:
     compileall.compile_dir(os.path.dirname(os.path.abspath(qsim.__file__)), quiet=1)
 
 
-def _child(args: list[str]) -> dict:
-    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+def _child(args: list[str], env: dict[str, str] | None = None) -> dict:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                          env=env)
     if done.returncode:
         raise SystemExit(f"scale.py {' '.join(args)} failed:\n{done.stderr}")
     return json.loads(done.stdout)

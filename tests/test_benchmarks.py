@@ -112,3 +112,17 @@ def test_sweep_benchmark_gives_cpu_per_run_against_the_pool() -> None:
     rows = {row["executor"]: row for row in _table(out)}
     assert _number(rows["2 workers (local process pool)"]["CPU vs pool"]) == 1.0
     assert all(_number(row["CPU ms per run"]) > 0 for row in rows.values())
+
+
+@pytest.mark.slow
+def test_growth_benchmark_pairs_each_large_run_with_the_small_runs_around_it() -> None:
+    out = _run("--growth", "--sizes", "1000,3000", "--repeats", "2")
+    runs = _table(out)
+    assert [r["run"] for r in runs] == ["small", "large", "small", "large", "small"]
+    for row in runs:
+        both = _number(row["both µs/job"])
+        assert both == pytest.approx(
+            _number(row["simulate µs/job"]) + _number(row["summary µs/job"]), abs=0.002)
+    assert re.search(r"simulate plus summary within 5% \(issue 32, goal 2\): [\d.]+x "
+                     r"\([\d.]+-[\d.]+x\): (met|NOT met)", out)
+    assert re.search(r"- summary: [\d.]+x", out)

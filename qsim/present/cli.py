@@ -45,7 +45,6 @@ from qsim.present.shared import (
 from qsim.present.typer_params import defer_parsers
 from qsim.version import __version__
 
-
 #: The ``qsim`` command's process (the console script, ``python -m qsim``) asks numpy not to
 #: advise huge pages for its large arrays, unless the user set the variable: the summary's
 #: columns are memory fresh from the system, written once, and a kernel that honours the

@@ -73,8 +73,8 @@ class InstanceUsage:
 
     def expire(self, limit: float) -> None:
         """Drop the entries made before ``limit``; called only when the oldest is (``oldest <
-        limit``). A run longer than the window calls it about once a job for each instance:
-        it is written for one or two entries a call."""
+        limit``). A run longer than the window calls it about once for every two jobs, each
+        call dropping one or two entries: it is written for that."""
         times, seconds, head = self.times, self.seconds, self.head
         total = self.total - seconds[head]  # the oldest, which the caller saw expire
         head += 1

@@ -47,10 +47,10 @@ from qsim.version import __version__
 
 #: The ``qsim`` command's process (the console script, ``python -m qsim``) asks numpy not to
 #: advise huge pages for its large arrays, unless the user set the variable: the summary's
-#: columns are memory fresh from the system, written once, and a kernel that honours the
-#: advice (transparent huge pages ``defrag: madvise``) clears and compacts 2 MB pages at the
-#: first touch, which cost more than the TLB misses they save (at 10M jobs the summary's
-#: system time per job nearly halved without it; docs/performance.md, issue 32). The Python
+#: columns are memory fresh from the system, and a kernel that honours the advice
+#: (transparent huge pages ``defrag: madvise``) clears and compacts 2 MB pages at their first
+#: touch: at 10M jobs the summary's system time per job nearly halved without it, and runs
+#: of 100,000 and a million jobs cost the same (docs/performance.md, issue 32). The Python
 #: API leaves the process as the user set it: only the command owns its process.
 NUMPY_HUGE_PAGES: Final = ("NUMPY_MADVISE_HUGEPAGE", "0")
 

@@ -237,12 +237,22 @@ def _draw_work(cv: pt.Canvas, jobs: pd.DataFrame, gaps: tuple[np.ndarray, np.nda
 def _view(start: float | None, end: float | None, jobs: pd.DataFrame, windows: pd.DataFrame,
           intervals: pd.DataFrame) -> tuple[float, float]:
     """The time span to draw: as given, else from 0 (or earlier) to the last thing known."""
-    times = np.concatenate([f[c].to_numpy(float) for f, c in (
-        (jobs, "submit_at"), (jobs, "end_at"), (windows, "end_at"), (intervals, "end_at"))])
-    times = times[np.isfinite(times)]
-    t0 = min(0.0, times.min(initial=0.0)) if start is None else float(start)
-    t1 = times.max(initial=t0 + 1.0) if end is None else float(end)
+    bounds = [_finite_bounds(f[c].to_numpy(float)) for f, c in (
+        (jobs, "submit_at"), (jobs, "end_at"), (windows, "end_at"), (intervals, "end_at"))]
+    t0 = min(0.0, *(lo for lo, _ in bounds)) if start is None else float(start)
+    t1 = max(t0 + 1.0, *(hi for _, hi in bounds)) if end is None else float(end)
     return t0, (t1 if t1 > t0 else t0 + 1.0)
+
+
+def _finite_bounds(values: np.ndarray) -> tuple[float, float]:
+    """The least and the greatest finite value (inf and -inf if there is none). NaN is
+    skipped where it lies: copying the finite values out first took a tenth of a second at a
+    million jobs."""
+    lo, hi = np.fmin.reduce(values, initial=np.inf), np.fmax.reduce(values, initial=-np.inf)
+    if np.isinf(lo) or np.isinf(hi):  # an infinity, or nothing finite: look closer
+        finite = values[np.isfinite(values)]
+        lo, hi = finite.min(initial=np.inf), finite.max(initial=-np.inf)
+    return float(lo), float(hi)
 
 
 def _laneless(jobs: pd.DataFrame, t0: float, t1: float) -> list[str]:

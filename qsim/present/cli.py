@@ -14,6 +14,7 @@ nothing a file names reaches the terminal as a control character.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import signal
@@ -64,7 +65,12 @@ class _App(typer.Typer):
 
     def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
         os.environ.setdefault(*NUMPY_HUGE_PAGES)  # before numpy is imported: it reads it then
-        sys.exit(main())
+        code = main()
+        # The process ends here. What the command leaves behind (pandas, matplotlib, a run's
+        # tables) would be traced by the collector as the interpreter shuts down, in vain:
+        # 0.3 s after a million-job --out. Frozen, it is not traced; memory goes back anyway.
+        gc.freeze()
+        sys.exit(code)
 
 
 app = _App(

@@ -67,6 +67,39 @@ def test_csv_quotes_every_string_and_escapes_quotes_and_newlines(result: qsim.Ru
     assert ',"vqe",' in text
 
 
+@pytest.mark.parametrize("backends", [0, 2], ids=["one backend", "fleet"])
+def test_out_writes_jobs_csv_from_the_numpy_columns_as_the_jobs_table_reads(
+        backends: int) -> None:
+    # --out's jobs.csv is made without pandas (job_arrow), to start before pandas is loaded:
+    # it must be the CSV of the jobs DataFrame, byte for byte (names, NaN, reasons, backends).
+    from qsim.present.out_tables import _csv, job_arrow
+
+    data = dict(SCENARIO)
+    if backends:
+        one = data.pop("backend")
+        data["backends"] = [{**one, "name": f"b{k}"} for k in range(backends)]
+    result = qsim.simulate(qsim.parse_scenario(data, "tables"))
+    assert result.jobs["reason"].notna().any() and result.jobs["post_end_at"].isna().any()
+    assert ("backend" in result.jobs) == bool(backends)
+    table = job_arrow(result)
+    assert table.column_names == list(result.jobs.columns)
+    assert _csv(table.column_names, table) == csv_bytes(result.jobs)
+
+
+def test_jobs_csv_is_made_without_importing_pandas() -> None:
+    # So that --out's jobs.csv starts on its thread before pandas' import (a fifth of a
+    # second holding the GIL): pa.array imports pandas, job_arrow must not use it.
+    code = ("import sys, qsim; from tests_data import SCENARIO; "
+            "from qsim.present.out_tables import job_arrow; "
+            "t = job_arrow(qsim.simulate(qsim.parse_scenario(SCENARIO, 's'))); "
+            "assert t.num_rows > 0; print(sorted(m for m in ('pandas', 'matplotlib') "
+            "if m in sys.modules))")
+    code = code.replace("from tests_data import SCENARIO", f"SCENARIO = {SCENARIO!r}")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, "[]\n"), proc.stderr
+
+
 def test_parquet_holds_the_same_table(result: qsim.RunResult) -> None:
     for frame in (result.jobs, result.contexts):
         back = pd.read_parquet(io.BytesIO(parquet_bytes(frame)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -108,8 +108,16 @@ class RunResult:
         return pd.DataFrame(self.job_arrays, copy=False)
 
     @cached_property
+    def job_text(self) -> dict[str, Any]:
+        """The jobs table's text columns as Arrow arrays (``job_table.job_text``): shared by
+        ``jobs`` and ``--out``'s jobs.csv, which is written from Arrow without pandas."""
+        from qsim.analysis import job_table  # pyarrow: only for the tables
+
+        return job_table.job_text(self.trace, self.meta, self.job_arrays)
+
+    @cached_property
     def jobs(self) -> pd.DataFrame:
-        return _tables().jobs_frame(self.trace, self.meta, self._job_columns)
+        return _tables().jobs_frame(self.trace, self.meta, self._job_columns, self.job_text)
 
     @cached_property
     def contexts(self) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from qsim.analysis import accounting
+from qsim.analysis import accounting, job_table
 from qsim.analysis.columns import (
     STATUSES,
     TraceMeta,
@@ -25,7 +25,6 @@ from qsim.analysis.columns import (
     job_backends,
     qpu_intervals,
     qpu_order,
-    reasons_given,
     window_arrays,
 )
 from qsim.records.log import Kind, Trace
@@ -58,64 +57,37 @@ def records_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
 
 def _names(index: np.ndarray,
            names: tuple[str, ...] | list[str]) -> pd.api.extensions.ExtensionArray:
-    """The text column of ``names[index]`` (-1: missing), built by Arrow: pandas' own
-    conversion of a million Python strings took a tenth of a second per column."""
-    taken = pa.array(list(names), pa.large_string()).take(pa.array(index, mask=index < 0))
-    return pd.array(taken, dtype="str")
+    """The text column of ``names[index]`` (-1: missing), built by Arrow (``job_table``)."""
+    return _str(job_table.names(index, names))
 
 
 def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column from Python strings and ``None`` (missing)."""
-    return pd.array(pa.array(values, pa.large_string()), dtype="str")
+    return _str(pa.array(values, pa.large_string()))
 
 
-def _reasons(trace: Trace, n: int) -> np.ndarray:
-    """The reason of every failed or cancelled job (None for the others)."""
-    jobs, reasons = reasons_given(trace, trace.columns())
-    reason = np.full(n, None, dtype=object)
-    reason[jobs] = reasons
-    return reason
+def _str(text: Any) -> pd.api.extensions.ExtensionArray:
+    return pd.array(text, dtype="str")
 
 
 def jobs_frame(trace: Trace, meta: TraceMeta,
-               arrays: dict[str, np.ndarray] | pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per submitted job, in queue order (the job id).
+               arrays: dict[str, np.ndarray] | pd.DataFrame | None = None,
+               text: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """One row per submitted job, in queue order (the job id): ``job_table.job_columns``.
 
     ``arrays``: ``job_arrays`` of the same trace, if already computed. Given as a DataFrame
     over their memory (``RunResult`` keeps one), the table shares that memory and pandas
     copies a column only when someone writes to it: copying them all took a quarter of a
-    second at a million jobs, on memory fresh from the system. A dict of arrays is copied."""
+    second at a million jobs, on memory fresh from the system. A dict of arrays is copied.
+    ``text``: ``job_table.job_text`` of the same trace, if already computed."""
     if arrays is None:
         a: dict[str, np.ndarray] | pd.DataFrame = job_arrays(trace, meta)  # ours alone
     else:
         a = arrays if isinstance(arrays, pd.DataFrame) else pd.DataFrame(arrays)
-    n = len(a["status"])
-    done = np.asarray(a["status"]) == 0
-    # SPEC §18: each job's backend, only when there are several (one-backend tables as before)
-    backend = {} if not meta.backends else {
-        "backend": _names(job_backends(trace), meta.backends)}
-    return pd.DataFrame({
-        "job": np.arange(n),
-        "workload": _names(np.asarray(a["workload"]), meta.workloads),
-        **backend,
-        "context": a["context"],
-        "submit_at": a["submit_at"],
-        "dispatch_at": a["dispatch_at"],
-        "compile_start_at": np.array(a["dispatch_at"]),  # its own copy: two names, one column
-        "compile_end_at": a["ready_at"],
-        "quantum_start_at": a["quantum_start_at"],
-        "quantum_end_at": a["quantum_end_at"],
-        "post_start_at": np.where(done, a["quantum_end_at"], np.nan),
-        "post_end_at": np.where(done, a["end_at"], np.nan),
-        "end_at": a["end_at"],
-        # -1 (no end record) reads as the last, incomplete
-        "status": _names(np.asarray(a["status"]) % len(STATUSES), STATUSES),
-        "reason": _text(_reasons(trace, n)),
-        "queue_wait_s": a["queue_wait_s"],
-        "qpu_wait_s": a["qpu_wait_s"],
-        "quantum_s": a["quantum_s"],
-        "charged_s": a["charged_s"],
-    }, copy=False)
+    text = job_table.job_text(trace, meta, a) if text is None else text
+    return pd.DataFrame({name: _str(column) if isinstance(column, pa.Array) else column
+                         for name, column in job_table.job_columns(a, text).items()},
+                        copy=False)
 
 
 def contexts_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:

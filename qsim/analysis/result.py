@@ -129,7 +129,7 @@ class RunResult:
 
     @cached_property
     def intervals(self) -> pd.DataFrame:
-        return _tables().intervals_frame(self.trace, self.meta, self.job_arrays)
+        return _tables().intervals_frame(self.trace, self.meta, self.job_arrays, self.busy)
 
     @cached_property
     def calibrations(self) -> pd.DataFrame:

@@ -66,10 +66,14 @@ class InstanceUsage:
 
     def ratio(self, now: float) -> float:
         """Usage per share within the window ending ``now``."""
+        self.move_to(now)
+        return self.total / self.share
+
+    def move_to(self, now: float) -> None:
+        """The window ends at ``now``: drop the entries it has passed."""
         limit = now - self.window_s
         if self.oldest < limit:
             self.expire(limit)
-        return self.total / self.share
 
     def expire(self, limit: float) -> None:
         """Drop the entries made before ``limit``; called only when the oldest is (``oldest <
@@ -194,7 +198,7 @@ class FairShare:
             if not queue or (outside_contexts and contexts[index] is not None):
                 continue
             usage = of_workload[index]
-            limit = now - usage.window_s  # usage.ratio(now), written out: once per queue
+            limit = now - usage.window_s  # usage.move_to(now), written out: once per queue
             if usage.oldest < limit:
                 usage.expire(limit)
             ratio = usage.total / usage.share
@@ -207,10 +211,7 @@ class FairShare:
         """The window of the workload's instance moved up to ``now``, as ``pick`` moves it for
         each queue it looks at: the entries expire at the same instants either way, so the
         usage's running total is the same float."""
-        usage = self._of_workload[workload]
-        limit = now - usage.window_s
-        if usage.oldest < limit:
-            usage.expire(limit)
+        self._of_workload[workload].move_to(now)
 
     def book(self, workload: int, t: float, seconds: float) -> None:
         self.ledger.book(workload, t, seconds)

@@ -1,6 +1,7 @@
 """How long does ``qsim`` take to start? Run by hand: ``python benchmarks/startup.py``.
 
-Each command (``qsim --help``, ``qsim validate scenarios/vqe.yaml``, ``qsim examples``, ...)
+Each command (``qsim --help``, ``qsim validate scenarios/vqe.yaml``, ``qsim examples``, ...,
+and a short ``qsim run``, the work most commands are made of)
 runs ``--repeats`` times in a fresh interpreter, as a user types it; for each it prints the
 CPU seconds the process used (user + system, from ``os.wait4``: CPU, not wall, so that other
 work on a shared machine does not count) as the median and the range over the repeats, the
@@ -43,17 +44,19 @@ COMMANDS: Final[tuple[tuple[str, list[str] | None], ...]] = (
     ("qsim validate scenarios/vqe.yaml", ["validate", "scenarios/vqe.yaml"]),
     ("qsim validate scenarios/vqe.yaml --show", ["validate", "scenarios/vqe.yaml", "--show"]),
     ("qsim examples", ["examples"]),
+    ("qsim run scenarios/vqe.yaml --json", ["run", "scenarios/vqe.yaml", "--json"]),
 )
 GOALS: Final = ("qsim --help", "qsim validate scenarios/vqe.yaml", "qsim examples")
 
-# Runs the command line as ``python -m qsim`` does (``qsim.present.cli``'s ``main``), then
+# Runs the command line as the ``qsim`` console script and ``python -m qsim`` do
+# (``qsim.present.cli``'s ``app``, which gives the command's process its own settings), then
 # lists the heavy libraries it imported on stderr's last line (stdout stays the command's).
 _WRAPPER: Final = """
-import sys
-from qsim.present.cli import main
-code = main(sys.argv[1:])
-print(" ".join(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)
-sys.exit(code)
+import atexit, sys
+atexit.register(lambda: print(" ".join(m for m in {heavy!r} if m in sys.modules),
+                              file=sys.stderr))
+from qsim.present.cli import app
+app()
 """
 
 

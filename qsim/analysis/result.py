@@ -67,6 +67,14 @@ class RunResult:
         return columns.outage_arrays(self.trace, self.info.end_s)
 
     @cached_property
+    def context_arrays(self) -> dict[str, np.ndarray]:
+        """Every change of every context as numpy columns (``context_table.context_arrays``):
+        what ``contexts`` shows, made without pandas."""
+        from qsim.analysis import context_table
+
+        return context_table.context_arrays(self.trace)
+
+    @cached_property
     def busy(self) -> dict[str, np.ndarray]:
         """What held the QPU, when (``columns.qpu_intervals``): the numpy form of ``intervals``."""
         cal = self.calibration_arrays
@@ -121,7 +129,7 @@ class RunResult:
 
     @cached_property
     def contexts(self) -> pd.DataFrame:
-        return _tables().contexts_frame(self.trace, self.meta)
+        return _tables().contexts_frame(self.trace, self.meta, self.context_arrays)
 
     @cached_property
     def windows(self) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from qsim.analysis import accounting, job_table
+from qsim.analysis import accounting, context_table, job_table
 from qsim.analysis.columns import (
     STATUSES,
     TraceMeta,
@@ -32,13 +32,6 @@ from qsim.records.log import Kind, Trace
 __all__ = ["STATUSES", "TraceMeta", "calibrations_frame", "contexts_frame", "entries_frame",
            "idle_gap_frame", "idle_gap_table", "intervals_frame", "jobs_frame", "records_frame",
            "summaries_frame", "windows_frame"]
-
-_CONTEXT_CHANGES = (Kind.CONTEXT_OPEN, Kind.CONTEXT_ACTIVATE, Kind.CONTEXT_DEACTIVATE,
-                    Kind.CONTEXT_DRAIN, Kind.CONTEXT_CLOSE)  # context.release ends a window
-_STATE_AFTER = {
-    Kind.CONTEXT_OPEN: "open", Kind.CONTEXT_ACTIVATE: "active",
-    Kind.CONTEXT_DEACTIVATE: "inactive", Kind.CONTEXT_CLOSE: "closed",
-}
 
 
 def records_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
@@ -90,24 +83,16 @@ def jobs_frame(trace: Trace, meta: TraceMeta,
                         copy=False)
 
 
-def contexts_frame(trace: Trace, meta: TraceMeta) -> pd.DataFrame:
+def contexts_frame(trace: Trace, meta: TraceMeta,
+                   arrays: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Every state change of every batch and session: ``context, workload, mode, at,
-    change, state, accepting_jobs``."""
-    cols = trace.columns()
-    rows = cols.rows_of(*_CONTEXT_CHANGES)
-    state: dict[int, str] = {}
-    accepting: dict[int, bool] = {}
-    out = []
-    for kind, ctx, wl, t in zip(cols.kind[rows].tolist(), cols.field("context", rows).tolist(),
-                                cols.field("workload", rows).tolist(), cols.t[rows].tolist()):
-        change = Kind(kind)
-        state[ctx] = _STATE_AFTER.get(change, state.get(ctx, "open"))
-        if change in (Kind.CONTEXT_DRAIN, Kind.CONTEXT_CLOSE):
-            accepting[ctx] = False
-        out.append((ctx, meta.workloads[wl], meta.modes[wl], t, change.label.split(".")[1],
-                    state[ctx], accepting.get(ctx, True)))
-    return pd.DataFrame(out, columns=[
-        "context", "workload", "mode", "at", "change", "state", "accepting_jobs"])
+    change, state, accepting_jobs`` (``context_table``, which --out writes without pandas).
+    ``arrays``: ``context_table.context_arrays`` of the same trace, if already computed."""
+    arrays = context_table.context_arrays(trace) if arrays is None else arrays
+    columns = context_table.context_columns(arrays, meta)
+    # made from rows of Python values, as it always was: the same dtypes, empty or not
+    rows = list(zip(*(column.tolist() for column in columns.values())))
+    return pd.DataFrame(rows, columns=list(columns))
 
 
 def windows_frame(trace: Trace, meta: TraceMeta,

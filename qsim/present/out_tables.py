@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
     from qsim.present.files import OutFolder
 
-__all__ = ["csv_bytes", "job_arrow", "parquet_bytes", "run_files"]
+__all__ = ["context_arrow", "csv_bytes", "job_arrow", "parquet_bytes", "run_files"]
 
 
 def _arrow(frame: pd.DataFrame) -> Any:
@@ -91,6 +91,14 @@ def job_arrow(result: RunResult) -> Any:
                                  for c in columns.values()], names=list(columns))
 
 
+def context_arrow(result: RunResult) -> Any:
+    """The run's contexts table as an Arrow table, without pandas (``context_table``): the
+    columns and values of ``result.contexts``, so the same CSV."""
+    from qsim.analysis.context_table import context_arrow as arrow
+
+    return arrow(result.context_arrays, result.meta)
+
+
 Writer = Callable[["OutFolder"], None]
 
 
@@ -102,16 +110,16 @@ def run_files(result: RunResult, parquet: bool = False) -> Iterator[Writer]:
 
     Arrow lets go of the GIL while it formats and writes, so the writers can run while this
     thread draws the timeline (jobs.csv took 1.1 s of CPU at a million jobs, formatting
-    floats). Its writer comes first and needs no pandas: made from the run's numpy columns,
-    it can start before pandas is imported (a fifth of a second), and the others, which need
-    the DataFrames, are made only when the next writer is asked for."""
+    floats). The CSVs need no pandas: made from the run's numpy columns, they start at once,
+    and without ``parquet`` pandas is never imported (a fifth of a second holding the GIL).
+    The Parquet files keep the DataFrames' pandas metadata, so they are made from them."""
     jobs = job_arrow(result)
     yield _csv_file("jobs", jobs.column_names, jobs)
-    contexts = _arrow(result.contexts)
-    yield _csv_file("contexts", list(result.contexts.columns), contexts)
-    if parquet:
+    contexts = context_arrow(result)
+    yield _csv_file("contexts", contexts.column_names, contexts)
+    if parquet:  # from the DataFrames, whose pandas metadata a Parquet file keeps
         yield _parquet_file("jobs", _arrow(result.jobs))
-        yield _parquet_file("contexts", contexts)
+        yield _parquet_file("contexts", _arrow(result.contexts))
 
 
 def _csv_file(name: str, columns: list[Any], table: Any) -> Writer:

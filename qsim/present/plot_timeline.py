@@ -20,10 +20,9 @@ from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgb
@@ -32,6 +31,14 @@ from matplotlib.patches import Patch
 
 from qsim.analysis.accounting import GAP_EPS_S
 from qsim.input.text import NAME_LIMIT, shown
+from qsim.present.timeline_tables import CHANGES, STATUSES, Columns, take
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# A table the geometry reads by column name: a DataFrame (the public functions' callers) or
+# numpy columns (``timeline_tables``). No pandas here: ``qsim run --out`` never imports it.
+Table = Union["pd.DataFrame", Mapping[str, np.ndarray]]
 
 MAX_BARS = 2000  # beyond this many visible jobs, bars turn to mush: draw occupancy instead
 MAX_MARKED_WINDOWS = 150  # beyond this many windows in a row, markers and edges smear
@@ -82,16 +89,16 @@ def time_unit(span_s: float) -> tuple[str, float]:
     return next((name, scale) for name, scale, limit in _UNITS if span_s <= limit)
 
 
-def assign_lanes(jobs: pd.DataFrame) -> np.ndarray:
+def assign_lanes(jobs: Table) -> np.ndarray:
     """Lane (0-based) each job held, from dispatch to its end; -1 if never dispatched.
 
     Greedy interval colouring in (dispatch_at, job) order, taking the lowest-numbered free
     lane; a lane freed at t is free for a job dispatched at t (ends come first, SPEC §10).
     """
-    start = jobs["dispatch_at"].to_numpy(float)
-    end = np.nan_to_num(jobs["end_at"].to_numpy(float), nan=np.inf)  # still running: holds it
-    lane = np.full(len(jobs), -1, dtype=np.int64)
-    order = np.lexsort((jobs["job"].to_numpy(), start))
+    start = np.asarray(jobs["dispatch_at"], float)
+    end = np.nan_to_num(np.asarray(jobs["end_at"], float), nan=np.inf)  # running: holds it
+    lane = np.full(len(start), -1, dtype=np.int64)
+    order = np.lexsort((np.asarray(jobs["job"]), start))
     order = order[~np.isnan(start[order])]
     starts, ends = start[order], np.maximum(end[order], start[order])
     # A million jobs go through the loop: it reads them through memoryviews (one Python
@@ -145,14 +152,14 @@ def _lanes_by_heap(starts: list[float], ends: list[float]) -> list[int]:
     return taken
 
 
-def phase_spans(jobs: pd.DataFrame, open_end: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def phase_spans(jobs: Table, open_end: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(start, end) of each phase per job; NaN start where a job never reached the phase.
 
     A phase whose end was not recorded lasts until the job's end (a failure ends a job at
     once), and a job with no end yet lasts until ``open_end``.
     """
     def col(name: str) -> np.ndarray:
-        return np.asarray(jobs[name].to_numpy(float))
+        return np.asarray(jobs[name], float)
 
     end = np.where(np.isnan(col("end_at")), open_end, col("end_at"))
     ready, q0, q1 = col("compile_end_at"), col("quantum_start_at"), col("quantum_end_at")
@@ -164,13 +171,19 @@ def phase_spans(jobs: pd.DataFrame, open_end: float) -> dict[str, tuple[np.ndarr
             "quantum": (q0, until(q1)), "post": (q1, end)}
 
 
-def ittl_tails(windows: pd.DataFrame, jobs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def ittl_tails(windows: Table, jobs: Table) -> tuple[np.ndarray, np.ndarray]:
     """The part of each window after the last end of its context's jobs inside it: the
     interactive TTL that ran out (or the whole window if no job ended in it)."""
     out: list[tuple[np.ndarray, np.ndarray]] = []
-    for ctx, wins in windows.groupby("context", sort=False):
-        ends = np.sort(jobs.loc[jobs["context"] == ctx, "end_at"].dropna().to_numpy(float))
-        w0, w1 = wins["start_at"].to_numpy(float), wins["end_at"].to_numpy(float)
+    context = np.asarray(windows["context"])
+    start, end = np.asarray(windows["start_at"], float), np.asarray(windows["end_at"], float)
+    job_context, job_end = np.asarray(jobs["context"]), np.asarray(jobs["end_at"], float)
+    for ctx in dict.fromkeys(context.tolist()):  # each context in order of its first window
+        if ctx != ctx:  # a missing context (NaN): no context's window
+            continue
+        ends = np.sort(job_end[(job_context == ctx) & ~np.isnan(job_end)])
+        mine = context == ctx
+        w0, w1 = start[mine], end[mine]
         idx = np.searchsorted(ends, w1, side="right") - 1
         last = ends[np.maximum(idx, 0)] if len(ends) else np.full(len(w1), -np.inf)
         last = np.maximum(np.where(idx >= 0, last, -np.inf), w0)
@@ -293,13 +306,13 @@ class Canvas:
         self.legend.setdefault(label, handle)
 
 
-def draw_windows(cv: Canvas, jobs: pd.DataFrame, windows: pd.DataFrame,
-                 contexts: pd.DataFrame | None, ctx_rows: list[tuple[int, str]],
-                 colours: dict[str, str], n_rows: int) -> None:
+def draw_windows(cv: Canvas, jobs: Columns, windows: Columns, contexts: Columns | None,
+                 ctx_rows: list[tuple[int, str]], colours: dict[str, str], n_rows: int) -> None:
     """Active windows: a faint band behind every row, and each context's own row."""
     for y, (ctx, name) in enumerate(ctx_rows):
-        own = windows[windows["context"] == ctx].sort_values("start_at")
-        w0, w1 = own["start_at"].to_numpy(float), own["end_at"].to_numpy(float)
+        rows = np.flatnonzero(windows["context"] == ctx)
+        own = take(windows, rows[np.argsort(windows["start_at"][rows], kind="stable")])
+        w0, w1 = own["start_at"], own["end_at"]
         colour = colours.get(name, "C7")
         cv.note("active window (QPU reserved)", Patch(facecolor="#dddddd", edgecolor="#777777"))
         shown = int(((w1 > cv.start) & (w0 < cv.end)).sum())
@@ -313,10 +326,10 @@ def draw_windows(cv: Canvas, jobs: pd.DataFrame, windows: pd.DataFrame,
             _draw_context(cv, y, ctx, name, own, jobs, contexts, colour)
 
 
-def _draw_context(cv: Canvas, y: float, ctx: int, name: str, own: pd.DataFrame,
-                  jobs: pd.DataFrame, contexts: pd.DataFrame | None, colour: str) -> None:
+def _draw_context(cv: Canvas, y: float, ctx: int, name: str, own: Columns, jobs: Columns,
+                  contexts: Columns | None, colour: str) -> None:
     """One context's row: windows, ITTL tails hatched, inactive spells dashed, changes marked."""
-    w0, w1 = own["start_at"].to_numpy(float), own["end_at"].to_numpy(float)
+    w0, w1 = own["start_at"], own["end_at"]
     cv.bars(w0, w1, y, 0.6, f"context/{name}", facecolor=shade(colour, "compile"),
             edgecolor=colour, linewidth=0.8, zorder=2)
     tails0, tails1 = ittl_tails(own, jobs)
@@ -331,11 +344,11 @@ def _draw_context(cv: Canvas, y: float, ctx: int, name: str, own: pd.DataFrame,
 
 
 def _draw_state_marks(cv: Canvas, y: float, ctx: int, w0: np.ndarray, w1: np.ndarray,
-                      contexts: pd.DataFrame | None) -> None:
+                      contexts: Columns | None) -> None:
     if contexts is not None:
-        own = contexts[contexts["context"] == ctx]
-        deact = own.loc[own["change"] == "deactivate", "at"].to_numpy(float)
-        closed = own.loc[own["change"] == "close", "at"].to_numpy(float)
+        own = contexts["context"] == ctx
+        deact = contexts["at"][own & (contexts["change"] == CHANGES.index("deactivate"))]
+        closed = contexts["at"][own & (contexts["change"] == CHANGES.index("close"))]
     else:
         deact, closed = w1[:-1], np.empty(0)
     marks = (("deactivated (ITTL expired)", deact, y - 0.3, "v"),
@@ -357,14 +370,14 @@ def draw_idle(cv: Canvas, gaps: tuple[np.ndarray, np.ndarray], qpu_y: float) -> 
         cv.note(IDLE_LABEL, Patch(**IDLE_STYLE))
 
 
-def draw_job_bars(cv: Canvas, jobs: pd.DataFrame, lane: np.ndarray, visible: np.ndarray,
+def draw_job_bars(cv: Canvas, jobs: Columns, lane: np.ndarray, visible: np.ndarray,
                   spans: dict[str, tuple[np.ndarray, np.ndarray]], colours: dict[str, str],
                   qpu_y: float) -> None:
-    """One collection per workload and phase; the wait for the QPU as a thin grey bar."""
+    """One collection per workload and phase; the wait for the QPU as a thin grey bar.
+    ``jobs["workload"]``: codes of the workloads in ``colours``' order."""
     y = qpu_y + 1 + lane
-    names = jobs["workload"].to_numpy(object)
-    for name, colour in colours.items():
-        own = visible & (names == name)
+    for code, (name, colour) in enumerate(colours.items()):
+        own = visible & (jobs["workload"] == code)
         for phase in ("compile", "quantum", "post"):
             a, b = spans[phase]
             cv.bars(a[own], b[own], y[own], 0.7, f"jobs/{name}/{phase}",
@@ -377,28 +390,26 @@ def draw_job_bars(cv: Canvas, jobs: pd.DataFrame, lane: np.ndarray, visible: np.
     _draw_ends(cv, jobs, y, visible)
 
 
-def _draw_ends(cv: Canvas, jobs: pd.DataFrame, y: np.ndarray, visible: np.ndarray) -> None:
-    end = jobs["end_at"].to_numpy(float)
-    status = jobs["status"].to_numpy(object)
+def _draw_ends(cv: Canvas, jobs: Columns, y: np.ndarray, visible: np.ndarray) -> None:
+    end, status = jobs["end_at"], jobs["status"]
     for label, marker, colour in (("failed", "x", "#b00000"), ("cancelled", "x", "#555555"),
                                   ("incomplete", ">", "black")):
-        mark = visible & (status == label) & (end >= cv.start) & (end <= cv.end)
+        mark = visible & (status == STATUSES.index(label)) & (end >= cv.start) & (end <= cv.end)
         if mark.any():
             cv.ax.plot(end[mark] / cv.scale, y[mark], linestyle="none", marker=marker,
                        color=colour, markersize=6, gid=f"end/{label}", zorder=5)
             cv.note(f"job {label}", Line2D([], [], linestyle="none", marker=marker, color=colour))
 
 
-def draw_qpu_bars(cv: Canvas, intervals: pd.DataFrame, colours: dict[str, str],
+def draw_qpu_bars(cv: Canvas, intervals: Columns, colours: dict[str, str],
                   qpu_y: float) -> None:
-    held = intervals[intervals["what"] == "job"]
-    for name, colour in colours.items():
-        own = held[held["workload"] == name]
-        cv.bars(own["start_at"].to_numpy(float), own["end_at"].to_numpy(float), qpu_y, 0.7,
+    for code, (name, colour) in enumerate(colours.items()):
+        own = intervals["held"] & (intervals["workload"] == code)
+        cv.bars(intervals["start_at"][own], intervals["end_at"][own], qpu_y, 0.7,
                 f"qpu/{name}", facecolor=colour, edgecolor="white", linewidth=cv.edge, zorder=3)
 
 
-def draw_occupancy(cv: Canvas, jobs: pd.DataFrame, intervals: pd.DataFrame,
+def draw_occupancy(cv: Canvas, jobs: Columns, intervals: Columns,
                    gaps: tuple[np.ndarray, np.ndarray], lane: np.ndarray,
                    spans: dict[str, tuple[np.ndarray, np.ndarray]], colours: dict[str, str],
                    qpu_y: int, n_rows: int) -> None:
@@ -407,7 +418,7 @@ def draw_occupancy(cv: Canvas, jobs: pd.DataFrame, intervals: pd.DataFrame,
     cv.note(WAIT_LABEL, Patch(facecolor=WAIT_COLOUR))
     names = list(colours)
     lane_rows = n_rows - qpu_y - 1
-    code = _codes(jobs["workload"], names)
+    code = jobs["workload"]
     # one group per (lane, workload): each phase's bands for every lane row at once
     group = np.where((lane >= 0) & (lane < lane_rows) & (code >= 0),
                      lane * len(names) + code, -1)
@@ -417,10 +428,9 @@ def draw_occupancy(cv: Canvas, jobs: pd.DataFrame, intervals: pd.DataFrame,
                   share[p][k * len(names) + j])
                  for j, (n, c) in enumerate(colours.items()) for p in PHASES]
         _stack(cv, qpu_y + 1 + k, bands)
-    held = (intervals["what"] == "job").to_numpy(bool)
-    on_qpu = shares(intervals["start_at"].to_numpy(float)[held],
-                    intervals["end_at"].to_numpy(float)[held],
-                    _codes(intervals["workload"], names)[held], len(names), cv.edges)
+    held = intervals["held"]
+    on_qpu = shares(intervals["start_at"][held], intervals["end_at"][held],
+                    intervals["workload"][held], len(names), cv.edges)
     bands = [(f"occupancy/qpu/{n}", {"facecolor": c}, on_qpu[j])
              for j, (n, c) in enumerate(colours.items())]
     idle = band_share(*gaps, cv.edges)
@@ -432,13 +442,6 @@ def draw_occupancy(cv: Canvas, jobs: pd.DataFrame, intervals: pd.DataFrame,
 def band_share(a: np.ndarray, b: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """``shares`` of one band's intervals."""
     return np.asarray(shares(a, b, np.zeros(len(a), np.int64), 1, edges)[0])
-
-
-def _codes(workload: pd.Series, names: list[str]) -> np.ndarray:
-    """Each row's workload as its place in ``names`` (-1: not there, or missing)."""
-    codes, uniques = pd.factorize(workload)  # fast on Arrow strings, unlike a Categorical
-    index = {n: j for j, n in enumerate(names)}
-    return np.asarray(np.array([index.get(u, -1) for u in uniques] + [-1], np.int64)[codes])
 
 
 def _stack(cv: Canvas, y: float, bands: list[Any], cap: bool = False) -> bool:
@@ -474,13 +477,14 @@ def draw_outages(cv: Canvas, outages: Mapping[str, np.ndarray], n_rows: int) -> 
         cv.note("outage", Patch(facecolor=OUTAGE_COLOUR, alpha=0.35))
 
 
-def draw_calibrations(cv: Canvas, calibrations: pd.DataFrame, qpu_y: float) -> None:
-    a, b = calibrations["start_at"].to_numpy(float), calibrations["end_at"].to_numpy(float)
+def draw_calibrations(cv: Canvas, calibrations: Table, qpu_y: float) -> None:
+    a = np.asarray(calibrations["start_at"], float)
+    b = np.asarray(calibrations["end_at"], float)
     if cv.bars(a, b, qpu_y, 0.7, "calibration", facecolor=CAL_COLOUR, edgecolor="white",
                hatch="..", linewidth=0.4, zorder=4) is not None:
         cv.note("calibration", Patch(facecolor=CAL_COLOUR, edgecolor="white", hatch=".."))
     if "due_at" in calibrations:
-        due = calibrations["due_at"].to_numpy(float)
+        due = np.asarray(calibrations["due_at"], float)
         if cv.bars(due, a, qpu_y + 0.42, 0.0, "calibration/deferred", edgecolor=CAL_COLOUR,
                    linewidth=1.2, zorder=4) is not None:
             cv.note("calibration deferred (due → start)", Line2D([], [], color=CAL_COLOUR))

@@ -20,15 +20,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from qsim.analysis.tables import idle_gap_table
 from qsim.input.units import format_duration
 from qsim.present import plot_timeline as pt
+from qsim.present import timeline_tables as tt
 from qsim.present.plot_timeline import (
     BINS,
     MAX_BARS,
@@ -44,6 +43,8 @@ from qsim.present.plot_timeline import (
 from qsim.present.window import parse_window  # re-exported: part of the plotting API
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from qsim.analysis.result import RunResult
 
 __all__ = ["timeline", "timeline_from_tables", "compare", "save_timeline", "save_compare",
@@ -64,17 +65,16 @@ def timeline(result: RunResult, ax: Axes | None = None, start: float | None = No
     scenario = result.info.scenario
     if scenario.backends:
         return fleet_timeline(result, ax, start, end, max_bars=max_bars)
-    ax = timeline_from_tables(
-        result.jobs, result.windows, result.intervals, result.calibrations,
-        scenario.backend.lanes, {w.name: w.mode.kind for w in scenario.workloads}, ax,
-        start, result.info.end_s if end is None else end,
-        contexts=result.contexts, idle=result.idle_gaps, max_bars=max_bars,
-        outages=result.outage_arrays)
+    # Drawn from the run's numpy columns, not its DataFrames: the same picture, without
+    # pandas' import and a million-row jobs and intervals table to build first.
+    tables = tt.from_result(result)
+    end = result.info.end_s if end is None else end
+    ax = _draw_timeline(tables, scenario.backend.lanes,
+                        {w.name: w.mode.kind for w in scenario.workloads}, ax, start, end,
+                        max_bars, result.outage_arrays)
     ax.set_title(f"{label(scenario.name, 80)} · seed {result.info.seed}", loc="left",
                  fontsize=10)
-    view = _view(start, result.info.end_s if end is None else end, result.jobs,
-                 result.windows, result.intervals)  # (as timeline_from_tables chose it)
-    _queue_panel(ax, result, *view)
+    _queue_panel(ax, result, *_view(start, end, tables))  # (the view _draw_timeline chose)
     return ax
 
 
@@ -105,13 +105,27 @@ def timeline_from_tables(
     ``outages`` (optional): ``start_at``/``end_at`` of the backend's outages, drawn as bands
     across every row (``RunResult.outage_arrays``).
     """
+    import pandas as pd
+
     modes = dict(workloads) if isinstance(workloads, Mapping) else dict.fromkeys(workloads, "")
     modes.update({w: m for w, m in zip(windows["workload"], windows.get("mode", ())) if w})
     modes.update({w: "" for w in pd.unique(jobs["workload"]) if w and w not in modes})
+    if idle is None:
+        idle = _idle_from_tables(windows, intervals, modes)
+    tables = tt.from_frames(list(modes), jobs, windows, intervals, calibrations, contexts, idle)
+    return _draw_timeline(tables, lanes, modes, ax, start, end, max_bars, outages)
+
+
+def _draw_timeline(tables: tt.Tables, lanes: int, modes: dict[str, str], ax: Axes | None,
+                   start: float | None, end: float | None, max_bars: int,
+                   outages: Mapping[str, np.ndarray] | None) -> Axes:
+    """``timeline_from_tables`` on the tables' numpy columns (``tables.names``: ``modes``'
+    keys, in order)."""
+    jobs, windows = tables.jobs, tables.windows
     colours = {name: f"C{i % 10}" for i, name in enumerate(modes)}
-    t0, t1 = _view(start, end, jobs, windows, intervals)
+    t0, t1 = _view(start, end, tables)
     lane = assign_lanes(jobs)
-    ctx_rows = list(dict.fromkeys(zip(windows["context"], windows["workload"])))
+    ctx_rows = tables.ctx_rows
     qpu_y = len(ctx_rows)
     used = max(lanes, int(lane.max(initial=-1)) + 1)
     hidden = _hide_lanes(lane, MAX_LANE_ROWS)
@@ -120,12 +134,9 @@ def timeline_from_tables(
     ax = ax if ax is not None else Figure(figsize=(13, height)).add_subplot()
     unit, scale = time_unit(t1 - t0)
     cv = pt.Canvas(ax, t0, t1, scale)
-    pt.draw_windows(cv, jobs, windows, contexts, ctx_rows, colours, n_rows)
-    if idle is None:
-        idle = _idle_from_tables(windows, intervals, modes)
-    gaps = (idle["start_at"].to_numpy(float), idle["end_at"].to_numpy(float))
-    _draw_work(cv, jobs, gaps, intervals, lane, colours, qpu_y, n_rows, max_bars)
-    pt.draw_calibrations(cv, calibrations, qpu_y)
+    pt.draw_windows(cv, jobs, windows, tables.contexts, ctx_rows, colours, n_rows)
+    _draw_work(cv, jobs, tables.idle, tables.intervals, lane, colours, qpu_y, n_rows, max_bars)
+    pt.draw_calibrations(cv, tables.calibrations, qpu_y)
     if outages is not None:
         pt.draw_outages(cv, outages, n_rows)
     cv.notes.extend(_laneless(jobs, t0, t1))
@@ -134,7 +145,7 @@ def timeline_from_tables(
                         "there)")
     labels = [f"{label(w)} ({modes.get(w) or 'context'})" for _, w in ctx_rows] + ["QPU"] + [
         f"lane {k + 1}" for k in range(n_rows - qpu_y - 1)]
-    _finish(cv, labels, unit, _workload_entries(jobs, windows, modes, colours))
+    _finish(cv, labels, unit, _workload_entries(tables, modes, colours))
     return ax
 
 
@@ -145,11 +156,14 @@ def fleet_timeline(result: RunResult, ax: Axes | None = None, start: float | Non
     lanes are left out: six backends' lanes would be thirty rows (each job's dispatch is in
     the jobs table)."""
     scenario = result.info.scenario
-    jobs, windows, intervals = result.jobs, result.windows, result.intervals
+    jobs, intervals = result.jobs, result.intervals
+    idle, cal, out = result.idle_gaps, result.calibrations, result.outage_arrays
     modes: dict[str, str] = {w.name: w.mode.kind for w in scenario.workloads}
+    tables = tt.from_frames(list(modes), jobs, result.windows, intervals, cal, result.contexts,
+                            idle)
     colours = {name: f"C{i % 10}" for i, name in enumerate(modes)}
-    t0, t1 = _view(start, result.info.end_s if end is None else end, jobs, windows, intervals)
-    ctx_rows = list(dict.fromkeys(zip(windows["context"], windows["workload"])))
+    t0, t1 = _view(start, result.info.end_s if end is None else end, tables)
+    ctx_rows = tables.ctx_rows
     names = [b.name for b in scenario.backends]
     qpu_y = len(ctx_rows)
     n_rows = qpu_y + len(names)
@@ -157,8 +171,7 @@ def fleet_timeline(result: RunResult, ax: Axes | None = None, start: float | Non
                                           ).add_subplot()
     unit, scale = time_unit(t1 - t0)
     cv = pt.Canvas(ax, t0, t1, scale)
-    pt.draw_windows(cv, jobs, windows, result.contexts, ctx_rows, colours, n_rows)
-    idle, cal, out = result.idle_gaps, result.calibrations, result.outage_arrays
+    pt.draw_windows(cv, tables.jobs, tables.windows, tables.contexts, ctx_rows, colours, n_rows)
     on = dict(zip(modes, result.trace.workload_backend))  # each workload's backend
     ended = np.nan_to_num(jobs["end_at"].to_numpy(float), nan=np.inf)
     visible = (jobs["dispatch_at"].to_numpy(float) < cv.end) & (ended > cv.start)
@@ -167,11 +180,11 @@ def fleet_timeline(result: RunResult, ax: Axes | None = None, start: float | Non
         y = qpu_y + k
         mine = idle[idle["workload"].isin([w for w, b in on.items() if b == k])]
         gaps = (mine["start_at"].to_numpy(float), mine["end_at"].to_numpy(float))
-        held = intervals[intervals["backend"] == name]
+        held = tt.take(tables.intervals, (intervals["backend"] == name).to_numpy(bool))
         if dense:
             own = (jobs["backend"] == name).to_numpy(bool)
             lane = np.full(int(own.sum()), -1, np.int64)
-            part = jobs[own].reset_index(drop=True)
+            part = tt.take(tables.jobs, own)
             pt.draw_occupancy(cv, part, held, gaps, lane, phase_spans(part, cv.end), colours,
                               y, y + 1)
         else:
@@ -187,7 +200,7 @@ def fleet_timeline(result: RunResult, ax: Axes | None = None, start: float | Non
                            f"(share of each {_duration((cv.end - cv.start) / BINS)} bin busy)")
     labels = [f"{label(w)} ({modes.get(w) or 'context'})" for _, w in ctx_rows] + [
         f"QPU {label(n, 24)}" for n in names]
-    _finish(cv, labels, unit, _workload_entries(jobs, windows, modes, colours))
+    _finish(cv, labels, unit, _workload_entries(tables, modes, colours))
     ax.set_title(f"{label(scenario.name, 80)} · seed {result.info.seed}", loc="left",
                  fontsize=10)
     _queue_panel(ax, result, t0, t1)
@@ -203,6 +216,8 @@ def _hide_lanes(lane: np.ndarray, rows: int) -> int:
 
 def _idle_from_tables(windows: pd.DataFrame, intervals: pd.DataFrame,
                       modes: dict[str, str]) -> pd.DataFrame:
+    from qsim.analysis.tables import idle_gap_table
+
     names = tuple(modes)
     held = intervals[intervals["what"] == "job"].sort_values("start_at", kind="stable")
     index = {name: i for i, name in enumerate(names)}
@@ -211,13 +226,13 @@ def _idle_from_tables(windows: pd.DataFrame, intervals: pd.DataFrame,
     return idle_gap_table(windows, busy, names, tuple(modes.values()), "active_windows")
 
 
-def _draw_work(cv: pt.Canvas, jobs: pd.DataFrame, gaps: tuple[np.ndarray, np.ndarray],
-               intervals: pd.DataFrame, lane: np.ndarray, colours: dict[str, str], qpu_y: int,
+def _draw_work(cv: pt.Canvas, jobs: tt.Columns, gaps: tuple[np.ndarray, np.ndarray],
+               intervals: tt.Columns, lane: np.ndarray, colours: dict[str, str], qpu_y: int,
                n_rows: int, max_bars: int) -> None:
     """Jobs on the lanes and the QPU, and the QPU's reserved-idle gaps: as bars, or past
     ``max_bars`` jobs in view as occupancy bands (a bar per job would be a smear)."""
-    ended = np.nan_to_num(jobs["end_at"].to_numpy(float), nan=np.inf)
-    visible = (lane >= 0) & (jobs["dispatch_at"].to_numpy(float) < cv.end) & (ended > cv.start)
+    ended = np.nan_to_num(jobs["end_at"], nan=np.inf)
+    visible = (lane >= 0) & (jobs["dispatch_at"] < cv.end) & (ended > cv.start)
     spans = phase_spans(jobs, cv.end)
     if visible.sum() > max_bars:
         pt.draw_occupancy(cv, jobs, intervals, gaps, lane, spans, colours, qpu_y, n_rows)
@@ -227,18 +242,18 @@ def _draw_work(cv: pt.Canvas, jobs: pd.DataFrame, gaps: tuple[np.ndarray, np.nda
     else:
         # White edges separate bars that are wide enough to see; on bars a few pixels wide
         # they would wash the colour out.
-        held = (ended - jobs["dispatch_at"].to_numpy(float))[visible]
+        held = (ended - jobs["dispatch_at"])[visible]
         cv.edge = 0.4 if len(held) and np.median(held) > 0.004 * (cv.end - cv.start) else 0.0
         pt.draw_idle(cv, gaps, qpu_y)
         pt.draw_job_bars(cv, jobs, lane, visible, spans, colours, qpu_y)
         pt.draw_qpu_bars(cv, intervals, colours, qpu_y)
 
 
-def _view(start: float | None, end: float | None, jobs: pd.DataFrame, windows: pd.DataFrame,
-          intervals: pd.DataFrame) -> tuple[float, float]:
+def _view(start: float | None, end: float | None, tables: tt.Tables) -> tuple[float, float]:
     """The time span to draw: as given, else from 0 (or earlier) to the last thing known."""
-    bounds = [_finite_bounds(f[c].to_numpy(float)) for f, c in (
-        (jobs, "submit_at"), (jobs, "end_at"), (windows, "end_at"), (intervals, "end_at"))]
+    bounds = [_finite_bounds(f[c]) for f, c in (
+        (tables.jobs, "submit_at"), (tables.jobs, "end_at"), (tables.windows, "end_at"),
+        (tables.intervals, "end_at"))]
     t0 = min(0.0, *(lo for lo, _ in bounds)) if start is None else float(start)
     t1 = max(t0 + 1.0, *(hi for _, hi in bounds)) if end is None else float(end)
     return t0, (t1 if t1 > t0 else t0 + 1.0)
@@ -255,25 +270,29 @@ def _finite_bounds(values: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _laneless(jobs: pd.DataFrame, t0: float, t1: float) -> list[str]:
+def _laneless(jobs: tt.Columns, t0: float, t1: float) -> list[str]:
     """Jobs that never held a lane have no bar: say how many were waiting in the view, and
     how many in all were still queued when the run ended, so a starved queue shows."""
-    undispatched = jobs["dispatch_at"].isna()
-    never = jobs[undispatched & (jobs["submit_at"] < t1) & (jobs["end_at"].fillna(np.inf) > t0)]
-    counts = never["status"].value_counts()
-    at_end = int((undispatched & (jobs["status"] == "incomplete")).sum())
+    undispatched = np.isnan(jobs["dispatch_at"])
+    never = undispatched & (jobs["submit_at"] < t1) & (np.nan_to_num(jobs["end_at"],
+                                                                      nan=np.inf) > t0)
+    incomplete = jobs["status"] == tt.STATUSES.index("incomplete")
+    waiting = int((never & incomplete).sum())
+    cancelled = int((never & (jobs["status"] == tt.STATUSES.index("cancelled"))).sum())
+    at_end = int((undispatched & incomplete).sum())
     parts = []
-    if counts.get("incomplete", 0):
-        parts.append(f"{counts['incomplete']:,} waiting here ({at_end:,} in all still queued "
+    if waiting:
+        parts.append(f"{waiting:,} waiting here ({at_end:,} in all still queued "
                      "when the run ended)")
-    if counts.get("cancelled", 0):
-        parts.append(f"{counts['cancelled']:,} cancelled in the queue")
+    if cancelled:
+        parts.append(f"{cancelled:,} cancelled in the queue")
     return [f"not drawn, never given a lane: {', '.join(parts)}"] if parts else []
 
 
-def _workload_entries(jobs: pd.DataFrame, windows: pd.DataFrame, modes: dict[str, str],
+def _workload_entries(tables: tt.Tables, modes: dict[str, str],
                       colours: dict[str, str]) -> dict[str, object]:
-    present = set(pd.unique(jobs["workload"])) | set(windows["workload"])
+    codes = np.union1d(tables.jobs["workload"], tables.windows["workload"])
+    present = {tables.names[k] for k in codes.tolist() if k >= 0}
     entries: dict[str, object] = {
         f"{label(n)} · {modes[n]}" if modes.get(n) else label(n): Patch(facecolor=c)
         for n, c in colours.items() if n in present}

@@ -86,6 +86,42 @@ def test_out_writes_jobs_csv_from_the_numpy_columns_as_the_jobs_table_reads(
     assert _csv(table.column_names, table) == csv_bytes(result.jobs)
 
 
+@pytest.mark.parametrize("backends", [0, 2], ids=["one backend", "fleet"])
+def test_out_writes_contexts_csv_from_the_numpy_columns_as_the_contexts_table_reads(
+        backends: int) -> None:
+    # --out's contexts.csv is made without pandas (context_arrow), so that a plain --out
+    # never imports it: it must be the CSV of the contexts DataFrame, byte for byte (every
+    # change, state and accepting flag, names that need quoting, the floats).
+    from qsim.present.out_tables import _csv, context_arrow
+
+    data = {**SCENARIO, "workloads": [
+        *SCENARIO["workloads"],
+        {"name": 'sweep, "b"', "kind": "independent", "mode": "batch", "jobs": 8,
+         "start": "40m", "quantum": "20s"},
+        {"name": "slow", "kind": "iterative", "iterations": 4, "start": "1h", "quantum": "5s",
+         "mode": {"kind": "session", "interactive_ttl": "10s"}, "classical": "30s"}]}
+    if backends:
+        one = data.pop("backend")
+        data["backends"] = [{**one, "name": f"b{k}"} for k in range(backends)]
+    result = qsim.simulate(qsim.parse_scenario(data, "contexts"))
+    frame = result.contexts
+    assert {"open", "activate", "deactivate", "drain", "close"} <= set(frame["change"])
+    assert {"session", "batch"} <= set(frame["mode"]) and not frame["accepting_jobs"].all()
+    table = context_arrow(result)
+    assert table.column_names == list(frame.columns)
+    assert _csv(table.column_names, table) == csv_bytes(frame)
+
+
+def test_contexts_csv_of_a_run_without_contexts_is_its_header() -> None:
+    from qsim.present.out_tables import _csv, context_arrow
+
+    data = {**SCENARIO, "workloads": SCENARIO["workloads"][:1]}  # type: ignore[index]
+    result = qsim.simulate(qsim.parse_scenario(data, "none"))
+    table = context_arrow(result)
+    assert _csv(table.column_names, table) == csv_bytes(result.contexts) == (
+        b"context,workload,mode,at,change,state,accepting_jobs\n")
+
+
 def test_jobs_csv_is_made_without_importing_pandas() -> None:
     # So that --out's jobs.csv starts on its thread before pandas' import (a fifth of a
     # second holding the GIL): pa.array imports pandas, job_arrow must not use it.

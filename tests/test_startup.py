@@ -61,3 +61,15 @@ def test_validate_loads_the_scenario_models_but_nothing_to_run_or_draw() -> None
 def test_examples_loads_no_scenario_model_and_no_pydantic() -> None:
     assert loaded_by(["examples"]) & (DRAWING | MODELS) == set()
 
+
+
+def test_run_out_writes_its_tables_and_picture_without_pandas(tmp_path: Path) -> None:
+    # --out's CSVs come from numpy through Arrow and its timeline from the run's numpy
+    # columns (issue 32, goal 3): pandas' import is a fifth of a second holding the GIL, on
+    # the thread that draws. --parquet keeps the DataFrames' metadata, so it may load pandas.
+    loaded = loaded_by(["run", "scenarios/vqe.yaml", "--out", str(tmp_path / "out")])
+    assert {"matplotlib", "pyarrow"} <= loaded  # it did draw and write the tables
+    assert (tmp_path / "out" / "contexts.csv").stat().st_size > 0
+    assert "pandas" not in loaded
+    assert "pandas" in loaded_by(["run", "scenarios/vqe.yaml", "--out", str(tmp_path / "pq"),
+                                  "--parquet"])

@@ -116,7 +116,7 @@ def timeline_from_tables(
     return _draw_timeline(tables, lanes, modes, ax, start, end, max_bars, outages)
 
 
-def _draw_timeline(tables: tt.Tables, lanes: int, modes: dict[str, str], ax: Axes | None,
+def _draw_timeline(tables: tt.Tables, lanes: int, modes: Mapping[str, str], ax: Axes | None,
                    start: float | None, end: float | None, max_bars: int,
                    outages: Mapping[str, np.ndarray] | None) -> Axes:
     """``timeline_from_tables`` on the tables' numpy columns (``tables.names``: ``modes``'
@@ -289,7 +289,7 @@ def _laneless(jobs: tt.Columns, t0: float, t1: float) -> list[str]:
     return [f"not drawn, never given a lane: {', '.join(parts)}"] if parts else []
 
 
-def _workload_entries(tables: tt.Tables, modes: dict[str, str],
+def _workload_entries(tables: tt.Tables, modes: Mapping[str, str],
                       colours: dict[str, str]) -> dict[str, object]:
     codes = np.union1d(tables.jobs["workload"], tables.windows["workload"])
     present = {tables.names[k] for k in codes.tolist() if k >= 0}

@@ -108,27 +108,24 @@ def run_files(result: RunResult, parquet: bool = False) -> Iterator[Writer]:
     ``contexts.parquet`` (the same tables, typed, smaller, and read back at once by
     ``pandas.read_parquet``). Each writer writes straight into the folder.
 
-    Arrow lets go of the GIL while it formats and writes, so the writers can run while the
-    caller's thread draws the timeline (jobs.csv took 1.1 s of CPU at a million jobs,
-    formatting floats). Each writer makes its own table too, on that thread: the jobs' Arrow
-    table (a quarter of a second at a million jobs, mostly Arrow turning codes into names,
-    also without the GIL) overlaps matplotlib's import. The CSVs need no pandas: made from the
-    run's numpy columns, and without ``parquet`` pandas is never imported (a fifth of a second
-    holding the GIL). The Parquet files keep the DataFrames' pandas metadata, so they are
-    made from them."""
-    yield _csv_file("jobs", lambda: job_arrow(result))
-    yield _csv_file("contexts", lambda: context_arrow(result))
-    if parquet:
-        yield _parquet_file("jobs", lambda: _arrow(result.jobs))
-        yield _parquet_file("contexts", lambda: _arrow(result.contexts))
+    Arrow lets go of the GIL while it formats and writes, so the writers can run while this
+    thread draws the timeline (jobs.csv took 1.1 s of CPU at a million jobs, formatting
+    floats). The CSVs need no pandas: made from the run's numpy columns, they start at once,
+    and without ``parquet`` pandas is never imported (a fifth of a second holding the GIL).
+    The Parquet files keep the DataFrames' pandas metadata, so they are made from them."""
+    jobs = job_arrow(result)
+    yield _csv_file("jobs", jobs.column_names, jobs)
+    contexts = context_arrow(result)
+    yield _csv_file("contexts", contexts.column_names, contexts)
+    if parquet:  # from the DataFrames, whose pandas metadata a Parquet file keeps
+        yield _parquet_file("jobs", _arrow(result.jobs))
+        yield _parquet_file("contexts", _arrow(result.contexts))
 
 
-def _csv_file(name: str, make: Callable[[], Any]) -> Writer:
+def _csv_file(name: str, columns: list[Any], table: Any) -> Writer:
     def write(folder: OutFolder) -> None:
         import pyarrow as pa
 
-        table = make()
-        columns = table.column_names
         with pa.OSFile(str(folder.path(f"{name}.csv")), "wb") as sink:
             _write_csv(columns, table, sink)  # Arrow's own file: written without the GIL
         folder.adopt(f"{name}.csv")
@@ -136,8 +133,8 @@ def _csv_file(name: str, make: Callable[[], Any]) -> Writer:
     return write
 
 
-def _parquet_file(name: str, make: Callable[[], Any]) -> Writer:
+def _parquet_file(name: str, table: Any) -> Writer:
     def write(folder: OutFolder) -> None:
-        folder.add(f"{name}.parquet", _parquet(make()))
+        folder.add(f"{name}.parquet", _parquet(table))
 
     return write

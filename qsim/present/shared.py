@@ -161,8 +161,8 @@ def csv_text(frame: Any) -> str:
 def picture_and_tables(result: RunResult, bounds: tuple[float | None, float | None],
                         folder: OutFolder | None = None, parquet: bool = False) -> bytes:
     """The timeline as PNG bytes; with a ``folder``, the per-run tables are written into it
-    meanwhile, on a thread of their own: Arrow makes and writes them without holding the GIL
-    while this thread draws. jobs.csv starts first, before matplotlib is imported (at a
+    meanwhile, on a thread of their own: Arrow writes them without holding the GIL while this
+    thread draws. jobs.csv starts first, before pandas and matplotlib are imported (at a
     million jobs it takes a second of CPU, about what the picture takes)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -177,7 +177,7 @@ def picture_and_tables(result: RunResult, bounds: tuple[float | None, float | No
     if folder is None:
         return picture()
     with ThreadPoolExecutor(1, thread_name_prefix="qsim-tables") as pool:
-        # each writer makes its table on the tables' thread
+        # each writer is made (the later ones need pandas) once the one before is running
         written = [pool.submit(write, folder) for write in run_files(result, parquet)]
         drawn = picture()
         for done in written:

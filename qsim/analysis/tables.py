@@ -60,6 +60,8 @@ def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
 
 
 def _str(text: Any) -> pd.api.extensions.ExtensionArray:
+    if pa.types.is_dictionary(text.type):  # job_table.job_text's: the text itself here
+        text = text.dictionary_decode()
     return pd.array(text, dtype="str")
 
 

@@ -203,7 +203,7 @@ def _read_manifest(folder: Path) -> dict[str, dict[str, Any]] | None:
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        for block in iter(lambda: fh.read(1 << 24), b""):
             digest.update(block)
     return digest.hexdigest()
 

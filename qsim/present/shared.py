@@ -177,7 +177,9 @@ def picture_and_tables(result: RunResult, bounds: tuple[float | None, float | No
     if folder is None:
         return picture()
     with ThreadPoolExecutor(1, thread_name_prefix="qsim-tables") as pool:
-        # each writer is made (the later ones need pandas) once the one before is running
+        # Each writer's table is made here, once the one before is writing: made on the
+        # tables' thread, its many short numpy and Arrow steps would each wait for this
+        # thread to let go of the GIL (up to 5 ms each), and the CSV would start later.
         written = [pool.submit(write, folder) for write in run_files(result, parquet)]
         drawn = picture()
         for done in written:

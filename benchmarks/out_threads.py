@@ -27,7 +27,7 @@ STEPS: list[tuple[str, str, float, float, float]] = []
 WRAPPED: dict[str, list[str]] = {  # module: functions ("Class.method" for a method)
     "qsim.experiments": ["simulate"],
     "qsim.analysis.result": ["RunResult.summary"],
-    "qsim.present.shared": ["picture_and_tables", "png_bytes"],
+    "qsim.present.shared": ["picture_and_tables", "timeline_png", "png_bytes"],
     "qsim.present.out_tables": ["job_arrow", "_arrow", "_write_csv"],
     "qsim.present.files": ["_sha256", "OutFolder.add", "_move_into_place"],
     "qsim.analysis.tables": ["jobs_frame", "contexts_frame", "intervals_frame"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,7 +29,8 @@ from qsim.present.shared import (
     inputs_of,
     json_text,
     load_scenario,
-    picture_and_tables,
+    tables_written,
+    timeline_png,
     warn,
 )
 from qsim.present.window import parse_window
@@ -87,16 +88,22 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
         if plot is not None:
             check_plot_path(plot)
         drawn = plot is not None or out is not None
-        summary, result, files = _run_and_tables(scenario, seed, replications, bool(out), drawn,
-                                                 max_jobs)
-        if drawn and result is not None:  # to draw, and with --out to keep
+        summarize, result, files = _run_and_tables(scenario, seed, replications, bool(out),
+                                                   drawn, max_jobs)
+        if not drawn or result is None:
+            summary = summarize()
+        else:  # to draw, and with --out to keep
             check_window_in_run(bounds, window, result.info.end_s)
             if out is None:
-                picture = picture_and_tables(result, bounds)
+                summary = summarize()
+                picture = timeline_png(result, bounds)
             else:
-                files = {"summary.json": json_text(summary), **files}
                 with out_folder(out) as folder:
-                    picture = picture_and_tables(result, bounds, folder, parquet)
+                    # The tables start first: the summary, then the picture, run beside them.
+                    with tables_written(result, folder, parquet):
+                        summary = summarize()
+                        files = {"summary.json": json_text(summary), **files}
+                        picture = timeline_png(result, bounds)
                     for name, data in {**files, "timeline.png": picture}.items():
                         folder.add(name, data)
             if plot is not None:
@@ -109,8 +116,10 @@ def run(file: str, *, seed: int | None, as_json: bool, out: Path | None,
 
 def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, want_files: bool,
                     want_run: bool, max_jobs: int | None = DEFAULT_MAX_JOBS
-                    ) -> tuple[Mapping[str, Any], RunResult | None, dict[str, str | bytes]]:
-    """The summary to show, the run to draw (when ``want_run``) and the files for --out."""
+                    ) -> tuple[Callable[[], Mapping[str, Any]], RunResult | None,
+                               dict[str, str | bytes]]:
+    """What makes the summary to show (called once --out's tables are being written, which
+    need only the run), the run to draw (when ``want_run``) and the files for --out."""
     from qsim import experiments  # SimPy and pandas: only once there is something to run
     from qsim.present import report
 
@@ -119,7 +128,7 @@ def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, wan
                                     percent=True) as bar:
             result = experiments.simulate(scenario, seed, max_jobs=max_jobs,
                                           progress=bar.update)
-        return result.summary(), result, {}
+        return result.summary, result, {}
     with report.DelayedProgress("replications", report.console(stderr=True)) as bar:
         reps = experiments.replicate(scenario, replications, seed=seed, progress=bar.update,
                                      max_jobs=max_jobs)
@@ -127,12 +136,12 @@ def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, wan
     # --replications; every replication's figures go to replications.csv. Workers send back
     # summaries only, so replication 0 is run again here, and only when it is drawn or kept.
     if not (want_files or want_run):
-        return reps.to_dict(), None, {}
+        return reps.to_dict, None, {}
     result = experiments.simulate(scenario, reps.seed, replication=0, max_jobs=max_jobs)
     files: dict[str, str | bytes] = {}
     if want_files:
         files = {"replications.csv": csv_text(reps.table())}
-    return reps.to_dict(), result, files
+    return reps.to_dict, result, files
 
 
 def _show(summary: Mapping[str, Any], as_json: bool, percentiles: bool) -> None:

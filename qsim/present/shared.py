@@ -161,30 +161,41 @@ def csv_text(frame: Any) -> str:
 def picture_and_tables(result: RunResult, bounds: tuple[float | None, float | None],
                         folder: OutFolder | None = None, parquet: bool = False) -> bytes:
     """The timeline as PNG bytes; with a ``folder``, the per-run tables are written into it
-    meanwhile, on a thread of their own: Arrow writes them without holding the GIL while this
-    thread draws. jobs.csv starts first, before pandas and matplotlib are imported (at a
-    million jobs it takes a second of CPU, about what the picture takes)."""
+    meanwhile (``tables_written``)."""
+    if folder is None:
+        return timeline_png(result, bounds)
+    with tables_written(result, folder, parquet):
+        return timeline_png(result, bounds)
+
+
+def timeline_png(result: RunResult, bounds: tuple[float | None, float | None]) -> bytes:
+    """The run's timeline as PNG bytes (replications draw replication 0: the run `qsim run`
+    shows without them)."""
+    from qsim.present import plots  # matplotlib: a third of a second to import, only to draw
+
+    return png_bytes(lambda f: plots.save_timeline(result, f, *bounds))
+
+
+@contextlib.contextmanager
+def tables_written(result: RunResult, folder: OutFolder, parquet: bool = False
+                   ) -> Iterator[None]:
+    """Write the per-run tables (``out_tables.run_files``) into ``folder`` on a thread of
+    their own while the block runs, and wait for them when it ends: Arrow formats and writes
+    them without holding the GIL, so the block (the summary, the picture) runs beside them.
+    At a million jobs jobs.csv takes a second and a quarter of CPU, about what the summary and
+    the picture take together."""
     from concurrent.futures import ThreadPoolExecutor
 
     from qsim.present.out_tables import run_files
 
-    def picture() -> bytes:
-        from qsim.present import plots  # matplotlib: half a second to import, only to draw
-
-        # Replications draw replication 0: the run `qsim run` shows without them.
-        return png_bytes(lambda f: plots.save_timeline(result, f, *bounds))
-
-    if folder is None:
-        return picture()
     with ThreadPoolExecutor(1, thread_name_prefix="qsim-tables") as pool:
         # Each writer's table is made here, once the one before is writing: made on the
         # tables' thread, its many short numpy and Arrow steps would each wait for this
         # thread to let go of the GIL (up to 5 ms each), and the CSV would start later.
         written = [pool.submit(write, folder) for write in run_files(result, parquet)]
-        drawn = picture()
+        yield
         for done in written:
             done.result()  # its error, if any, is raised here
-    return drawn
 
 
 def png_bytes(draw: Any) -> bytes:

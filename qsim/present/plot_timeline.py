@@ -233,9 +233,17 @@ def _edges_at_or_below(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     (twenty times faster than a binary search), then made exact at the edges themselves."""
     n = len(edges)
     width = (edges[-1] - edges[0]) / (n - 1)
-    at = np.clip(np.floor((x - edges[0]) / width) + 1, 0, n).astype(np.int64)
-    at += (at < n) & (x >= edges[np.minimum(at, n - 1)])  # rounding put it one too low
-    at -= (at > 0) & (x < edges[np.maximum(at - 1, 0)])  # or one too high
+    guess = x - edges[0]  # the same steps as floor((x - edges[0]) / width) + 1, in place
+    guess /= width
+    np.floor(guess, out=guess)
+    guess += 1
+    np.clip(guess, 0, n, out=guess)
+    at = guess.astype(np.int64)
+    # The edge above and below each guess, NaN past the ends (no comparison with NaN holds):
+    # no clamping of the index, no test of the ends (a third of the time, at a million jobs).
+    above, below = np.append(edges, np.nan), np.insert(edges, 0, np.nan)
+    at += x >= above[at]  # rounding put it one too low
+    at -= x < below[at]  # or one too high
     return np.asarray(at)
 
 

@@ -55,3 +55,16 @@ def test_the_numpy_columns_draw_the_dataframes_picture(
     gids = {c.get_gid() for c in arrays.collections}
     assert any(str(g).startswith("occupancy/" if max_bars == 10 else "jobs/") for g in gids)
     assert png(arrays) == png(frames)
+
+
+def test_drawing_leaves_the_garbage_collector_as_it_found_it() -> None:
+    # timeline_png has the collector skip what existed before it while it draws (gc.freeze):
+    # left frozen, those objects' cycles would never be freed in a caller's process.
+    import gc
+
+    from qsim.present.shared import timeline_png
+
+    result = qsim.simulate(qsim.parse_scenario(SCENARIO, "two ways"))
+    assert gc.get_freeze_count() == 0
+    assert timeline_png(result, (None, None)).startswith(b"\x89PNG")
+    assert gc.get_freeze_count() == 0

@@ -4,6 +4,7 @@ guard on standard output, and the result files' encodings (strict JSON, CSV, PNG
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -171,9 +172,28 @@ def picture_and_tables(result: RunResult, bounds: tuple[float | None, float | No
 def timeline_png(result: RunResult, bounds: tuple[float | None, float | None]) -> bytes:
     """The run's timeline as PNG bytes (replications draw replication 0: the run `qsim run`
     shows without them)."""
-    from qsim.present import plots  # matplotlib: a third of a second to import, only to draw
+    with _existing_objects_left_alone():
+        from qsim.present import plots  # matplotlib: a third of a second to import, to draw
 
-    return png_bytes(lambda f: plots.save_timeline(result, f, *bounds))
+        return png_bytes(lambda f: plots.save_timeline(result, f, *bounds))
+
+
+@contextlib.contextmanager
+def _existing_objects_left_alone() -> Iterator[None]:
+    """While the block runs, the garbage collector's full passes skip the objects that were
+    there before it (``gc.freeze``, undone after by ``gc.unfreeze``, which hands them back to
+    it: nothing is kept that would have been freed). matplotlib's import and the picture make
+    so many objects that the collector ran full passes over everything, the run's and the
+    libraries' too: 0.06-0.11 s at a million jobs, 0.02-0.05 s this way. Left as it is if
+    something else has frozen objects (it would be undone)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextlib.contextmanager

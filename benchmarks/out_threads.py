@@ -7,6 +7,9 @@ makes them and are timed too. A step whose wall time is well above its CPU time 
 the GIL, or, on a loaded machine, for a core. Usage:
 ``PYTHONPATH=TREE python benchmarks/out_threads.py FILE [DIR]`` (DIR is replaced; default a
 temporary folder), e.g. on ``scale.full_feature_dict(1000000)`` written to a YAML file.
+The last line sums up what came after the simulation: wall seconds, CPU seconds of all threads
+and of the main thread (this script, run with another tree first on the path, times that
+tree: a function it does not have is not wrapped).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 T0 = time.perf_counter()
 STEPS: list[tuple[str, str, float, float, float]] = []
+RUN_DONE: list[tuple[float, float, float]] = []  # when simulate returned: wall, process, thread
 
 WRAPPED: dict[str, list[str]] = {  # module: functions ("Class.method" for a method)
     "qsim.experiments": ["simulate"],
@@ -40,6 +44,8 @@ IMPORTS = {"pandas", "pyarrow", "matplotlib", "qsim.present.plots", "qsim.experi
 def record(step: str, wall0: float, cpu0: float) -> None:
     STEPS.append((threading.current_thread().name, step, wall0 - T0,
                   time.perf_counter() - wall0, time.thread_time() - cpu0))
+    if step == "simulate":
+        RUN_DONE.append((time.perf_counter(), time.process_time(), time.thread_time()))
 
 
 def wrap(owner: Any, name: str) -> None:
@@ -97,6 +103,12 @@ def main() -> None:
     for thread, step, start, wall, cpu in sorted(STEPS, key=lambda s: s[2]):
         print(f"{thread[:14]:14s} {step:30s} {start:6.2f} -> {start + wall:6.2f} s: "
               f"wall {wall:5.2f} s, CPU {cpu:5.2f} s", file=sys.stderr)
+    wall1, cpu1, main1 = RUN_DONE[-1]
+    # What --out adds to the run, in the command's own order (the summary included: --json
+    # computes it too, about 0.3-0.4 s of it): all of it, and the main thread's share.
+    print(f"after the simulation: wall {time.perf_counter() - wall1:.2f} s, CPU "
+          f"{time.process_time() - cpu1:.2f} s (all threads), {time.thread_time() - main1:.2f} s "
+          "(main thread)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,12 @@ def run_files(result: RunResult, parquet: bool = False) -> Iterator[Writer]:
     floats). The CSVs need no pandas: made from the run's numpy columns, they start at once,
     and without ``parquet`` pandas is never imported (a fifth of a second holding the GIL).
     The Parquet files keep the DataFrames' pandas metadata, so they are made from them."""
+    # Arrow registers its compute functions (the CSV writer's casts among them) when
+    # pyarrow.compute is first imported. Imported while a writer ran on its thread (as the
+    # contexts' table did), the writer now and then found no "cast" and failed: import it
+    # before any writer starts (27 ms, which --out paid anyway).
+    import pyarrow.compute  # type: ignore[import-untyped]  # noqa: F401
+
     jobs = job_arrow(result)
     yield _csv_file("jobs", jobs.column_names, jobs)
     contexts = context_arrow(result)

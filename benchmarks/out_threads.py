@@ -9,7 +9,9 @@ the GIL, or, on a loaded machine, for a core. Usage:
 temporary folder), e.g. on ``scale.full_feature_dict(1000000)`` written to a YAML file.
 The last line sums up what came after the simulation: wall seconds, CPU seconds of all threads
 and of the main thread (this script, run with another tree first on the path, times that
-tree: a function it does not have is not wrapped).
+tree: a function it does not have is not wrapped). ``--as-command`` (then DIR is needed)
+runs the console script's way instead, text report and exit included, and prints only that
+line, at the exit.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ class Hook(importlib.abc.MetaPathFinder):
 
 def main() -> None:
     sys.meta_path.insert(0, Hook())
+    if "--as-command" in sys.argv:
+        sys.argv.remove("--as-command")
+        return as_command()
     from qsim.present import run_command
 
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp()) / "out"
@@ -103,12 +108,28 @@ def main() -> None:
     for thread, step, start, wall, cpu in sorted(STEPS, key=lambda s: s[2]):
         print(f"{thread[:14]:14s} {step:30s} {start:6.2f} -> {start + wall:6.2f} s: "
               f"wall {wall:5.2f} s, CPU {cpu:5.2f} s", file=sys.stderr)
+    after_the_simulation("")
+
+
+def after_the_simulation(where: str) -> None:
+    """What --out adds to the run, in the command's own order (the summary included: --json
+    computes it too, about 0.3-0.4 s of it): all of it, and the main thread's share."""
     wall1, cpu1, main1 = RUN_DONE[-1]
-    # What --out adds to the run, in the command's own order (the summary included: --json
-    # computes it too, about 0.3-0.4 s of it): all of it, and the main thread's share.
-    print(f"after the simulation: wall {time.perf_counter() - wall1:.2f} s, CPU "
+    print(f"after the simulation{where}: wall {time.perf_counter() - wall1:.2f} s, CPU "
           f"{time.process_time() - cpu1:.2f} s (all threads), {time.thread_time() - main1:.2f} s "
           "(main thread)", file=sys.stderr)
+
+
+def as_command() -> None:
+    """``qsim run FILE --out DIR`` as the console script runs it (its process settings, the
+    text report, the collector frozen at the end), summed up when the interpreter exits."""
+    import atexit
+
+    from qsim.present.cli import app
+
+    atexit.register(after_the_simulation, " (to the exit)")
+    sys.argv = ["qsim", "run", sys.argv[1], "--out", sys.argv[2]]
+    app()
 
 
 if __name__ == "__main__":

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
-from qsim.records.log import COST_LIMIT, UNCHARGED_REASONS, USER_ERROR, Columns, Kind, Trace
+from qsim.records.log import (
+    _JOB_SHIFT,
+    COST_LIMIT,
+    UNCHARGED_REASONS,
+    USER_ERROR,
+    Columns,
+    Kind,
+    Trace,
+)
 
 STATUSES = ("done", "failed", "cancelled", "incomplete")
 
@@ -45,8 +54,19 @@ CHUNK = 1 << 20
 
 
 def _chunks(cols: Columns) -> Iterator[Columns]:
+    kind = cols.kind  # decoded once for the whole log (every table reads it), then sliced
     for lo in range(0, len(cols.t), CHUNK):
-        yield Columns(cols.t[lo:lo + CHUNK], cols.code[lo:lo + CHUNK])
+        yield Columns(cols.t[lo:lo + CHUNK], cols.code[lo:lo + CHUNK], kind[lo:lo + CHUNK])
+
+
+# The job records' times scattered in one pass: each kind's place among the time columns of
+# ``job_arrays`` (the four end kinds share the last); other kinds (a hold, a context's or the
+# backend's records) go to one cell past them all.
+_TIME_COLUMNS: Final = ("submit_at", "dispatch_at", "ready_at", "quantum_start_at",
+                        "quantum_end_at", "end_at")
+_TIME_COLUMN_OF: Final = np.array(
+    [0, 1, 2, 3, 4, 5, 5, 5, 5] + [len(_TIME_COLUMNS)] * (len(Kind) - Kind.JOB_INCOMPLETE - 1),
+    np.int64)
 
 
 def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
@@ -54,29 +74,33 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     ``status`` as its place in ``STATUSES`` (the summary works on these, not on strings).
 
     Written for a log of millions of records: one pass over the log, a chunk at a time,
-    scattering each job record's time into its job's row."""
+    scattering every record's time into its job's cell of its kind's column at once (the six
+    time columns are one block of memory: a cell's place is its column's start plus its job),
+    and the submissions' and ends' fields by index."""
     cols = _columns(trace)
     n = sum(int(np.count_nonzero(chunk.kind == Kind.JOB_SUBMIT)) for chunk in _chunks(cols))
-    kinds = (Kind.JOB_SUBMIT, Kind.JOB_DISPATCH, Kind.JOB_READY, Kind.QPU_START, Kind.QPU_END)
-    times = {k: np.full(n, np.nan) for k in kinds}
-    end_at = np.full(n, np.nan)
+    # n cells a column, then the one that the records of other kinds all write
+    block = np.full(len(_TIME_COLUMNS) * n + 1, np.nan)
+    # A kind's record of job j goes to first[kind] + j + 1 (j + 1 is its code's job field);
+    # a record of another kind, or of no job, to the last cell or past it (then to the last).
+    first = np.where(_TIME_COLUMN_OF < len(_TIME_COLUMNS), _TIME_COLUMN_OF * n - 1,
+                     len(_TIME_COLUMNS) * n)
     status = np.full(n, -1, dtype=np.int8)  # -1: no end record (not in a finished run)
     workload, context = np.empty(n, np.int64), np.empty(n, np.int64)
     for chunk in _chunks(cols):
         kind = chunk.kind
-        for record_kind, out in times.items():
-            # Row indices rather than boolean masks: numpy takes by index faster than by mask.
-            rows = np.flatnonzero(kind == record_kind)
-            job = chunk.field("job", rows)
-            out[job] = chunk.t[rows]
-            if record_kind == Kind.JOB_SUBMIT:
-                workload[job] = chunk.field("workload", rows)
-                context[job] = chunk.field("context", rows)
-        rows = np.flatnonzero((kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_INCOMPLETE))
+        cell = chunk.code >> _JOB_SHIFT
+        cell += first[kind]
+        np.minimum(cell, len(block) - 1, out=cell)
+        block[cell] = chunk.t
+        rows = np.flatnonzero(kind == Kind.JOB_SUBMIT)
         job = chunk.field("job", rows)
-        end_at[job] = chunk.t[rows]
-        status[job] = kind[rows] - Kind.JOB_DONE  # the end kinds are in STATUSES' order
-    submit_at, dispatch, ready, qpu_start, qpu_end = times.values()
+        workload[job] = chunk.field("workload", rows)
+        context[job] = chunk.field("context", rows)
+        rows = np.flatnonzero((kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_INCOMPLETE))
+        status[chunk.field("job", rows)] = kind[rows] - Kind.JOB_DONE  # in STATUSES' order
+    submit_at, dispatch, ready, qpu_start, qpu_end, end_at = (
+        block[i * n:(i + 1) * n] for i in range(len(_TIME_COLUMNS)))
     quantum_s = np.where(np.isnan(qpu_end), end_at, qpu_end)
     quantum_s -= qpu_start
     np.nan_to_num(quantum_s, copy=False)

@@ -225,9 +225,11 @@ class Columns:
     has six million records, and a column a table does not need is memory it need not fill.
     ``columns["kind"]`` and ``columns.kind`` are the same array."""
 
-    def __init__(self, t: np.ndarray, code: np.ndarray) -> None:
+    def __init__(self, t: np.ndarray, code: np.ndarray, kind: np.ndarray | None = None) -> None:
         self.t = t
         self.code = code
+        if kind is not None:  # already decoded (a slice of a whole log's ``kind``)
+            self.__dict__["kind"] = kind
 
     def __getitem__(self, name: str) -> np.ndarray:
         column: np.ndarray = getattr(self, name)

@@ -1,17 +1,21 @@
 """What each quick command loads (issue 32, goal 4): ``qsim --help``, a command's ``--help``
 and ``qsim examples`` none of the scenario models, pydantic, PyYAML, numpy, pandas, matplotlib
-or rich; ``qsim validate`` the scenario models but none of numpy, pandas, matplotlib or rich.
+or rich; ``qsim validate`` the scenario models but none of numpy, pandas, matplotlib or rich;
+``qsim run --json`` piped (issue 32, goal 1) no progress bar's rich and no process pool.
 Imports, not seconds: the time they cost is measured by ``benchmarks/startup.py``. Each
 command runs in a fresh interpreter, as a user starts it."""
 
 from __future__ import annotations
 
+import io
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from qsim.present.progress import RICH_TERMINAL_VARIABLES, NoProgress, could_show, progress_bar
 from qsim.present.typer_params import TESTED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,11 +25,13 @@ MODELS = {"pydantic", "yaml", "qsim.input.scenario"}  # reading a scenario
 
 def loaded_by(args: list[str]) -> set[str]:
     """Every module loaded once ``qsim ARGS`` has run (the list goes to stderr: stdout is the
-    command's); a library counts by its top-level name too."""
+    command's); a library counts by its top-level name too. Both streams are pipes, and no
+    variable tells rich to take them for a terminal."""
     code = ("import sys; from qsim.present.cli import main; code = main(sys.argv[1:]); "
             "print(' '.join(sorted(sys.modules)), file=sys.stderr); sys.exit(code)")
+    env = {k: v for k, v in os.environ.items() if k not in RICH_TERMINAL_VARIABLES}
     done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
-                          text=True)
+                          text=True, env=env)
     assert done.returncode == 0, done.stderr
     names = set(done.stderr.splitlines()[-1].split())
     return names | {name.split(".")[0] for name in names}
@@ -73,3 +79,23 @@ def test_run_out_writes_its_tables_and_picture_without_pandas(tmp_path: Path) ->
     assert "pandas" not in loaded
     assert "pandas" in loaded_by(["run", "scenarios/vqe.yaml", "--out", str(tmp_path / "pq"),
                                   "--parquet"])
+
+
+def test_a_piped_run_loads_no_progress_bar_and_no_process_pool() -> None:
+    # Its stderr is no terminal, so no bar could show (qsim.present.progress); one run needs
+    # no pool of workers (qsim.experiments.runner imports it for a pool only).
+    loaded = loaded_by(["run", "scenarios/vqe.yaml", "--json"])
+    assert "simpy" in loaded  # it did run
+    assert loaded & {"rich", "multiprocessing", "pandas", "matplotlib"} == set()
+
+
+def test_a_bar_could_show_on_a_terminal_or_where_rich_is_told_it_is_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in RICH_TERMINAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe, as pytest may not have it
+    assert not could_show(io.StringIO())
+    assert isinstance(progress_bar("runs"), NoProgress)
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich then decides, and may show it
+    assert could_show(io.StringIO())
+    assert not isinstance(progress_bar("runs"), NoProgress)

@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from typing import Final
+from concurrent.futures import Executor, as_completed
+from typing import TYPE_CHECKING, Final
 
 from qsim.experiments.estimates import Summary
 from qsim.experiments.run import simulate
 from qsim.input.limits import DEFAULT_MAX_JOBS
 from qsim.input.scenario import Scenario
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: ``progress(done, total)``: called in the calling process as runs finish.
 Progress = Callable[[int, int], None]
@@ -76,6 +79,10 @@ def run_many(tasks: Sequence[Task], workers: int | None = None,
     workers = min(workers or available_cores(), total)
     if workers <= 1:
         return _run_serial(tasks, progress, max_jobs)
+    # The pool's machinery (multiprocessing, logging: about 0.02 s to import) only for a
+    # pool: a single run, as `qsim run` makes, needs none of it.
+    from concurrent.futures import ProcessPoolExecutor
+
     try:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
     except (OSError, NotImplementedError):  # no process support (e.g. no /dev/shm): run here

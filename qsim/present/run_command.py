@@ -22,6 +22,7 @@ from qsim.present.options import (
     command,
     examples,
 )
+from qsim.present.progress import progress_bar
 from qsim.present.shared import (
     check_window_in_run,
     csv_text,
@@ -121,15 +122,13 @@ def _run_and_tables(scenario: Scenario, seed: int | None, replications: int, wan
     """What makes the summary to show (called once --out's tables are being written, which
     need only the run), the run to draw (when ``want_run``) and the files for --out."""
     from qsim import experiments  # SimPy and pandas: only once there is something to run
-    from qsim.present import report
 
     if replications == 1:
-        with report.DelayedProgress("simulating", report.console(stderr=True),
-                                    percent=True) as bar:
+        with progress_bar("simulating", percent=True) as bar:
             result = experiments.simulate(scenario, seed, max_jobs=max_jobs,
                                           progress=bar.update)
         return result.summary, result, {}
-    with report.DelayedProgress("replications", report.console(stderr=True)) as bar:
+    with progress_bar("replications") as bar:
         reps = experiments.replicate(scenario, replications, seed=seed, progress=bar.update,
                                      max_jobs=max_jobs)
     # The per-job tables are those of replication 0, the run `qsim run` shows without

@@ -16,6 +16,7 @@ import numpy as np
 
 from qsim.records.log import (
     _JOB_SHIFT,
+    CHUNK,
     COST_LIMIT,
     UNCHARGED_REASONS,
     USER_ERROR,
@@ -45,12 +46,6 @@ class TraceMeta:
 
 def _columns(trace: Trace) -> Columns:
     return trace.columns()
-
-
-# Records a pass over the log takes at once: its temporaries (masks, rows, gathered fields)
-# stay a few MB, memory the allocator hands back and forth, where whole-log temporaries were
-# fresh memory each time (the summary's cost per job grew by half from 100,000 jobs to 10M).
-CHUNK = 1 << 20
 
 
 def _chunks(cols: Columns) -> Iterator[Columns]:

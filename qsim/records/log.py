@@ -92,6 +92,13 @@ _FIELD_MASK = (1 << 12) - 1
 _CODE_TYPECODE = "L" if array("L").itemsize == 8 else "Q"
 
 
+# Records a pass over a long log takes at once: its temporaries (masks, rows, gathered
+# fields) stay a few MB, memory the allocator hands back and forth, where whole-log
+# temporaries were fresh memory each time (the summary's cost per job grew by half from
+# 100,000 jobs to 10M).
+CHUNK: Final = 1 << 20
+
+
 class Trace:
     """Append-only log. ``-1`` stands for "none" in the job, context and workload columns.
 
@@ -170,18 +177,27 @@ class Trace:
         # profiler or debugger that holds this frame (Dask's worker profiler samples the
         # stack every 10 ms) keeps its locals, and the next extend fails with BufferError.
         # Nor is the view passed to a function (_kinds), whose frame would hold it the same.
-        code = _view(self.code, np.int64)
+        # A chunk at a time, as the tables read the log: a chunk's temporaries are memory the
+        # allocator hands back for the next, where whole-log ones were fresh pages (a third of
+        # this pass's time at a million jobs).
+        # Two passes: the jobs that ended, then the submissions of the others (few), rather
+        # than every submission kept.
+        code = part = _view(self.code, np.int64)
         try:
-            kind = code.view(np.uint8)[_LOW_BYTE::8] & 63  # a new array, as are the masked
-            # selections below; the kind is the low 6 bits, as in _kinds
-            submitted = code[kind == Kind.JOB_SUBMIT]  # in job order, as ids are
-            ended = np.zeros(len(submitted) + 1, dtype=bool)  # indexed by job + 1
-            ended[code[(kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_CANCELLED)]
-                  >> _JOB_SHIFT] = True
-            still_open: np.ndarray = submitted[~ended[1:]]
-            return still_open
+            ended = np.zeros(len(code) + 1, dtype=bool)  # by job + 1 (fewer jobs than records)
+            for lo in range(0, len(code), CHUNK):
+                part = code[lo:lo + CHUNK]
+                kind = part.view(np.uint8)[_LOW_BYTE::8] & 63  # the low 6 bits, as in _kinds
+                ended[part[(kind >= Kind.JOB_DONE) & (kind <= Kind.JOB_CANCELLED)]
+                      >> _JOB_SHIFT] = True
+            still_open = [np.empty(0, np.int64)]  # in job order, as ids are
+            for lo in range(0, len(code), CHUNK):
+                part = code[lo:lo + CHUNK]
+                submitted = part[(part.view(np.uint8)[_LOW_BYTE::8] & 63) == Kind.JOB_SUBMIT]
+                still_open.append(submitted[~ended[submitted >> _JOB_SHIFT]])
+            return np.concatenate(still_open)
         finally:
-            del code
+            del code, part
 
     def freeze(self) -> None:
         """The run is over: no more records. Columns then view the log without copying it."""

@@ -62,6 +62,7 @@ _TIME_COLUMNS: Final = ("submit_at", "dispatch_at", "ready_at", "quantum_start_a
 _TIME_COLUMN_OF: Final = np.array(
     [0, 1, 2, 3, 4, 5, 5, 5, 5] + [len(_TIME_COLUMNS)] * (len(Kind) - Kind.JOB_INCOMPLETE - 1),
     np.int64)
+_OF_A_JOB: Final = np.arange(len(Kind)) <= Kind.JOB_INCOMPLETE  # by kind: has a time column
 
 
 def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
@@ -78,8 +79,7 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     block = np.full(len(_TIME_COLUMNS) * n + 1, np.nan)
     # A kind's record of job j goes to first[kind] + j + 1 (j + 1 is its code's job field);
     # a record of another kind, or of no job, to the last cell or past it (then to the last).
-    first = np.where(_TIME_COLUMN_OF < len(_TIME_COLUMNS), _TIME_COLUMN_OF * n - 1,
-                     len(_TIME_COLUMNS) * n)
+    first = np.where(_OF_A_JOB, _TIME_COLUMN_OF * n - 1, len(_TIME_COLUMNS) * n)
     status = np.full(n, -1, dtype=np.int8)  # -1: no end record (not in a finished run)
     workload, context = np.empty(n, np.int64), np.empty(n, np.int64)
     for chunk in _chunks(cols):

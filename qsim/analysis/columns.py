@@ -15,7 +15,6 @@ from typing import Final
 import numpy as np
 
 from qsim.records.log import (
-    _JOB_SHIFT,
     CHUNK,
     COST_LIMIT,
     UNCHARGED_REASONS,
@@ -77,14 +76,14 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
     n = sum(int(np.count_nonzero(chunk.kind == Kind.JOB_SUBMIT)) for chunk in _chunks(cols))
     # n cells a column, then the one that the records of other kinds all write
     block = np.full(len(_TIME_COLUMNS) * n + 1, np.nan)
-    # A kind's record of job j goes to first[kind] + j + 1 (j + 1 is its code's job field);
-    # a record of another kind, or of no job, to the last cell or past it (then to the last).
-    first = np.where(_OF_A_JOB, _TIME_COLUMN_OF * n - 1, len(_TIME_COLUMNS) * n)
+    # A kind's record of job j goes to first[kind] + j; a record of another kind, or of no
+    # job (j = -1), to the last cell or past it (then to the last).
+    first = np.where(_OF_A_JOB, _TIME_COLUMN_OF * n, len(_TIME_COLUMNS) * n + 1)
     status = np.full(n, -1, dtype=np.int8)  # -1: no end record (not in a finished run)
     workload, context = np.empty(n, np.int64), np.empty(n, np.int64)
     for chunk in _chunks(cols):
         kind = chunk.kind
-        cell = chunk.code >> _JOB_SHIFT
+        cell = chunk.field("job", slice(None))
         cell += first[kind]
         np.minimum(cell, len(block) - 1, out=cell)
         block[cell] = chunk.t

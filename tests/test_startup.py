@@ -68,7 +68,6 @@ def test_examples_loads_no_scenario_model_and_no_pydantic() -> None:
     assert loaded_by(["examples"]) & (DRAWING | MODELS) == set()
 
 
-
 def test_run_out_writes_its_tables_and_picture_without_pandas(tmp_path: Path) -> None:
     # --out's CSVs come from numpy through Arrow and its timeline from the run's numpy
     # columns (issue 32, goal 3): pandas' import is a fifth of a second holding the GIL, on

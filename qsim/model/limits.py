@@ -23,13 +23,8 @@ from typing import TYPE_CHECKING
 from qsim.model.backend import Backend
 from qsim.model.clock import TIMER
 from qsim.model.jobs import HELD, QUEUED, RUNNING, Job
-from qsim.records.log import (
-    CONTEXT_CLOSED,
-    COST_LIMIT,
-    UNCHARGED_REASONS,
-    USER_ERROR,
-    Kind,
-)
+from qsim.model.rules import charge_of
+from qsim.records.log import CONTEXT_CLOSED, COST_LIMIT, Kind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -161,17 +156,7 @@ class LimitedBackend(Backend):
         lim = self.limits_of[job.workload]
         context = job.context
         if lim is not None and (context is None or not context.exclusive):
-            self._book(lim, self._charged(job))
-
-    def _charged(self, job: Job) -> float:
-        """What the job is charged (as FairShare.charge_job books it, SPEC §6, §19)."""
-        reason = job.reason
-        if reason is not None and reason in UNCHARGED_REASONS:
-            return 0.0
-        used = self.lock.charged(job)
-        if reason == USER_ERROR and job.fail_stage == "quantum" and self._failure_charge:
-            used = max(used, self._failure_charge[job.workload])
-        return used
+            self._book(lim, charge_of(job, self.lock.charged, self._failure_charge))
 
     def charge_instance(self, workload: int, seconds: float) -> None:
         Backend.charge_instance(self, workload, seconds)

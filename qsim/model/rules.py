@@ -223,21 +223,29 @@ class FairShare:
         context = job.context
         if context is not None and context.exclusive:
             return
-        reason = job.reason
-        if reason is None:
-            used = self._charged(job)
-        elif reason in UNCHARGED_REASONS:
-            used = 0.0
-        else:
-            used = self._charged(job)
-            if reason == USER_ERROR and job.fail_stage == "quantum" and self._failure_charge:
-                used = max(used, self._failure_charge[job.workload])  # SPEC §19: at least that
+        used = (self._charged(job) if job.reason is None  # done: the lock's charge, at once
+                else charge_of(job, self._charged, self._failure_charge))
         usage = self._of_workload[job.workload]
         usage.times.append(now)
         usage.seconds.append(used)
         usage.total += used
         if usage.oldest == inf:
             usage.oldest = usage.times[usage.head]
+
+
+def charge_of(job: Job, lock_charge: Callable[[Job], float],
+              failure_charge: Sequence[float]) -> float:
+    """What an ended job is charged: what its QPU lock charges (SPEC §6), nothing for a system
+    failure or a job an outage failed (§6, §16), and a user failure in the quantum phase at
+    least its workload's ``failure_charge`` (§19; empty: none). Fair share's account and a
+    limited instance's usage both book this."""
+    reason = job.reason
+    if reason is not None and reason in UNCHARGED_REASONS:
+        return 0.0
+    used = lock_charge(job)
+    if reason == USER_ERROR and job.fail_stage == "quantum" and failure_charge:
+        used = max(used, failure_charge[job.workload])
+    return used
 
 
 QUEUE_POLICIES: dict[str, type[Fifo] | type[FairShare]] = {"fifo": Fifo, "fair_share": FairShare}

@@ -159,16 +159,6 @@ def csv_text(frame: Any) -> str:
     return str(frame.to_csv(index=False, lineterminator="\n"))
 
 
-def picture_and_tables(result: RunResult, bounds: tuple[float | None, float | None],
-                        folder: OutFolder | None = None, parquet: bool = False) -> bytes:
-    """The timeline as PNG bytes; with a ``folder``, the per-run tables are written into it
-    meanwhile (``tables_written``)."""
-    if folder is None:
-        return timeline_png(result, bounds)
-    with tables_written(result, folder, parquet):
-        return timeline_png(result, bounds)
-
-
 def timeline_png(result: RunResult, bounds: tuple[float | None, float | None]) -> bytes:
     """The run's timeline as PNG bytes (replications draw replication 0: the run `qsim run`
     shows without them)."""

@@ -52,7 +52,7 @@ from qsim.model.rules import (
     QueuePolicy,
     queue_policy,
 )
-from qsim.records.log import CONTEXT_CLOSED, Kind, Trace
+from qsim.records.log import CONTEXT_CLOSED, TAIL_JOBS, Kind, Trace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 _SUBMIT, _DISPATCH, _READY = int(Kind.JOB_SUBMIT), int(Kind.JOB_DISPATCH), int(Kind.JOB_READY)
 _QPU_START, _QPU_END = int(Kind.QPU_START), int(Kind.QPU_END)
 _JOB_UNIT = Trace.JOB_UNIT
+# The log's tails are packed when a job whose id is a multiple of TAIL_JOBS is submitted or
+# ends (ends alone, or submissions alone, can go on for hours: a backlog, an outage).
+_TAIL_MASK = TAIL_JOBS - 1
 
 
 class Backend:
@@ -94,9 +97,9 @@ class Backend:
                  ledger: InstanceLedger) -> None:
         self.env = env
         self.trace = trace
-        # The record log's two arrays: a record is one append to each.
-        self._log_t = trace.t
-        self._log_code = trace.code
+        # The record log's two tails: a record is one append to each.
+        self._log_t = trace.t_tail
+        self._log_code = trace.code_tail
         # The rules (qsim.model.rules), chosen once; their constant answers are read here
         # once, as plain attributes, where the per-job path needs them.
         self.lock: QpuLock = QPU_LOCKS[spec.job_lock]()
@@ -169,6 +172,8 @@ class Backend:
         trace = self.trace  # it counts the jobs: one id sequence for all the backends
         job.id = job_id = trace.jobs
         trace.jobs = job_id + 1
+        if not job_id & _TAIL_MASK:
+            trace.pack()
         context = job.context
         job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
         self._log_t.append(self.env.now)
@@ -211,6 +216,8 @@ class Backend:
         trace = self.trace
         job.id = job_id = trace.jobs
         trace.jobs = job_id + 1
+        if not job_id & _TAIL_MASK:
+            trace.pack()
         job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
         self._log_t.append(env.now)
         self._log_code.append(code | _SUBMIT)
@@ -228,6 +235,8 @@ class Backend:
         was_running = job.state == RUNNING
         job.state = ENDED
         job.status = _STATUS[kind]
+        if not job.id & _TAIL_MASK:
+            self.trace.pack()
         if reason is None:
             self._log_t.append(self.env.now)
             self._log_code.append(job.code | kind)
@@ -593,6 +602,8 @@ class Backend:
         trace = self.trace
         job.id = job_id = trace.jobs
         trace.jobs = job_id + 1
+        if not job_id & _TAIL_MASK:
+            trace.pack()
         job.code = code = self._code_base[job.workload] + (job_id + 1) * _JOB_UNIT
         now = self.env.now
         self._log_t.extend((now, now))

@@ -24,7 +24,7 @@ from qsim.model.backend import Backend
 from qsim.model.clock import TIMER
 from qsim.model.jobs import HELD, QUEUED, RUNNING, Job
 from qsim.model.rules import charge_of
-from qsim.records.log import CONTEXT_CLOSED, COST_LIMIT, Kind
+from qsim.records.log import CONTEXT_CLOSED, COST_LIMIT, TAIL_JOBS, Kind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -129,6 +129,8 @@ class LimitedBackend(Backend):
         trace = self.trace  # Backend.submit's record of the submission: one id sequence
         job.id = job_id = trace.jobs
         trace.jobs = job_id + 1
+        if not job_id & (TAIL_JOBS - 1):
+            trace.pack()
         job.code = self._code_base[job.workload] + (job_id + 1) * self.trace.JOB_UNIT
         self._log(job, Kind.JOB_SUBMIT)
         context = job.context

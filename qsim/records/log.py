@@ -8,6 +8,7 @@ order.
 
 from __future__ import annotations
 
+import struct
 import sys
 from array import array
 from collections.abc import Iterator
@@ -98,6 +99,14 @@ _CODE_TYPECODE = "L" if array("L").itemsize == 8 else "Q"
 # 100,000 jobs to 10M).
 CHUNK: Final = 1 << 20
 
+# The newest records wait in two lists (``Trace.t_tail``, ``Trace.code_tail``) and are packed
+# into the arrays in bulk: a list's append is a specialised opcode in CPython 3.11, where an
+# array("d")'s parses its float twice with PyArg_Parse (6.5 % of a fair-share run's
+# instructions, docs/performance.md). The model packs the tails every TAIL_JOBS jobs (at a
+# submission and at a job's end), so they stay a few hundred kB while the log holds 16
+# bytes a record.
+TAIL_JOBS: Final = 1 << 10
+
 
 class Trace:
     """Append-only log. ``-1`` stands for "none" in the job, context and workload columns.
@@ -105,20 +114,26 @@ class Trace:
     Rows are stored as a time array and a packed-code array (16 bytes a row); the columns
     ``kind``, ``job``, ``context`` and ``workload`` are unpacked on demand as numpy arrays.
 
-    The one write path: a record is its time appended to ``t`` and its code
-    (``job_code(job, context, workload) | kind``) appended to ``code``, together, while the
-    log is not frozen. :meth:`add` does exactly that (plus an optional ``info``); the backend
-    does it inline for the records every job makes, with each job's code computed once at
-    submission, because a Python call per record costs more than the two appends (as
-    ``Clock.call`` did per phase; see docs/ARCHITECTURE.md).
+    The one write path: a record is its time appended to ``t_tail`` and its code
+    (``job_code(job, context, workload) | kind``) appended to ``code_tail``, together, while
+    the log is not frozen. :meth:`add` does exactly that (plus an optional ``info``); the
+    backend does it inline for the records every job makes, with each job's code computed
+    once at submission, because a Python call per record costs more than the two appends (as
+    ``Clock.call`` did per phase; see docs/ARCHITECTURE.md). :meth:`pack` moves the tails to
+    the end of the arrays (the model calls it every ``TAIL_JOBS`` jobs); reading ``t`` or
+    ``code`` packs first, so readers see every record in the arrays.
     """
 
     MAX_WORKLOADS = _FIELD_MASK  # workloads and contexts each fit in 12 bits
     JOB_UNIT = 1 << _JOB_SHIFT  # job_code(j + 1, ...) - job_code(j, ...)
 
     def __init__(self) -> None:
-        self.t = array("d")
-        self.code = array(_CODE_TYPECODE)
+        self._t = array("d")
+        self._code = array(_CODE_TYPECODE)
+        # The newest records, not yet packed: cleared in place by ``pack``, so that the
+        # backends may hold them (the lists, and their bound ``append``) for the whole run.
+        self.t_tail: list[float] = []
+        self.code_tail: list[int] = []
         self.info: dict[int, object] = {}  # sparse: seq -> reason or due time
         self.frozen = False  # a finished run's log: read-only, its columns are views
         self._columns: Columns | None = None
@@ -132,8 +147,30 @@ class Trace:
         self.backend_of: dict[int, int] = {}
         self.workload_backend: list[int] = []
 
+    @property
+    def t(self) -> array[float]:
+        """Every record's time (packed first)."""
+        self.pack()
+        return self._t
+
+    @property
+    def code(self) -> array[int]:
+        """Every record's packed code (packed first)."""
+        self.pack()
+        return self._code
+
+    def pack(self) -> None:
+        """Move the tails' records to the end of the arrays, in one pass each: struct packs
+        floats without the argument parser, and ``fromlist`` stores each code once."""
+        t_tail = self.t_tail
+        if t_tail:
+            self._t.frombytes(struct.pack(f"{len(t_tail)}d", *t_tail))
+            self._code.fromlist(self.code_tail)
+            t_tail.clear()
+            self.code_tail.clear()
+
     def __len__(self) -> int:
-        return len(self.t)
+        return len(self._t) + len(self.t_tail)
 
     @staticmethod
     def job_code(job: int, context: int, workload: int) -> int:
@@ -148,9 +185,9 @@ class Trace:
         if self.frozen:
             raise RuntimeError("the run is over: its record log is read-only")
         if info is not None:
-            self.info[len(self.t)] = info
-        self.t.append(t)
-        self.code.append(kind | self.job_code(job, context, workload))
+            self.info[len(self)] = info
+        self.t_tail.append(t)
+        self.code_tail.append(kind | self.job_code(job, context, workload))
 
     @staticmethod
     def without_context(code: int) -> int:
@@ -161,10 +198,11 @@ class Trace:
         """Record ``job.incomplete`` at ``t`` for every job submitted and not ended, in job
         order: what was still queued or running when the run ended. ``reasons``: by job id,
         why some of them were not run (SPEC §19: held by a usage limit)."""
+        self.pack()
         still_open = self._unended_submissions()
-        first = len(self.t)
-        self.t.extend([t] * len(still_open))
-        self.code.extend((still_open - Kind.JOB_SUBMIT + Kind.JOB_INCOMPLETE).tolist())
+        first = len(self._t)
+        self._t.extend([t] * len(still_open))
+        self._code.extend((still_open - Kind.JOB_SUBMIT + Kind.JOB_INCOMPLETE).tolist())
         if reasons:
             jobs = ((still_open >> _JOB_SHIFT) - 1).tolist()
             for row, job in enumerate(jobs, first):
@@ -201,6 +239,7 @@ class Trace:
 
     def freeze(self) -> None:
         """The run is over: no more records. Columns then view the log without copying it."""
+        self.pack()
         self.frozen = True
         self._columns = None
 

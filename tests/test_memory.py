@@ -47,14 +47,18 @@ def test_the_backend_keeps_no_finished_job(queue: str, monkeypatch: pytest.Monke
     assert len(kept) < 50
 
 
-def test_instance_usage_expires_as_the_deque_of_tuples_did() -> None:
-    # The arrays (and their compaction past 4,096 expired entries) give the same floats, in
-    # the same order of additions and subtractions, as the plain deque they replace.
+@pytest.mark.parametrize("tail", [1, 7, 1024])
+def test_instance_usage_expires_as_the_deque_of_tuples_did(
+        tail: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The arrays (and their compaction past 4,096 expired entries) and the unpacked tails
+    # (packed every ``tail`` entries, or when every packed entry has expired) give the same
+    # floats, in the same order of additions and subtractions, as the plain deque they replace.
     import random
     from collections import deque
 
     from qsim.model.rules import InstanceUsage
 
+    monkeypatch.setattr(InstanceUsage, "TAIL", tail)
     rng = random.Random(1)
     usage, entries, total, now = InstanceUsage(2.0, 500.0), deque(), 0.0, 0.0
     for _ in range(30_000):
@@ -67,4 +71,4 @@ def test_instance_usage_expires_as_the_deque_of_tuples_did() -> None:
         while entries and entries[0][0] < now - 500.0:
             total -= entries.popleft()[1]
         assert usage.ratio(now) == total / 2.0
-    assert len(usage.times) - usage.head == len(entries)
+    assert len(usage.times) - usage.head + len(usage.times_tail) == len(entries)

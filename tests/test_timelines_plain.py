@@ -180,6 +180,8 @@ def test_fair_share_accounts_are_the_settles_to_the_bit(monkeypatch: pytest.Monk
             patch.setattr(FairShare, "__init__", keep)
             result = qsim.simulate(scenario, seed=4)
         usages = ledgers[0].by_name.values()
+        for usage in usages:
+            usage.pack()  # the newest entries too
         return result.trace.rows(), [(u.total, u.head, u.times.tobytes()) for u in usages]
 
     inline = accounts()

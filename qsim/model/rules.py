@@ -21,6 +21,7 @@ scenario key that names it (``qsim.input.scenario.Backend``); nothing else compa
 
 from __future__ import annotations
 
+import struct
 from array import array
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -39,14 +40,20 @@ if TYPE_CHECKING:
 class InstanceUsage:
     """Usage of one instance over a rolling window (entries expire as time moves on).
 
-    The entries are two arrays of floats (times, seconds) read from ``head`` on: a window of
-    28 days holds hundreds of thousands of them, 16 bytes each and nothing for the garbage
-    collector to walk (a deque of tuples was ~110 bytes each). ``oldest`` is the first
-    entry's time (inf when there is none), so that ``ratio`` costs one comparison when
-    nothing expires.
+    The entries are two arrays of floats (times, seconds) read from ``head`` on, then the
+    newest, not yet packed, in two lists (``times_tail``, ``seconds_tail``): a window of 28
+    days holds hundreds of thousands of entries, 16 bytes each in the arrays and nothing for
+    the garbage collector to walk (a deque of tuples was ~110 bytes each), while a list's
+    append is a specialised opcode where an array("d")'s parses its float twice. The tails
+    are packed once they hold ``TAIL`` entries, or when every packed entry has expired.
+    ``oldest`` is the first entry's time (inf when there is none), so that ``ratio`` costs
+    one comparison when nothing expires.
     """
 
-    __slots__ = ("share", "window_s", "total", "times", "seconds", "head", "oldest")
+    __slots__ = ("share", "window_s", "total", "times", "seconds", "head", "oldest",
+                 "times_tail", "seconds_tail")
+
+    TAIL = 1024
 
     def __init__(self, share: float, window_s: float) -> None:
         self.share = share
@@ -56,13 +63,27 @@ class InstanceUsage:
         self.seconds = array("d")
         self.head = 0
         self.oldest = inf
+        self.times_tail: list[float] = []
+        self.seconds_tail: list[float] = []
 
     def add(self, t: float, seconds: float) -> None:
-        self.times.append(t)
-        self.seconds.append(seconds)
+        self.times_tail.append(t)
+        self.seconds_tail.append(seconds)
         self.total += seconds
-        if self.oldest == inf:
-            self.oldest = self.times[self.head]
+        if self.oldest == inf:  # no other entry: this is the oldest
+            self.oldest = t
+        if len(self.times_tail) >= self.TAIL:
+            self.pack()
+
+    def pack(self) -> None:
+        """Move the tails' entries to the end of the arrays (struct packs floats without
+        the argument parser)."""
+        times_tail = self.times_tail
+        count = len(times_tail)
+        self.times.frombytes(struct.pack(f"{count}d", *times_tail))
+        self.seconds.frombytes(struct.pack(f"{count}d", *self.seconds_tail))
+        times_tail.clear()
+        self.seconds_tail.clear()
 
     def ratio(self, now: float) -> float:
         """Usage per share within the window ending ``now``."""
@@ -79,13 +100,21 @@ class InstanceUsage:
         """Drop the entries made before ``limit``; called only when the oldest is (``oldest <
         limit``). A run longer than the window calls it about once for every two jobs, each
         call dropping one or two entries: it is written for that."""
-        times, seconds, head = self.times, self.seconds, self.head
+        times, seconds = self.times, self.seconds
+        if self.head == len(times):  # every packed entry has gone: the oldest is in the tails
+            self.pack()
+        head = self.head
         total = self.total - seconds[head]  # the oldest, which the caller saw expire
         head += 1
         end = len(times)
-        while head < end and times[head] < limit:
-            total -= seconds[head]
-            head += 1
+        while True:
+            while head < end and times[head] < limit:
+                total -= seconds[head]
+                head += 1
+            if head < end or not self.times_tail:
+                break
+            self.pack()  # every packed entry has gone: go on in the tails
+            end = len(times)
         self.total = total
         if head == end:
             del times[:], seconds[:]
@@ -226,11 +255,14 @@ class FairShare:
         used = (self._charged(job) if job.reason is None  # done: the lock's charge, at once
                 else charge_of(job, self._charged, self._failure_charge))
         usage = self._of_workload[job.workload]
-        usage.times.append(now)
-        usage.seconds.append(used)
+        times_tail = usage.times_tail
+        times_tail.append(now)
+        usage.seconds_tail.append(used)
         usage.total += used
         if usage.oldest == inf:
-            usage.oldest = usage.times[usage.head]
+            usage.oldest = now
+        if len(times_tail) >= usage.TAIL:
+            usage.pack()
 
 
 def charge_of(job: Job, lock_charge: Callable[[Job], float],

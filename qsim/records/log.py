@@ -2,8 +2,9 @@
 
 One row per event, ``(t, seq, kind, job, context, workload)`` plus an optional ``info`` (a
 reason or a due time). Rows are kept in typed arrays (16 bytes a row) rather than tuples, so
-a million-job run stays small; ``seq`` is the row's position, and ``(t, seq)`` is a total
-order.
+a million-job run stays small (the newest, up to a thousand jobs' worth, wait in two lists
+that are packed into the arrays in bulk: ``Trace``); ``seq`` is the row's position, and
+``(t, seq)`` is a total order.
 """
 
 from __future__ import annotations

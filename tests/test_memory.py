@@ -72,3 +72,28 @@ def test_instance_usage_expires_as_the_deque_of_tuples_did(
             total -= entries.popleft()[1]
         assert usage.ratio(now) == total / 2.0
     assert len(usage.times) - usage.head + len(usage.times_tail) == len(entries)
+
+
+def test_the_record_log_packs_its_tails_as_the_run_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The newest records wait in two lists (Trace.t_tail, code_tail) that the backend packs
+    # into the arrays every TAIL_JOBS jobs: packed every 8 jobs here, the lists stay a few
+    # jobs' records long, and the log is the one packed every 1,024 jobs, record for record.
+    import qsim.model.backend as backend_module
+    from qsim.records.log import Trace
+
+    whole = qsim.simulate(_scenario("fair_share"), seed=2).trace
+    longest = [0]
+    original = Trace.pack
+
+    def pack(self: Trace) -> None:
+        if not self.frozen:
+            longest[0] = max(longest[0], len(self.t_tail))
+        original(self)
+
+    monkeypatch.setattr(backend_module, "_TAIL_MASK", 7)
+    monkeypatch.setattr(Trace, "pack", pack)
+    packed = qsim.simulate(_scenario("fair_share"), seed=2).trace
+    assert len(packed) > 10_000
+    assert 0 < longest[0] < 8 * 12
+    assert packed.t.tobytes() == whole.t.tobytes()
+    assert packed.code.tobytes() == whole.code.tobytes() and packed.info == whole.info

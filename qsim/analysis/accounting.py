@@ -98,7 +98,12 @@ def busy_within(win_start: np.ndarray, win_end: np.ndarray,
     """Total length of the (sorted, disjoint) busy intervals that falls inside the windows."""
     if len(busy_start) == 0 or len(win_start) == 0:
         return 0.0
-    cumulative = np.concatenate([[0.0], np.cumsum(busy_end - busy_start)])
+    # The busy time before each interval, up to the last one a window reaches (sessions
+    # that end before the run reach only part of it), where three fresh arrays of the whole
+    # run's length were made. A cumulative sum adds in order: a prefix's are the whole's.
+    reach = int(np.searchsorted(busy_start, win_end.max(), side="right"))
+    cumulative = np.zeros(reach + 1)
+    np.cumsum(busy_end[:reach] - busy_start[:reach], out=cumulative[1:])
 
     def busy_until(t: np.ndarray) -> np.ndarray:
         started = np.searchsorted(busy_start, t, side="right")  # intervals begun by t

@@ -17,7 +17,7 @@ from qsim.input.scenario import (
     IterativeWorkload,
     RecordedWorkload,
 )
-from qsim.records.log import CANCELLED, CONTEXT_CLOSED, COST_LIMIT, LIMIT, MAX_TIME
+from qsim.records.log import CANCELLED, CHUNK, CONTEXT_CLOSED, COST_LIMIT, LIMIT, MAX_TIME
 
 if TYPE_CHECKING:
     from qsim.analysis.result import RunResult
@@ -288,16 +288,27 @@ def _share_of(scenario: Scenario, instance: str) -> float:
 def _sums_by_workload(jobs: dict[str, np.ndarray], workloads: int) -> dict[str, np.ndarray]:
     index = jobs["workload"]
     statuses = len(STATUSES) + 1  # status -1 (no end record) counts nowhere
-    counts = np.bincount(index * statuses + jobs["status"] + 1, minlength=workloads * statuses)
+    # Counts and first jobs a chunk of jobs at a time: their keys and row numbers are
+    # temporaries the allocator reuses, where whole-run ones were fresh memory at 10M jobs.
+    # (The float sums below read the columns as they are, in one pass each: a sum in
+    # chunks would add in another order.)
+    counts = np.zeros(workloads * statuses, np.int64)
+    first = np.full(workloads, len(index), np.int64)
+    for lo in range(0, len(index), CHUNK):
+        part = index[lo:lo + CHUNK]
+        key = part * statuses
+        key += jobs["status"][lo:lo + CHUNK]
+        key += 1
+        counts += np.bincount(key, minlength=workloads * statuses)
+        np.minimum.at(first, part, np.arange(lo, lo + len(part)))
     by_status = counts.reshape(workloads, statuses)
     sums = {"status": by_status[:, 1:], "submitted": by_status.sum(axis=1)}
     for column in ("charged_s", "quantum_s", "queue_wait_s", "qpu_wait_s"):
         sums[column] = np.bincount(index, weights=jobs[column], minlength=workloads)
-    # Each workload's first job (the earliest submission: job order), the latest end (NaN if
-    # one has none) and the first quantum start (NaN: none), each in one pass over the jobs
-    # for all workloads, not one per workload (a fleet has a stream per backend, issue 28).
-    first = np.full(workloads, len(index), np.int64)
-    np.minimum.at(first, index, np.arange(len(index)))
+    # Each workload's first job (the earliest submission: job order, above), the latest end
+    # (NaN if one has none) and the first quantum start (NaN: none), each in one pass over
+    # the jobs for all workloads, not one per workload (a fleet has a stream per backend,
+    # issue 28).
     sums["first"] = first
     sums["last_end"] = np.full(workloads, -np.inf)
     np.maximum.at(sums["last_end"], index, jobs["end_at"])  # maximum keeps a NaN
@@ -370,10 +381,18 @@ def _others_in_windows(windows: dict[str, np.ndarray], busy: dict[str, np.ndarra
     windows (SPEC §7): what a session pays for under ``session_entry: overlap``."""
     if not len(windows["start_at"]):
         return 0.0
-    others = busy["workload"] != index  # calibrations have workload -1
+    # Only the intervals between the first window's start and the last one's end can meet a
+    # window: a slice (a view) of the sorted, disjoint intervals ``intersect`` takes, masked
+    # and gathered, rather than the whole run's (three fresh whole-run arrays per workload
+    # with windows: a fifth of the summary's fresh memory at 10M jobs). The overlaps are the
+    # same, in the same order, so is their sum.
+    lo = int(np.searchsorted(busy["end_at"], windows["start_at"].min(), side="right"))
+    hi = int(np.searchsorted(busy["start_at"], windows["end_at"].max(), side="left"))
+    near = slice(lo, max(lo, hi))
+    others = busy["workload"][near] != index  # calibrations have workload -1
     order = np.argsort(windows["start_at"], kind="stable")
     s, e = accounting.intersect(windows["start_at"][order], windows["end_at"][order],
-                                busy["start_at"][others], busy["end_at"][others])
+                                busy["start_at"][near][others], busy["end_at"][near][others])
     return float(np.sum(e - s))
 
 

@@ -95,9 +95,8 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
         status[chunk.field("job", rows)] = kind[rows] - Kind.JOB_DONE  # in STATUSES' order
     submit_at, dispatch, ready, qpu_start, qpu_end, end_at = (
         block[i * n:(i + 1) * n] for i in range(len(_TIME_COLUMNS)))
-    quantum_s = np.where(np.isnan(qpu_end), end_at, qpu_end)
-    quantum_s -= qpu_start
-    np.nan_to_num(quantum_s, copy=False)
+    quantum_s, queue_wait, qpu_wait = _durations(submit_at, dispatch, ready, qpu_start, qpu_end,
+                                                 end_at, meta.end_s)
     charged = np.nan_to_num(end_at - dispatch) if meta.legacy_lock else quantum_s.copy()
     jobs, reasons = reasons_given(trace, cols)
     # system failures and jobs an outage failed are not charged (SPEC §6, §16)
@@ -107,15 +106,6 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
         _charge_at_least(charged, jobs[(reasons == USER_ERROR) | (reasons == COST_LIMIT)],
                          qpu_start, workload,
                          meta.failure_charge)
-    queue_wait = np.where(np.isnan(dispatch), end_at, dispatch)
-    queue_wait -= submit_at
-    # Ready for the QPU until it started there, or ended without (failed, cancelled, cut off).
-    # Filled in place: at 10M jobs each temporary is 73 MB of memory fresh from the system.
-    qpu_wait = end_at.copy()
-    qpu_wait[np.isnan(end_at)] = meta.end_s
-    np.copyto(qpu_wait, qpu_start, where=~np.isnan(qpu_start))
-    qpu_wait -= ready
-    np.nan_to_num(qpu_wait, copy=False)  # never ready: no wait for the QPU
     return {
         "workload": workload, "context": context,
         "submit_at": submit_at, "dispatch_at": dispatch, "ready_at": ready,
@@ -124,6 +114,40 @@ def job_arrays(trace: Trace, meta: TraceMeta) -> dict[str, np.ndarray]:
         "quantum_s": quantum_s,
         "charged_s": charged,
     }
+
+
+def _durations(submit_at: np.ndarray, dispatch: np.ndarray, ready: np.ndarray,
+               qpu_start: np.ndarray, qpu_end: np.ndarray, end_at: np.ndarray, end_s: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each job's ``quantum_s``, ``queue_wait_s`` and ``qpu_wait_s`` from its times, a chunk
+    of jobs at a time: the masks they need are then temporaries the allocator reuses, where
+    whole-run ones were fresh memory at 10M jobs (a page fault every 4 kB; about 20 bytes a
+    job here). Each cell is its own job's arithmetic, the same in any chunking."""
+    n = len(submit_at)
+    quantum_s, queue_wait, qpu_wait = np.empty(n), np.empty(n), np.empty(n)
+    for lo in range(0, n, CHUNK):
+        at = slice(lo, lo + CHUNK)
+        end, started = end_at[at], qpu_start[at]
+        # On the QPU until its quantum phase ended, or the job did (failed there, cut off).
+        quantum = quantum_s[at]
+        np.copyto(quantum, qpu_end[at])
+        np.copyto(quantum, end, where=np.isnan(quantum))
+        quantum -= started
+        np.nan_to_num(quantum, copy=False)  # never on the QPU: no quantum time
+        # Queued until dispatched, or ended without (cancelled, cut off).
+        queued = queue_wait[at]
+        np.copyto(queued, dispatch[at])
+        np.copyto(queued, end, where=np.isnan(queued))
+        queued -= submit_at[at]
+        # Ready for the QPU until it started there, or ended without (failed, cancelled, cut
+        # off; unended: the run's end).
+        waited = qpu_wait[at]
+        np.copyto(waited, end)
+        waited[np.isnan(end)] = end_s
+        np.copyto(waited, started, where=~np.isnan(started))
+        waited -= ready[at]
+        np.nan_to_num(waited, copy=False)  # never ready: no wait for the QPU
+    return quantum_s, queue_wait, qpu_wait
 
 
 def _charge_at_least(charged: np.ndarray, failed: np.ndarray, qpu_start: np.ndarray,
@@ -258,9 +282,17 @@ def qpu_order(trace: Trace, meta: TraceMeta) -> np.ndarray:
     """The jobs that took the QPU, in the order they took it: the log's order of their
     QPU-start records (dispatch records under the legacy lock), which is time order."""
     took = Kind.JOB_DISPATCH if meta.legacy_lock else Kind.QPU_START
-    parts = [chunk.field("job", np.flatnonzero(chunk.kind == took))
-             for chunk in _chunks(_columns(trace))]
-    return np.concatenate([np.empty(0, np.int64), *parts])
+    # Counted first, then filled: the chunks' parts and their concatenation were twice the
+    # result's memory, fresh at 10M jobs; a count over the kinds costs less than those pages.
+    cols = _columns(trace)
+    order = np.empty(sum(int(np.count_nonzero(chunk.kind == took)) for chunk in _chunks(cols)),
+                     np.int64)
+    at = 0
+    for chunk in _chunks(cols):
+        part = chunk.field("job", np.flatnonzero(chunk.kind == took))
+        order[at:at + len(part)] = part
+        at += len(part)
+    return order
 
 
 def qpu_intervals(arrays: dict[str, np.ndarray], cal_start: np.ndarray, cal_end: np.ndarray,

@@ -311,7 +311,10 @@ class Columns:
     def not_job_rows(self) -> np.ndarray:
         """Indices of the records of no job (contexts, calibrations, the run's end): few, so
         tables of them need not scan millions of records more than once."""
-        return _read_only(np.flatnonzero(self.kind >= Kind.CONTEXT_OPEN))
+        kind = self.kind  # a chunk at a time: a whole-log mask is a byte a record, fresh
+        return _read_only(np.concatenate([np.empty(0, np.int64), *(
+            np.flatnonzero(kind[lo:lo + CHUNK] >= Kind.CONTEXT_OPEN) + lo
+            for lo in range(0, len(kind), CHUNK))]))
 
     def rows_of(self, *kinds: Kind) -> np.ndarray:
         """Indices of the records of the given kinds (all of them after CONTEXT_OPEN)."""

@@ -323,14 +323,18 @@ GROWTH_SIZES = "100000,10000000"
 GROWTH_PARTS = ("simulate", "summary")
 
 
-def measure_growth(jobs: int) -> dict:
+def measure_growth(jobs: int, window_s: float | None = None) -> dict:
     """Issue 32, goal 2, in a fresh process (see growth): CPU seconds of ``simulate`` and of
     the summary of the full-feature scenario under fair share at ``jobs``, after the same
-    scenario run small (imports and first calls are not the jobs' cost)."""
+    scenario run small (imports and first calls are not the jobs' cost). ``window_s``: the
+    backend's ``fair_share_window`` (None: the default, 28 days)."""
     import qsim
 
     qsim.simulate(qsim.parse_scenario(full_feature_dict(1_000), "warm")).summary()
-    scenario = qsim.parse_scenario(full_feature_dict(jobs), "growth")
+    data = full_feature_dict(jobs)
+    if window_s is not None:
+        data["backend"]["fair_share_window"] = window_s
+    scenario = qsim.parse_scenario(data, "growth")
     t0 = time.process_time()
     result = qsim.simulate(scenario, max_jobs=work_limit(jobs))
     t1 = time.process_time()
@@ -340,14 +344,16 @@ def measure_growth(jobs: int) -> dict:
             "summary": t2 - t1}
 
 
-def growth(sizes: list[int], repeats: int) -> None:
+def growth(sizes: list[int], repeats: int, window_s: float | None = None) -> None:
     """Issue 32, goal 2: the per-job CPU of simulate plus summary at the larger size over the
     smaller (full feature, fair share). The sizes alternate, small, large, small, ..., small,
     each run a fresh process; each large run is paired with the small runs either side of it
     (three processes each, the median taken: a small run is a second, and easily disturbed).
     The children run with the environment the ``qsim`` command gives its own process
     (numpy's huge-page advice off, unless NUMPY_MADVISE_HUGEPAGE is set: set it to 1 to
-    measure numpy's default, as a Python process that imports qsim has it)."""
+    measure numpy's default, as a Python process that imports qsim has it). ``window_s``: the
+    fair-share window of both sizes (None: the default, 28 days, which the small run, 5.8
+    days long, never fills: only the large one pays the window's expiry, the rule's work)."""
     from qsim.present.cli import NUMPY_HUGE_PAGES
 
     small, large = sizes
@@ -355,12 +361,13 @@ def growth(sizes: list[int], repeats: int) -> None:
     env = {name: value, **os.environ}
     print(f"{name}={env[name]} in each run; {repeats} rounds of {small:,}, {large:,}, "
           f"then {small:,} again", file=sys.stderr, flush=True)
-    slots = [_small_slot(small, env)]
+    window = [] if window_s is None else ["--fair-share-window", str(window_s)]
+    slots = [_small_slot(small, env, window)]
     larges = []
     for round_no in range(1, repeats + 1):
         print(f"round {round_no}/{repeats}: {large:,} jobs", file=sys.stderr, flush=True)
-        larges.append(_child(["--one-growth", str(large)], env))
-        slots.append(_small_slot(small, env))
+        larges.append(_child(["--one-growth", str(large), *window], env))
+        slots.append(_small_slot(small, env, window))
     print("| run | jobs | simulate µs/job | summary µs/job | both µs/job |")
     print("|---|---:|---:|---:|---:|")
     in_order = [("small", slots[0])] + [
@@ -381,9 +388,9 @@ def growth(sizes: list[int], repeats: int) -> None:
             print(f"- {label}: {_spread(ratios, 'x', 3)}")
 
 
-def _small_slot(jobs: int, env: dict[str, str]) -> dict:
+def _small_slot(jobs: int, env: dict[str, str], window: list[str]) -> dict:
     """Three runs of the small size in a row, as one: each part's median."""
-    runs = [_child(["--one-growth", str(jobs)], env) for _ in range(3)]
+    runs = [_child(["--one-growth", str(jobs), *window], env) for _ in range(3)]
     return {"jobs": runs[0]["jobs"],
             **{part: sorted(r[part] for r in runs)[1] for part in GROWTH_PARTS}}
 
@@ -570,15 +577,18 @@ def main() -> None:
                         help="issue 32, goal 2: CPU per job of simulate and summary (full "
                              "feature, fair share) at 10,000,000 jobs over 100,000, paired")
     parser.add_argument("--one-growth", type=int, help=argparse.SUPPRESS)  # internal: SIZE
+    parser.add_argument("--fair-share-window", type=float,
+                        help="with --growth: the fair-share window in seconds at both sizes "
+                             "(default 28 days; 1e12: no usage ever expires)")
     args = parser.parse_args()
     if args.one_growth:
-        print(json.dumps(measure_growth(args.one_growth)))
+        print(json.dumps(measure_growth(args.one_growth, args.fair_share_window)))
         return
     if args.growth:
         pair = [int(size) for size in (args.sizes or GROWTH_SIZES).split(",")]
         if len(pair) != 2:
             raise SystemExit("--growth compares two sizes: --sizes SMALL,LARGE")
-        growth(pair, args.repeats)
+        growth(pair, args.repeats, args.fair_share_window)
         return
     if args.fleet_week:
         fleet_week(args.repeats)

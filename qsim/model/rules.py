@@ -101,21 +101,15 @@ class InstanceUsage:
         """Drop the entries made before ``limit``; called only when the oldest is (``oldest <
         limit``). A run longer than the window calls it about once for every two jobs, each
         call dropping one or two entries: it is written for that."""
-        times, seconds = self.times, self.seconds
-        if self.head == len(times):  # every packed entry has gone: the oldest is in the tails
-            self.pack()
-        head = self.head
-        total = self.total - seconds[head]  # the oldest, which the caller saw expire
-        head += 1
-        end = len(times)
-        while True:
+        times, seconds, head, total = self.times, self.seconds, self.head, self.total
+        while True:  # the packed entries, then, once every one has gone, the tails packed
+            end = len(times)
             while head < end and times[head] < limit:
                 total -= seconds[head]
                 head += 1
             if head < end or not self.times_tail:
                 break
-            self.pack()  # every packed entry has gone: go on in the tails
-            end = len(times)
+            self.pack()
         self.total = total
         if head == end:
             del times[:], seconds[:]

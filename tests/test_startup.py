@@ -88,6 +88,15 @@ def test_a_piped_run_loads_no_progress_bar_and_no_process_pool() -> None:
     assert loaded & {"rich", "multiprocessing", "pandas", "matplotlib"} == set()
 
 
+def test_a_single_run_loads_only_the_experiment_it_runs() -> None:
+    # qsim.experiments resolves its names on first use: one run is qsim.experiments.run, not
+    # the comparison, the estimates or the runner of many (nor concurrent.futures with it).
+    loaded = loaded_by(["run", "scenarios/vqe.yaml", "--json"])
+    assert "qsim.experiments.run" in loaded  # it did run
+    assert loaded & {"qsim.experiments.comparison", "qsim.experiments.estimates",
+                     "qsim.experiments.runner", "concurrent.futures"} == set()
+
+
 def test_a_bar_could_show_on_a_terminal_or_where_rich_is_told_it_is_one(
         monkeypatch: pytest.MonkeyPatch) -> None:
     for name in RICH_TERMINAL_VARIABLES:

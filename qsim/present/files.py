@@ -21,7 +21,6 @@ the lock when a process dies, so a crash leaves none behind.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shlex
@@ -89,7 +88,7 @@ _HELD: dict[str, int] = {}
 
 def _lock_path(out: Path) -> str:
     """The lock file of ``out``: in the user's temporary folder, never in the user's own."""
-    key = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:32]
+    key = _hex_sha256(os.fsencode(out.resolve()))[:32]
     folder = os.path.join(tempfile.gettempdir(), f"qsim-locks-{os.getuid()}")
     os.makedirs(folder, mode=0o700, exist_ok=True)
     return os.path.join(folder, key + ".lock")
@@ -200,7 +199,15 @@ def _read_manifest(folder: Path) -> dict[str, dict[str, Any]] | None:
     return files
 
 
+def _hex_sha256(raw: bytes) -> str:
+    import hashlib  # OpenSSL's: 12 M instructions to import, only for --out (not for --help)
+
+    return hashlib.sha256(raw).hexdigest()
+
+
 def _sha256(path: Path) -> str:
+    import hashlib  # as in _hex_sha256
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 24), b""):
@@ -283,7 +290,7 @@ class OutFolder:
     def add(self, name: str, data: str | bytes) -> None:
         raw = data if isinstance(data, bytes) else data.encode("utf-8")
         self.path(name).write_bytes(raw)
-        self._list(name, len(raw), hashlib.sha256(raw).hexdigest())
+        self._list(name, len(raw), _hex_sha256(raw))
 
     def adopt(self, name: str) -> None:
         path = self.path(name)

@@ -80,6 +80,26 @@ def test_top_level_help_lists_the_commands() -> None:
         assert command in proc.stdout
 
 
+@pytest.mark.parametrize("args", [["--help"], ["--no-such-option"], []])
+def test_a_command_named_first_reads_as_it_does_in_the_whole_app(
+        args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # `qsim NAME ...` builds NAME's click command alone (start-up, issue 32): its help and
+    # its usage errors must be those of the whole app's NAME, and the app stays whole.
+    import typer
+
+    from qsim.present import cli
+
+    for name in cli.ORDER:
+        shown = []
+        for command in (typer.main.get_command(cli.app), cli._click_command([name, *args])):
+            code = cli._invoke(command, [name, *args])
+            shown.append((code, *capsys.readouterr()))
+        assert shown[0] == shown[1], name
+        assert shown[0][0] in (0, 2), shown[0]  # help, or one usage error
+    assert sorted(cli.app.registered_commands[i].name or "" for i in range(len(cli.ORDER))) \
+        == sorted(cli.ORDER)
+
+
 @pytest.mark.slow
 def test_plot_and_window_are_offered() -> None:
     assert "--plot" in qsim_cli("run", "--help").stdout

@@ -14,6 +14,7 @@ nothing a file names reaches the terminal as a control character.
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import importlib
 import os
@@ -90,8 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     silent exit, and print a blank line first), and writes standard output through a guard
     that turns a failed write (a full disk, a closed pipe) into one error line.
     """
-    command = typer.main.get_command(app)
     args = sys.argv[1:] if argv is None else list(argv)
+    command = _click_command(args)
     stdout = sys.stdout
     sys.stdout = Guarded(stdout)  # a stream in all it does
     try:
@@ -109,6 +110,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = stdout
         release_out_locks()  # a command that stopped before writing its --out
     return code
+
+
+def _click_command(args: Sequence[str]) -> Any:
+    """The app as a click command, with only the command ``args`` name first when they do.
+
+    typer converts every parameter of every command it is given, at every start: the eight
+    commands' cost 60-70 M instructions of each (``qsim run --help`` 367 M with all of them,
+    306 M alone; docs/performance.md). A line that names its command (``qsim run FILE``)
+    runs that one alone, and reads the same with or without the others beside it: its help,
+    its usage errors and what it does. Any other line (``qsim --help``, ``qsim --version``, a
+    mistyped command) meets the whole app.
+    """
+    if args and args[0] in ORDER:
+        named = copy.copy(app)  # the module's app stays whole (``qsim --help`` lists all)
+        named.registered_commands = [c for c in app.registered_commands if c.name == args[0]]
+        return typer.main.get_command(named)
+    return typer.main.get_command(app)
 
 
 @contextlib.contextmanager

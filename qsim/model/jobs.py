@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qsim.records.log import RAN_TOO_LONG
@@ -18,9 +17,20 @@ NEW, QUEUED, RUNNING, ENDED = 0, 1, 2, 3  # NEW: not (yet) accepted by the backe
 HELD = 4
 
 
-@dataclass(slots=True, eq=False)
 class Job:
-    """One primitive request. Durations are drawn at submission, in submission order."""
+    """One primitive request. Durations are drawn at submission, in submission order.
+
+    A plain class with slots and a hand-written ``__init__`` rather than a dataclass: a job is
+    made once per submission (a million times in a long run), so its constructor takes and
+    stores only what its workload knows. What the backend learns later is stored where it
+    first becomes known, and is not there before: ``id`` and ``code`` at submission,
+    ``ready_at`` when compile ends, ``status`` when the job ends (a slot never stored raises
+    ``AttributeError`` when read, as a job's id read before it is submitted should).
+    """
+
+    __slots__ = ("workload", "context", "compile_s", "run_s", "post_s", "fail_stage",
+                 "stop_reason", "on_end", "attempt", "state", "reason",
+                 "id", "code", "ready_at", "status")
 
     workload: int  # index of the workload in the scenario
     context: Context | None
@@ -30,13 +40,34 @@ class Job:
     fail_stage: str | None  # None, "compile" or "quantum"
     stop_reason: str | None  # why compile or the quantum phase ends the job (None: it goes on)
     on_end: Callable[[Job], None] | None  # called when the job has a final status
-    attempt: int = 0  # 0 for the first submission, k for the k-th retry
-    id: int = -1  # queue order, assigned by the backend at submission
-    code: int = 0  # the job's packed record fields (Trace.job_code), set at submission
-    state: int = NEW
-    ready_at: float = 0.0  # when compile ended (QPU order is first-ready first)
-    status: str = ""  # final: done, failed, cancelled, incomplete
-    reason: str | None = None
+    attempt: int  # 0 for the first submission, k for the k-th retry
+    state: int  # NEW until the backend accepts it (a job rejected at submission stays NEW)
+    reason: str | None  # why it ended (None: done), set with its status
+    # Set by the backend, not by the constructor:
+    id: int  # queue order, at submission
+    code: int  # the job's packed record fields (Trace.job_code), at submission
+    ready_at: float  # when compile ended (QPU order is first-ready first)
+    status: str  # final: done, failed or cancelled, when it ends
+
+    def __init__(self, workload: int, context: Context | None, compile_s: float,
+                 run_s: float, post_s: float, fail_stage: str | None = None,
+                 stop_reason: str | None = None, on_end: Callable[[Job], None] | None = None,
+                 attempt: int = 0) -> None:
+        self.workload = workload
+        self.context = context
+        self.compile_s = compile_s
+        self.run_s = run_s
+        self.post_s = post_s
+        self.fail_stage = fail_stage
+        self.stop_reason = stop_reason
+        self.on_end = on_end
+        self.attempt = attempt
+        self.state = NEW
+        self.reason = None
+
+    def __repr__(self) -> str:
+        return (f"Job(id={getattr(self, 'id', None)}, workload={self.workload}, "
+                f"state={self.state}, status={getattr(self, 'status', None)!r})")
 
 
 def quantum_run(quantum_s: float, cap_s: float, fail_stage: str | None,

@@ -150,7 +150,7 @@ class WorkloadRun:
         ``in_context`` False: in job mode, outside the workload's batch or session."""
         run, stop = quantum_run(quantum_s, self._cap_s, None, None, 0.0)
         job = Job(self.index, self.context if in_context else None, compile_s, run, post_s,
-                  None, stop, self._wrap(on_end), 0)
+                  None, stop, self._wrap(on_end))
         self.live += 1
         trace = self.backend.trace
         row = len(trace)  # its submission's record: the first that submit writes
@@ -320,7 +320,7 @@ class WorkloadRun:
             run, stop = quantum_s, None
         else:
             run, stop = quantum_run(quantum_s, self._cap_s, None, None, 0.0)
-        job = Job(self.index, self.context, compile_s, run, post_s, None, stop, None, 0)
+        job = Job(self.index, self.context, compile_s, run, post_s, None, stop)
         env = self.env
         heappush(env.heap, (env.now + next(self._arrivals), self.priority, next(env.entry_ids),
                             self._next_arrival, None))

@@ -87,6 +87,12 @@ class WorkloadRun:
             self._process = self._varying(spec, streams)
             self._next_arrival = (self._arrive_varying if spec.during_outages == "keep"
                                   else self._arrive_unless_outage)
+        # A job's three phases in one ``next`` (a C call each draw): the same numbers in the
+        # same order, each from its own stream; made after ``_varying``, which may replace
+        # the quantum draws. A plain stream's arrival takes its next gap in the same call.
+        self._phases = zip(self.compile_draws, self.quantum_draws, self.post_draws)
+        self._phases_and_gap = zip(self.compile_draws, self.quantum_draws, self.post_draws,
+                                   self._arrivals)
         self.live = 0  # submitted jobs not yet ended
         self.submitting = True  # False once it will submit nothing more (background: stop)
         self.ended = False
@@ -170,8 +176,7 @@ class WorkloadRun:
             if fails:
                 stage = failure.stage
                 reason = USER_ERROR if failure.kind == "user" else SYSTEM_ERROR
-        compile_s, quantum_s, post_s = (next(self.compile_draws), next(self.quantum_draws),
-                                        next(self.post_draws))
+        compile_s, quantum_s, post_s = next(self._phases)
         if stage == "compile":
             run, stop = 0.0, reason
         elif stage is None and quantum_s <= self._cap_s:
@@ -314,15 +319,14 @@ class WorkloadRun:
         and its failure checks less per job, a percent of a million-job run)."""
         if not self.submitting:
             return
-        compile_s, quantum_s, post_s = (next(self.compile_draws), next(self.quantum_draws),
-                                        next(self.post_draws))
+        compile_s, quantum_s, post_s, gap = next(self._phases_and_gap)
         if quantum_s <= self._cap_s:
             run, stop = quantum_s, None
         else:
             run, stop = quantum_run(quantum_s, self._cap_s, None, None, 0.0)
         job = Job(self.index, self.context, compile_s, run, post_s, None, stop)
         env = self.env
-        heappush(env.heap, (env.now + next(self._arrivals), self.priority, next(env.entry_ids),
+        heappush(env.heap, (env.now + gap, self.priority, next(env.entry_ids),
                             self._next_arrival, None))
         self.backend.submit_last(job)
 

@@ -404,13 +404,14 @@ class Backend:
             context.on_dispatch()  # may activate the context
         if self.legacy_lock:
             self.qpu_busy = True
-        if job.compile_s == 0:
+        if job.compile_s == 0.0:  # (a float: float == int is a slow compare)
             self._instant_work = True
         heappush(self._heap, (now + job.compile_s, END, next(self._entry_ids), self._after_compile,
                               job))  # env.call, written out (see Clock)
 
     def _compiled(self, job: Job) -> None:
-        if job.fail_stage == "compile":
+        # ``is not None`` first: most jobs never fail, and None == str is a slow compare.
+        if job.fail_stage is not None and job.fail_stage == "compile":
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
         job.ready_at = now = self.env.now

@@ -177,10 +177,10 @@ class WorkloadRun:
                 stage = failure.stage
                 reason = USER_ERROR if failure.kind == "user" else SYSTEM_ERROR
         compile_s, quantum_s, post_s = next(self._phases)
-        if stage == "compile":
-            run, stop = 0.0, reason
-        elif stage is None and quantum_s <= self._cap_s:
+        if stage is None and quantum_s <= self._cap_s:
             run, stop = quantum_s, None  # quantum_run's answer for most jobs, without a call
+        elif stage == "compile":
+            run, stop = 0.0, reason
         else:
             run, stop = quantum_run(quantum_s, self._cap_s, stage, reason, where)
         return Job(self.index, self.context, compile_s, run, post_s, stage, stop, on_end,

@@ -12,6 +12,7 @@ from helpers import job, run, workload
 
 from qsim.model.jobs import Job
 from qsim.model.rules import FairShare, InstanceLedger, QuantumLock
+from qsim.records.log import Kind
 
 # One circuit of 1000 shots: 2 s of overhead + 1000 * (250 us + 10 us) = 2.26 s a job.
 CIRCUIT: dict[str, Any] = {"circuits": 1, "shots": 1000, "circuit_duration": "10us"}
@@ -63,7 +64,7 @@ def test_a_duration_quantum_has_no_overhead_to_charge() -> None:
 
 def _ended(fail_stage: str | None, reason: str | None, run_s: float) -> Job:
     job_ = Job(0, None, 1.0, run_s, 0.0, fail_stage, reason, None)
-    job_.reason, job_.status = reason, "failed" if reason else "done"
+    job_.reason, job_.end_kind = reason, Kind.JOB_FAILED if reason else Kind.JOB_DONE
     return job_
 
 

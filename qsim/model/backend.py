@@ -235,7 +235,7 @@ class Backend:
         # specialises only an int compare that a jump consumes, and this runs once per job.
         state = job.state  # QUEUED, RUNNING, HELD, or NEW when rejected at submission
         job.state = ENDED
-        job.status = _STATUS[kind]
+        job.end_kind = kind
         if not job.id & _TAIL_MASK:
             self.trace.pack()
         if reason is None:
@@ -263,7 +263,7 @@ class Backend:
                 self._want_dispatch = True  # request_dispatch(), written out: once per job
                 env.settle = self._settle_hook
         context = job.context
-        if context is not None and (state == RUNNING or state == QUEUED):
+        if context is not None and state in (RUNNING, QUEUED):
             context.on_job_end(state == RUNNING)
         if job.on_end is not None:
             job.on_end(job)
@@ -630,10 +630,6 @@ class Backend:
     def charge_instance(self, workload: int, seconds: float) -> None:
         """Book a session window's length for the workload's instance (SPEC §11)."""
         self.policy.book(workload, self.env.now, seconds)
-
-
-_STATUS: dict[int, str] = {
-    Kind.JOB_DONE: "done", Kind.JOB_FAILED: "failed", Kind.JOB_CANCELLED: "cancelled"}
 
 
 def _cid(context: Context | None) -> int:

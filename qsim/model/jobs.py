@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from qsim.records.log import RAN_TOO_LONG
+from qsim.records.log import RAN_TOO_LONG, Kind
 
 if TYPE_CHECKING:
     from qsim.model.modes import Context
@@ -16,6 +16,10 @@ NEW, QUEUED, RUNNING, ENDED = 0, 1, 2, 3  # NEW: not (yet) accepted by the backe
 #: stream's ``hold`` (§17).
 HELD = 4
 
+#: A job's final status, by the kind of the record that ended it.
+_STATUS: dict[int, str] = {
+    Kind.JOB_DONE: "done", Kind.JOB_FAILED: "failed", Kind.JOB_CANCELLED: "cancelled"}
+
 
 class Job:
     """One primitive request. Durations are drawn at submission, in submission order.
@@ -24,13 +28,14 @@ class Job:
     made once per submission (a million times in a long run), so its constructor takes and
     stores only what its workload knows. What the backend learns later is stored where it
     first becomes known, and is not there before: ``id`` and ``code`` at submission,
-    ``ready_at`` when compile ends, ``status`` when the job ends (a slot never stored raises
-    ``AttributeError`` when read, as a job's id read before it is submitted should).
+    ``ready_at`` when compile ends, ``end_kind`` (the record kind that ended it, of which
+    ``status`` is the name) when the job ends. A slot never stored raises ``AttributeError``
+    when read, as a job's id read before it is submitted should.
     """
 
     __slots__ = ("workload", "context", "compile_s", "run_s", "post_s", "fail_stage",
                  "stop_reason", "on_end", "attempt", "state", "reason",
-                 "id", "code", "ready_at", "status")
+                 "id", "code", "ready_at", "end_kind")
 
     workload: int  # index of the workload in the scenario
     context: Context | None
@@ -47,7 +52,7 @@ class Job:
     id: int  # queue order, at submission
     code: int  # the job's packed record fields (Trace.job_code), at submission
     ready_at: float  # when compile ended (QPU order is first-ready first)
-    status: str  # final: done, failed or cancelled, when it ends
+    end_kind: int  # the record kind that ended it (its status), when it ends
 
     def __init__(self, workload: int, context: Context | None, compile_s: float,
                  run_s: float, post_s: float, fail_stage: str | None = None,
@@ -65,9 +70,14 @@ class Job:
         self.state = NEW
         self.reason = None
 
+    @property
+    def status(self) -> str:
+        """Final: done, failed or cancelled, once it has ended."""
+        return _STATUS[self.end_kind]
+
     def __repr__(self) -> str:
         return (f"Job(id={getattr(self, 'id', None)}, workload={self.workload}, "
-                f"state={self.state}, status={getattr(self, 'status', None)!r})")
+                f"state={self.state}, status={_STATUS.get(getattr(self, 'end_kind', -1))!r})")
 
 
 def quantum_run(quantum_s: float, cap_s: float, fail_stage: str | None,

@@ -3,6 +3,7 @@ What the model relies on: SimPy's own semantics unchanged, and the hook's place 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import pytest
@@ -52,6 +53,30 @@ def test_calls_at_one_instant_run_by_priority_then_insertion() -> None:
     env.call(1.0, END, order.append, "end-2")
     env.run()
     assert order == ["end", "end-2", "timer", "submit-a", "submit-b"]
+
+
+def test_entries_come_out_by_time_then_priority_then_push_order_as_simpys() -> None:
+    # A heap entry's key folds (priority, push order) into one int (HeapEntry): whatever the
+    # interleaving of priorities and times, and with SimPy's own events at NORMAL (= END)
+    # among the calls, the order is SimPy's (time, priority, insertion) order. Many entries
+    # share each (time, priority), so a key whose push count reached into the priority's
+    # bits, or a count per priority not shared by its callers, would reorder them.
+    rng = random.Random(7)
+    env, order, pushed = Clock(), [], []
+    priorities = (-1, 0, END, TIMER, 9, 10, 11, 500, DISPATCH + 1)
+    for index in range(3000):
+        time, priority = float(rng.randrange(4)), rng.choice(priorities)
+        pushed.append((time, priority, index))
+        if priority == END and rng.random() < 0.5:
+            event = env.event()
+            event.callbacks.append(lambda _event, index=index: order.append(index))
+            event._ok, event._value = True, None
+            env.schedule(event, END, time)  # a SimPy event, as ``at`` and ``fire`` make
+        else:
+            env.call(time, priority, order.append, index)
+    assert env.events_scheduled() == 3000
+    env.run()
+    assert order == [index for *_, index in sorted(pushed)]
 
 
 def test_settle_runs_once_after_everything_of_the_instant_ranked_before_dispatch() -> None:

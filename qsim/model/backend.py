@@ -87,7 +87,7 @@ class Backend:
         "lanes_free", "queues", "contexts", "_code_base", "active", "_queue_order",
         "waiting_for_qpu", "queued", "_session_jobs_queued", "_oldest_first",
         "_dispatch_on_release", "qpu_busy", "calibration_due", "_calibration_duration",
-        "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_entry_ids",
+        "_want_dispatch", "_want_qpu", "_instant_work", "_heap", "_end_keys",
         "_settle_hook", "_after_compile", "_after_quantum", "_after_post",
         "in_outage", "_legacy_quantum", "_held_quantum", "_run_hook", "index",
         "_qpu_order",
@@ -140,7 +140,7 @@ class Backend:
         self._want_dispatch = False
         self._want_qpu = False
         self._instant_work = False  # a job dispatched now has no compile phase
-        self._heap, self._entry_ids = env.heap, env.entry_ids
+        self._heap, self._end_keys = env.heap, env.keys(END)
         # Bound once rather than once per use: these are handed to the clock for every job.
         self._settle_hook = self._run_hook = self._settle
         self.index = 0  # its place in the scenario's backends (SPEC §18)
@@ -407,7 +407,7 @@ class Backend:
             self.qpu_busy = True
         if job.compile_s == 0.0:  # (a float: float == int is a slow compare)
             self._instant_work = True
-        heappush(self._heap, (now + job.compile_s, END, next(self._entry_ids), self._after_compile,
+        heappush(self._heap, (now + job.compile_s, next(self._end_keys), self._after_compile,
                               job))  # env.call, written out (see Clock)
 
     def _compiled(self, job: Job) -> None:
@@ -427,8 +427,7 @@ class Backend:
             self._log_t.append(now)  # alone in its instant: the QPU's choice, made now
             self._log_code.append(job.code | _QPU_START)
             self.qpu_busy = True
-            heappush(self._heap, (now + job.run_s, END, next(self._entry_ids),
-                                  self._after_quantum, job))
+            heappush(self._heap, (now + job.run_s, next(self._end_keys), self._after_quantum, job))
             return
         self.waiting_for_qpu.append(job)
         if not self.qpu_busy:  # else the QPU's release asks for a choice itself
@@ -457,14 +456,14 @@ class Backend:
         now = self.env.now  # _run_quantum(job), written out: once per job
         self._log_t.append(now)
         self._log_code.append(job.code | _QPU_START)
-        heappush(self._heap, (now + job.run_s, END, next(self._entry_ids), self._after_quantum,
+        heappush(self._heap, (now + job.run_s, next(self._end_keys), self._after_quantum,
                               job))
 
     def _run_quantum(self, job: Job) -> None:
         now = self.env.now
         self._log_t.append(now)
         self._log_code.append(job.code | _QPU_START)
-        heappush(self._heap, (now + job.run_s, END, next(self._entry_ids), self._after_quantum,
+        heappush(self._heap, (now + job.run_s, next(self._end_keys), self._after_quantum,
                               job))  # env.call, written out (see Clock)
 
     def _quantum_ended(self, job: Job) -> None:
@@ -485,7 +484,7 @@ class Backend:
             self.finish(job, Kind.JOB_FAILED, job.stop_reason)
             return
         heap = self._heap
-        heappush(heap, (now + job.post_s, END, next(self._entry_ids), self._after_post,
+        heappush(heap, (now + job.post_s, next(self._end_keys), self._after_post,
                         job))  # env.call, written out (see Clock)
         if (alone and self._want_qpu and not self._want_dispatch and not self.in_outage
                 and heap[0][0] > now):
@@ -543,10 +542,10 @@ class Backend:
         if active is None:
             return
         on_qpu = self.env.pending(self._after_quantum)
-        if on_qpu is not None and on_qpu[4].context is active:
+        if on_qpu is not None and on_qpu[3].context is active:
             # Inactive right after that phase ends: a call at its time and rank, pushed after
             # it, so it runs after it (SPEC §16: "as soon as its jobs on the QPU have ended").
-            heappush(self._heap, (on_qpu[0], END, next(self._entry_ids), self._suspend, active))
+            heappush(self._heap, (on_qpu[0], next(self._end_keys), self._suspend, active))
         else:
             active.suspend()
 
@@ -556,7 +555,7 @@ class Backend:
         if entry is None:
             return
         self.env.revoke(entry)
-        job: Job = entry[4]
+        job: Job = entry[3]
         self.trace.add(self.env.now, Kind.QPU_END, job.id, _cid(job.context), job.workload)
         if not self.legacy_lock:  # (under the legacy lock the job's end releases the QPU)
             self.qpu_busy = False

@@ -20,21 +20,22 @@ million jobs spends most of its time:
 ``run`` is SimPy's with its step loop written out; everything else (processes, ``Event``)
 is SimPy's.
 
-The contract with SimPy lives in this module alone (SimPy is pinned below 5 in
-pyproject.toml, and tests/test_clock.py holds ``run`` to ``simpy.Environment``'s behaviour):
-the heap entry ``(time, priority, id, ...)`` of ``Environment._queue`` and its id counter
-``_eid``; an ``Event``'s ``_ok``, ``_value`` and ``callbacks``; and that SimPy itself reads
-the time only through ``schedule``, ``step`` and ``run``, which ``Clock`` replaces, so the
-time can be the plain attribute ``now`` (one attribute load on the hot path, not a
-property call). The rest of the model uses ``now``, ``heap``, ``entry_ids``, ``call``,
-``scheduled``, ``pending``, ``revoke``, ``interrupt``, ``settle``, ``at``, ``fire`` and
-SimPy's public ``Event`` and ``process``.
+The contract with SimPy lives in this module alone (SimPy is pinned below 5 in pyproject.toml,
+and tests/test_clock.py holds ``run`` to ``simpy.Environment``'s behaviour): the heap
+``Environment._queue``, whose entries ``Clock`` makes in its own shape (SimPy pushes only
+through ``schedule``, which ``Clock`` replaces); an ``Event``'s ``_ok``, ``_value`` and
+``callbacks``; and that SimPy itself reads the time only through ``schedule``, ``step`` and
+``run``, which ``Clock`` replaces, so the time can be the plain attribute ``now`` (one attribute
+load on the hot path, not a property call). The rest of the model uses ``now``, ``heap``,
+``keys``, ``call``, ``scheduled``, ``pending``, ``revoke``, ``interrupt``, ``settle``, ``at``,
+``fire`` and SimPy's public ``Event`` and ``process``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
+from itertools import count
 from typing import Any
 
 import simpy
@@ -49,8 +50,16 @@ PENDING = SUBMIT_BASE - 1  # a background's pending jobs at t = 0 (SPEC §17): b
 DISPATCH = 1_000_000_000  # settle: after every submission of the instant
 
 
-# A heap entry: (time, priority, id, fn, arg); ``fn(arg)`` runs at that time.
-HeapEntry = tuple[float, int, int, Callable[[Any], Any], Any]
+# A heap entry: (time, key, fn, arg); ``fn(arg)`` runs at that time. The key is the
+# entry's priority and its place among the entries pushed at that priority, in one int:
+# ``priority * 2**SEQ_BITS + n`` for the n-th such entry (``Clock.keys``). Ordered by
+# (time, key), the entries come out exactly as ordered by (time, priority, insertion order),
+# SimPy's order, as long as fewer than 2**SEQ_BITS entries are pushed at one priority (about
+# 10**12: days of CPU at a million a second). One item fewer than (time, priority, id, ...)
+# to build, unpack and free for each entry, and one comparison fewer where times tie.
+HeapEntry = tuple[float, int, Callable[[Any], Any], Any]
+SEQ_BITS = 40
+DISPATCH_KEY = DISPATCH << SEQ_BITS  # the first key at DISPATCH: settle goes before it
 
 
 def submit_priority(workload_index: int) -> int:
@@ -61,13 +70,13 @@ def submit_priority(workload_index: int) -> int:
 class Clock(simpy.Environment):
     """SimPy's environment, plus plain scheduled calls and an end-of-instant ``settle`` hook.
 
-    Every heap entry is ``(time, priority, id, fn, arg)``: ``call``'s, and SimPy's own events
-    as a call of their processing (``schedule``). The order is SimPy's (ids are unique, so
-    entries never compare past them), and so is everything an ``Event`` does.
+    Every heap entry is ``(time, key, fn, arg)`` (``HeapEntry``): ``call``'s, and SimPy's own
+    events as a call of their processing (``schedule``). The order is SimPy's (keys are
+    unique, so entries never compare past them), and so is everything an ``Event`` does.
 
-    ``heap`` and ``entry_ids`` are SimPy's heap and id counter, for the few pushes that run
-    for every phase of every job: ``heappush(heap, (time, priority, next(entry_ids), fn, arg))``
-    is ``call`` without the cost of a Python call.
+    ``heap`` is SimPy's heap and ``keys(priority)`` the counter of a priority's keys, for the
+    few pushes that run for every phase of every job: ``heappush(heap, (time, next(keys), fn,
+    arg))``, with ``keys`` fetched once, is ``call`` without the cost of a Python call.
     """
 
     now: float = 0.0  # a plain attribute here, not SimPy's property
@@ -80,17 +89,26 @@ class Clock(simpy.Environment):
         self.origin = 0.0
         self.settle: Callable[[], None] | None = None
         self.heap: list[HeapEntry] = self._queue  # type: ignore[assignment]  # see HeapEntry
-        self.entry_ids = self._eid
+        self._keys: dict[int, Iterator[int]] = {}
+        self._interrupt_keys = self.keys(-1)  # made here, not in the watching thread
+
+    def keys(self, priority: int) -> Iterator[int]:
+        """The keys of heap entries at ``priority``, in push order (``HeapEntry``): one
+        counter per priority, the same object for every caller."""
+        counter = self._keys.get(priority)
+        if counter is None:
+            counter = self._keys[priority] = count(priority << SEQ_BITS)
+        return counter
 
     def call(self, delay: float, priority: int, fn: Callable[[Any], Any], arg: Any = None) -> None:
         """Call ``fn(arg)`` ``delay`` seconds from now, at ``priority``."""
-        heappush(self.heap, (self.now + delay, priority, next(self._eid), fn, arg))
+        heappush(self.heap, (self.now + delay, next(self.keys(priority)), fn, arg))
 
     def interrupt(self, fn: Callable[[Any], Any]) -> None:
         """Call ``fn(None)`` now, before anything else at this instant: for another thread
         (``qsim.model.watch``) to stop the run, ``fn`` raising. One push onto the heap, a
         single C call that holds the GIL, so the loop sees the heap whole and pops it next."""
-        heappush(self.heap, (self.now, -1, next(self._eid), fn, None))
+        heappush(self.heap, (self.now, next(self._interrupt_keys), fn, None))
 
     def withdraw(self, hook: Callable[[], None]) -> None:
         """Take back ``hook``'s request to settle this instant (an outage holds it)."""
@@ -104,27 +122,30 @@ class Clock(simpy.Environment):
     def scheduled(self, fn: Callable[[Any], Any]) -> bool:
         """Whether a call of ``fn`` (the very object given to ``call`` or pushed) is pending.
         It walks the heap: for rare questions, not for the hot path."""
-        return any(entry[3] is fn for entry in self.heap)
+        return any(entry[2] is fn for entry in self.heap)
 
     def pending(self, fn: Callable[[Any], Any]) -> HeapEntry | None:
         """The pending call of ``fn`` due first, if any (walks the heap: rare questions only)."""
-        entries = [entry for entry in self.heap if entry[3] is fn]
-        return min(entries, key=lambda entry: entry[:3]) if entries else None
+        entries = [entry for entry in self.heap if entry[2] is fn]
+        return min(entries, key=lambda entry: entry[:2]) if entries else None
 
     def revoke(self, entry: HeapEntry) -> None:
         """Make a pending call do nothing: its place in the heap (and so the order of all
         else) is kept, its function replaced. Walks the heap: rare events only."""
         index = self.heap.index(entry)
-        self.heap[index] = (*entry[:3], _nothing, None)
+        self.heap[index] = (*entry[:2], _nothing, None)
 
     def events_scheduled(self) -> int:
-        """How many heap entries the run has made so far (a measure of its work)."""
-        return next(self._eid)
+        """How many heap entries the run has made so far (a measure of its work): what each
+        priority's counter has handed out. ``repr`` reads a counter without moving it
+        (``count(n)``)."""
+        return sum(int(repr(keys)[len("count("):-1]) - (priority << SEQ_BITS)
+                   for priority, keys in self._keys.items())
 
     def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
         """SimPy's ``schedule``, as a ``call`` of SimPy's event processing: every heap entry
         then has one shape, and ``step`` one path."""
-        heappush(self.heap, (self.now + delay, priority, next(self._eid), self._process, event))
+        heappush(self.heap, (self.now + delay, next(self.keys(priority)), self._process, event))
 
     def run(self, until: float | Event | None = None) -> Any:
         """SimPy's ``run``, with its loop of ``step()`` calls written out as one loop
@@ -159,13 +180,13 @@ class Clock(simpy.Environment):
         queue = self.heap
         while True:
             try:
-                now, _, _, fn, arg = heappop(queue)
+                now, _, fn, arg = heappop(queue)
             except IndexError:
                 raise EmptySchedule from None
             self.now = now
             fn(arg)
             while self.settle is not None and (
-                    not queue or queue[0][0] > now or queue[0][1] >= DISPATCH):
+                    not queue or queue[0][0] > now or queue[0][1] >= DISPATCH_KEY):
                 settle, self.settle = self.settle, None
                 settle()
             if not until_stopped:
@@ -216,13 +237,13 @@ class SharedClock(Clock):
         queue, gathered = self.heap, self.gathered
         while True:
             try:
-                now, _, _, fn, arg = heappop(queue)
+                now, _, fn, arg = heappop(queue)
             except IndexError:
                 raise EmptySchedule from None
             self.now = now
             fn(arg)
             while self.settle is not None:
-                if queue and queue[0][0] <= now and queue[0][1] < DISPATCH:
+                if queue and queue[0][0] <= now and queue[0][1] < DISPATCH_KEY:
                     if self.settle not in gathered:  # the instant goes on: keep it
                         gathered.append(self.settle)
                     break

@@ -319,7 +319,7 @@ class LimitedBackend(Backend):
         """The instance's dispatched jobs that have not ended, in job order (walks the heap:
         once per cost limit reached)."""
         phases = (self._after_compile, self._after_quantum, self._after_post)
-        jobs = [entry[4] for entry in self.env.heap if entry[3] in phases]
+        jobs = [entry[3] for entry in self.env.heap if entry[2] in phases]
         jobs += [*self.waiting_for_qpu, *self._held_quantum]
         mine = {job.id: job for job in jobs if job.state == RUNNING
                 and job.workload in lim.workloads}
@@ -329,18 +329,18 @@ class LimitedBackend(Backend):
         """End a running job now, cancelled (SPEC §19): charged the quantum time it used
         (at least its overhead, as a failure there is), nothing if it never reached the QPU."""
         now = self.env.now
-        entry = next((e for e in self.env.heap if e[4] is job and e[3] in (
+        entry = next((e for e in self.env.heap if e[3] is job and e[2] in (
             self._after_compile, self._after_quantum, self._after_post)), None)
         if entry is not None:
             self.env.revoke(entry)
-        if entry is not None and entry[3] == self._after_quantum:
+        if entry is not None and entry[2] == self._after_quantum:
             used = now - (entry[0] - job.run_s)
             least = self._failure_charge[job.workload] if self._failure_charge else 0.0
             job.run_s = max(used, least)  # what the books charge; the log keeps the time used
             self._log(job, Kind.QPU_END)
             if not self.legacy_lock:
                 self._release_qpu()
-        elif entry is None or entry[3] == self._after_compile:
+        elif entry is None or entry[2] == self._after_compile:
             if job in self.waiting_for_qpu:
                 self.waiting_for_qpu.remove(job)
             if job in self._held_quantum:

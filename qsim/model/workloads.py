@@ -59,6 +59,7 @@ class WorkloadRun:
         self.env = backend.env
         self.context = context
         self.priority = submit_priority(index)
+        self._keys = self.env.keys(self.priority)  # its heap entries' (Clock.keys)
         self._on_end = on_end
         # A recorded workload's phases may come from its trace instead (None here).
         self.compile_draws = _draws(streams, spec.compile, spec.name, "compile")
@@ -276,7 +277,7 @@ class WorkloadRun:
         if math.isinf(when):
             return  # a trace's last row is behind it: the stream stops
         env = self.env
-        heappush(env.heap, (when, self.priority, next(env.entry_ids), self._next_arrival, None))
+        heappush(env.heap, (when, next(self._keys), self._next_arrival, None))
 
     def _arrive_varying(self, _arg: object) -> None:
         if not self.submitting:
@@ -309,8 +310,8 @@ class WorkloadRun:
         # Background streams never end, so their jobs need no end bookkeeping (on_end None).
         job = self._new_job(None, 0)
         env = self.env  # env.call, written out (see Clock): this runs once per job
-        heappush(env.heap, (env.now + next(self._arrivals), self.priority, next(env.entry_ids),
-                            self._next_arrival, None))
+        heappush(env.heap, (env.now + next(self._arrivals), next(self._keys), self._next_arrival,
+                            None))
         self.backend.submit_last(job)  # last: it may dispatch the job now
 
 
@@ -326,8 +327,7 @@ class WorkloadRun:
             run, stop = quantum_run(quantum_s, self._cap_s, None, None, 0.0)
         job = Job(self.index, self.context, compile_s, run, post_s, None, stop)
         env = self.env
-        heappush(env.heap, (env.now + gap, self.priority, next(env.entry_ids),
-                            self._next_arrival, None))
+        heappush(env.heap, (env.now + gap, next(self._keys), self._next_arrival, None))
         self.backend.submit_last(job)
 
 

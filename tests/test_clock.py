@@ -10,7 +10,8 @@ import pytest
 import simpy
 from simpy.core import EmptySchedule
 
-from qsim.model.clock import DISPATCH, END, TIMER, Clock, SharedClock, at
+from qsim.model import clock
+from qsim.model.clock import DISPATCH, END, FAR_S, TIMER, Clock, SharedClock, at
 
 
 def test_simpy_processes_timeouts_and_run_until_an_event_behave_as_in_simpy() -> None:
@@ -77,6 +78,87 @@ def test_entries_come_out_by_time_then_priority_then_push_order_as_simpys() -> N
     assert env.events_scheduled() == 3000
     env.run()
     assert order == [index for *_, index in sorted(pushed)]
+
+
+def _calls_pushing_calls(seed: int) -> list[int]:
+    """The order in which calls run when each may push more at times on a grid of 50 s (so
+    many tie), up to 2,000 ahead: some near, some further than ``FAR_S``."""
+    rng = random.Random(seed)
+    env, order, made = Clock(), [], [0]
+    priorities = (-1, END, TIMER, 10, 11)
+
+    def push() -> None:
+        made[0] += 1
+        target = env.now + 50 * rng.randrange(41)  # env.now is on the grid too
+        env.call(target - env.now, rng.choice(priorities), run, made[0])
+
+    def run(index: int) -> None:
+        order.append(index)
+        for _ in range(rng.choice((0, 1, 2, 2)) if made[0] < 3000 else 0):
+            push()
+
+    for _ in range(20):
+        push()
+    env.run()
+    assert len(order) == made[0] > 1000
+    return order
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_far_calls_run_in_the_order_they_would_have_had_in_the_heap(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Calls due more than FAR_S ahead wait in a second heap and move into the heap at their
+    # time (Clock.far): the order is the one with every call in the heap (FAR_S infinite),
+    # ties with near calls and earlier far calls pushed later included.
+    with_far = _calls_pushing_calls(seed)
+    monkeypatch.setattr(clock, "FAR_S", float("inf"))
+    assert _calls_pushing_calls(seed) == with_far
+
+
+def test_a_far_call_pushed_later_for_an_earlier_time_runs_at_its_time() -> None:
+    env, seen = Clock(), []
+
+    def record(name: str) -> None:
+        seen.append((env.now, name))
+
+    def tick(left: int) -> None:  # near calls all along: every FAR_S / 2
+        record("tick")
+        if left:
+            env.call(FAR_S / 2, END, tick, left - 1)
+
+    env.call(FAR_S / 2, END, tick, 5)
+    env.call(3 * FAR_S, TIMER, record, "late")  # far
+    env.call(1.0, END, lambda _: env.call(2 * FAR_S - 1.0, TIMER, record, "early"))  # far too
+    env.call(2 * FAR_S + 1.0, END, lambda _: env.call(FAR_S - 1.0, END, record, "near"))
+    env.run()
+    f = FAR_S
+    assert seen == [(f / 2, "tick"), (f, "tick"), (1.5 * f, "tick"), (2 * f, "tick"),
+                    (2 * f, "early"), (2.5 * f, "tick"), (3 * f, "near"), (3 * f, "tick"),
+                    (3 * f, "late")]
+
+
+def test_far_calls_keep_one_entry_in_the_heap() -> None:
+    # What far is for: however many calls wait there, the heap holds one entry for them,
+    # each far call that comes first taking the place of the one before.
+    env, order = Clock(), []
+    for k in (5, 4, 3, 2, 1):
+        env.call(2 * k * FAR_S, TIMER, order.append, k)
+    assert (len(env.heap), len(env.far)) == (1, 5)
+    env.run()
+    assert order == [1, 2, 3, 4, 5]
+
+
+def test_a_far_call_is_seen_and_revoked_like_any_other() -> None:
+    env, order = Clock(), []
+    record = order.append
+    env.call(FAR_S + 1, TIMER, record, "far")
+    env.call(FAR_S + 2, TIMER, record, "kept")
+    assert env.scheduled(record) and not env.idle()
+    entry = env.pending(record)
+    assert entry is not None and entry[3] == "far"
+    env.revoke(entry)
+    env.run()
+    assert order == ["kept"] and env.now == FAR_S + 2
 
 
 def test_settle_runs_once_after_everything_of_the_instant_ranked_before_dispatch() -> None:

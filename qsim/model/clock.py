@@ -5,13 +5,19 @@ priority, so SPEC §10's rule for events at one instant — job ends, then timer
 submissions (by the workload's place in the file), then dispatch and the QPU's choice (§11) —
 is one integer per kind of event.
 
-``Clock`` is a ``simpy.Environment`` with two additions for the hot path, where a run of a
+``Clock`` is a ``simpy.Environment`` with three additions for the hot path, where a run of a
 million jobs spends most of its time:
 
 - ``call(delay, priority, fn, arg)`` schedules a plain function call on SimPy's own heap,
   without an ``Event`` object. Job phases are such calls (pushed on ``heap`` directly, see
   ``Clock``): nobody waits on them, so an event object (and a closure for its callback) per
   phase would be pure cost.
+- ``far``: calls due more than ``FAR_S`` ahead (the run's end, a session's max time, the
+  next calibration, a workload's start) wait in a second heap, out of the way of the job
+  phases and arrivals that make up nearly all the traffic: each entry in the heap makes every
+  pop and push compare more entries. One entry in ``heap`` at the first far entry's time,
+  before all else due then, moves the far entries due at that time into ``heap``, where they
+  run by the order they would have had in it all along.
 - ``settle``: a function to run once this instant has nothing left ranked before
   ``DISPATCH``. The backend sets it instead of scheduling a dispatch event: dispatch and the
   QPU's choice happen at most once per instant, at the same point of the order as an event at
@@ -34,7 +40,7 @@ load on the hot path, not a property call). The rest of the model uses ``now``, 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from itertools import count
 from typing import Any
 
@@ -48,6 +54,8 @@ STOP = 3  # end of the run: after that instant's ends and timers, before any sub
 SUBMIT_BASE = 10  # + the workload's place in the file
 PENDING = SUBMIT_BASE - 1  # a background's pending jobs at t = 0 (SPEC §17): before any submission
 DISPATCH = 1_000_000_000  # settle: after every submission of the instant
+_FAR = -2  # ``far``'s entries moved into the heap at their time: before all else at it
+FAR_S = 600.0  # a call due further ahead than this waits in ``far`` (see the docstring)
 
 
 # A heap entry: (time, key, fn, arg); ``fn(arg)`` runs at that time. The key is the
@@ -91,6 +99,11 @@ class Clock(simpy.Environment):
         self.heap: list[HeapEntry] = self._queue  # type: ignore[assignment]  # see HeapEntry
         self._keys: dict[int, Iterator[int]] = {}
         self._interrupt_keys = self.keys(-1)  # made here, not in the watching thread
+        self.far: list[HeapEntry] = []
+        self._far_keys = self.keys(_FAR)
+        # The one entry in the heap, at far's first entry's time, that moves it in: None
+        # while far is empty.
+        self._far_entry: HeapEntry | None = None
 
     def keys(self, priority: int) -> Iterator[int]:
         """The keys of heap entries at ``priority``, in push order (``HeapEntry``): one
@@ -102,7 +115,31 @@ class Clock(simpy.Environment):
 
     def call(self, delay: float, priority: int, fn: Callable[[Any], Any], arg: Any = None) -> None:
         """Call ``fn(arg)`` ``delay`` seconds from now, at ``priority``."""
-        heappush(self.heap, (self.now + delay, next(self.keys(priority)), fn, arg))
+        entry = (self.now + delay, next(self.keys(priority)), fn, arg)
+        if delay > FAR_S:
+            self._push_far(entry)
+        else:
+            heappush(self.heap, entry)
+
+    def _push_far(self, entry: HeapEntry) -> None:
+        far = self.far
+        heappush(far, entry)
+        if far[0] is entry:  # far's new first: the entry that moves far in comes earlier
+            if self._far_entry is not None:  # (rare: a few times an hour of the run)
+                self.heap.remove(self._far_entry)
+                heapify(self.heap)
+            self._far_entry = (entry[0], next(self._far_keys), self._moved_in, None)
+            heappush(self.heap, self._far_entry)
+
+    def _moved_in(self, _arg: None) -> None:
+        """Move the far entries due now into the heap: nothing else due now has run yet."""
+        far, heap, now = self.far, self.heap, self.now
+        while far and far[0][0] <= now:
+            heappush(heap, heappop(far))
+        self._far_entry = None
+        if far:
+            self._far_entry = (far[0][0], next(self._far_keys), self._moved_in, None)
+            heappush(heap, self._far_entry)
 
     def interrupt(self, fn: Callable[[Any], Any]) -> None:
         """Call ``fn(None)`` now, before anything else at this instant: for another thread
@@ -122,30 +159,35 @@ class Clock(simpy.Environment):
     def scheduled(self, fn: Callable[[Any], Any]) -> bool:
         """Whether a call of ``fn`` (the very object given to ``call`` or pushed) is pending.
         It walks the heap: for rare questions, not for the hot path."""
-        return any(entry[2] is fn for entry in self.heap)
+        return any(entry[2] is fn for entry in self.entries())
 
     def pending(self, fn: Callable[[Any], Any]) -> HeapEntry | None:
         """The pending call of ``fn`` due first, if any (walks the heap: rare questions only)."""
-        entries = [entry for entry in self.heap if entry[2] is fn]
+        entries = [entry for entry in self.entries() if entry[2] is fn]
         return min(entries, key=lambda entry: entry[:2]) if entries else None
 
     def revoke(self, entry: HeapEntry) -> None:
         """Make a pending call do nothing: its place in the heap (and so the order of all
         else) is kept, its function replaced. Walks the heap: rare events only."""
-        index = self.heap.index(entry)
-        self.heap[index] = (*entry[:2], _nothing, None)
+        heap = self.far if entry in self.far else self.heap
+        heap[heap.index(entry)] = (*entry[:2], _nothing, None)
+
+    def entries(self) -> Iterator[HeapEntry]:
+        """Every pending call (in no order; ``far``'s included): for rare questions."""
+        yield from self.heap
+        yield from self.far
 
     def events_scheduled(self) -> int:
         """How many heap entries the run has made so far (a measure of its work): what each
         priority's counter has handed out. ``repr`` reads a counter without moving it
         (``count(n)``)."""
         return sum(int(repr(keys)[len("count("):-1]) - (priority << SEQ_BITS)
-                   for priority, keys in self._keys.items())
+                   for priority, keys in self._keys.items() if priority != _FAR)
 
     def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
         """SimPy's ``schedule``, as a ``call`` of SimPy's event processing: every heap entry
         then has one shape, and ``step`` one path."""
-        heappush(self.heap, (self.now + delay, next(self.keys(priority)), self._process, event))
+        self.call(delay, priority, self._process, event)
 
     def run(self, until: float | Event | None = None) -> Any:
         """SimPy's ``run``, with its loop of ``step()`` calls written out as one loop

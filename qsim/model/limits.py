@@ -319,7 +319,7 @@ class LimitedBackend(Backend):
         """The instance's dispatched jobs that have not ended, in job order (walks the heap:
         once per cost limit reached)."""
         phases = (self._after_compile, self._after_quantum, self._after_post)
-        jobs = [entry[3] for entry in self.env.heap if entry[2] in phases]
+        jobs = [entry[3] for entry in self.env.entries() if entry[2] in phases]
         jobs += [*self.waiting_for_qpu, *self._held_quantum]
         mine = {job.id: job for job in jobs if job.state == RUNNING
                 and job.workload in lim.workloads}
@@ -329,7 +329,7 @@ class LimitedBackend(Backend):
         """End a running job now, cancelled (SPEC §19): charged the quantum time it used
         (at least its overhead, as a failure there is), nothing if it never reached the QPU."""
         now = self.env.now
-        entry = next((e for e in self.env.heap if e[3] is job and e[2] in (
+        entry = next((e for e in self.env.entries() if e[3] is job and e[2] in (
             self._after_compile, self._after_quantum, self._after_post)), None)
         if entry is not None:
             self.env.revoke(entry)

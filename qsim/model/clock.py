@@ -14,8 +14,8 @@ million jobs spends most of its time:
   phase would be pure cost.
 - ``far``: calls due more than ``FAR_S`` ahead (the run's end, a session's max time, the
   next calibration, a workload's start) wait in a second heap, out of the way of the job
-  phases and arrivals that make up nearly all the traffic: each entry in the heap makes every
-  pop and push compare more entries. One entry in ``heap`` at the first far entry's time,
+  phases and arrivals that make up nearly all the traffic: every entry in the heap lengthens
+  the sift of every pop and push. One entry in ``heap`` at the first far entry's time,
   before all else due then, moves the far entries due at that time into ``heap``, where they
   run by the order they would have had in it all along.
 - ``settle``: a function to run once this instant has nothing left ranked before
@@ -125,14 +125,15 @@ class Clock(simpy.Environment):
         far = self.far
         heappush(far, entry)
         if far[0] is entry:  # far's new first: the entry that moves far in comes earlier
-            if self._far_entry is not None:  # (rare: a few times an hour of the run)
+            if self._far_entry is not None:  # rare (each calibration due, say): O(heap)
                 self.heap.remove(self._far_entry)
                 heapify(self.heap)
             self._far_entry = (entry[0], next(self._far_keys), self._moved_in, None)
             heappush(self.heap, self._far_entry)
 
     def _moved_in(self, _arg: None) -> None:
-        """Move the far entries due now into the heap: nothing else due now has run yet."""
+        """Move the far entries due now into the heap (this entry's key ranks it before all
+        else at its time: nothing due now has run yet)."""
         far, heap, now = self.far, self.heap, self.now
         while far and far[0][0] <= now:
             heappush(heap, heappop(far))

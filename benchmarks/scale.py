@@ -522,10 +522,12 @@ def worst_case_instructions() -> None:
         print(f"| {label} | {(total - start_up) / jobs:,.0f} |", flush=True)
 
 
-def _run_one_model(model: str, jobs: int) -> int:
+def _run_one_model(model: str, jobs: int, window_s: float | None = None) -> int:
     """Run one model (what ``_count_instructions`` counts); return the jobs it submitted.
     For the worst cases, ``jobs`` is 1 to simulate and 0 to only parse the scenario; for
-    ``week-fleet`` and ``week-one``, the percent of the week's horizon to run."""
+    ``week-fleet`` and ``week-one``, the percent of the week's horizon to run. ``window_s``:
+    the full-feature models' ``fair_share_window`` (None: the default, 28 days; one short
+    enough that entries expire throughout both sizes counts the 10M run's regime)."""
     if model == "floor":
         return floor_seconds(jobs)[2]
     import qsim
@@ -535,7 +537,10 @@ def _run_one_model(model: str, jobs: int) -> int:
         if not jobs:
             return 0
     elif model.startswith("full-"):
-        scenario = qsim.parse_scenario(full_feature_dict(jobs, model[len("full-"):]), "count")
+        data = full_feature_dict(jobs, model[len("full-"):])
+        if window_s is not None:
+            data["backend"]["fair_share_window"] = window_s
+        scenario = qsim.parse_scenario(data, "count")
     elif model == "fleet":
         scenario = qsim.parse_scenario(fleet_dict(jobs), "count")
     elif model in ("week-fleet", "week-one"):
@@ -578,7 +583,8 @@ def main() -> None:
                              "feature, fair share) at 10,000,000 jobs over 100,000, paired")
     parser.add_argument("--one-growth", type=int, help=argparse.SUPPRESS)  # internal: SIZE
     parser.add_argument("--fair-share-window", type=float,
-                        help="with --growth: the fair-share window in seconds at both sizes "
+                        help="with --growth (or --count-one): the fair-share window in "
+                             "seconds at both sizes "
                              "(default 28 days; 1e12: no usage ever expires)")
     args = parser.parse_args()
     if args.one_growth:
@@ -594,7 +600,8 @@ def main() -> None:
         fleet_week(args.repeats)
         return
     if args.count_one:
-        print(_run_one_model(args.count_one[0], int(args.count_one[1])))
+        print(_run_one_model(args.count_one[0], int(args.count_one[1]),
+                             args.fair_share_window))
         return
     if args.instructions:
         if shutil.which("valgrind") is None:

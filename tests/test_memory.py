@@ -74,6 +74,30 @@ def test_instance_usage_expires_as_the_deque_of_tuples_did(
     assert len(usage.times) - usage.head + len(usage.times_tail) == len(entries)
 
 
+def test_instance_usage_drops_its_expired_half_when_it_packs() -> None:
+    # A window that always holds entries (28 days of a busy backend) never empties the arrays:
+    # the expired entries before ``head`` are dropped when a pack finds them more than half
+    # the arrays (and more than 4,096), so the arrays stay about twice the window's entries,
+    # not every entry ever added; the running total is the deque's float all along.
+    from collections import deque
+
+    from qsim.model.rules import InstanceUsage
+
+    usage, entries, total = InstanceUsage(1.0, 5_000.0), deque(), 0.0
+    longest = 0
+    for step in range(60_000):  # an entry a second: 5,000 in the window, 60,000 in all
+        now = float(step)
+        usage.add(now, 0.1 + step % 7)
+        entries.append((now, 0.1 + step % 7))
+        total += 0.1 + step % 7
+        while entries[0][0] < now - 5_000.0:
+            total -= entries.popleft()[1]
+        assert usage.ratio(now) == total
+        longest = max(longest, len(usage.times))
+    assert len(usage.times) - usage.head + len(usage.times_tail) == len(entries)
+    assert 5_000 < longest < 2 * 5_000 + 2 * InstanceUsage.TAIL + 4_096
+
+
 def test_the_record_log_packs_its_tails_as_the_run_goes(monkeypatch: pytest.MonkeyPatch) -> None:
     # The newest records wait in two lists (Trace.t_tail, code_tail) that the backend packs
     # into the arrays every TAIL_JOBS jobs: packed every 8 jobs here, the lists stay a few

@@ -46,13 +46,15 @@ class InstanceUsage:
     days holds hundreds of thousands of entries, 16 bytes each in the arrays and nothing for
     the garbage collector to walk (a deque of tuples was ~110 bytes each), while a list's
     append is a specialised opcode where an array("d")'s parses its float twice. The tails
-    are packed once they hold ``TAIL`` entries, or when every packed entry has expired.
+    are packed once they hold ``TAIL`` entries, when every packed entry has expired, and
+    when an entry is added to an empty usage: whenever there is an entry, the oldest is
+    packed, at ``times[head]``, so ``expire`` never looks for it in the tails.
     ``oldest`` is the first entry's time (inf when there is none), so that ``ratio`` costs
     one comparison when nothing expires.
     """
 
     __slots__ = ("share", "window_s", "total", "times", "seconds", "head", "oldest",
-                 "times_tail", "seconds_tail")
+                 "times_tail", "seconds_tail", "tail")
 
     TAIL = 1024
 
@@ -66,19 +68,28 @@ class InstanceUsage:
         self.oldest = inf
         self.times_tail: list[float] = []
         self.seconds_tail: list[float] = []
+        # ``TAIL``, read once per entry: an instance's slot, where Python 3.11 reads a class
+        # attribute of an instance through the generic lookup (no specialised form).
+        self.tail = self.TAIL
 
     def add(self, t: float, seconds: float) -> None:
         self.times_tail.append(t)
         self.seconds_tail.append(seconds)
         self.total += seconds
-        if self.oldest == inf:  # no other entry: this is the oldest
+        if self.oldest == inf:  # no other entry: this is the oldest (packed, see the class)
             self.oldest = t
-        if len(self.times_tail) >= self.TAIL:
+            self.pack()
+        elif len(self.times_tail) >= self.tail:
             self.pack()
 
     def pack(self) -> None:
         """Move the tails' entries to the end of the arrays (struct packs floats without
-        the argument parser)."""
+        the argument parser), after dropping the expired entries first if they are more than
+        half the arrays (amortised O(1): a pack comes once every ``TAIL`` entries added)."""
+        head = self.head
+        if head > 4096 and 2 * head > len(self.times):
+            del self.times[:head], self.seconds[:head]
+            self.head = 0
         times_tail = self.times_tail
         count = len(times_tail)
         self.times.frombytes(struct.pack(f"{count}d", *times_tail))
@@ -100,25 +111,25 @@ class InstanceUsage:
     def expire(self, limit: float) -> None:
         """Drop the entries made before ``limit``; called only when the oldest is (``oldest <
         limit``). A run longer than the window calls it about once for every two jobs, each
-        call dropping one or two entries: it is written for that."""
+        call dropping one or two entries: it is written for that, one subtraction and one
+        comparison per entry (the oldest is packed at ``times[head]``: the class docstring)."""
         times, seconds, head, total = self.times, self.seconds, self.head, self.total
-        while True:  # the packed entries, then, once every one has gone, the tails packed
-            end = len(times)
-            while head < end and times[head] < limit:
-                total -= seconds[head]
-                head += 1
-            if head < end or not self.times_tail:
-                break
-            self.pack()
-        self.total = total
-        if head == end:
-            del times[:], seconds[:]
-            self.head, self.oldest = 0, inf
-            return
-        if head > 4096 and 2 * head > end:  # drop the expired half (amortised O(1))
-            del times[:head], seconds[:head]
-            head = 0
-        self.head, self.oldest = head, times[head]
+        while True:  # times[head] has expired
+            total -= seconds[head]
+            head += 1
+            try:  # (no cost unless raised: no end to compare with per entry)
+                oldest = times[head]
+            except IndexError:  # every packed entry has gone: the tails' are the oldest now
+                del times[:], seconds[:]
+                self.head = head = 0
+                if not self.times_tail:
+                    self.total, self.oldest = total, inf
+                    return
+                self.pack()
+                oldest = times[0]
+            if oldest >= limit:
+                self.total, self.head, self.oldest = total, head, oldest
+                return
 
 
 class InstanceLedger:
@@ -130,6 +141,7 @@ class InstanceLedger:
     def __init__(self, workload_instances: Sequence[tuple[str, float]], window_s: float,
                  used_before: Mapping[str, float] | None = None, *,
                  failure_charge: Sequence[float] = ()) -> None:
+        self.window_s = window_s  # every instance's: a pick computes its limit once
         # Per workload, the least a user failure in the quantum phase books (SPEC §19;
         # Scenario.failure_charges); empty: none.
         self.failure_charge = tuple(failure_charge)
@@ -208,27 +220,30 @@ class FairShare:
     def __init__(self, ledger: InstanceLedger, charged: Callable[[Job], float]) -> None:
         self.ledger = ledger
         self._of_workload = ledger.of_workload  # read once per waiting queue per dispatch
+        self._window_s = ledger.window_s
         self._failure_charge = ledger.failure_charge
         self._charged = charged  # what the backend's QPU lock charges a job (SPEC §6)
 
     def pick(self, queues: Sequence[deque[Job]], contexts: Sequence[Context | None],
              outside_contexts: bool, now: float) -> deque[Job] | None:
         best_queue: deque[Job] | None = None
-        best_ratio, best_id = 0.0, 0
+        best_ratio = inf  # a ratio is finite: the first waiting queue is the first best
+        # usage.move_to(now) for each queue looked at, written out: every instance's window
+        # is the ledger's, so the limit is computed once (the same float as move_to's).
+        limit = now - self._window_s
         of_workload = self._of_workload
-        index = -1
+        index = -1  # (an index, not a zip: a zip's object and tuples cost more than it)
         for queue in queues:
             index += 1
             if not queue or (outside_contexts and contexts[index] is not None):
                 continue
             usage = of_workload[index]
-            limit = now - usage.window_s  # usage.move_to(now), written out: once per queue
             if usage.oldest < limit:
                 usage.expire(limit)
             ratio = usage.total / usage.share
-            if best_queue is None or ratio < best_ratio or (
-                    ratio == best_ratio and queue[0].id < best_id):
-                best_queue, best_ratio, best_id = queue, ratio, queue[0].id
+            if ratio < best_ratio or (ratio == best_ratio and best_queue is not None
+                                      and queue[0].id < best_queue[0].id):
+                best_queue, best_ratio = queue, ratio
         return best_queue
 
     def look_at(self, workload: int, now: float) -> None:
@@ -236,7 +251,7 @@ class FairShare:
         each queue it looks at: the entries expire at the same instants either way, so the
         usage's running total is the same float. (``move_to``, written out: once per job.)"""
         usage = self._of_workload[workload]
-        limit = now - usage.window_s
+        limit = now - self._window_s
         if usage.oldest < limit:
             usage.expire(limit)
 
@@ -250,16 +265,20 @@ class FairShare:
         context = job.context
         if context is not None and context.exclusive:
             return
-        used = (self._charged(job) if job.reason is None  # done: the lock's charge, at once
-                else charge_of(job, self._charged, self._failure_charge))
+        # Read as an attribute, then called: a call through ``self._charged`` would look it
+        # up as a method, which Python 3.11 does not specialise for an instance's attribute.
+        charged = self._charged
+        used = (charged(job) if job.reason is None  # done: the lock's charge, at once
+                else charge_of(job, charged, self._failure_charge))
         usage = self._of_workload[job.workload]
         times_tail = usage.times_tail
         times_tail.append(now)
         usage.seconds_tail.append(used)
         usage.total += used
-        if usage.oldest == inf:
+        if usage.oldest == inf:  # the only entry: packed at once (InstanceUsage's docstring)
             usage.oldest = now
-        if len(times_tail) >= usage.TAIL:
+            usage.pack()
+        elif len(times_tail) >= usage.tail:
             usage.pack()
 
 

@@ -227,7 +227,7 @@ class FairShare:
     def pick(self, queues: Sequence[deque[Job]], contexts: Sequence[Context | None],
              outside_contexts: bool, now: float) -> deque[Job] | None:
         best_queue: deque[Job] | None = None
-        best_ratio = inf  # a ratio is finite: the first waiting queue is the first best
+        best_ratio = inf  # the first waiting queue is the first best (an inf ratio too: a tie)
         # usage.move_to(now) for each queue looked at, written out: every instance's window
         # is the ledger's, so the limit is computed once (the same float as move_to's).
         limit = now - self._window_s
@@ -241,8 +241,8 @@ class FairShare:
             if usage.oldest < limit:
                 usage.expire(limit)
             ratio = usage.total / usage.share
-            if ratio < best_ratio or (ratio == best_ratio and best_queue is not None
-                                      and queue[0].id < best_queue[0].id):
+            if ratio < best_ratio or (ratio == best_ratio and (
+                    best_queue is None or queue[0].id < best_queue[0].id)):
                 best_queue, best_ratio = queue, ratio
         return best_queue
 

@@ -75,6 +75,15 @@ def test_fair_share_weights_usage_by_share() -> None:
     assert entries == {"a": ("a", 2.0), "b": ("b", 1.0)}
 
 
+def test_fair_share_serves_an_instance_whose_usage_per_share_overflows() -> None:
+    # A share of 1e-310 makes a's usage per share infinite once a0 has ended (t=10): a1,
+    # alone waiting, still goes then; b0 and b1 (arrived at 15) beat a2 (their finite usage
+    # per share against a's infinite one), and a2 goes last.
+    result = run(jobs("a", 3, share=1e-310), jobs("b", 2, start="15s"),
+                 backend={"lanes": 1, "queue": "fair_share"})
+    assert order(result) == ["a", "a", "b", "b", "a"]
+
+
 def test_workloads_of_one_instance_share_its_usage() -> None:
     result = run(jobs("a1", 2, instance="team"), jobs("a2", 2, instance="team"), jobs("b", 2),
                  backend={"lanes": 1, "queue": "fair_share"})

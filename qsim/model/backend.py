@@ -250,10 +250,7 @@ class Backend:
             if self.legacy_lock:
                 self._release_qpu()
             if self._charges_jobs:
-                # Read, then called: a call through the slot would look the bound method up
-                # as a method, unspecialised in Python 3.11 (a slot is not a method).
-                charge_job = self._charge_job
-                charge_job(job, self.env.now)
+                self._charge_job(job, self.env.now)
             if self.queued:
                 env = self.env
                 if (reason is None and job.on_end is None and job.context is None

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
     from qsim.input.scenario import Backend as BackendSpec
     from qsim.model.modes import Context
+    from qsim.model.rules import JobBooker
 
 
 # Record kinds as plain ints: the hot path packs them into record codes.
@@ -83,7 +84,7 @@ class Backend:
 
     __slots__ = (
         "env", "trace", "_log_t", "_log_code", "policy", "entry", "lock", "legacy_lock",
-        "_keeps_order", "_charges_jobs", "_charge_job", "drain",
+        "_keeps_order", "_charges_jobs", "_job_booker", "drain",
         "lanes_free", "queues", "contexts", "_code_base", "active", "_queue_order",
         "waiting_for_qpu", "queued", "_session_jobs_queued", "_oldest_first",
         "_dispatch_on_release", "qpu_busy", "calibration_due", "_calibration_duration",
@@ -111,9 +112,11 @@ class Backend:
         self.legacy_lock = self.lock.whole_job
         self._keeps_order = self.policy.keeps_order
         self._charges_jobs = self.policy.charges_jobs
-        # What books an ended job's usage (when ``_charges_jobs``): the policy's, unless a
-        # subclass books elsewhere too.
-        self._charge_job: Callable[[Job, float], None] = self.policy.charge_job
+        # What books an ended job's usage (when ``_charges_jobs``, its ``charge_job``): the
+        # policy, unless a subclass books elsewhere too. The object, not its bound method:
+        # a method of an object's class is a specialised call in Python 3.11, a bound
+        # method in a slot is not (nor is a local read of it free: a frame's slot more).
+        self._job_booker: JobBooker = self.policy
         self.drain = self.entry.drains
         self.lanes_free = spec.lanes
         self.queues: list[deque[Job]] = [deque() for _ in range(workloads)]
@@ -250,7 +253,7 @@ class Backend:
             if self.legacy_lock:
                 self._release_qpu()
             if self._charges_jobs:
-                self._charge_job(job, self.env.now)
+                self._job_booker.charge_job(job, self.env.now)
             if self.queued:
                 env = self.env
                 if (reason is None and job.on_end is None and job.context is None

@@ -55,7 +55,7 @@ class FleetBackend(Backend):
             else self.policy
         if books:
             self._charges_jobs = True
-            self._charge_job = self._booker.charge_job
+            self._job_booker = self._booker
 
     def charge_instance(self, workload: int, seconds: float) -> None:
         self._booker.book(workload, self.env.now, seconds)

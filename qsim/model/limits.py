@@ -103,7 +103,7 @@ class LimitedBackend(Backend):
                  limits: Mapping[str, InstanceLimits], price: float) -> None:
         super().__init__(env, trace, spec, workloads, ledger)
         self._charges_jobs = True  # every job's end is booked, under fifo too
-        self._charge_job = self._charge_and_book
+        self._job_booker = self  # its charge_job books the limit too
         self._charge_policy = self.policy.charge_job  # fair share's booking, if any
         self._failure_charge = ledger.failure_charge
         self.instance_limits = [
@@ -153,7 +153,9 @@ class LimitedBackend(Backend):
 
     # ---- booking usage -------------------------------------------------------------------
 
-    def _charge_and_book(self, job: Job, now: float) -> None:
+    def charge_job(self, job: Job, now: float) -> None:
+        """Book an ended job for fair share (if the backend orders by it) and its instance's
+        limit (the backend's ``_job_booker``)."""
         self._charge_policy(job, now)
         lim = self.limits_of[job.workload]
         context = job.context

@@ -184,6 +184,13 @@ class QueuePolicy(Protocol):
         """
 
 
+class JobBooker(Protocol):
+    """What books an ended job's usage (``Backend._job_booker``): the queue policy, or a
+    backend that books more (a limited backend's instance limits)."""
+
+    def charge_job(self, job: Job, now: float) -> None: ...
+
+
 class Fifo:
     """Oldest submission first."""
 
